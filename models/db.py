@@ -1,0 +1,98 @@
+"""The database: engines from a URL, migrations to head, and the check that a database is ready.
+
+Nothing here runs at import time; the CLI and the tests build engines from settings they were given.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from models.errors import InputError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Return an engine for `url`; SQLite gets its folder created and foreign keys enforced."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise InputError(f"database URL {url!r} cannot be read: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, **kwargs)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """Return the newest migration this version of the code knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the migration the database is at, or None for an empty database."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Migrate the database to head; return (revision before, revision after)."""
+    before = current_revision(engine)
+    config = _alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return before, head_revision()
+
+
+def require_current(engine: Engine) -> None:
+    """Raise InputError unless the database is migrated to this code's head."""
+    try:
+        revision = current_revision(engine)
+    except sa.exc.OperationalError as exc:
+        raise InputError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig}; check SAFEGUARD_DATABASE_URL"
+        ) from exc
+    if revision != head_revision():
+        state = "not set up" if revision is None else f"at migration {revision}, not {head_revision()}"
+        raise InputError(f"the database is {state}: run 'safeguard db upgrade' (make run does it)")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield a session that commits on success and rolls back (changing nothing) on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

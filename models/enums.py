@@ -1,0 +1,77 @@
+"""The domain's closed vocabularies: processes, roles, and the states of cases, steps and actions."""
+
+from enum import StrEnum
+
+
+class Process(StrEnum):
+    """A statutory process the system runs; each has its own flow and policy section."""
+
+    allegation = "allegation"
+    disruption = "disruption"
+    complaint = "complaint"
+    iro_dispute = "iro_dispute"
+
+
+class Role(StrEnum):
+    """What a member of staff may do. A person can hold several roles."""
+
+    lado = "lado"
+    lado_manager = "lado_manager"
+    iro = "iro"
+    iro_manager = "iro_manager"
+    social_worker = "social_worker"
+    supervising_social_worker = "supervising_social_worker"
+    team_manager = "team_manager"
+    service_manager = "service_manager"
+    head_of_service = "head_of_service"
+    director = "director"
+    complaints_manager = "complaints_manager"
+    investigating_officer = "investigating_officer"
+    independent_person = "independent_person"
+
+    @property
+    def seniority(self) -> int:
+        """Return the role's rank for approvals: a departure needs an approver at or above a rank."""
+        return _SENIORITY[self]
+
+
+_SENIORITY: dict[Role, int] = {
+    Role.social_worker: 1,
+    Role.supervising_social_worker: 1,
+    Role.investigating_officer: 1,
+    Role.independent_person: 1,
+    Role.lado: 1,
+    Role.iro: 1,
+    Role.team_manager: 2,
+    Role.lado_manager: 2,
+    Role.iro_manager: 2,
+    Role.complaints_manager: 2,
+    Role.service_manager: 3,
+    Role.head_of_service: 4,
+    Role.director: 5,
+}
+
+
+class CaseStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class StepStatus(StrEnum):
+    """Where a step's clock is: running, stopped (e.g. police investigation), or ended."""
+
+    open = "open"
+    stopped = "stopped"
+    closed = "closed"
+    skipped = "skipped"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    done = "done"
+    not_needed = "not_needed"
+
+
+def role_list() -> str:
+    """Return the known roles as one comma-separated line, for error messages."""
+    return ", ".join(r.value for r in Role)

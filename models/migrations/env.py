@@ -1,0 +1,28 @@
+"""Alembic environment: runs on the connection `models.db.upgrade` hands over, or on a URL."""
+
+from alembic import context
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
+
+import models.tables  # noqa: F401  (registers every table on SQLModel.metadata)
+
+target_metadata = SQLModel.metadata
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    with create_engine(context.config.get_main_option("sqlalchemy.url") or "").connect() as conn:
+        _run(conn)

@@ -1,0 +1,215 @@
+"""The record: SQLModel tables for staff, cases, steps (clocks), submissions, decisions, actions
+and the audit log.
+
+Times are stored as UTC and read back timezone-aware on SQLite and PostgreSQL alike. Enums are
+stored as short strings (no PostgreSQL enum types, so migrations stay plain). The audit log is
+append-only in the database itself: triggers refuse UPDATE and DELETE (see the first migration).
+"""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Field, SQLModel
+
+from models.enums import ActionStatus, CaseStatus, Process, Role, StepStatus
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and returned aware, whatever the database."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"refusing to store a naive datetime {value!r}: give it a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _enum(enum: type[Any]) -> sa.Enum:
+    return sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=40,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+def _utc(nullable: bool = False) -> Any:
+    return Field(sa_type=UTCDateTime, nullable=nullable)
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    line_manager_id: str | None = Field(default=None, foreign_key="staff.id", max_length=64)
+    active: bool = True
+    created_at: datetime = _utc()
+
+
+class StaffRole(SQLModel, table=True):
+    __tablename__ = "staff_roles"
+
+    staff_id: str = Field(foreign_key="staff.id", primary_key=True, max_length=64)
+    role: Role = Field(sa_type=_enum(Role), primary_key=True)
+
+
+class StaffAddress(SQLModel, table=True):
+    """A notification address as an Apprise URL. A secret: never printed in full or logged."""
+
+    __tablename__ = "staff_addresses"
+    __table_args__ = (sa.UniqueConstraint("staff_id", "url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=64)
+    url: str = Field(max_length=2000)
+    added_at: datetime = _utc()
+
+
+# --- cases and their clocks ---------------------------------------------------------------------
+
+
+class Case(SQLModel, table=True):
+    """One case of one process; its flow run carries only the id (DESIGN rule 2)."""
+
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=32)
+    process: Process = Field(sa_type=_enum(Process), index=True)
+    status: CaseStatus = Field(default=CaseStatus.open, sa_type=_enum(CaseStatus), index=True)
+    opened_at: datetime = _utc()
+    opened_by: str = Field(foreign_key="staff.id", max_length=64)
+    closed_at: datetime | None = _utc(nullable=True)
+    flow_run_id: str | None = Field(default=None, max_length=36)
+
+
+class Step(SQLModel, table=True):
+    """A timed step: a clock with opened / due / closed and a status. Repeating steps count up."""
+
+    __tablename__ = "steps"
+    __table_args__ = (sa.UniqueConstraint("case_id", "name", "sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    name: str = Field(max_length=64)
+    sequence: int = 1
+    owner_id: str | None = Field(default=None, foreign_key="staff.id", max_length=64)
+    status: StepStatus = Field(default=StepStatus.open, sa_type=_enum(StepStatus), index=True)
+    opened_at: datetime = _utc()
+    due_on: date
+    deadline_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    closed_at: datetime | None = _utc(nullable=True)
+
+
+class Submission(SQLModel, table=True):
+    """What a person sent, exactly as validated; decisions and actions are derived from it."""
+
+    __tablename__ = "submissions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    step_id: int | None = Field(default=None, foreign_key="steps.id")
+    kind: str = Field(max_length=64)
+    author_id: str = Field(foreign_key="staff.id", max_length=64)
+    author_role: Role = Field(sa_type=_enum(Role))
+    effective_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class Decision(SQLModel, table=True):
+    """A decision with its author and role; its rationale may follow (then a rationale clock runs)."""
+
+    __tablename__ = "decisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    step_id: int | None = Field(default=None, foreign_key="steps.id")
+    submission_id: int | None = Field(default=None, foreign_key="submissions.id")
+    kind: str = Field(max_length=64)
+    value: str = Field(max_length=200)
+    author_id: str = Field(foreign_key="staff.id", max_length=64)
+    author_role: Role = Field(sa_type=_enum(Role))
+    decided_at: datetime = _utc()
+    recorded_at: datetime = _utc()
+    rationale_due_at: datetime | None = _utc(nullable=True)
+
+
+class Rationale(SQLModel, table=True):
+    """The reasons for a decision. Append-only: a correction is a further entry."""
+
+    __tablename__ = "rationales"
+
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decisions.id", index=True)
+    text: str = Field(sa_type=sa.Text)
+    author_id: str = Field(foreign_key="staff.id", max_length=64)
+    author_role: Role = Field(sa_type=_enum(Role))
+    recorded_at: datetime = _utc()
+
+
+class Action(SQLModel, table=True):
+    """An action agreed at a meeting: an owner, a due day, and a status kept by its updates."""
+
+    __tablename__ = "actions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    step_id: int | None = Field(default=None, foreign_key="steps.id")
+    title: str = Field(max_length=300)
+    owner_id: str = Field(foreign_key="staff.id", max_length=64)
+    due_on: date
+    status: ActionStatus = Field(
+        default=ActionStatus.open, sa_type=_enum(ActionStatus), index=True
+    )
+    created_at: datetime = _utc()
+    created_by: str = Field(foreign_key="staff.id", max_length=64)
+
+
+class ActionUpdate(SQLModel, table=True):
+    """One change to an action (done, carried forward with a new due day, no longer needed)."""
+
+    __tablename__ = "action_updates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="actions.id", index=True)
+    status: ActionStatus = Field(sa_type=_enum(ActionStatus))
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    new_due_on: date | None = None
+    author_id: str = Field(foreign_key="staff.id", max_length=64)
+    author_role: Role = Field(sa_type=_enum(Role))
+    recorded_at: datetime = _utc()
+    submission_id: int | None = Field(default=None, foreign_key="submissions.id")
+
+
+# --- the audit log --------------------------------------------------------------------------------
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when. Append-only in the database; holds no addresses or other secrets."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc()
+    actor_id: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64, index=True)
+    case_id: int | None = Field(default=None, index=True)
+    entity: str = Field(max_length=64)
+    entity_id: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
