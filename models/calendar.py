@@ -120,7 +120,9 @@ class WorkingCalendar:
                 notes, due = self._count_working_days(start, duration.n)
             elif isinstance(duration, CalendarDays):
                 due = start + timedelta(days=duration.n)
-                notes = tuple(self._note(start + timedelta(days=i), i) for i in range(1, duration.n + 1))
+                notes = tuple(
+                    self._note(start + timedelta(days=i), i) for i in range(1, duration.n + 1)
+                )
             elif isinstance(duration, CalendarMonths):
                 due = add_months(start, duration.n)
                 span = (due - start).days
@@ -169,7 +171,8 @@ def _holiday_label(name: str) -> str:
     # The package calls a substitute day "Boxing Day (observed)"; say what it is in English law.
     names = [n.strip() for n in name.split(";")]
     return "; ".join(
-        n.replace(" (observed)", " (substitute day)") if n.endswith("(observed)") else n for n in names
+        n.replace(" (observed)", " (substitute day)") if n.endswith("(observed)") else n
+        for n in names
     )
 
 

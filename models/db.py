@@ -58,8 +58,14 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """Return the migration the database is at, or None for an empty database."""
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except sa.exc.OperationalError as exc:
+        raise InputError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip()}; check SAFEGUARD_DATABASE_URL"
+        ) from exc
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
@@ -74,15 +80,11 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 def require_current(engine: Engine) -> None:
     """Raise InputError unless the database is migrated to this code's head."""
-    try:
-        revision = current_revision(engine)
-    except sa.exc.OperationalError as exc:
-        raise InputError(
-            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig}; check SAFEGUARD_DATABASE_URL"
-        ) from exc
+    revision = current_revision(engine)
     if revision != head_revision():
-        state = "not set up" if revision is None else f"at migration {revision}, not {head_revision()}"
+        state = (
+            "not set up" if revision is None else f"at migration {revision}, not {head_revision()}"
+        )
         raise InputError(f"the database is {state}: run 'safeguard db upgrade' (make run does it)")
 
 

@@ -174,9 +174,7 @@ class Action(SQLModel, table=True):
     title: str = Field(max_length=300)
     owner_id: str = Field(foreign_key="staff.id", max_length=64)
     due_on: date
-    status: ActionStatus = Field(
-        default=ActionStatus.open, sa_type=_enum(ActionStatus), index=True
-    )
+    status: ActionStatus = Field(default=ActionStatus.open, sa_type=_enum(ActionStatus), index=True)
     created_at: datetime = _utc()
     created_by: str = Field(foreign_key="staff.id", max_length=64)
 

@@ -1,0 +1,1 @@
+"""The command line and the wiring: builds the real adapters (database, policy, clock) from settings."""

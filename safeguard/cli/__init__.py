@@ -1,0 +1,52 @@
+"""`safeguard`: the command line. Every bad input gets one line on stderr and exit status 2."""
+
+import sys
+
+import typer
+
+from models.errors import InputError
+from safeguard.cli import calendar, db, policy, service, staff
+
+app = typer.Typer(
+    name="safeguard",
+    help="Allegations, placement disruptions and complaints run as timed, audited processes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(policy.app, name="policy")
+app.add_typer(staff.app, name="staff")
+app.add_typer(db.app, name="db")
+app.command("serve")(service.serve)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status (0 ok, 2 bad input)."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="safeguard", standalone_mode=False)
+    except InputError as exc:
+        _fail(str(exc))
+        return 2
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.Abort:
+        return 130
+    except typer.TyperException as exc:  # usage errors from typer's own click: one line, exit 2
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "safeguard"
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail(f"{message} (see '{where} --help')")
+        return 2
+    return result if isinstance(result, int) else 0
+
+
+def _fail(message: str) -> None:
+    print(f"error: {' '.join(message.replace("Value error, ", "").split())}", file=sys.stderr)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

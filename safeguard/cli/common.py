@@ -1,0 +1,50 @@
+"""Helpers shared by the commands: reading dates, printing JSON and tables."""
+
+import json
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+
+from models.errors import InputError
+
+DATE_HELP = "an ISO date (2026-12-24) or date-time (2026-12-24T16:30, London time unless an offset is given)"
+
+
+def console() -> Console:
+    """Return a console for tables (plain when not a terminal)."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def parse_moment(text: str, tz: ZoneInfo, what: str = "date") -> date | datetime:
+    """Return a date, or an aware datetime (naive ones are read in `tz`), or raise InputError."""
+    text = text.strip()
+    try:
+        if "T" in text or " " in text:
+            moment = datetime.fromisoformat(text)
+            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"{what} {text!r} is not a real {what}: {exc}; write {DATE_HELP}") from None
+
+
+def parse_count(text: str, what: str) -> int:
+    """Return a non-negative whole number, or raise InputError saying what to give."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{what} {text!r} is not a whole number; give e.g. 5") from None
+    if value < 0:
+        raise InputError(f"{what} cannot be negative ({value}); give 0 or more")
+    return value
+
+
+def print_json(data: Any) -> None:
+    """Print `data` as JSON for scripts."""
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def long_date(day: date) -> str:
+    """Return e.g. 'Tuesday 29 December 2026'."""
+    return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"

@@ -1,0 +1,105 @@
+"""`safeguard staff`: the staff directory (roles, line managers, notification addresses)."""
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from models.clock import system_clock
+from models.db import session_scope
+from models.enums import Role
+from models.staff import StaffView, add_staff, get_staff, list_staff, new_staff, read_import_file
+from notifications.addresses import check_address
+from safeguard import wiring
+from safeguard.cli.common import console, print_json
+from safeguard.settings import get_settings
+
+app = typer.Typer(help="Who works here: roles, line managers and where notices reach them.", no_args_is_help=True)
+
+
+@app.command()
+def add(
+    staff_id: str = typer.Argument(..., metavar="ID", help="A short id, e.g. lado-ahmed."),
+    name: str = typer.Option(..., "--name", help="Full name."),
+    roles: list[str] = typer.Option(..., "--role", help="A role (repeat for several)."),
+    line_manager: str | None = typer.Option(None, "--manager", help="The line manager's staff id."),
+    addresses: list[str] = typer.Option([], "--address", help="An Apprise URL for notices (repeat for several)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Add one member of staff."""
+    person = new_staff(id=staff_id, name=name, roles=roles, line_manager=line_manager, addresses=addresses)
+    engine = wiring.engine(get_settings())
+    with session_scope(engine) as session:
+        add_staff(session=session, people=[person], check_address=check_address, now=system_clock())
+        view = get_staff(session, person.id)
+    if as_json:
+        print_json(view.as_dict())
+    else:
+        console().print(f"added {view.id} ({view.name}): {', '.join(view.roles)}")
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="A .csv (id,name,roles,line_manager,addresses) or .yaml file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Add a whole team from a CSV or YAML file: everyone or (on any error) no one."""
+    engine = wiring.engine(get_settings())
+    with Progress(transient=True, disable=as_json) as progress:
+        task = progress.add_task(f"reading {file.name}", total=None)
+        people = read_import_file(file, progress=lambda n: progress.advance(task, n))
+        progress.update(task, description="checking addresses and adding")
+        with session_scope(engine) as session:
+            ids = add_staff(session=session, people=people, check_address=check_address, now=system_clock())
+            views = [get_staff(session, i) for i in ids]
+    if as_json:
+        print_json([v.as_dict() for v in views])
+        return
+    _table(views, f"imported {len(views)} from {file}")
+
+
+@app.command("list")
+def list_(
+    role: Role | None = typer.Option(None, "--role", help="Only people with this role."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """List the staff directory (addresses masked)."""
+    engine = wiring.engine(get_settings())
+    with session_scope(engine) as session:
+        views = list_staff(session, role)
+    if as_json:
+        print_json([v.as_dict() for v in views])
+        return
+    _table(views, f"{len(views)} staff" + (f" with role {role.value}" if role else ""))
+
+
+@app.command()
+def show(
+    staff_id: str = typer.Argument(..., metavar="ID"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Show one member of staff and their line-management chain (addresses masked)."""
+    engine = wiring.engine(get_settings())
+    with session_scope(engine) as session:
+        view = get_staff(session, staff_id)
+        chain: list[StaffView] = []
+        manager = view.line_manager_id
+        while manager and len(chain) < 20:
+            chain.append(get_staff(session, manager))
+            manager = chain[-1].line_manager_id
+    if as_json:
+        print_json({**view.as_dict(), "management_chain": [c.id for c in chain]})
+        return
+    out = console()
+    out.print(f"{view.id}: {view.name}")
+    out.print(f"  roles: {', '.join(view.roles)}")
+    out.print("  reports to: " + (" -> ".join(f"{c.id} ({c.name})" for c in chain) or "nobody"))
+    out.print("  notices to: " + (", ".join(view.addresses) or "no address (notices cannot reach them)"))
+
+
+def _table(views: list[StaffView], title: str) -> None:
+    table = Table("id", "name", "roles", "line manager", "addresses", title=title)
+    for v in views:
+        table.add_row(v.id, v.name, ", ".join(v.roles), v.line_manager_id or "-", "\n".join(v.addresses) or "none")
+    console().print(table)

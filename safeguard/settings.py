@@ -1,0 +1,45 @@
+"""Settings from the environment (prefix SAFEGUARD_). Built when asked for, never at import."""
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import InputError
+
+
+class Settings(BaseSettings):
+    """Where the system keeps its data and which policy it follows."""
+
+    model_config = SettingsConfigDict(env_prefix="SAFEGUARD_", extra="ignore")
+
+    home: Path = Field(default=Path(".safeguard"), description="our files and the local Prefect")
+    database_url: str | None = Field(default=None, description="default: SQLite under home")
+    timezone: str = Field(default="Europe/London", description="deadlines end at local midnight")
+    policy_file: Path | None = Field(default=None, description="the authority's policy override")
+    prefect_port: int = Field(default=4200, ge=1, le=65535, description="local Prefect server port")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name such as Europe/London") from None
+        return value
+
+    @property
+    def database(self) -> str:
+        """Return the database URL in force (the SQLite file under home when none is set)."""
+        return self.database_url or f"sqlite:///{(self.home / 'safeguard.db').resolve()}"
+
+
+def get_settings() -> Settings:
+    """Return the settings, or raise InputError naming the bad SAFEGUARD_ variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "SAFEGUARD_" + str(error["loc"][0]).upper()
+        raise InputError(f"{name}: {error['msg'].removeprefix('Value error, ')}") from None

@@ -1,0 +1,28 @@
+"""The one place that builds the real adapters from settings (cosmicpython's bootstrap)."""
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from models.calendar import WorkingCalendar
+from models.db import make_engine, require_current
+from models.policy import Policy, load_policy
+from safeguard.settings import Settings
+
+
+def engine(settings: Settings, *, ready: bool = True) -> Engine:
+    """Return the engine for our tables; with `ready`, first check the database is migrated."""
+    built = make_engine(settings.database)
+    if ready:
+        require_current(built)
+    return built
+
+
+def policy(settings: Settings) -> Policy:
+    """Return the effective policy: England defaults with the authority's override file."""
+    return load_policy(settings.policy_file)
+
+
+def working_calendar(settings: Settings) -> WorkingCalendar:
+    """Return the working-day calendar in force (bank holidays plus local closures)."""
+    return policy(settings).working_calendar(ZoneInfo(settings.timezone))
