@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    print(f"error: {' '.join(message.replace("Value error, ", "").split())}", file=sys.stderr)
+    message = message.replace("Value error, ", "")
+    print("error: " + " ".join(message.split()), file=sys.stderr)
 
 
 def run() -> None:
