@@ -1,0 +1,205 @@
+"""The all-in-one local service behind `make run` / `safeguard serve`.
+
+1. migrates our database;
+2. starts a Prefect server on SQLite under SAFEGUARD_HOME (unless PREFECT_API_URL names a running
+   one) and waits until it answers;
+3. starts one serve process (deployments/serve.py) for every deployment the project defines, and runs
+   the selfcheck deployment once so the UI shows at once whether the service is healthy;
+4. prints the Prefect UI address;
+5. on Ctrl-C (SIGINT) or SIGTERM stops what it started, serve process first, each with its whole
+   process group, so nothing is left behind.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from deployments import DEPLOYMENT_NAME, DEPLOYMENTS
+from models.db import make_engine, upgrade
+from models.errors import InputError
+from safeguard.settings import Settings
+
+STARTUP_SECONDS = 120
+STOP_SECONDS = 20
+
+
+def run_local_service(settings: Settings, port: int) -> int:
+    """Run the service until Ctrl-C or SIGTERM; return the exit status."""
+    home = settings.home.expanduser().resolve()
+    prefect_home = home / "prefect"
+    prefect_home.mkdir(parents=True, exist_ok=True)
+
+    engine = make_engine(settings.database)
+    before, after = upgrade(engine)
+    engine.dispose()
+    _say(f"database {engine.url.render_as_string(hide_password=True)} at migration {after}"
+         + (f" (was {before or 'empty'})" if before != after else ""))
+
+    env = _child_environment(settings, home, prefect_home)
+    stop = threading.Event()
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        api_url = os.environ.get("PREFECT_API_URL")
+        if api_url:
+            _wait_healthy(api_url, None, stop, None)
+            _say(f"using the Prefect server at {api_url} (PREFECT_API_URL)")
+        else:
+            api_url = f"http://127.0.0.1:{port}/api"
+            _refuse_busy_port(port)
+            env["PREFECT_API_URL"] = env["PREFECT_UI_API_URL"] = api_url
+            server_log = prefect_home / "server.log"
+            server = _start(
+                [_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
+                env, server_log,
+            )
+            children.append(("Prefect server", server))
+            _wait_healthy(api_url, server, stop, server_log)
+            _say(f"Prefect server started (SQLite under {prefect_home}; log {server_log})")
+        if stop.is_set():
+            return 0
+        env["PREFECT_API_URL"] = api_url
+        serve_log = prefect_home / "serve.log"
+        serve = _start([sys.executable, "-m", "deployments.serve"], env, serve_log)
+        children.append(("serve process", serve))
+        names = _wait_deployments(api_url, serve, stop, serve_log)
+        if stop.is_set():
+            return 0
+        _run_selfcheck(api_url)
+        ui = api_url.removesuffix("/api")
+        _say(f"serving {len(names)} deployment(s): {', '.join(names)} (log {serve_log})")
+        print(f"Prefect UI: {ui}", flush=True)
+        _say("press Ctrl-C to stop")
+        while not stop.wait(0.5):
+            for what, child in children:
+                if child.poll() is not None:
+                    _say(f"the {what} stopped unexpectedly (exit {child.returncode}); stopping")
+                    return 1
+        return 0
+    except InputError:
+        raise
+    finally:
+        for what, child in reversed(children):
+            _stop(child)
+            _say(f"stopped the {what}")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _child_environment(settings: Settings, home: Path, prefect_home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SAFEGUARD_HOME=str(home),
+        SAFEGUARD_DATABASE_URL=settings.database,
+        PREFECT_HOME=str(prefect_home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PYTHONUNBUFFERED="1",
+    )
+    if settings.policy_file:
+        env["SAFEGUARD_POLICY_FILE"] = str(settings.policy_file.expanduser().resolve())
+    return env
+
+
+def _prefect() -> str:
+    return str(Path(sys.executable).with_name("prefect"))
+
+
+def _start(argv: list[str], env: dict[str, str], log: Path) -> "subprocess.Popen[bytes]":
+    # A new session: Ctrl-C reaches only us, and we stop each child with its whole process group.
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+        )
+
+
+def _stop(child: "subprocess.Popen[bytes]") -> None:
+    for sig, wait in ((signal.SIGTERM, STOP_SECONDS), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            child.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; sweep anything it left in its group.
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        break
+
+
+def _refuse_busy_port(port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise InputError(
+                f"port {port} is already in use (another Prefect server?): pass --port or set "
+                "SAFEGUARD_PREFECT_PORT, or set PREFECT_API_URL to use the server already there"
+            ) from None
+
+
+def _wait_healthy(
+    api_url: str, child: "subprocess.Popen[bytes] | None", stop: threading.Event, log: Path | None
+) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not stop.is_set():
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if child is not None and child.poll() is not None:
+            raise InputError(f"the Prefect server did not start (exit {child.returncode}): {_tail(log)}")
+        if time.monotonic() > deadline:
+            raise InputError(f"no answer from the Prefect server at {api_url} after {STARTUP_SECONDS} s: {_tail(log)}")
+        stop.wait(0.5)
+
+
+def _wait_deployments(
+    api_url: str, serve: "subprocess.Popen[bytes]", stop: threading.Event, log: Path
+) -> list[str]:
+    wanted = [spec.full_name for spec in DEPLOYMENTS]
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not stop.is_set():
+        found = [n for n in wanted if httpx.get(f"{api_url}/deployments/name/{n}", timeout=5).status_code == 200]
+        if found == wanted:
+            return wanted
+        if serve.poll() is not None:
+            raise InputError(f"the serve process stopped (exit {serve.returncode}): {_tail(log)}")
+        if time.monotonic() > deadline:
+            raise InputError(f"deployments not registered after {STARTUP_SECONDS} s: {_tail(log)}")
+        stop.wait(0.5)
+    return []
+
+
+def _run_selfcheck(api_url: str) -> None:
+    deployment = httpx.get(f"{api_url}/deployments/name/selfcheck/{DEPLOYMENT_NAME}", timeout=5).json()
+    httpx.post(f"{api_url}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=5).raise_for_status()
+
+
+def _tail(log: Path | None, lines: int = 5) -> str:
+    if log is None or not log.exists():
+        return "no log"
+    text = log.read_text(errors="replace").strip().splitlines()[-lines:]
+    return f"see {log}: " + " | ".join(text)
+
+
+def _say(message: str) -> None:
+    print(f"safeguard: {message}", flush=True)
