@@ -64,7 +64,7 @@ def current_revision(engine: Engine) -> str | None:
     except sa.exc.OperationalError as exc:
         raise InputError(
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip()}; check SAFEGUARD_DATABASE_URL"
+            f"{' '.join(str(exc.orig).split())}; check SAFEGUARD_DATABASE_URL"
         ) from exc
 
 

@@ -333,7 +333,7 @@ def _merge(base: Any, over: Any, path: tuple[str, ...], file: str) -> Any:
         # processes.<name>, processes.<name>.steps.<step>, processes.<name>.events.<event>
         for key in over:
             if key not in base:
-                what = {1: "process", 3: path[2][:-1]}[len(path)]
+                what = "process" if len(path) == 1 else path[2].removesuffix("s")
                 raise PolicyError(
                     f"{file}: {'.'.join((*path, key))}: there is no {what} {key!r} to change "
                     f"(an override changes existing entries only); known: {', '.join(base)}"
@@ -357,7 +357,7 @@ def _explain(
         message = "is not a setting here; check the spelling against policy/england.toml"
     elif error["type"] == "missing":
         message = "is required but missing"
-    elif isinstance(error.get("input"), str | int | float | bool) and not loc[-1:] == ("files",):
+    elif isinstance(error.get("input"), str | int | float | bool) and repr(error["input"]) not in message:
         message = f"{error['input']!r}: {message}"
     # Blame the override when it wrote the entry (or a table above it), else the defaults file.
     file = over_name if _touches(over, loc) else base_name
