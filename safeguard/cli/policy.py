@@ -21,7 +21,10 @@ def show(
 ) -> None:
     """Print the effective policy (England defaults plus the authority's override) with sources."""
     policy = wiring.policy(get_settings())
-    chosen = {Process(process): policy.process(process)} if process else policy.processes
+    chosen = policy.processes
+    if process:
+        found = policy.process(process)  # refuses an unknown name, listing the processes
+        chosen = {Process(process): found}
     if as_json:
         data = policy.model_dump(mode="json")
         data["processes"] = {k.value: v.model_dump(mode="json") for k, v in chosen.items()}

@@ -1,0 +1,102 @@
+"""`make run` on this machine: the service starts, answers, runs its served deployment, and stops
+cleanly on Ctrl-C leaving no process behind. Real processes throughout (about 20 s)."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.service
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def processes_of(home: Path) -> list[int]:
+    """Return the pids whose environment carries this test's SAFEGUARD_HOME."""
+    marker = f"SAFEGUARD_HOME={home}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_for(predicate, seconds: float, what: str):  # type: ignore[no-untyped-def]
+    """Poll a real process's state (not a deadline of ours) until it holds, or fail naming it."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {seconds} s waiting for {what}")
+
+
+def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
+    home = (tmp_path / "home").resolve()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEGUARD_", "PREFECT_"))}
+    env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port))
+    log = tmp_path / "make-run.log"
+    with log.open("wb") as out:
+        # Its own session, like a terminal's foreground job: Ctrl-C goes to make and safeguard serve.
+        make = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def ui_line() -> str | None:
+            match = re.search(r"^Prefect UI: (\S+)$", log.read_text(), re.M)
+            assert make.poll() is None, log.read_text()
+            return match.group(1) if match else None
+
+        ui = wait_for(ui_line, 90, "the Prefect UI address")
+        assert ui == f"http://127.0.0.1:{port}"
+        assert httpx.get(ui, timeout=10).status_code == 200  # the UI page itself
+        api = f"{ui}/api"
+        assert httpx.get(f"{api}/health", timeout=5).json() is True
+        deployment = httpx.get(f"{api}/deployments/name/selfcheck/safeguard", timeout=5).json()
+        assert deployment["name"] == "safeguard"
+
+        def selfcheck_completed() -> bool:
+            runs = httpx.post(f"{api}/flow_runs/filter", timeout=5,
+                              json={"deployments": {"id": {"any_": [deployment["id"]]}}}).json()
+            return any(r["state_type"] == "COMPLETED" for r in runs)
+
+        wait_for(selfcheck_completed, 60, "the served selfcheck run to complete")
+        assert (home / "safeguard.db").exists() and (home / "prefect" / "prefect.db").exists()
+    finally:
+        os.killpg(make.pid, signal.SIGINT)
+        make.wait(60)
+    wait_for(lambda: not processes_of(home), 60, "every process started by make run to exit")
+    text = log.read_text()
+    assert "stopped the serve process" in text and "stopped the Prefect server" in text
+    with pytest.raises(ConnectionRefusedError):  # nothing listens on the port any more
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
+    home = (tmp_path / "home").resolve()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEGUARD_", "PREFECT_"))}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port))
+        result = subprocess.run([str(ROOT / ".venv" / "bin" / "safeguard"), "serve"], env=env,
+                                capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2
+    assert f"error: port {port} is already in use" in result.stderr
+    assert not processes_of(home)
