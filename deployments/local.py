@@ -10,6 +10,7 @@
    process group, so nothing is left behind.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -40,8 +41,10 @@ def run_local_service(settings: Settings, port: int) -> int:
     engine = make_engine(settings.database)
     before, after = upgrade(engine)
     engine.dispose()
-    _say(f"database {engine.url.render_as_string(hide_password=True)} at migration {after}"
-         + (f" (was {before or 'empty'})" if before != after else ""))
+    _say(
+        f"database {engine.url.render_as_string(hide_password=True)} at migration {after}"
+        + (f" (was {before or 'empty'})" if before != after else "")
+    )
 
     env = _child_environment(settings, home, prefect_home)
     stop = threading.Event()
@@ -62,8 +65,18 @@ def run_local_service(settings: Settings, port: int) -> int:
             env["PREFECT_API_URL"] = env["PREFECT_UI_API_URL"] = api_url
             server_log = prefect_home / "server.log"
             server = _start(
-                [_prefect(), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-                env, server_log,
+                [
+                    _prefect(),
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--analytics-off",
+                ],
+                env,
+                server_log,
             )
             children.append(("Prefect server", server))
             _wait_healthy(api_url, server, stop, server_log)
@@ -120,8 +133,13 @@ def _start(argv: list[str], env: dict[str, str], log: Path) -> "subprocess.Popen
     # A new session: Ctrl-C reaches only us, and we stop each child with its whole process group.
     with log.open("ab") as out:
         return subprocess.Popen(
-            argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=Path(__file__).resolve().parent.parent,
+            argv,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parent.parent,
         )
 
 
@@ -136,10 +154,8 @@ def _stop(child: "subprocess.Popen[bytes]") -> None:
         except subprocess.TimeoutExpired:
             continue
         # The leader is gone; sweep anything it left in its group.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         break
 
 
@@ -166,9 +182,13 @@ def _wait_healthy(
         except httpx.HTTPError:
             pass
         if child is not None and child.poll() is not None:
-            raise InputError(f"the Prefect server did not start (exit {child.returncode}): {_tail(log)}")
+            raise InputError(
+                f"the Prefect server did not start (exit {child.returncode}): {_tail(log)}"
+            )
         if time.monotonic() > deadline:
-            raise InputError(f"no answer from the Prefect server at {api_url} after {STARTUP_SECONDS} s: {_tail(log)}")
+            raise InputError(
+                f"no answer from the Prefect server at {api_url} after {STARTUP_SECONDS} s: {_tail(log)}"
+            )
         stop.wait(0.5)
 
 
@@ -178,7 +198,11 @@ def _wait_deployments(
     wanted = [spec.full_name for spec in DEPLOYMENTS]
     deadline = time.monotonic() + STARTUP_SECONDS
     while not stop.is_set():
-        found = [n for n in wanted if httpx.get(f"{api_url}/deployments/name/{n}", timeout=5).status_code == 200]
+        found = [
+            n
+            for n in wanted
+            if httpx.get(f"{api_url}/deployments/name/{n}", timeout=5).status_code == 200
+        ]
         if found == wanted:
             return wanted
         if serve.poll() is not None:
@@ -190,8 +214,12 @@ def _wait_deployments(
 
 
 def _run_selfcheck(api_url: str) -> None:
-    deployment = httpx.get(f"{api_url}/deployments/name/selfcheck/{DEPLOYMENT_NAME}", timeout=5).json()
-    httpx.post(f"{api_url}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=5).raise_for_status()
+    deployment = httpx.get(
+        f"{api_url}/deployments/name/selfcheck/{DEPLOYMENT_NAME}", timeout=5
+    ).json()
+    httpx.post(
+        f"{api_url}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=5
+    ).raise_for_status()
 
 
 def _tail(log: Path | None, lines: int = 5) -> str:

@@ -4,22 +4,27 @@ Started by `safeguard serve` (so by `make run`) with PREFECT_API_URL set; runs u
 """
 
 from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 
-from deployments import DEPLOYMENT_NAME, DEPLOYMENTS
+from deployments import DEPLOYMENT_NAME, DEPLOYMENTS, DeploymentSpec
+
+
+def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
+    """Return the deployment of `spec`'s flow under the project's deployment name."""
+    deployment = spec.flow.to_deployment(
+        name=DEPLOYMENT_NAME,
+        tags=list(spec.tags),
+        description=spec.description,
+        cron=spec.cron,
+        parameters=spec.parameters,
+    )
+    # to_deployment is "sync-compatible": called outside an event loop it returns the deployment.
+    assert isinstance(deployment, RunnerDeployment)
+    return deployment
 
 
 def main() -> None:
-    deployments = [
-        spec.flow.to_deployment(
-            name=DEPLOYMENT_NAME,
-            tags=list(spec.tags),
-            description=spec.description,
-            cron=spec.cron,
-            parameters=spec.parameters,
-        )
-        for spec in DEPLOYMENTS
-    ]
-    serve(*deployments, print_starting_message=False)
+    serve(*(runner_deployment(spec) for spec in DEPLOYMENTS), print_starting_message=False)
 
 
 if __name__ == "__main__":

@@ -18,5 +18,7 @@ def selfcheck() -> dict[str, Any]:
     settings = get_settings()
     revision = check_database(settings.database)
     policy = check_policy(settings.policy_file)
-    print(f"database at migration {revision}; policy {policy['policy']} from {', '.join(policy['files'])}")
+    print(
+        f"database at migration {revision}; policy {policy['policy']} from {', '.join(policy['files'])}"
+    )
     return {"database_revision": revision, **policy}

@@ -39,18 +39,31 @@ class DayNote:
     reason: str  # why skipped; "" when counted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DueDate:
-    """A due date with the instant the step lapses and the day-by-day account of how it was reached."""
+    """A due date and the instant the step lapses; `explain()` gives the day-by-day account."""
 
     trigger: date
     duration: Duration
     due: date
     deadline: datetime  # end of the due day, Europe/London (the first instant that is late)
-    days: tuple[DayNote, ...]
+    calendar: "WorkingCalendar" = field(repr=False, compare=False)
+
+    def explain(self) -> tuple[DayNote, ...]:
+        """Return every day after the trigger up to the due day: counted (numbered) or skipped, and why."""
+        notes: list[DayNote] = []
+        counted = 0
+        for day in _days_after(self.trigger, self.due):
+            reason = self.calendar.closed_because(day)
+            if isinstance(self.duration, WorkingDays) and reason:
+                notes.append(DayNote(day, None, reason))
+            else:  # calendar-day periods count every day; a closed day is noted, still counted
+                counted += 1
+                notes.append(DayNote(day, counted, reason))
+        return tuple(notes)
 
     def as_dict(self) -> dict[str, object]:
-        """Return a JSON-ready description (for `--json` and for scripts)."""
+        """Return a JSON-ready description with the day-by-day account (for `--json`)."""
         return {
             "from": self.trigger.isoformat(),
             "duration": str(self.duration),
@@ -63,7 +76,7 @@ class DueDate:
                     "counted": d.counted,
                     "skipped": d.reason or None,
                 }
-                for d in self.days
+                for d in self.explain()
             ],
         }
 
@@ -76,24 +89,25 @@ class WorkingCalendar:
     tz: ZoneInfo = LONDON
 
     @cached_property
-    def _bank_holidays(self) -> _holidays.HolidayBase:
-        # Built lazily, once per calendar, for the whole supported range: a few milliseconds.
-        return _holidays.country_holidays(
+    def _holidays(self) -> dict[date, str]:
+        # Built once per calendar for the whole supported range (a few ms), then plain dict look-ups.
+        bank = _holidays.country_holidays(
             "GB", subdiv="ENG", years=range(FIRST_YEAR, LAST_YEAR + 1), observed=True
         )
+        days = {day: _holiday_label(str(name)) for day, name in bank.items()}
+        for day, name in self.local_closures.items():
+            local = f"local closure: {name}"
+            days[day] = f"{days[day]}; {local}" if day in days else local
+        return days
 
     def closed_because(self, day: date) -> str:
         """Return why `day` is not a working day, or "" when it is one."""
         _check_year(day)
-        reasons: list[str] = []
-        if day.weekday() >= 5:
-            reasons.append(day.strftime("%A"))
-        holiday = self._bank_holidays.get(day)
-        if holiday:
-            reasons.append(_holiday_label(str(holiday)))
-        if day in self.local_closures:
-            reasons.append(f"local closure: {self.local_closures[day]}")
-        return "; ".join(reasons)
+        holiday = self._holidays.get(day, "")
+        if day.weekday() < 5:
+            return holiday
+        weekday = "Saturday" if day.weekday() == 5 else "Sunday"
+        return f"{weekday}; {holiday}" if holiday else weekday
 
     def is_working_day(self, day: date) -> bool:
         """Return True when `day` counts as a working day."""
@@ -112,27 +126,19 @@ class WorkingCalendar:
         return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
 
     def due(self, trigger: date | datetime, duration: Duration) -> DueDate:
-        """Return the due date `duration` after `trigger` (day 0), with the account of every day."""
+        """Return the due date `duration` after `trigger` (day 0)."""
         start = self.local_date(trigger)
         _check_year(start)
-        try:
-            if isinstance(duration, WorkingDays):
-                notes, due = self._count_working_days(start, duration.n)
-            elif isinstance(duration, CalendarDays):
-                due = start + timedelta(days=duration.n)
-                notes = tuple(
-                    self._note(start + timedelta(days=i), i) for i in range(1, duration.n + 1)
-                )
-            elif isinstance(duration, CalendarMonths):
-                due = add_months(start, duration.n)
-                span = (due - start).days
-                notes = tuple(self._note(start + timedelta(days=i), i) for i in range(1, span + 1))
-            else:  # pragma: no cover - the type checker sees every kind above
-                raise TypeError(f"not a duration: {duration!r}")
-        except OverflowError as exc:
-            raise InputError(f"{duration} from {start} runs past the end of the calendar") from exc
+        if isinstance(duration, WorkingDays):
+            due = self._add_working_days(start, duration.n)
+        elif isinstance(duration, CalendarDays):
+            due = start + timedelta(days=duration.n)
+        elif isinstance(duration, CalendarMonths):
+            due = add_months(start, duration.n)
+        else:  # pragma: no cover - the type checker sees every kind above
+            raise TypeError(f"not a duration: {duration!r}")
         _check_year(due)
-        return DueDate(start, duration, due, self.end_of_day(due), notes)
+        return DueDate(start, duration, due, self.end_of_day(due), self)
 
     def working_days_between(self, start: date, end: date) -> int:
         """Return the working days after `start` up to and including `end` (negative if end < start)."""
@@ -140,24 +146,14 @@ class WorkingCalendar:
             return -self.working_days_between(end, start)
         return sum(1 for d in _days_after(start, end) if self.is_working_day(d))
 
-    def _count_working_days(self, start: date, n: int) -> tuple[tuple[DayNote, ...], date]:
-        notes: list[DayNote] = []
-        counted = 0
+    def _add_working_days(self, start: date, n: int) -> date:
+        closed = self._holidays
         day = start
-        while counted < n:
+        while n > 0:
             day += timedelta(days=1)
-            _check_year(day)
-            reason = self.closed_because(day)
-            if reason:
-                notes.append(DayNote(day, None, reason))
-            else:
-                counted += 1
-                notes.append(DayNote(day, counted, ""))
-        return tuple(notes), day
-
-    def _note(self, day: date, number: int) -> DayNote:
-        # Calendar-day periods count every day; a non-working day is noted but still counted.
-        return DayNote(day, number, self.closed_because(day))
+            if day.weekday() < 5 and day not in closed:
+                n -= 1
+        return day
 
 
 def add_months(day: date, months: int) -> date:

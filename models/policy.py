@@ -16,6 +16,7 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -27,8 +28,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from zoneinfo import ZoneInfo
 
 from models.calendar import LONDON, WorkingCalendar
 from models.durations import CalendarDays, CalendarMonths, Duration, WorkingDays, parse_duration
@@ -357,7 +356,10 @@ def _explain(
         message = "is not a setting here; check the spelling against policy/england.toml"
     elif error["type"] == "missing":
         message = "is required but missing"
-    elif isinstance(error.get("input"), str | int | float | bool) and repr(error["input"]) not in message:
+    elif (
+        isinstance(error.get("input"), str | int | float | bool)
+        and repr(error["input"]) not in message
+    ):
         message = f"{error['input']!r}: {message}"
     # Blame the override when it wrote the entry (or a table above it), else the defaults file.
     file = over_name if _touches(over, loc) else base_name

@@ -212,7 +212,7 @@ def _views(session: Session, ids: Iterable[str]) -> list[StaffView]:
     for staff_id, url in session.exec(
         select(StaffAddress.staff_id, StaffAddress.url)
         .where(col(StaffAddress.staff_id).in_(ids))
-        .order_by(StaffAddress.id)
+        .order_by(col(StaffAddress.id))
     ):
         addresses.setdefault(staff_id, []).append(mask_address(url))
     return [

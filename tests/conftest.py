@@ -28,7 +28,9 @@ DATABASES = [
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No test reads the developer's own SAFEGUARD_* settings or writes to ./.safeguard."""
     for name in list(os.environ):
         if name.startswith("SAFEGUARD_") and name != "SAFEGUARD_TEST_DATABASE_URL":

@@ -8,10 +8,19 @@ from rich.table import Table
 
 from models.durations import CalendarDays, CalendarMonths, Duration, WorkingDays
 from safeguard import wiring
-from safeguard.cli.common import DATE_HELP, console, long_date, parse_count, parse_moment, print_json
+from safeguard.cli.common import (
+    DATE_HELP,
+    console,
+    long_date,
+    parse_count,
+    parse_moment,
+    print_json,
+)
 from safeguard.settings import get_settings
 
-app = typer.Typer(help="Working days: bank holidays, local closures and due dates.", no_args_is_help=True)
+app = typer.Typer(
+    help="Working days: bank holidays, local closures and due dates.", no_args_is_help=True
+)
 
 
 class Unit(StrEnum):
@@ -32,7 +41,9 @@ def due(
     from_: str = typer.Argument(..., metavar="FROM", help=f"The trigger (day 0): {DATE_HELP}."),
     n: str = typer.Argument(..., metavar="N", help="How many days (or months) after it."),
     unit: Unit = typer.Option(Unit.working_days, "--unit", help="What N counts."),
-    explain: bool = typer.Option(False, "--explain", help="List every day counted and skipped, with why."),
+    explain: bool = typer.Option(
+        False, "--explain", help="List every day counted and skipped, with why."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Print the due date N working days after FROM (the trigger day is day 0)."""
@@ -50,10 +61,18 @@ def due(
         f"Late from {result.deadline:%H:%M} on {long_date(result.deadline.date())} ({settings.timezone})."
     )
     if explain:
-        table = Table("date", "day", "counted", "skipped because", title=f"Day 0 is {long_date(result.trigger)}")
-        for note in result.days:
+        table = Table(
+            "date",
+            "day",
+            "counted",
+            "skipped because",
+            title=f"Day 0 is {long_date(result.trigger)}",
+        )
+        for note in result.explain():
             counted = "" if note.counted is None else f"day {note.counted}"
-            if note.counted is not None and note.reason:  # calendar-day periods count closed days too
+            if (
+                note.counted is not None and note.reason
+            ):  # calendar-day periods count closed days too
                 counted += " (not a working day: counted all the same)"
             skipped = note.reason if note.counted is None else ""
             table.add_row(note.day.isoformat(), note.day.strftime("%A"), counted, skipped)

@@ -26,7 +26,9 @@ def parse_moment(text: str, tz: ZoneInfo, what: str = "date") -> date | datetime
             return moment if moment.tzinfo else moment.replace(tzinfo=tz)
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise InputError(f"{what} {text!r} is not a real {what}: {exc}; write {DATE_HELP}") from None
+        raise InputError(
+            f"{what} {text!r} is not a real {what}: {exc}; write {DATE_HELP}"
+        ) from None
 
 
 def parse_count(text: str, what: str) -> int:

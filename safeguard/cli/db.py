@@ -2,7 +2,8 @@
 
 import typer
 
-from models.db import make_engine, upgrade as migrate
+from models.db import make_engine
+from models.db import upgrade as migrate
 from safeguard.settings import get_settings
 
 app = typer.Typer(help="Our database (the record): migrations.", no_args_is_help=True)

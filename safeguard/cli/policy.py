@@ -11,12 +11,17 @@ from safeguard import wiring
 from safeguard.cli.common import console, print_json
 from safeguard.settings import get_settings
 
-app = typer.Typer(help="Clock policy: deadlines, reminders, escalation ladders and their sources.", no_args_is_help=True)
+app = typer.Typer(
+    help="Clock policy: deadlines, reminders, escalation ladders and their sources.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
 def show(
-    process: str | None = typer.Argument(None, help="One process: allegation, disruption, complaint, iro_dispute."),
+    process: str | None = typer.Argument(
+        None, help="One process: allegation, disruption, complaint, iro_dispute."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Print the effective policy (England defaults plus the authority's override) with sources."""
@@ -31,7 +36,9 @@ def show(
         print_json(data)
         return
     out = console()
-    out.print(f"Policy: {policy.policy.name} ({policy.policy.revision}); read from {', '.join(policy.files)}")
+    out.print(
+        f"Policy: {policy.policy.name} ({policy.policy.revision}); read from {', '.join(policy.files)}"
+    )
     closures = ", ".join(f"{c.date} {c.name}" for c in policy.calendar.closures) or "none"
     out.print(f"Local closure days: {closures}")
     out.print(
@@ -40,14 +47,28 @@ def show(
     )
     for key, proc in chosen.items():
         table = Table(
-            "step", "due", "counts from", "owner", "reminders", "escalation", "conf.", "source",
-            title=f"{proc.title} [{key.value}]", show_lines=True, expand=True,
+            "step",
+            "due",
+            "counts from",
+            "owner",
+            "reminders",
+            "escalation",
+            "conf.",
+            "source",
+            title=f"{proc.title} [{key.value}]",
+            show_lines=True,
+            expand=True,
         )
         for name, step in proc.steps.items():
             table.add_row(
-                f"{name}\n({step.ref})", _due(step), step.counts_from, step.owner.value,
-                ", ".join(f"{r} before" for r in step.reminders) or "-", _ladder(step),
-                step.confidence.value, step.source,
+                f"{name}\n({step.ref})",
+                _due(step),
+                step.counts_from,
+                step.owner.value,
+                ", ".join(f"{r} before" for r in step.reminders) or "-",
+                _ladder(step),
+                step.confidence.value,
+                step.source,
             )
         out.print(table)
 
@@ -57,7 +78,9 @@ def check(file: Path = typer.Argument(..., help="The authority's override file (
     """Validate an override file against the England defaults (exit 0 if usable, 2 if not)."""
     policy = load_policy(file)
     closures = len(policy.calendar.closures)
-    print(f"ok: {file} is a valid override ({closures} local closure day{'s' if closures != 1 else ''} in force)")
+    print(
+        f"ok: {file} is a valid override ({closures} local closure day{'s' if closures != 1 else ''} in force)"
+    )
 
 
 def _due(step: StepPolicy) -> str:

@@ -15,7 +15,9 @@ from safeguard import wiring
 from safeguard.cli.common import console, print_json
 from safeguard.settings import get_settings
 
-app = typer.Typer(help="Who works here: roles, line managers and where notices reach them.", no_args_is_help=True)
+app = typer.Typer(
+    help="Who works here: roles, line managers and where notices reach them.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -24,11 +26,15 @@ def add(
     name: str = typer.Option(..., "--name", help="Full name."),
     roles: list[str] = typer.Option(..., "--role", help="A role (repeat for several)."),
     line_manager: str | None = typer.Option(None, "--manager", help="The line manager's staff id."),
-    addresses: list[str] = typer.Option([], "--address", help="An Apprise URL for notices (repeat for several)."),
+    addresses: list[str] = typer.Option(
+        [], "--address", help="An Apprise URL for notices (repeat for several)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Add one member of staff."""
-    person = new_staff(id=staff_id, name=name, roles=roles, line_manager=line_manager, addresses=addresses)
+    person = new_staff(
+        id=staff_id, name=name, roles=roles, line_manager=line_manager, addresses=addresses
+    )
     engine = wiring.engine(get_settings())
     with session_scope(engine) as session:
         add_staff(session=session, people=[person], check_address=check_address, now=system_clock())
@@ -41,7 +47,9 @@ def add(
 
 @app.command("import")
 def import_(
-    file: Path = typer.Argument(..., help="A .csv (id,name,roles,line_manager,addresses) or .yaml file."),
+    file: Path = typer.Argument(
+        ..., help="A .csv (id,name,roles,line_manager,addresses) or .yaml file."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Add a whole team from a CSV or YAML file: everyone or (on any error) no one."""
@@ -51,7 +59,9 @@ def import_(
         people = read_import_file(file, progress=lambda n: progress.advance(task, n))
         progress.update(task, description="checking addresses and adding")
         with session_scope(engine) as session:
-            ids = add_staff(session=session, people=people, check_address=check_address, now=system_clock())
+            ids = add_staff(
+                session=session, people=people, check_address=check_address, now=system_clock()
+            )
             views = [get_staff(session, i) for i in ids]
     if as_json:
         print_json([v.as_dict() for v in views])
@@ -95,11 +105,19 @@ def show(
     out.print(f"{view.id}: {view.name}")
     out.print(f"  roles: {', '.join(view.roles)}")
     out.print("  reports to: " + (" -> ".join(f"{c.id} ({c.name})" for c in chain) or "nobody"))
-    out.print("  notices to: " + (", ".join(view.addresses) or "no address (notices cannot reach them)"))
+    out.print(
+        "  notices to: " + (", ".join(view.addresses) or "no address (notices cannot reach them)")
+    )
 
 
 def _table(views: list[StaffView], title: str) -> None:
     table = Table("id", "name", "roles", "line manager", "addresses", title=title)
     for v in views:
-        table.add_row(v.id, v.name, ", ".join(v.roles), v.line_manager_id or "-", "\n".join(v.addresses) or "none")
+        table.add_row(
+            v.id,
+            v.name,
+            ", ".join(v.roles),
+            v.line_manager_id or "-",
+            "\n".join(v.addresses) or "none",
+        )
     console().print(table)

@@ -54,22 +54,38 @@ def refused(result: Result, *fragments: str) -> None:
 def test_calendar_due_gives_the_issue_example(run: Run) -> None:
     result = run("calendar", "due", "2026-12-24", "1")
     assert result.code == 0
-    assert result.out.startswith("Tuesday 29 December 2026: 1 working day after Thursday 24 December 2026.")
+    assert result.out.startswith(
+        "Tuesday 29 December 2026: 1 working day after Thursday 24 December 2026."
+    )
 
 
 def test_calendar_explain_lists_every_day_and_why(run: Run) -> None:
     out = run("calendar", "due", "2026-12-24", "1", "--explain").out
-    for expected in ("Christmas Day", "Saturday; Boxing Day", "Sunday", "Boxing Day (substitute day)", "day 1"):
+    for expected in (
+        "Christmas Day",
+        "Saturday; Boxing Day",
+        "Sunday",
+        "Boxing Day (substitute day)",
+        "day 1",
+    ):
         assert expected in out
 
 
 def test_calendar_json_is_for_scripts(run: Run) -> None:
     data = run("calendar", "due", "2026-04-02T17:45", "1", "--json").json()
     assert data["due"] == "2026-04-07"
-    assert [d["skipped"] for d in data["days"]] == ["Good Friday", "Saturday", "Sunday", "Easter Monday", None]
+    assert [d["skipped"] for d in data["days"]] == [
+        "Good Friday",
+        "Saturday",
+        "Sunday",
+        "Easter Monday",
+        None,
+    ]
 
 
-def test_calendar_counts_an_authoritys_closure_days(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_calendar_counts_an_authoritys_closure_days(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     override = tmp_path / "local.toml"
     override.write_text('[[calendar.closures]]\ndate = 2026-12-23\nname = "Staff training day"\n')
     monkeypatch.setenv("SAFEGUARD_POLICY_FILE", str(override))
@@ -89,7 +105,9 @@ def test_calendar_counts_an_authoritys_closure_days(run: Run, tmp_path: Path, mo
         (("2026-12-24", "1", "--unit", "weeks"), ("'weeks' is not one of",)),
     ],
 )
-def test_calendar_refuses_bad_input(run: Run, args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+def test_calendar_refuses_bad_input(
+    run: Run, args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
     refused(run("calendar", "due", *args), *fragments)
 
 
@@ -98,14 +116,23 @@ def test_calendar_refuses_bad_input(run: Run, args: tuple[str, ...], fragments: 
 
 def test_policy_show_prints_every_step_with_its_source(run: Run) -> None:
     out = run("policy", "show").out
-    for expected in ("initial_consideration", "stage2_response", "65 working days", "[S27]", "RPR 2006 reg 19"):
+    for expected in (
+        "initial_consideration",
+        "stage2_response",
+        "65 working days",
+        "[S27]",
+        "RPR 2006 reg 19",
+    ):
         assert expected in out
 
 
 def test_policy_show_one_process_as_json(run: Run) -> None:
     data = run("policy", "show", "complaint", "--json").json()
     assert list(data["processes"]) == ["complaint"]
-    assert data["processes"]["complaint"]["steps"]["stage2_response"]["extendable_to"] == "65 working days"
+    assert (
+        data["processes"]["complaint"]["steps"]["stage2_response"]["extendable_to"]
+        == "65 working days"
+    )
 
 
 def test_policy_check(run: Run, tmp_path: Path) -> None:
@@ -114,10 +141,15 @@ def test_policy_check(run: Run, tmp_path: Path) -> None:
     assert run("policy", "check", str(good)).code == 0
     bad = tmp_path / "bad.toml"
     bad.write_text('[processes.allegation.steps.allegation_meeting]\ndue = "2 days"\n')
-    refused(run("policy", "check", str(bad)), "bad.toml: processes.allegation.steps.allegation_meeting.due")
+    refused(
+        run("policy", "check", str(bad)),
+        "bad.toml: processes.allegation.steps.allegation_meeting.due",
+    )
 
 
-def test_a_broken_policy_file_in_force_is_refused_everywhere(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_policy_file_in_force_is_refused_everywhere(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[processes.allegation.steps.outcome]\nowner = 'nobody'\n")
     monkeypatch.setenv("SAFEGUARD_POLICY_FILE", str(bad))
@@ -150,15 +182,30 @@ def directory(run: Run) -> object:
     return run("staff", "list", "--json").json()
 
 
-def test_staff_needs_a_migrated_database(run: Run, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_staff_needs_a_migrated_database(
+    run: Run, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
     refused(run("staff", "list"), "the database is not set up: run 'safeguard db upgrade'")
 
 
 def test_staff_add_list_show(run: Run, db: str) -> None:
     assert run("staff", "add", "hos-1", "--name", "Pat Head", "--role", "head_of_service").code == 0
-    added = run("staff", "add", "lado-1", "--name", "Alex Lado", "--role", "lado", "--role", "lado_manager",
-                "--manager", "hos-1", "--address", ADDRESS)
+    added = run(
+        "staff",
+        "add",
+        "lado-1",
+        "--name",
+        "Alex Lado",
+        "--role",
+        "lado",
+        "--role",
+        "lado_manager",
+        "--manager",
+        "hos-1",
+        "--address",
+        ADDRESS,
+    )
     assert added.code == 0 and "added lado-1 (Alex Lado): lado, lado_manager" in added.out
     shown = run("staff", "show", "lado-1")
     assert "reports to: hos-1 (Pat Head)" in shown.out
@@ -177,13 +224,21 @@ def test_staff_add_list_show(run: Run, db: str) -> None:
     [
         (("lado-1", "--name", "Again", "--role", "lado"), ("staff id already exists: lado-1",)),
         (("x-1", "--name", "X", "--role", "wizard"), ("'wizard' is not a role",)),
-        (("x-1", "--name", "X", "--role", "iro", "--manager", "ghost"), ("line manager not in the directory: ghost",)),
+        (
+            ("x-1", "--name", "X", "--role", "iro", "--manager", "ghost"),
+            ("line manager not in the directory: ghost",),
+        ),
         (("Bad Id", "--name", "X", "--role", "iro"), ("'Bad Id' is not a valid staff id",)),
-        (("x-1", "--name", "X", "--role", "iro", "--address", "slack://half"), ("cannot be parsed by Apprise",)),
+        (
+            ("x-1", "--name", "X", "--role", "iro", "--address", "slack://half"),
+            ("cannot be parsed by Apprise",),
+        ),
         (("x-1", "--role", "iro"), ("Missing option '--name'",)),
     ],
 )
-def test_staff_add_refuses_bad_input_and_changes_nothing(run: Run, db: str, args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+def test_staff_add_refuses_bad_input_and_changes_nothing(
+    run: Run, db: str, args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
     run("staff", "add", "lado-1", "--name", "Alex Lado", "--role", "lado")
     before = directory(run)
     result = run("staff", "add", *args)
@@ -208,15 +263,33 @@ def test_staff_import_a_whole_team(run: Run, db: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "fragment"),
     [
-        ("team.csv", "id,name,roles\nnew-1,New,iro\nlado-1,Dup,lado\n", "staff id already exists: lado-1"),
-        ("team.csv", "id,name,roles\nnew-1,New,iro\nnew-2,New,wizard\n", "line 3: roles: 'wizard' is not a role"),
-        ("team.yaml", "- {id: new-1, name: N, roles: [iro], line_manager: new-2}\n"
-                      "- {id: new-2, name: M, roles: [iro_manager], line_manager: new-1}\n", "line managers form a loop"),
+        (
+            "team.csv",
+            "id,name,roles\nnew-1,New,iro\nlado-1,Dup,lado\n",
+            "staff id already exists: lado-1",
+        ),
+        (
+            "team.csv",
+            "id,name,roles\nnew-1,New,iro\nnew-2,New,wizard\n",
+            "line 3: roles: 'wizard' is not a role",
+        ),
+        (
+            "team.yaml",
+            "- {id: new-1, name: N, roles: [iro], line_manager: new-2}\n"
+            "- {id: new-2, name: M, roles: [iro_manager], line_manager: new-1}\n",
+            "line managers form a loop",
+        ),
         ("team.yaml", "- {id: new-1, name: N, roles: [iro]\n", "not valid YAML"),
-        ("team.csv", "id,name,roles,addresses\nnew-1,N,iro,slack://x\n", "staff 'new-1': notification address"),
+        (
+            "team.csv",
+            "id,name,roles,addresses\nnew-1,N,iro,slack://x\n",
+            "staff 'new-1': notification address",
+        ),
     ],
 )
-def test_a_bad_import_adds_nobody(run: Run, db: str, tmp_path: Path, name: str, text: str, fragment: str) -> None:
+def test_a_bad_import_adds_nobody(
+    run: Run, db: str, tmp_path: Path, name: str, text: str, fragment: str
+) -> None:
     run("staff", "add", "lado-1", "--name", "Alex Lado", "--role", "lado")
     before = directory(run)
     path = tmp_path / name

@@ -41,11 +41,23 @@ def test_times_are_stored_in_utc_and_read_back_aware(engine: Engine) -> None:
     with Session(engine) as session:
         session.add(Staff(id="lado-1", name="L", created_at=summer))
         session.flush()
-        session.add(Case(reference="ALG-2026-0001", process=Process.allegation, opened_at=summer, opened_by="lado-1"))
+        session.add(
+            Case(
+                reference="ALG-2026-0001",
+                process=Process.allegation,
+                opened_at=summer,
+                opened_by="lado-1",
+            )
+        )
         session.commit()
         session.add(
-            Step(case_id=1, name="initial_consideration", opened_at=summer, due_on=date(2026, 7, 2),
-                 deadline_at=datetime(2026, 7, 2, 23, 0, tzinfo=UTC))
+            Step(
+                case_id=1,
+                name="initial_consideration",
+                opened_at=summer,
+                due_on=date(2026, 7, 2),
+                deadline_at=datetime(2026, 7, 2, 23, 0, tzinfo=UTC),
+            )
         )
         session.commit()
     with Session(engine) as session:
@@ -66,7 +78,13 @@ def test_a_naive_time_is_refused(engine: Engine) -> None:
 
 def _one_entry(engine: Engine) -> None:
     with Session(engine) as session:
-        audit.record(session, at=datetime(2026, 11, 2, tzinfo=UTC), action="staff.add", entity="staff", entity_id="x")
+        audit.record(
+            session,
+            at=datetime(2026, 11, 2, tzinfo=UTC),
+            action="staff.add",
+            entity="staff",
+            entity_id="x",
+        )
         session.commit()
 
 
@@ -76,7 +94,10 @@ def _one_entry(engine: Engine) -> None:
 )
 def test_the_audit_log_refuses_update_and_delete(engine: Engine, statement: str) -> None:
     _one_entry(engine)
-    with pytest.raises(sa.exc.DatabaseError, match="audit_log is append-only"), engine.begin() as conn:
+    with (
+        pytest.raises(sa.exc.DatabaseError, match="audit_log is append-only"),
+        engine.begin() as conn,
+    ):
         conn.execute(sa.text(statement))
     with Session(engine) as session:
         entries = session.exec(select(AuditEntry)).all()
@@ -108,5 +129,7 @@ def test_the_audit_log_refuses_truncate_on_postgresql(engine: Engine) -> None:
 
 def test_an_unreachable_database_is_one_clear_error() -> None:
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
-    with pytest.raises(InputError, match="cannot reach the database .* check SAFEGUARD_DATABASE_URL"):
+    with pytest.raises(
+        InputError, match=r"cannot reach the database .* check SAFEGUARD_DATABASE_URL"
+    ):
         require_current(engine)

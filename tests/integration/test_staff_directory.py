@@ -44,7 +44,10 @@ def test_a_team_is_added_with_managers_in_any_order(engine: Engine) -> None:
     [
         ([person("a", "iro"), person("a", "lado")], "listed more than once: a"),
         ([person("b", "iro", manager="nobody")], "line manager not in the directory: nobody"),
-        ([person("c", "iro", manager="d"), person("d", "iro_manager", manager="c")], "line managers form a loop"),
+        (
+            [person("c", "iro", manager="d"), person("d", "iro_manager", manager="c")],
+            "line managers form a loop",
+        ),
         ([person("e", "iro", manager="e")], "line managers form a loop: e -> e"),
         ([person("f", "iro"), person("existing", "iro")], "staff id already exists: existing"),
     ],
@@ -59,7 +62,9 @@ def test_a_bad_batch_changes_nothing(engine: Engine, batch: list, message: str) 
 
 def test_an_address_apprise_cannot_parse_is_refused_at_add(engine: Engine) -> None:
     with pytest.raises(InputError, match="staff 'g': notification address slack://") as caught:
-        add(engine, person("g", "iro", addresses=["slack://not-enough-tokens"]), check=check_address)
+        add(
+            engine, person("g", "iro", addresses=["slack://not-enough-tokens"]), check=check_address
+        )
     assert "not-enough-tokens" not in str(caught.value)
     assert count(engine, Staff) == 0
 

@@ -54,9 +54,16 @@ def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
     log = tmp_path / "make-run.log"
     with log.open("wb") as out:
         # Its own session, like a terminal's foreground job: Ctrl-C goes to make and safeguard serve.
-        make = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        make = subprocess.Popen(
+            ["make", "--no-print-directory", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
+
         def ui_line() -> str | None:
             match = re.search(r"^Prefect UI: (\S+)$", log.read_text(), re.M)
             assert make.poll() is None, log.read_text()
@@ -71,8 +78,11 @@ def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
         assert deployment["name"] == "safeguard"
 
         def selfcheck_completed() -> bool:
-            runs = httpx.post(f"{api}/flow_runs/filter", timeout=5,
-                              json={"deployments": {"id": {"any_": [deployment["id"]]}}}).json()
+            runs = httpx.post(
+                f"{api}/flow_runs/filter",
+                timeout=5,
+                json={"deployments": {"id": {"any_": [deployment["id"]]}}},
+            ).json()
             return any(r["state_type"] == "COMPLETED" for r in runs)
 
         wait_for(selfcheck_completed, 60, "the served selfcheck run to complete")
@@ -95,8 +105,14 @@ def test_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port))
-        result = subprocess.run([str(ROOT / ".venv" / "bin" / "safeguard"), "serve"], env=env,
-                                capture_output=True, text=True, timeout=60, cwd=ROOT)
+        result = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "safeguard"), "serve"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
     assert result.returncode == 2
     assert f"error: port {port} is already in use" in result.stderr
     assert not processes_of(home)

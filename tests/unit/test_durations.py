@@ -21,7 +21,9 @@ def test_durations_parse(text: str, expected: object) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["5 wd", "5", "working days", "five working days", "5 weeks", "-2 working days"])
+@pytest.mark.parametrize(
+    "text", ["5 wd", "5", "working days", "five working days", "5 weeks", "-2 working days"]
+)
 def test_a_bad_duration_says_how_to_write_one(text: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_duration(text)

@@ -34,7 +34,11 @@ def test_england_defaults_hold_the_statutory_numbers() -> None:
     assert allegation.step("allegation_meeting").due == WorkingDays(5)
     assert allegation.step("review_meeting").due == CalendarDays(28)
     assert allegation.step("review_meeting").repeats
-    assert allegation.step("outcome").targets == (CalendarMonths(1), CalendarMonths(3), CalendarMonths(12))
+    assert allegation.step("outcome").targets == (
+        CalendarMonths(1),
+        CalendarMonths(3),
+        CalendarMonths(12),
+    )
     assert allegation.step("outcome_notification").due == WorkingDays(5)
     assert allegation.step("approval_review").due == WorkingDays(28)
     complaint = policy.process("complaint")
@@ -172,7 +176,9 @@ def test_the_policy_is_frozen() -> None:
         ),
     ],
 )
-def test_a_bad_override_names_the_file_the_entry_and_the_fault(tmp_path: Path, text: str, message: str) -> None:
+def test_a_bad_override_names_the_file_the_entry_and_the_fault(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(PolicyError) as caught:
         load_policy(path)

@@ -18,13 +18,19 @@ def test_a_person_is_read_with_roles_in_any_separator() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"id": "Has Space", "name": "A", "roles": ["iro"]}, "id: 'Has Space' is not a valid staff id"),
+        (
+            {"id": "Has Space", "name": "A", "roles": ["iro"]},
+            "id: 'Has Space' is not a valid staff id",
+        ),
         ({"id": "a1", "name": "A", "roles": ["iroo"]}, "roles: 'iroo' is not a role; roles: lado,"),
         ({"id": "a1", "name": "A", "roles": []}, "roles:"),
         ({"id": "a1", "name": "   ", "roles": ["iro"]}, "name: a name cannot be blank"),
         ({"id": "a1", "roles": ["iro"]}, "name: is required"),
         ({"id": "a1", "name": "A", "roles": ["iro"], "grade": 7}, "grade: is not a field"),
-        ({"id": "a1", "name": "A", "roles": ["iro"], "line_manager": "Not Valid"}, "line_manager: 'Not Valid'"),
+        (
+            {"id": "a1", "name": "A", "roles": ["iro"], "line_manager": "Not Valid"},
+            "line_manager: 'Not Valid'",
+        ),
     ],
 )
 def test_a_bad_person_names_the_field(fields: dict[str, object], message: str) -> None:
@@ -72,7 +78,11 @@ def test_a_yaml_team_is_read(tmp_path: Path) -> None:
     [
         ("team.csv", "id,name\nx,y\n", "the header must name the columns"),
         ("team.csv", "id,name,roles,colour\nx,y,iro,red\n", "unknown: colour"),
-        ("team.csv", "id,name,roles\nx,X,iro\ny,Y,wizard\n", "team.csv: line 3: roles: 'wizard' is not a role"),
+        (
+            "team.csv",
+            "id,name,roles\nx,X,iro\ny,Y,wizard\n",
+            "team.csv: line 3: roles: 'wizard' is not a role",
+        ),
         ("team.csv", "id,name,roles\nx,X,iro,extra\n", "line 2: more cells than columns"),
         ("team.csv", "id,name,roles\n", "has no staff in it"),
         ("team.yaml", "- {id: x, name: X, roles: [iro]\n", "not valid YAML"),
@@ -81,7 +91,9 @@ def test_a_yaml_team_is_read(tmp_path: Path) -> None:
         ("team.txt", "x", "give a .csv or .yaml file"),
     ],
 )
-def test_a_malformed_import_file_says_where(tmp_path: Path, name: str, text: str, message: str) -> None:
+def test_a_malformed_import_file_says_where(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
     path = tmp_path / name
     path.write_text(text)
     with pytest.raises(InputError) as caught:
