@@ -90,7 +90,7 @@ def run_local_service(settings: Settings, port: int) -> int:
         names = _wait_deployments(api_url, serve, stop, serve_log)
         if stop.is_set():
             return 0
-        _run_selfcheck(api_url)
+        _run_selfcheck(api_url, stop)
         ui = api_url.removesuffix("/api")
         _say(f"serving {len(names)} deployment(s): {', '.join(names)} (log {serve_log})")
         print(f"Prefect UI: {ui}", flush=True)
@@ -117,7 +117,10 @@ def _child_environment(settings: Settings, home: Path, prefect_home: Path) -> di
         SAFEGUARD_HOME=str(home),
         SAFEGUARD_DATABASE_URL=settings.database,
         PREFECT_HOME=str(prefect_home),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_ANALYTICS_ENABLED=os.environ.get(
+            "PREFECT_SERVER_ANALYTICS_ENABLED", "false"
+        ),
+        DO_NOT_TRACK=os.environ.get("DO_NOT_TRACK", "1"),
         PYTHONUNBUFFERED="1",
     )
     if settings.policy_file:
@@ -213,13 +216,28 @@ def _wait_deployments(
     return []
 
 
-def _run_selfcheck(api_url: str) -> None:
-    deployment = httpx.get(
-        f"{api_url}/deployments/name/selfcheck/{DEPLOYMENT_NAME}", timeout=5
-    ).json()
-    httpx.post(
-        f"{api_url}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=5
-    ).raise_for_status()
+def _run_selfcheck(api_url: str, stop: threading.Event) -> None:
+    """Start one selfcheck run. Just after start-up the server can answer 503 while SQLite is busy
+    with the serve process registering deployments, so retry; a failure here is reported, not fatal."""
+    error: Exception | None = None
+    for wait in (0.5, 1, 2, 4, 8):
+        try:
+            deployment = httpx.get(
+                f"{api_url}/deployments/name/selfcheck/{DEPLOYMENT_NAME}", timeout=5
+            ).raise_for_status()
+            httpx.post(
+                f"{api_url}/deployments/{deployment.json()['id']}/create_flow_run",
+                json={},
+                timeout=5,
+            ).raise_for_status()
+            return
+        except httpx.HTTPError as exc:
+            error = exc
+            if stop.wait(wait):
+                return
+    _say(
+        f"could not start the selfcheck run ({error}); run it from the UI when the server is ready"
+    )
 
 
 def _tail(log: Path | None, lines: int = 5) -> str:

@@ -1,5 +1,7 @@
 """`safeguard serve`: the all-in-one local service (what `make run` starts)."""
 
+import os
+
 import typer
 
 from safeguard.settings import get_settings
@@ -13,6 +15,9 @@ def serve(
     ),
 ) -> None:
     """Migrate the database, start Prefect (unless PREFECT_API_URL names one), serve every deployment."""
+    # Case systems send no usage data anywhere unless the authority opts in (DO_NOT_TRACK=0);
+    # set before Prefect is imported, which is what reads it.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     from deployments.local import run_local_service
 
     settings = get_settings()
