@@ -101,8 +101,6 @@ def run_local_service(settings: Settings, port: int) -> int:
                     _say(f"the {what} stopped unexpectedly (exit {child.returncode}); stopping")
                     return 1
         return 0
-    except InputError:
-        raise
     finally:
         for what, child in reversed(children):
             _stop(child)

@@ -290,6 +290,10 @@ def load_policy(override: Path | None = None) -> Policy:
     over: dict[str, Any] = {}
     if override is not None:
         over = read_toml(override)
+        if "files" in over:
+            raise PolicyError(
+                f"{override}: files: is not a setting here; check the spelling against policy/england.toml"
+            )
         merged = _merge(base, over, (), str(override))
         files.append(str(override))
     try:
