@@ -11,6 +11,7 @@
 """
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -30,6 +31,7 @@ from safeguard.settings import Settings
 
 STARTUP_SECONDS = 120
 STOP_SECONDS = 20
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def run_local_service(settings: Settings, port: int) -> int:
@@ -93,7 +95,7 @@ def run_local_service(settings: Settings, port: int) -> int:
         _run_selfcheck(api_url, stop)
         ui = api_url.removesuffix("/api")
         _say(f"serving {len(names)} deployment(s): {', '.join(names)} (log {serve_log})")
-        print(f"Prefect UI: {ui}", flush=True)
+        _out(f"Prefect UI: {ui}")
         _say("press Ctrl-C to stop")
         while not stop.wait(0.5):
             for what, child in children:
@@ -102,11 +104,13 @@ def run_local_service(settings: Settings, port: int) -> int:
                     return 1
         return 0
     finally:
-        for what, child in reversed(children):
+        # Stop everything before saying anything: stdout may be a pipe that Ctrl-C closed (| tee).
+        for _, child in reversed(children):
             _stop(child)
-            _say(f"stopped the {what}")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        for what, _ in reversed(children):
+            _say(f"stopped the {what}")
 
 
 def _child_environment(settings: Settings, home: Path, prefect_home: Path) -> dict[str, str]:
@@ -140,8 +144,17 @@ def _start(argv: list[str], env: dict[str, str], log: Path) -> "subprocess.Popen
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
             cwd=Path(__file__).resolve().parent.parent,
         )
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM if the supervisor itself dies (even by
+    SIGKILL), so a crashed `safeguard serve` cannot leave a server running."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(child: "subprocess.Popen[bytes]") -> None:
@@ -246,4 +259,10 @@ def _tail(log: Path | None, lines: int = 5) -> str:
 
 
 def _say(message: str) -> None:
-    print(f"safeguard: {message}", flush=True)
+    _out(f"safeguard: {message}")
+
+
+def _out(line: str) -> None:
+    # A pipe that Ctrl-C closed (| tee) raises here: nobody reads any more, but the work goes on.
+    with contextlib.suppress(OSError):
+        print(line, flush=True)

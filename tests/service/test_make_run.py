@@ -116,3 +116,45 @@ def test_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"error: port {port} is already in use" in result.stderr
     assert not processes_of(home)
+
+
+def start_serve(home: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+    """Start `safeguard serve` with its output on a pipe; return it and the UI address it printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEGUARD_", "PREFECT_"))}
+    env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port))
+    serve = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "safeguard"), "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert serve.stdout is not None
+    for line in serve.stdout:  # a blocking read of a real process's output, ended by its own lines
+        if line.startswith("Prefect UI: "):
+            return serve, line.split(": ", 1)[1].strip()
+    pytest.fail(f"safeguard serve ended without printing the UI address (exit {serve.wait()})")
+
+
+def test_ctrl_c_stops_everything_even_when_the_output_pipe_is_gone(tmp_path: Path) -> None:
+    """`make run | tee log` then Ctrl-C: tee dies first, and the cleanup must not need to print."""
+    home = (tmp_path / "home").resolve()
+    serve, _ = start_serve(home, free_port())
+    assert len(processes_of(home)) == 3  # the supervisor, the Prefect server, the serve process
+    assert serve.stdout is not None
+    serve.stdout.close()  # the reader (tee) is gone
+    os.killpg(serve.pid, signal.SIGINT)
+    serve.wait(60)
+    wait_for(lambda: not processes_of(home), 60, "every process to exit after Ctrl-C")
+
+
+def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
+    home = (tmp_path / "home").resolve()
+    serve, ui = start_serve(home, free_port())
+    os.kill(serve.pid, signal.SIGKILL)  # no chance to clean up
+    serve.wait(10)
+    wait_for(lambda: not processes_of(home), 60, "the Prefect server and serve process to exit")
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{ui}/api/health", timeout=2)
