@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import Flow
 
+from flows.allegation import allegation
 from flows.selfcheck import selfcheck
 
 DEPLOYMENT_NAME = "safeguard"
@@ -30,6 +31,12 @@ class DeploymentSpec:
 
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        flow=allegation,
+        entrypoint="flows/allegation.py:allegation",
+        tags=("allegation",),
+        description="One allegation case (LADO process) from initial consideration to closure.",
+    ),
     DeploymentSpec(
         flow=selfcheck,
         entrypoint="flows/selfcheck.py:selfcheck",

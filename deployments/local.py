@@ -150,11 +150,13 @@ def _start(argv: list[str], env: dict[str, str], log: Path) -> "subprocess.Popen
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: on Linux, get SIGTERM if the supervisor itself dies (even by
-    SIGKILL), so a crashed `safeguard serve` cannot leave a server running."""
+    """In the child, before exec: on Linux, be killed if the supervisor itself dies (even by SIGKILL),
+    so a crashed `safeguard serve` cannot leave a server running. SIGKILL, not SIGTERM: both children
+    would get it at once, and the serve process's graceful shutdown (pausing its deployments through
+    the API) then stalls against a server that is shutting down too. The ordered stop is Ctrl-C's."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _stop(child: "subprocess.Popen[bytes]") -> None:

@@ -130,6 +130,7 @@ class Submission(SQLModel, table=True):
     recorded_at: datetime = _utc()
     idempotency_key: str | None = Field(default=None, unique=True, max_length=128)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    applied_at: datetime | None = _utc(nullable=True)  # when the flow applied it to the case
 
 
 class Decision(SQLModel, table=True):
@@ -211,3 +212,47 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(max_length=64)
     entity_id: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+# --- allegation case details (migration 0002) -----------------------------------------------------
+
+
+class AllegationDetails(SQLModel, table=True):
+    """What the LADO was told at referral. Our record only: never sent to Prefect (DESIGN rule 2)."""
+
+    __tablename__ = "allegation_details"
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    received_at: datetime = _utc()  # the LADO received the referral
+    aware_on: date  # the organisation became aware
+    referral_late: bool  # more than the policy's referral window after aware_on
+    carer_ref: str = Field(max_length=64)
+    fostering_service: str = Field(max_length=200)
+    category: str = Field(max_length=64)
+    summary: str = Field(sa_type=sa.Text)
+
+
+class CaseChild(SQLModel, table=True):
+    """A child in a case, with the IRO and social worker who must hear of it."""
+
+    __tablename__ = "case_children"
+    __table_args__ = (sa.UniqueConstraint("case_id", "child_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    child_ref: str = Field(max_length=64)
+    iro_id: str = Field(foreign_key="staff.id", max_length=64)
+    social_worker_id: str = Field(foreign_key="staff.id", max_length=64)
+
+
+class CaseEvent(SQLModel, table=True):
+    """A dated fact a clock counts from (referral received, meeting held, outcome recorded)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "name", "sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    name: str = Field(max_length=64)
+    sequence: int = 1
+    at: datetime = _utc()

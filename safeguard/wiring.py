@@ -1,5 +1,6 @@
 """The one place that builds the real adapters from settings (cosmicpython's bootstrap)."""
 
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -8,6 +9,12 @@ from models.calendar import WorkingCalendar
 from models.db import make_engine, require_current
 from models.policy import Policy, load_policy
 from safeguard.settings import Settings
+
+
+@lru_cache(maxsize=4)
+def shared_engine(url: str) -> Engine:
+    """Return one engine per URL for a long-lived process (the flow runs' tasks)."""
+    return make_engine(url)
 
 
 def engine(settings: Settings, *, ready: bool = True) -> Engine:

@@ -5,7 +5,7 @@ import sys
 import typer
 
 from models.errors import InputError
-from safeguard.cli import calendar, db, policy, service, staff
+from safeguard.cli import calendar, casework, db, policy, service, staff
 
 app = typer.Typer(
     name="safeguard",
@@ -19,6 +19,12 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(policy.app, name="policy")
 app.add_typer(staff.app, name="staff")
 app.add_typer(db.app, name="db")
+app.add_typer(casework.allegation_app, name="allegation")
+app.add_typer(casework.case_app, name="case")
+app.add_typer(casework.action_app, name="action")
+app.command("record")(casework.record)
+app.command("rationale")(casework.rationale)
+app.command("status")(casework.status)
 app.command("serve")(service.serve)
 
 

@@ -35,6 +35,19 @@ def processes_of(home: Path) -> list[int]:
     return found
 
 
+def describe(home: Path) -> str:
+    """Return the command lines of the processes still carrying this test's SAFEGUARD_HOME."""
+    lines = []
+    for pid in processes_of(home):
+        try:
+            lines.append(
+                Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+            )
+        except OSError:
+            continue
+    return "; ".join(lines) or "none"
+
+
 def wait_for(predicate, seconds: float, what: str):  # type: ignore[no-untyped-def]
     """Poll a real process's state (not a deadline of ours) until it holds, or fail naming it."""
     end = time.monotonic() + seconds
@@ -155,6 +168,12 @@ def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
     serve, ui = start_serve(home, free_port())
     os.kill(serve.pid, signal.SIGKILL)  # no chance to clean up
     serve.wait(10)
-    wait_for(lambda: not processes_of(home), 60, "the Prefect server and serve process to exit")
-    with pytest.raises(httpx.ConnectError):
+    wait_for(
+        lambda: not processes_of(home),
+        60,
+        f"the Prefect server and serve process to exit: {describe(home)}",
+    )
+    with pytest.raises(
+        httpx.TransportError
+    ):  # refused, or reset while the dead socket is torn down
         httpx.get(f"{ui}/api/health", timeout=2)

@@ -1,0 +1,66 @@
+"""A real Prefect server (prefect_test_harness) with the project's deployments served by a Runner,
+for tests that drive whole cases through the CLI."""
+
+import asyncio
+import contextvars
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deployments.serve import runner_deployment
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the harness and serve every deployment; yield the API URL."""
+    from prefect.runner import Runner
+    from prefect.settings import get_current_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    from deployments import DEPLOYMENTS
+
+    home = tmp_path_factory.mktemp("flows")
+    database = f"sqlite:///{home}/safeguard.db"
+    saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "SAFEGUARD_DATABASE_URL")}
+    with prefect_test_harness(server_startup_timeout=60):
+        url = str(get_current_settings().api.url)
+        # The Runner's thread and the flow-run processes it starts read these from the environment.
+        os.environ["PREFECT_API_URL"] = url
+        os.environ["SAFEGUARD_DATABASE_URL"] = database
+        runner = Runner(query_seconds=1, heartbeat_seconds=None, limit=50)
+        for spec in DEPLOYMENTS:
+            runner.add_deployment(runner_deployment(spec))
+        loop = asyncio.new_event_loop()
+        context = contextvars.copy_context()
+        thread = threading.Thread(
+            target=context.run, args=(loop.run_until_complete, runner.start()), daemon=True
+        )
+        thread.start()
+        try:
+            yield database
+        finally:
+            asyncio.run_coroutine_threadsafe(runner.astop(), loop).result(30)
+            thread.join(30)
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+@pytest.fixture
+def served(prefect_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The served database URL, also in force for the CLI under test."""
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", prefect_server)
+    return prefect_server
+
+
+def write_json(tmp_path: Path, name: str, data: object) -> str:
+    import json
+
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(data))
+    return str(path)

@@ -1,0 +1,225 @@
+"""Whole allegation cases driven through the CLI against a real Prefect server, with the deployment
+served by a Runner. No sleeps for deadlines: every date is given with --at and in the inputs."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from safeguard.cli import main
+from safeguard.orchestration import state_of
+from tests.flows.conftest import write_json
+
+pytestmark = pytest.mark.flows
+
+
+@pytest.fixture
+def cli(served: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+@pytest.fixture
+def team(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("db", "upgrade")
+    assert code == 0, err
+    if cli("staff", "show", "lado-1")[0] == 0:
+        return
+    for args in (
+        ("hos-1", "--name", "Head", "--role", "head_of_service"),
+        ("ladom-1", "--name", "Lado Manager", "--role", "lado_manager", "--manager", "hos-1"),
+        ("lado-1", "--name", "Lado One", "--role", "lado", "--manager", "ladom-1"),
+        ("iro-1", "--name", "Iro One", "--role", "iro"),
+        ("sw-1", "--name", "Social Worker", "--role", "social_worker"),
+        ("ssw-1", "--name", "Supervising SW", "--role", "supervising_social_worker"),
+    ):
+        assert cli("staff", "add", *args)[0] == 0
+
+
+def start(cli, received: str = "2026-10-19T09:15") -> str:  # type: ignore[no-untyped-def]
+    code, out, err = cli(
+        "allegation",
+        "start",
+        "--lado",
+        "lado-1",
+        "--received",
+        received,
+        "--aware",
+        "2026-10-19",
+        "--carer",
+        "FC-0042",
+        "--service",
+        "Northshire Fostering",
+        "--child",
+        "C-1042:iro-1:sw-1",
+        "--category",
+        "physical",
+        "--summary",
+        "A child said a carer grabbed their arm.",
+        "--json",
+    )
+    assert code == 0, err
+    return json.loads(out)["reference"]
+
+
+def record(
+    cli, tmp_path: Path, ref: str, step: str, data: dict, at: str, who: str = "lado-1"
+) -> dict:  # type: ignore[no-untyped-def]
+    code, out, err = cli(
+        "record",
+        ref,
+        step,
+        "--as",
+        who,
+        "--input",
+        write_json(tmp_path, step, data),
+        "--at",
+        at,
+        "--json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["applied"], f"{step} was stored but not applied by the flow"
+    return result["case"]
+
+
+def open_steps(case: dict) -> list[str]:  # type: ignore[type-arg]
+    return [s["step"] for s in case["steps"] if s["status"] == "open"]
+
+
+def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ref = start(cli)
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "initial_consideration",
+        {"threshold_met": True, "limbs": ["harm", "offence"], "route": "allegation_meeting"},
+        "2026-10-19T15:00",
+    )
+    assert open_steps(case) == ["allegation_meeting"]
+    assert case["decisions"][0]["rationale_due"] is not None  # recorded without rationale
+
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "allegation_meeting",
+        {
+            "held_on": "2026-10-22",
+            "attendees": ["lado", "police", "supervising_social_worker"],
+            "decisions": ["police to lead"],
+            "actions": [
+                {"title": "Police interview", "owner": "lado-1", "due": 5},
+                {"title": "Visit the child", "owner": "sw-1", "due": "2026-10-27"},
+                {"title": "Support offer to carer", "owner": "ssw-1", "due": 3},
+            ],
+        },
+        "2026-10-22T16:00",
+    )
+    assert open_steps(case) == ["review_meeting"]
+    assert [a["due"] for a in case["actions"]] == ["2026-10-29", "2026-10-27", "2026-10-27"]
+    review = next(s for s in case["steps"] if s["step"] == "review_meeting")
+    assert review["due"] == "2026-11-19"  # 28 calendar days after the meeting
+    ids = [a["id"] for a in case["actions"]]
+
+    # A review that leaves an action unaccounted for is refused, naming it; nothing is stored.
+    refused = {
+        "held_on": "2026-11-17",
+        "attendees": ["lado"],
+        "ready_for_outcome": True,
+        "accounted": [
+            {"action_id": ids[0], "status": "done"},
+            {"action_id": ids[1], "status": "done"},
+        ],
+    }
+    code, _, err = cli(
+        "record",
+        ref,
+        "review_meeting",
+        "--as",
+        "lado-1",
+        "--input",
+        write_json(tmp_path, "refused", refused),
+        "--at",
+        "2026-11-17T12:00",
+    )
+    assert code == 2 and f"unaccounted for: {ids[2]} (Support offer to carer)" in err
+
+    refused["accounted"].append(
+        {
+            "action_id": ids[2],
+            "status": "carried_forward",
+            "reason": "carer away",
+            "new_due": "2026-12-10",
+        }
+    )
+    case = record(cli, tmp_path, ref, "review_meeting", refused, "2026-11-17T12:00")
+    assert open_steps(case) == ["outcome"]
+    assert [a["status"] for a in case["actions"]] == ["done", "done", "open"]
+
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "outcome",
+        {
+            "category": "unsubstantiated",
+            "rationale": "no corroboration",
+            "dbs_referral": False,
+            "dbs_reason": "harm test not met",
+        },
+        "2026-11-18T10:00",
+    )
+    assert sorted(open_steps(case)) == ["approval_review", "outcome_notification"]
+    assert case["time_to_outcome"]["within"] == "1 calendar month"
+
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "outcome_notification",
+        {"carer_told_on": "2026-11-19", "fostering_service_told_on": "2026-11-19"},
+        "2026-11-19T10:00",
+    )
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "approval_review",
+        {"presented_to_panel_on": "2026-11-26", "panel_recommendation": "continue approval"},
+        "2026-11-26T15:00",
+        who="ssw-1",
+    )
+    assert case["status"] == "closed"
+    assert state_of(case["flow_run_id"]).type == "COMPLETED" or _completes(case["flow_run_id"])
+
+
+def _completes(flow_run_id: str) -> bool:
+    import time
+
+    for _ in range(60):  # the run finishes just after it closes the case
+        if state_of(flow_run_id).type == "COMPLETED":
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_no_further_action_closes_at_once(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ref = start(cli, "2026-10-20T10:00")
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "initial_consideration",
+        {"threshold_met": False, "route": "no_further_action", "rationale": "patently unfounded"},
+        "2026-10-20T12:00",
+    )
+    assert case["status"] == "closed"
+    assert _completes(case["flow_run_id"])
