@@ -1,0 +1,164 @@
+"""The allegation step rules, pure: inputs validated completely before anything is stored."""
+
+import re
+from datetime import date
+
+import pytest
+
+from models.allegation import STEPS, Review, Route, parse_input, pause_key, unaccounted
+from models.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"threshold_met": True, "route": "allegation_meeting"}, "name the limbs that apply"),
+        ({"threshold_met": False, "limbs": ["harm"], "route": "advice"}, "no limb can apply"),
+        ({"threshold_met": False, "route": "allegation_meeting"}, "needs the threshold met"),
+        ({"threshold_met": True, "limbs": ["rudeness"], "route": "advice"}, "limbs.0"),
+        ({"threshold_met": True, "limbs": ["harm"], "route": "police"}, "route"),
+        ({"threshold_met": True, "limbs": ["harm"]}, "route: is required"),
+        (
+            {"threshold_met": True, "limbs": ["harm"], "route": "advice", "colour": 1},
+            "colour: is not a field",
+        ),
+    ],
+)
+def test_a_bad_threshold_decision_is_refused(payload: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InputError) as caught:
+        parse_input("initial_consideration", payload)
+    assert message in str(caught.value)
+    assert "example input" in str(caught.value)
+
+
+def test_the_four_limbs_and_routes() -> None:
+    data = parse_input(
+        "initial_consideration",
+        {
+            "threshold_met": True,
+            "limbs": ["harm", "offence", "risk", "unsuitability"],
+            "route": "strategy_discussion",
+        },
+    )
+    assert len(data.limbs) == 4  # type: ignore[attr-defined]
+    assert Route.strategy_discussion.needs_meeting and Route.allegation_meeting.needs_meeting
+    assert not Route.no_further_action.needs_meeting and not Route.advice.needs_meeting
+
+
+@pytest.mark.parametrize(
+    "category", ["substantiated", "unsubstantiated", "false", "malicious", "unfounded"]
+)
+def test_the_five_outcome_categories(category: str) -> None:
+    parse_input(
+        "outcome", {"category": category, "dbs_referral": False, "dbs_reason": "harm test not met"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (
+            {"category": "deliberately invented", "dbs_referral": False, "dbs_reason": "x"},
+            "category",
+        ),
+        ({"category": "false", "dbs_referral": True}, "dbs_reason: is required"),
+        ({"category": "false", "dbs_referral": False, "dbs_reason": ""}, "dbs_reason"),
+    ],
+)
+def test_a_bad_outcome_is_refused(payload: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InputError, match=message):
+        parse_input("outcome", payload)
+
+
+@pytest.mark.parametrize(
+    ("account", "message"),
+    [
+        ({"action_id": 1, "status": "carried_forward", "new_due": "2026-12-01"}, "give the reason"),
+        ({"action_id": 1, "status": "carried_forward", "reason": "x"}, "give new_due"),
+        ({"action_id": 1, "status": "not_needed"}, "give the reason"),
+        ({"action_id": 1, "status": "done", "new_due": 5}, "only for an action carried forward"),
+        ({"action_id": 1, "status": "forgotten"}, "status"),
+    ],
+)
+def test_each_account_of_an_action_is_complete(account: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InputError, match=message):
+        parse_input(
+            "review_meeting",
+            {"held_on": "2026-11-17", "attendees": ["lado"], "accounted": [account]},
+        )
+
+
+def test_a_review_must_name_every_open_action() -> None:
+    review = parse_input(
+        "review_meeting",
+        {
+            "held_on": "2026-11-17",
+            "attendees": ["lado"],
+            "accounted": [
+                {"action_id": 1, "status": "done"},
+                {"action_id": 3, "status": "not_needed", "reason": "police took it"},
+            ],
+        },
+    )
+    assert isinstance(review, Review)
+    assert unaccounted([1, 2, 3, 4], review) == [2, 4]
+    assert unaccounted([1, 3], review) == []
+
+
+def test_an_action_accounted_twice_is_refused() -> None:
+    with pytest.raises(InputError, match="accounted for twice: 1"):
+        parse_input(
+            "review_meeting",
+            {
+                "held_on": "2026-11-17",
+                "attendees": ["lado"],
+                "accounted": [
+                    {"action_id": 1, "status": "done"},
+                    {"action_id": 1, "status": "done"},
+                ],
+            },
+        )
+
+
+def test_a_meeting_needs_its_attendees_and_actions_their_owner_and_due() -> None:
+    with pytest.raises(InputError, match="attendees"):
+        parse_input("allegation_meeting", {"held_on": "2026-10-22", "attendees": []})
+    with pytest.raises(InputError, match=r"actions\.0\.owner: is required"):
+        parse_input(
+            "allegation_meeting",
+            {"held_on": "2026-10-22", "attendees": ["lado"], "actions": [{"title": "x", "due": 5}]},
+        )
+    meeting = parse_input(
+        "allegation_meeting",
+        {
+            "held_on": "2026-10-22",
+            "attendees": ["lado"],
+            "actions": [{"title": "x", "owner": "sw-1", "due": "2026-10-30"}],
+        },
+    )
+    assert meeting.actions[0].due == date(2026, 10, 30)  # type: ignore[attr-defined]
+
+
+def test_an_approval_review_is_held_or_skipped_with_a_reason() -> None:
+    parse_input("approval_review", {"skipped_reason": "the carer resigned on 2026-11-20"})
+    with pytest.raises(InputError, match="not both"):
+        parse_input("approval_review", {})
+    with pytest.raises(InputError, match="panel_recommendation"):
+        parse_input("approval_review", {"presented_to_panel_on": "2026-11-26"})
+
+
+def test_an_input_that_is_not_an_object_shows_an_example() -> None:
+    with pytest.raises(InputError, match=r"must be a JSON object, e\.g\."):
+        parse_input("outcome", ["substantiated"])
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_every_suspend_key_is_lowercase_digits_and_dashes(step: str) -> None:
+    for sequence, attempt in ((1, 0), (12, 0), (3, 2)):
+        assert re.fullmatch(r"[a-z0-9-]+", pause_key(step, sequence, attempt))
+    assert pause_key("review_meeting", 2) == "review-meeting-2"
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_the_example_shown_in_errors_is_valid_input(step: str) -> None:
+    parse_input(step, STEPS[step].example)
