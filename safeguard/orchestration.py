@@ -85,10 +85,15 @@ def resume_if_waiting(flow_run_id: str, key: str) -> bool:
     from prefect.flow_runs import resume_flow_run
 
     state = state_of(flow_run_id)
-    if state.type != "PAUSED" or not (state.pause_key or "").startswith(key):
+    if state.type != "PAUSED" or not waits_at(state.pause_key, key):
         return False
     resume_flow_run(UUID(flow_run_id))
     return True
+
+
+def waits_at(pause_key: str | None, key: str) -> bool:
+    """True if a run suspended with `pause_key` waits for the step whose key is `key`."""
+    return pause_key == key or (pause_key or "").startswith(f"{key}-again-")
 
 
 def restart(flow_run_id: str) -> None:

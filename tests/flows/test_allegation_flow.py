@@ -223,3 +223,115 @@ def test_no_further_action_closes_at_once(cli, team, tmp_path: Path) -> None:  #
     )
     assert case["status"] == "closed"
     assert _completes(case["flow_run_id"])
+
+
+def test_a_crashed_run_is_repaired_without_losing_or_repeating_records(
+    cli, team, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.states import Crashed
+
+    ref = start(cli, "2026-10-21T10:00")
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "initial_consideration",
+        {
+            "threshold_met": True,
+            "limbs": ["risk"],
+            "route": "strategy_discussion",
+            "rationale": "r",
+        },
+        "2026-10-21T12:00",
+    )
+    run_id = case["flow_run_id"]
+    with get_client(
+        sync_client=True
+    ) as client:  # the worker died while the case waited for its meeting
+        client.set_flow_run_state(UUID(run_id), Crashed(message="worker lost"), force=True)
+    meeting = {
+        "held_on": "2026-10-23",
+        "attendees": ["lado"],
+        "actions": [{"title": "Visit", "owner": "sw-1", "due": 2}],
+    }
+    code, out, err = cli(
+        "record",
+        ref,
+        "allegation_meeting",
+        "--as",
+        "lado-1",
+        "--input",
+        write_json(tmp_path, "meeting", meeting),
+        "--at",
+        "2026-10-23T15:00",
+        "--wait",
+        "2",
+        "--key",
+        "meeting-once",
+    )
+    assert code == 0, err
+    assert "has not applied it" in out  # stored; the crashed run cannot apply it
+
+    code, out, err = cli("case", "repair", ref)
+    assert code == 0 and "scheduled again" in out, err
+    assert _until(lambda: "review_meeting" in open_steps(_show(cli, ref)))
+    again = cli(
+        "record",
+        ref,
+        "allegation_meeting",
+        "--as",
+        "lado-1",
+        "--input",
+        write_json(tmp_path, "meeting", meeting),
+        "--at",
+        "2026-10-23T15:00",
+        "--key",
+        "meeting-once",
+        "--json",
+    )
+    assert again[0] == 0  # the same key: stored once, not refused
+    case = _show(cli, ref)
+    assert [d["kind"] for d in case["decisions"]] == ["threshold_and_route"]
+    assert [a["title"] for a in case["actions"]] == ["Visit"]
+    assert [s["step"] for s in case["steps"]].count("allegation_meeting") == 1
+    assert state_of(run_id).type == "PAUSED" and state_of(run_id).pause_key == "review-meeting-1"
+
+
+def _show(cli, ref: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    code, out, err = cli("case", "show", ref, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _until(predicate) -> bool:  # type: ignore[no-untyped-def]
+    import time
+
+    for _ in range(120):  # the repaired run is picked up by the Runner within seconds
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_resuming_from_the_ui_with_nothing_recorded_waits_again(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from uuid import UUID
+
+    from prefect.flow_runs import resume_flow_run
+
+    ref = start(cli, "2026-10-22T10:00")
+    run_id = _show(cli, ref)["flow_run_id"]
+    resume_flow_run(UUID(run_id))  # what the UI's Resume button does
+    assert _until(lambda: state_of(run_id).pause_key == "initial-consideration-1-again-1")
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "initial_consideration",
+        {"threshold_met": False, "route": "advice", "rationale": "single-agency action"},
+        "2026-10-22T12:00",
+    )
+    assert case["status"] == "closed"
+    assert [d["kind"] for d in case["decisions"]] == ["threshold_and_route"]

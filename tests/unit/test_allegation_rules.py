@@ -162,3 +162,12 @@ def test_every_suspend_key_is_lowercase_digits_and_dashes(step: str) -> None:
 @pytest.mark.parametrize("step", list(STEPS))
 def test_the_example_shown_in_errors_is_valid_input(step: str) -> None:
     parse_input(step, STEPS[step].example)
+
+
+def test_a_step_is_matched_to_the_suspend_key_exactly() -> None:
+    from safeguard.orchestration import waits_at
+
+    assert waits_at("review-meeting-1", pause_key("review_meeting", 1))
+    assert waits_at(pause_key("review_meeting", 1, 2), pause_key("review_meeting", 1))
+    assert not waits_at("review-meeting-12", pause_key("review_meeting", 1))
+    assert not waits_at(None, pause_key("outcome", 1))
