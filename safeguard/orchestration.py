@@ -37,19 +37,24 @@ def ui_url(settings: Settings) -> str:
     return api_url(settings).removesuffix("/").removesuffix("/api")
 
 
-@contextmanager
-def prefect_api(settings: Settings) -> Iterator[str]:
-    """Point Prefect's client at the API in force; refuse at once, changing nothing, if it is down."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
+def check_api(settings: Settings) -> str:
+    """Return the API address if Prefect answers there, else raise InputError saying what to do."""
     url = api_url(settings)
     try:
         httpx.get(f"{url}/health", timeout=5).raise_for_status()
     except httpx.HTTPError:
         raise InputError(
-            f"Prefect does not answer at {url}: start the service with 'make run' "
-            "(or set PREFECT_API_URL)"
+            f"Prefect does not answer at {url}: start the service with 'make run' (or set PREFECT_API_URL)"
         ) from None
+    return url
+
+
+@contextmanager
+def prefect_api(settings: Settings) -> Iterator[str]:
+    """Point Prefect's client at the API in force (refusing at once if it is down)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url = check_api(settings)
     with temporary_settings(updates={PREFECT_API_URL: url}):
         yield url
 

@@ -98,14 +98,13 @@ def start(
         wiring.policy(settings),
         wiring.working_calendar(settings),
     )
-    with orchestration.prefect_api(
-        settings
-    ):  # refuses before anything is stored if Prefect is down
-        with session_scope(engine) as session:
-            case = casework.start_allegation(
-                session=session, policy=policy, calendar=calendar, new=new, now=system_clock()
-            )
-        assert case.id is not None
+    with session_scope(engine) as session:
+        case = casework.start_allegation(
+            session=session, policy=policy, calendar=calendar, new=new, now=system_clock()
+        )
+        orchestration.check_api(settings)  # Prefect down: refused here, and the case is not stored
+    assert case.id is not None
+    with orchestration.prefect_api(settings):
         run_id = orchestration.start_run(Process.allegation.value, case.id, case.reference)
         with session_scope(engine) as session:
             casework.set_flow_run(
@@ -159,21 +158,22 @@ def record(
         wiring.policy(settings),
         wiring.working_calendar(settings),
     )
+    with session_scope(engine) as session:
+        submission, opened = casework.submit(
+            session=session,
+            policy=policy,
+            calendar=calendar,
+            reference=reference,
+            step_name=step,
+            author_id=author,
+            payload=payload,
+            at=moment,
+            key=key,
+            now=system_clock(),
+        )
+        case = casework.get_case(session, reference)
+        orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored
     with orchestration.prefect_api(settings):
-        with session_scope(engine) as session:
-            submission, opened = casework.submit(
-                session=session,
-                policy=policy,
-                calendar=calendar,
-                reference=reference,
-                step_name=step,
-                author_id=author,
-                payload=payload,
-                at=moment,
-                key=key,
-                now=system_clock(),
-            )
-            case = casework.get_case(session, reference)
         if case.flow_run_id:
             orchestration.resume_if_waiting(case.flow_run_id, pause_key(step, opened.sequence))
         applied = _wait_until(lambda: _moved_on(engine, submission.id or 0, opened.id or 0), wait)
@@ -384,9 +384,17 @@ def repair(reference: str = typer.Argument(..., metavar="CASE")) -> None:
             for s in casework.open_steps(session, case.id or 0)
             if casework.submission_for(session, case.id or 0, s.name, s.sequence) is not None
         ]
-    if not case.flow_run_id:
-        raise InputError(f"{reference} has no flow run")
     with orchestration.prefect_api(settings):
+        if not case.flow_run_id:  # Prefect failed between storing the case and creating its run
+            run_id = orchestration.start_run(case.process.value, case.id or 0, case.reference)
+            with session_scope(engine) as session:
+                casework.set_flow_run(
+                    session=session, case_id=case.id or 0, flow_run_id=run_id, now=system_clock()
+                )
+            console().print(
+                f"{reference}: flow run {run_id} created; it carries on from the last step"
+            )
+            return
         state = orchestration.state_of(case.flow_run_id)
         if state.type in ("CRASHED", "FAILED", "CANCELLED"):
             orchestration.restart(case.flow_run_id)

@@ -296,3 +296,113 @@ def test_a_bad_import_adds_nobody(
     path.write_text(text)
     refused(run("staff", "import", str(path)), fragment)
     assert directory(run) == before
+
+
+# --- casework commands: bad input refused before anything is stored ---------------------------------
+
+
+@pytest.fixture
+def lado_team(run: Run, db: str) -> None:
+    for args in (
+        ("lado-1", "--name", "L", "--role", "lado"),
+        ("iro-1", "--name", "I", "--role", "iro"),
+        ("sw-1", "--name", "S", "--role", "social_worker"),
+    ):
+        assert run("staff", "add", *args).code == 0
+
+
+START = (
+    "allegation",
+    "start",
+    "--lado",
+    "lado-1",
+    "--received",
+    "2026-10-19T09:15",
+    "--aware",
+    "2026-10-19",
+    "--carer",
+    "FC-1",
+    "--service",
+    "S",
+    "--child",
+    "C-1:iro-1:sw-1",
+    "--category",
+    "physical",
+    "--summary",
+    "s",
+)
+
+
+def test_starting_a_case_while_prefect_is_down_stores_nothing(
+    run: Run, lado_team: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    refused(run(*START), "Prefect does not answer at http://127.0.0.1:9/api", "make run")
+    assert run("status", "--json").json() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (("--received", "2026-10-19"), ("--received needs a time as well as a date",)),
+        (("--child", "C-1:iro-1"), ("write CHILD_REF:IRO_ID:SOCIAL_WORKER_ID",)),
+        (("--aware", "2026-13-01"), ("'2026-13-01' is not a real --aware",)),
+    ],
+)
+def test_allegation_start_refuses_bad_options(
+    run: Run, lado_team: None, change: tuple[str, str], fragments: tuple[str, ...]
+) -> None:
+    args = list(START)
+    args[args.index(change[0]) + 1] = change[1]
+    refused(run(*args), *fragments)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [("{not json", "not valid JSON"), (None, "cannot be read")],
+)
+def test_record_refuses_an_unreadable_input_file(
+    run: Run, lado_team: None, tmp_path: Path, content: str | None, fragment: str
+) -> None:
+    path = tmp_path / "input.json"
+    if content is not None:
+        path.write_text(content)
+    refused(
+        run(
+            "record",
+            "ALG-2026-0001",
+            "initial_consideration",
+            "--as",
+            "lado-1",
+            "--input",
+            str(path),
+        ),
+        fragment,
+    )
+
+
+def test_record_refuses_an_unknown_case(
+    run: Run, lado_team: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "input.json"
+    path.write_text('{"threshold_met": false, "route": "advice"}')
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    refused(
+        run(
+            "record",
+            "ALG-2026-0404",
+            "initial_consideration",
+            "--as",
+            "lado-1",
+            "--input",
+            str(path),
+        ),
+        "no case 'ALG-2026-0404'",
+    )
+
+
+def test_case_commands_refuse_unknown_ids(run: Run, lado_team: None) -> None:
+    refused(run("case", "show", "ALG-2026-0404"), "no case 'ALG-2026-0404'")
+    refused(run("rationale", "7", "--text", "why", "--as", "lado-1"), "no decision 7")
+    refused(run("action", "update", "7", "--status", "done", "--as", "lado-1"), "no action 7")
+    assert run("status").code == 0
