@@ -123,6 +123,9 @@ def _child_environment(settings: Settings, home: Path, prefect_home: Path) -> di
             "PREFECT_SERVER_ANALYTICS_ENABLED", "false"
         ),
         DO_NOT_TRACK=os.environ.get("DO_NOT_TRACK", "1"),
+        # How often the serve process asks for runs to start (Prefect's default is 10 s): a resumed
+        # case waits on average half of this before its flow run starts again (bench/record_to_next_step.py).
+        PREFECT_RUNNER_POLL_FREQUENCY=os.environ.get("PREFECT_RUNNER_POLL_FREQUENCY", "2"),
         PYTHONUNBUFFERED="1",
     )
     if settings.policy_file:

@@ -7,6 +7,7 @@ from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
 from deployments import DEPLOYMENT_NAME, DEPLOYMENTS, DeploymentSpec
+from safeguard.settings import get_settings
 
 
 def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
@@ -24,7 +25,14 @@ def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
 
 
 def main() -> None:
-    serve(*(runner_deployment(spec) for spec in DEPLOYMENTS), print_starting_message=False)
+    # Each flow run is a process of its own until its next suspend: cap how many run at once, so a
+    # burst (many cases started, or resumed after an outage) queues instead of exhausting memory.
+    limit = get_settings().serve_limit
+    serve(
+        *(runner_deployment(spec) for spec in DEPLOYMENTS),
+        print_starting_message=False,
+        limit=limit,
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/London", description="deadlines end at local midnight")
     policy_file: Path | None = Field(default=None, description="the authority's policy override")
     prefect_port: int = Field(default=4200, ge=1, le=65535, description="local Prefect server port")
+    serve_limit: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="flow runs the serve process runs at once (each is a process)",
+    )
 
     @field_validator("timezone")
     @classmethod

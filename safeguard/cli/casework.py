@@ -174,9 +174,19 @@ def record(
         case = casework.get_case(session, reference)
         orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored
     with orchestration.prefect_api(settings):
-        if case.flow_run_id:
-            orchestration.resume_if_waiting(case.flow_run_id, pause_key(step, opened.sequence))
-        applied = _wait_until(lambda: _moved_on(engine, submission.id or 0, opened.id or 0), wait)
+        key, run_id = pause_key(step, opened.sequence), case.flow_run_id
+
+        def moved_on() -> bool:
+            if _moved_on(engine, submission.id or 0, opened.id or 0):
+                return True
+            # Resume whenever the run waits at this step. Checked again and again, not once: the flow
+            # opens a step a moment before it suspends, and a record made in that moment finds it
+            # still running; without another look the run would then wait for ever.
+            if run_id:
+                orchestration.resume_if_waiting(run_id, key)
+            return False
+
+        applied = _wait_until(moved_on, wait, every=1.0)
     with session_scope(engine) as session:
         view = casework.case_view(
             session=session,
@@ -210,13 +220,13 @@ def _read_json(source: str) -> Any:
         ) from None
 
 
-def _wait_until(done: Callable[[], bool], seconds: int) -> bool:
+def _wait_until(done: Callable[[], bool], seconds: int, every: float = 0.25) -> bool:
     """Poll the flow run's progress (another process), up to `seconds`; not a deadline of ours."""
     end = time.monotonic() + seconds
     while not done():
         if time.monotonic() >= end:
             return False
-        time.sleep(0.25)
+        time.sleep(every)
     return True
 
 
