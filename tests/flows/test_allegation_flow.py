@@ -95,6 +95,10 @@ def open_steps(case: dict) -> list[str]:  # type: ignore[type-arg]
 
 def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ref = start(cli)
+    row = next(r for r in json.loads(cli("status", "--process", "allegation", "--json")[1]) if r["reference"] == ref)
+    assert row["step"] == "initial_consideration" and row["due"] == "2026-10-20" and row["overdue"]
+    assert _until(lambda: _status_row(cli, ref)["run_state"] == "Suspended")
+    assert ref in [r["reference"] for r in json.loads(cli("status", "--overdue", "--json")[1])]
     case = record(
         cli,
         tmp_path,
@@ -298,6 +302,10 @@ def test_a_crashed_run_is_repaired_without_losing_or_repeating_records(
     assert [a["title"] for a in case["actions"]] == ["Visit"]
     assert [s["step"] for s in case["steps"]].count("allegation_meeting") == 1
     assert state_of(run_id).type == "PAUSED" and state_of(run_id).pause_key == "review-meeting-1"
+
+
+def _status_row(cli, ref: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    return next(r for r in json.loads(cli("status", "--json")[1]) if r["reference"] == ref)
 
 
 def _show(cli, ref: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
