@@ -4,13 +4,13 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from models import casework
 from models.allegation import STEPS, pause_key
@@ -330,38 +330,50 @@ def show(
         print_json(view)
         return
     out = console()
+    tz = ZoneInfo(settings.timezone)
     referral = view["referral"] or {}
     out.print(
         f"{view['reference']} ({view['process']}, {view['status']}); LADO {view['lado']}; "
         f"referral {'LATE' if referral.get('late') else 'in time'}; "
         f"time to outcome: {view['time_to_outcome']['within'] if view['time_to_outcome'] else '-'}"
     )
-    steps = Table("step", "status", "opened", "due", "closed", "late", title="steps")
+    steps = Table(
+        Column("step", overflow="fold"), "status", "opened", "due", "closed", "late", title="steps"
+    )
     for s in view["steps"]:
         steps.add_row(
             s["step"] + ("" if s["sequence"] == 1 else f" {s['sequence']}"),
             s["status"],
-            s["opened"][:16],
+            _local(s["opened"], tz),
             s["due"],
-            (s["closed"] or "")[:16],
+            _local(s["closed"], tz),
             "LATE" if s["late"] else "",
         )
     out.print(steps)
-    decisions = Table("id", "decision", "by", "when", "rationale", title="decisions")
+    decisions = Table(
+        Column("id", no_wrap=True),
+        Column("decision", overflow="fold"),
+        "by",
+        "when",
+        "rationale",
+        title="decisions",
+    )
     for d in view["decisions"]:
         why = (
             " / ".join(r["text"] for r in d["rationale"])
-            or f"RATIONALE DUE {d['rationale_due'][:16]}"
+            or f"RATIONALE DUE by the end of {_due_day(d['rationale_due'], tz)}"
         )
         decisions.add_row(
             str(d["id"]),
             f"{d['kind']}: {d['value']}",
             f"{d['author']} ({d['role']})",
-            d["decided_at"][:16],
+            _local(d["decided_at"], tz),
             why,
         )
     out.print(decisions)
-    actions = Table("id", "action", "owner", "due", "status", "history", title="actions")
+    actions = Table(
+        Column("id", no_wrap=True), "action", "owner", "due", "status", "history", title="actions"
+    )
     for a in view["actions"]:
         history = "; ".join(
             f"{h['status']} by {h['by']}"
@@ -378,6 +390,18 @@ def show(
             history,
         )
     out.print(actions)
+
+
+def _local(iso: str | None, tz: ZoneInfo) -> str:
+    """Return a stored UTC time as local date and time, e.g. 2026-11-26 15:00."""
+    return "" if not iso else datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _due_day(deadline_iso: str, tz: ZoneInfo) -> str:
+    """Return the day a deadline ends (it is the midnight that closes that day)."""
+    return (
+        datetime.fromisoformat(deadline_iso).astimezone(tz) - timedelta(microseconds=1)
+    ).strftime("%a %d %b %Y")
 
 
 @case_app.command("repair")
@@ -448,15 +472,15 @@ def status(
     if as_json:
         print_json(rows)
         return
+    # The reference, due date and days are what a manager scans for: they never wrap or shorten.
     table = Table(
-        "case",
-        "process",
-        "step",
-        "due",
-        "working days",
-        "actions overdue",
-        "rationale missing",
-        "run",
+        Column("case", no_wrap=True),  # its prefix (ALG-, DIS-, CMP-) names the process
+        Column("step", overflow="fold"),
+        Column("due", no_wrap=True),
+        Column("days", no_wrap=True),
+        Column("late actions", overflow="fold"),
+        Column("no rationale", overflow="fold"),
+        Column("run", overflow="fold"),
         title=f"{len(rows)} open case(s)",
     )
     for r in rows:
@@ -464,7 +488,6 @@ def status(
         days = "-" if left is None else (f"{left} left" if left >= 0 else f"{-left} OVERDUE")
         table.add_row(
             r["reference"],
-            r["process"],
             r["step"],
             r["due"] or "-",
             days,

@@ -95,7 +95,11 @@ def open_steps(case: dict) -> list[str]:  # type: ignore[type-arg]
 
 def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ref = start(cli)
-    row = next(r for r in json.loads(cli("status", "--process", "allegation", "--json")[1]) if r["reference"] == ref)
+    row = next(
+        r
+        for r in json.loads(cli("status", "--process", "allegation", "--json")[1])
+        if r["reference"] == ref
+    )
     assert row["step"] == "initial_consideration" and row["due"] == "2026-10-20" and row["overdue"]
     assert _until(lambda: _status_row(cli, ref)["run_state"] == "Suspended")
     assert ref in [r["reference"] for r in json.loads(cli("status", "--overdue", "--json")[1])]
