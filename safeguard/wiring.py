@@ -1,5 +1,6 @@
 """The one place that builds the real adapters from settings (cosmicpython's bootstrap)."""
 
+from collections.abc import Callable
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,15 @@ def policy(settings: Settings) -> Policy:
     return load_policy(settings.policy_file)
 
 
-def working_calendar(settings: Settings) -> WorkingCalendar:
+def working_calendar(settings: Settings, loaded: Policy | None = None) -> WorkingCalendar:
     """Return the working-day calendar in force (bank holidays plus local closures)."""
-    return policy(settings).working_calendar(ZoneInfo(settings.timezone))
+    return (loaded or policy(settings)).working_calendar(ZoneInfo(settings.timezone))
+
+
+def casework(
+    settings: Settings, engine_for: Callable[[str], Engine] | None = None
+) -> tuple[Engine, Policy, WorkingCalendar]:
+    """Return what casework needs: the (migrated) database, the policy and its calendar, loaded once."""
+    loaded = policy(settings)
+    built = engine_for(settings.database) if engine_for else engine(settings)
+    return built, loaded, working_calendar(settings, loaded)

@@ -20,12 +20,7 @@ from safeguard.settings import get_settings
 
 
 def _deps() -> tuple[Any, Any, Any]:
-    settings = get_settings()
-    return (
-        wiring.shared_engine(settings.database),
-        wiring.policy(settings),
-        wiring.working_calendar(settings),
-    )
+    return wiring.casework(get_settings(), engine_for=wiring.shared_engine)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)

@@ -93,11 +93,7 @@ def start(
         category=category,
         summary=summary,
     )
-    engine, policy, calendar = (
-        wiring.engine(settings),
-        wiring.policy(settings),
-        wiring.working_calendar(settings),
-    )
+    engine, policy, calendar = wiring.casework(settings)
     with session_scope(engine) as session:
         case = casework.start_allegation(
             session=session, policy=policy, calendar=calendar, new=new, now=system_clock()
@@ -153,11 +149,7 @@ def record(
     settings = get_settings()
     payload = _read_json(input_file)
     moment = _moment(at, settings, "--at") if at else None
-    engine, policy, calendar = (
-        wiring.engine(settings),
-        wiring.policy(settings),
-        wiring.working_calendar(settings),
-    )
+    engine, policy, calendar = wiring.casework(settings)
     with session_scope(engine) as session:
         submission, opened = casework.submit(
             session=session,
@@ -317,8 +309,8 @@ def show(
 ) -> None:
     """Show a case's timeline: steps, decisions with rationale, actions and their history."""
     settings = get_settings()
-    policy, calendar = wiring.policy(settings), wiring.working_calendar(settings)
-    with session_scope(wiring.engine(settings)) as session:
+    engine, policy, calendar = wiring.casework(settings)
+    with session_scope(engine) as session:
         view = casework.case_view(
             session=session,
             policy=policy,
