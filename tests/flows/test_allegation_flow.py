@@ -210,13 +210,8 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
 
 
 def _completes(flow_run_id: str) -> bool:
-    import time
-
-    for _ in range(60):  # the run finishes just after it closes the case
-        if state_of(flow_run_id).type == "COMPLETED":
-            return True
-        time.sleep(0.5)
-    return False
+    """True once the run is Completed (it finishes just after it closes the case)."""
+    return _until(lambda: state_of(flow_run_id).type == "COMPLETED")
 
 
 def test_no_further_action_closes_at_once(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
