@@ -87,12 +87,16 @@ def state_of(flow_run_id: str) -> RunState:
 
 def resume_if_waiting(flow_run_id: str, key: str) -> bool:
     """Resume the run if it is suspended at this step's key; return whether it was resumed."""
+    from prefect.exceptions import NotPausedError
     from prefect.flow_runs import resume_flow_run
 
     state = state_of(flow_run_id)
     if state.type != "PAUSED" or not waits_at(state.pause_key, key):
         return False
-    resume_flow_run(UUID(flow_run_id))
+    try:
+        resume_flow_run(UUID(flow_run_id))
+    except NotPausedError:  # resumed by someone else between our look and our resume
+        return False
     return True
 
 

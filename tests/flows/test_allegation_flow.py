@@ -330,6 +330,7 @@ def test_resuming_from_the_ui_with_nothing_recorded_waits_again(cli, team, tmp_p
 
     ref = start(cli, "2026-10-22T10:00")
     run_id = _show(cli, ref)["flow_run_id"]
+    assert _until(lambda: state_of(run_id).type == "PAUSED")  # the UI offers Resume only then
     resume_flow_run(UUID(run_id))  # what the UI's Resume button does
     assert _until(lambda: state_of(run_id).pause_key == "initial-consideration-1-again-1")
     case = record(
