@@ -125,6 +125,10 @@ class WorkingCalendar:
         """Return the first instant after `day` ends here (midnight local, aware)."""
         return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
 
+    def day_ending_at(self, deadline: datetime) -> date:
+        """Return the due day whose end is `deadline` (the inverse of end_of_day)."""
+        return (deadline.astimezone(self.tz) - timedelta(microseconds=1)).date()
+
     def due(self, trigger: date | datetime, duration: Duration) -> DueDate:
         """Return the due date `duration` after `trigger` (day 0)."""
         start = self.local_date(trigger)

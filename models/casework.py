@@ -22,6 +22,7 @@ from models.durations import WorkingDays
 from models.enums import ActionStatus, CaseStatus, Process, Role, StepStatus
 from models.errors import InputError
 from models.policy import Policy
+from models.staff import management_chain, roles_of
 from models.tables import (
     Action,
     ActionUpdate,
@@ -31,8 +32,6 @@ from models.tables import (
     CaseEvent,
     Decision,
     Rationale,
-    Staff,
-    StaffRole,
     Step,
     Submission,
 )
@@ -60,15 +59,6 @@ class NewAllegation:
 # --- people ----------------------------------------------------------------------------------------
 
 
-def roles_of(session: Session, staff_id: str) -> set[Role]:
-    """Return a person's roles, or raise InputError when the id is unknown."""
-    if session.get(Staff, staff_id) is None:
-        raise InputError(f"no staff member with id {staff_id!r}; see 'safeguard staff list'")
-    return {
-        Role(r) for r in session.exec(select(StaffRole.role).where(StaffRole.staff_id == staff_id))
-    }
-
-
 def _require_role(
     session: Session, staff_id: str, allowed: set[Role] | frozenset[Role], doing: str
 ) -> Role:
@@ -80,16 +70,6 @@ def _require_role(
             f"({staff_id} has {', '.join(sorted(held)) or 'no role'})"
         )
     return matching[0]
-
-
-def management_chain(session: Session, staff_id: str) -> list[str]:
-    """Return the line managers above a person, nearest first."""
-    chain: list[str] = []
-    person = session.get(Staff, staff_id)
-    while person is not None and person.line_manager_id and person.line_manager_id not in chain:
-        chain.append(person.line_manager_id)
-        person = session.get(Staff, person.line_manager_id)
-    return chain
 
 
 # --- starting a case -------------------------------------------------------------------------------
@@ -845,6 +825,9 @@ def case_view(
                 "rationale_due": None
                 if rationales.get(d.id or 0) or d.rationale_due_at is None
                 else d.rationale_due_at.isoformat(),
+                "rationale_due_day": None
+                if rationales.get(d.id or 0) or d.rationale_due_at is None
+                else calendar.day_ending_at(d.rationale_due_at).isoformat(),
             }
             for d in decisions
         ],

@@ -228,6 +228,25 @@ def _views(session: Session, ids: Iterable[str]) -> list[StaffView]:
     ]
 
 
+def roles_of(session: Session, staff_id: str) -> set[Role]:
+    """Return a person's roles, or raise InputError when the id is unknown."""
+    if session.get(Staff, staff_id) is None:
+        raise InputError(f"no staff member with id {staff_id!r}; see 'safeguard staff list'")
+    return {
+        Role(r) for r in session.exec(select(StaffRole.role).where(StaffRole.staff_id == staff_id))
+    }
+
+
+def management_chain(session: Session, staff_id: str) -> list[str]:
+    """Return the line managers above a person, nearest first."""
+    chain: list[str] = []
+    person = session.get(Staff, staff_id)
+    while person is not None and person.line_manager_id and person.line_manager_id not in chain:
+        chain.append(person.line_manager_id)
+        person = session.get(Staff, person.line_manager_id)
+    return chain
+
+
 def _refuse_cycles(managers: dict[str, str | None]) -> None:
     for start in managers:
         seen = [start]

@@ -4,7 +4,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -353,7 +353,7 @@ def show(
     for d in view["decisions"]:
         why = (
             " / ".join(r["text"] for r in d["rationale"])
-            or f"RATIONALE DUE by the end of {_due_day(d['rationale_due'], tz)}"
+            or f"RATIONALE DUE by the end of {date.fromisoformat(d['rationale_due_day']):%a %d %b %Y}"
         )
         decisions.add_row(
             str(d["id"]),
@@ -387,13 +387,6 @@ def show(
 def _local(iso: str | None, tz: ZoneInfo) -> str:
     """Return a stored UTC time as local date and time, e.g. 2026-11-26 15:00."""
     return "" if not iso else datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _due_day(deadline_iso: str, tz: ZoneInfo) -> str:
-    """Return the day a deadline ends (it is the midnight that closes that day)."""
-    return (
-        datetime.fromisoformat(deadline_iso).astimezone(tz) - timedelta(microseconds=1)
-    ).strftime("%a %d %b %Y")
 
 
 @case_app.command("repair")

@@ -9,7 +9,15 @@ from rich.table import Table
 from models.clock import system_clock
 from models.db import session_scope
 from models.enums import Role
-from models.staff import StaffView, add_staff, get_staff, list_staff, new_staff, read_import_file
+from models.staff import (
+    StaffView,
+    add_staff,
+    get_staff,
+    list_staff,
+    management_chain,
+    new_staff,
+    read_import_file,
+)
 from notifications.addresses import check_address
 from safeguard import wiring
 from safeguard.cli.common import console, print_json
@@ -93,11 +101,7 @@ def show(
     engine = wiring.engine(get_settings())
     with session_scope(engine) as session:
         view = get_staff(session, staff_id)
-        chain: list[StaffView] = []
-        manager = view.line_manager_id
-        while manager and len(chain) < 20:
-            chain.append(get_staff(session, manager))
-            manager = chain[-1].line_manager_id
+        chain = [get_staff(session, manager) for manager in management_chain(session, staff_id)]
     if as_json:
         print_json({**view.as_dict(), "management_chain": [c.id for c in chain]})
         return
