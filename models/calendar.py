@@ -150,6 +150,16 @@ class WorkingCalendar:
             return -self.working_days_between(end, start)
         return sum(1 for d in _days_after(start, end) if self.is_working_day(d))
 
+    def working_days_before(self, day: date, n: int) -> date:
+        """Return the working day `n` working days before `day` (a reminder's day)."""
+        _check_year(day)
+        closed = self._holidays
+        while n > 0:
+            day -= timedelta(days=1)
+            if day.weekday() < 5 and day not in closed:
+                n -= 1
+        return day
+
     def _add_working_days(self, start: date, n: int) -> date:
         closed = self._holidays
         day = start

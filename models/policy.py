@@ -39,6 +39,7 @@ DEFAULTS_NAME: Final = "england.toml"
 # Who can be told, besides a role: resolved per case by the escalation engine.
 CASE_RECIPIENTS: Final = (
     "owner",
+    "case_lead",
     "owner_manager",
     "owner_senior_manager",
     "child_iro",
@@ -228,6 +229,16 @@ class RationalePolicy(_Frozen):
     _ladder = field_validator("escalation")(_check_ladder)
 
 
+class ActionPolicy(_Frozen):
+    """The ladder for an action agreed at a meeting and not done by its due day."""
+
+    escalation: tuple[Rung, ...] = Field(min_length=1)
+    source: Text
+    confidence: Confidence
+
+    _ladder = field_validator("escalation")(_check_ladder)
+
+
 class PolicyMeta(_Frozen):
     name: Text
     revision: Text
@@ -240,6 +251,7 @@ class Policy(_Frozen):
     calendar: CalendarPolicy
     notices: NoticePolicy
     rationale: RationalePolicy
+    actions: ActionPolicy
     processes: dict[Process, ProcessPolicy]
     files: tuple[str, ...] = ()  # where it was read from, defaults first
 

@@ -148,7 +148,7 @@ class Decision(SQLModel, table=True):
     author_role: Role = Field(sa_type=_enum(Role))
     decided_at: datetime = _utc()
     recorded_at: datetime = _utc()
-    rationale_due_at: datetime | None = _utc(nullable=True)
+    rationale_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class Rationale(SQLModel, table=True):
@@ -174,7 +174,7 @@ class Action(SQLModel, table=True):
     step_id: int | None = Field(default=None, foreign_key="steps.id")
     title: str = Field(max_length=300)
     owner_id: str = Field(foreign_key="staff.id", max_length=64)
-    due_on: date
+    due_on: date = Field(index=True)
     status: ActionStatus = Field(default=ActionStatus.open, sa_type=_enum(ActionStatus), index=True)
     created_at: datetime = _utc()
     created_by: str = Field(foreign_key="staff.id", max_length=64)
@@ -256,3 +256,99 @@ class CaseEvent(SQLModel, table=True):
     name: str = Field(max_length=64)
     sequence: int = 1
     at: datetime = _utc()
+
+
+# --- clocks stopped and extended, notices (migration 0003) ---------------------------------------
+
+
+class ClockStop(SQLModel, table=True):
+    """A step's clock stopped with a reason and an approver (e.g. a police investigation).
+
+    While stopped, the step's status is `stopped`, no ladder runs and review notices fall due. On
+    resume the due day moves on by the working days the clock stood still.
+    """
+
+    __tablename__ = "clock_stops"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    step_id: int = Field(foreign_key="steps.id", index=True)
+    reason: str = Field(sa_type=sa.Text)
+    approver_id: str = Field(foreign_key="staff.id", max_length=64)
+    approver_role: Role = Field(sa_type=_enum(Role))
+    recorded_by: str = Field(foreign_key="staff.id", max_length=64)
+    stopped_at: datetime = _utc()
+    due_on_before: date
+    resumed_at: datetime | None = _utc(nullable=True)
+    resumed_by: str | None = Field(default=None, foreign_key="staff.id", max_length=64)
+    working_days_stopped: int | None = None
+    due_on_after: date | None = None
+
+
+class Extension(SQLModel, table=True):
+    """A step's timescale extended, with a reason and an approver, up to the policy's maximum."""
+
+    __tablename__ = "extensions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    step_id: int = Field(foreign_key="steps.id", index=True)
+    extended_to: str = Field(max_length=40)  # the new timescale, e.g. "65 working days"
+    reason: str = Field(sa_type=sa.Text)
+    approver_id: str = Field(foreign_key="staff.id", max_length=64)
+    approver_role: Role = Field(sa_type=_enum(Role))
+    recorded_by: str = Field(foreign_key="staff.id", max_length=64)
+    recorded_at: datetime = _utc()
+    due_on_before: date
+    due_on_after: date
+
+
+class Notice(SQLModel, table=True):
+    """One notice in the outbox, written before any delivery (DESIGN rule 7).
+
+    `key` is (case, clock, kind, rung): the same notice is never written twice. The text is
+    rendered once, when written, and holds no names (DESIGN rule 8). An escalation notice waits
+    for acknowledgement until `ack_due_at`; then the sweep sends it up a rung, once.
+    """
+
+    __tablename__ = "notices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=200)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=40)
+    clock: str = Field(max_length=80)  # what it is about, e.g. "step:12@2026-11-30", "notice:7"
+    matter: str = Field(max_length=80)  # the clock at the root (an unacknowledged notice's matter)
+    rung: int = 0
+    due_at: datetime = _utc()  # the moment it fell due
+    created_at: datetime = _utc()
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_type=sa.Text)
+    body_html: str = Field(sa_type=sa.Text)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    ack_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    acknowledged_at: datetime | None = _utc(nullable=True)
+    acknowledged_by: str | None = Field(default=None, foreign_key="staff.id", max_length=64)
+
+
+class NoticeDelivery(SQLModel, table=True):
+    """A notice to one person: pending until delivered to at least one of their addresses.
+
+    A sender claims a pending delivery (a conditional update) before sending, so two sweeps never
+    send it twice; a failure records the error and when to try again.
+    """
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (sa.UniqueConstraint("notice_id", "staff_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notices.id", index=True)
+    staff_id: str = Field(foreign_key="staff.id", max_length=64)
+    because: str = Field(max_length=200)  # e.g. "owner", "lado_manager", "instead of child_iro"
+    status: str = Field(default="pending", max_length=16, index=True)  # pending/sending/delivered
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    claimed_until: datetime | None = _utc(nullable=True)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    delivered_at: datetime | None = _utc(nullable=True)
+    delivered_to: str | None = Field(default=None, sa_type=sa.Text)  # masked addresses

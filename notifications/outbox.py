@@ -1,0 +1,639 @@
+"""The outbox and the sweep (DESIGN rules 6 and 7).
+
+One sweep, as at a moment:
+1. load the clocks that can be due (open steps whose deadline is within the reminder horizon,
+   stopped clocks, open actions past due, decisions without rationale, notices past their
+   acknowledgement window), so the database work grows with what is due, not with every clock;
+2. ask `models.escalation.decide` which notices are due;
+3. write those not written before (by key), each with its recipients, in one transaction; an insert
+   that meets an existing key does nothing, so two sweeps at once write each notice once;
+4. deliver pending deliveries: claim one (a conditional update), send it through Apprise, record
+   the receipt or the error and when to try again.
+"""
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models import audit
+from models.calendar import WorkingCalendar
+from models.db import session_scope
+from models.enums import ActionStatus, CaseStatus, Role, StepStatus
+from models.errors import InputError
+from models.escalation import (
+    AckClock,
+    ActionClock,
+    CaseParties,
+    Clocks,
+    Directory,
+    DueNotice,
+    Kind,
+    RationaleClock,
+    StepClock,
+    decide,
+    reminder_horizon,
+    resolve,
+)
+from models.policy import Policy
+from models.tables import (
+    Action,
+    Case,
+    CaseChild,
+    ClockStop,
+    Decision,
+    Notice,
+    NoticeDelivery,
+    Rationale,
+    Staff,
+    StaffAddress,
+    StaffRole,
+    Step,
+)
+from notifications.delivery import Sender, send_with_apprise
+from notifications.render import render
+
+LEASE = timedelta(minutes=10)  # a claimed delivery whose sender died may be claimed again after this
+BACKOFF_FIRST = timedelta(minutes=5)
+BACKOFF_MAX = timedelta(hours=6)
+CHUNK = 500
+
+
+# --- 1. loading the clocks that can be due ------------------------------------------------------
+
+
+def load_clocks(session: Session, policy: Policy, calendar: WorkingCalendar, now: datetime) -> Clocks:
+    """Return the clocks that can have a notice due at `now` (selected on indexed columns)."""
+    horizon = reminder_horizon(policy, calendar, now)
+    running = session.exec(
+        select(Step, Case.reference, Case.process)
+        .join(Case, col(Case.id) == Step.case_id)
+        .where(Step.status == StepStatus.open, col(Step.deadline_at) <= horizon)
+        .where(Case.status == CaseStatus.open)
+    ).all()
+    stopped = session.exec(
+        select(Step, Case.reference, Case.process, ClockStop)
+        .join(Case, col(Case.id) == Step.case_id)
+        .join(ClockStop, col(ClockStop.step_id) == Step.id)
+        .where(Step.status == StepStatus.stopped, col(ClockStop.resumed_at).is_(None))
+        .where(Case.status == CaseStatus.open)
+    ).all()
+    steps = [
+        StepClock(s.id or 0, s.case_id, ref, proc, s.name, s.sequence, s.owner_id, s.due_on)
+        for s, ref, proc in running
+    ] + [
+        StepClock(
+            s.id or 0, s.case_id, ref, proc, s.name, s.sequence, s.owner_id, s.due_on,
+            stop_id=stop.id, stopped_at=stop.stopped_at,
+        )
+        for s, ref, proc, stop in stopped
+    ]
+    today = calendar.local_date(now)
+    actions = [
+        ActionClock(a.id or 0, a.case_id, ref, a.owner_id, a.due_on, step_name or "meeting")
+        for a, ref, step_name in session.exec(
+            select(Action, Case.reference, Step.name)
+            .join(Case, col(Case.id) == Action.case_id)
+            .outerjoin(Step, col(Step.id) == Action.step_id)
+            .where(Action.status == ActionStatus.open, col(Action.due_on) < today)
+            .where(Case.status == CaseStatus.open)
+        ).all()
+    ]
+    has_rationale = sa.exists().where(col(Rationale.decision_id) == Decision.id)
+    rationales = [
+        RationaleClock(
+            d.id or 0, d.case_id, ref, d.author_id, d.kind, step_name or "case",
+            d.recorded_at, d.rationale_due_at or d.recorded_at,
+        )
+        for d, ref, step_name in session.exec(
+            select(Decision, Case.reference, Step.name)
+            .join(Case, col(Case.id) == Decision.case_id)
+            .outerjoin(Step, col(Step.id) == Decision.step_id)
+            .where(col(Decision.rationale_due_at).is_not(None), ~has_rationale)
+        ).all()
+    ]
+    return Clocks(steps, actions, rationales, _ack_clocks(session, now))
+
+
+def _ack_clocks(session: Session, now: datetime) -> list[AckClock]:
+    rows = session.exec(
+        select(Notice, Case.reference)
+        .join(Case, col(Case.id) == Notice.case_id)
+        .where(col(Notice.ack_due_at) <= now, col(Notice.acknowledged_at).is_(None))
+    ).all()
+    if not rows:
+        return []
+    told: dict[int, list[str]] = {}
+    for notice_id, staff_id in session.exec(
+        select(NoticeDelivery.notice_id, NoticeDelivery.staff_id).where(
+            col(NoticeDelivery.notice_id).in_([n.id for n, _ in rows])
+        )
+    ).all():
+        told.setdefault(notice_id, []).append(staff_id)
+    return [
+        AckClock(
+            notice_id=n.id or 0,
+            matter=n.matter,
+            case_id=n.case_id,
+            reference=ref,
+            kind=n.kind,
+            ack_due_at=n.ack_due_at or now,
+            recipients=tuple(sorted(told.get(n.id or 0, []))),
+            depth=n.rung if n.kind == Kind.unacknowledged else 0,
+        )
+        for n, ref in rows
+    ]
+
+
+def settled(session: Session, matters: Iterable[str]) -> set[str]:
+    """Return which of these matters (clocks) are resolved: no further escalation about them."""
+    by_kind: dict[str, dict[int, str]] = {}
+    for matter in set(matters):
+        kind, _, rest = matter.partition(":")
+        by_kind.setdefault(kind, {})[int(rest.partition("@")[0])] = matter
+    done: set[str] = set()
+    steps = by_kind.get("step", {})
+    if steps:
+        for s, case_status in session.exec(
+            select(Step, Case.status)
+            .join(Case, col(Case.id) == Step.case_id)
+            .where(col(Step.id).in_(steps))
+        ).all():
+            matter = steps[s.id or 0]
+            if s.status is not StepStatus.open or case_status is CaseStatus.closed or (
+                not matter.endswith(f"@{s.due_on.isoformat()}")
+            ):
+                done.add(matter)
+    actions = by_kind.get("action", {})
+    if actions:
+        for a in session.exec(select(Action).where(col(Action.id).in_(actions))).all():
+            matter = actions[a.id or 0]
+            if a.status is not ActionStatus.open or not matter.endswith(f"@{a.due_on.isoformat()}"):
+                done.add(matter)
+    decisions = by_kind.get("decision", {})
+    if decisions:
+        given = session.exec(
+            select(Rationale.decision_id).where(col(Rationale.decision_id).in_(decisions))
+        ).all()
+        done.update(decisions[d] for d in given)
+    stops = by_kind.get("stop", {})
+    if stops:
+        for stop in session.exec(select(ClockStop).where(col(ClockStop.id).in_(stops))).all():
+            if stop.resumed_at is not None:
+                done.add(stops[stop.id or 0])
+    return done
+
+
+# --- who is who --------------------------------------------------------------------------------
+
+
+def load_directory(session: Session) -> Directory:
+    """Return the staff directory: line managers of everyone, roles and addresses of the active."""
+    managers = dict(session.exec(select(Staff.id, Staff.line_manager_id)).all())
+    active = set(session.exec(select(Staff.id).where(col(Staff.active).is_(True))).all())
+    roles: dict[str, set[Role]] = {s: set() for s in active}
+    for staff_id, role in session.exec(select(StaffRole.staff_id, StaffRole.role)).all():
+        if staff_id in roles:
+            roles[staff_id].add(Role(role))
+    addresses: dict[str, list[str]] = {}
+    for staff_id, url in session.exec(
+        select(StaffAddress.staff_id, StaffAddress.url).order_by(col(StaffAddress.id))
+    ).all():
+        addresses.setdefault(staff_id, []).append(url)
+    return Directory(
+        managers=managers,
+        roles={s: frozenset(r) for s, r in roles.items()},
+        addresses={s: tuple(u) for s, u in addresses.items()},
+    )
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    parties: CaseParties
+    flow_run_id: str | None
+
+
+def load_cases(session: Session, case_ids: Iterable[int]) -> dict[int, CaseInfo]:
+    ids = sorted(set(case_ids))
+    info: dict[int, CaseInfo] = {}
+    for chunk in _chunks(ids):
+        children: dict[int, list[CaseChild]] = {}
+        for child in session.exec(select(CaseChild).where(col(CaseChild.case_id).in_(chunk))).all():
+            children.setdefault(child.case_id, []).append(child)
+        for case in session.exec(select(Case).where(col(Case.id).in_(chunk))).all():
+            kids = children.get(case.id or 0, [])
+            parties = CaseParties(
+                lead=case.opened_by,
+                iros=tuple(dict.fromkeys(c.iro_id for c in kids)),
+                social_workers=tuple(dict.fromkeys(c.social_worker_id for c in kids)),
+            )
+            info[case.id or 0] = CaseInfo(parties, case.flow_run_id)
+    return info
+
+
+# --- 3. writing --------------------------------------------------------------------------------
+
+
+@dataclass
+class Written:
+    notice_id: int | None  # None in a dry run
+    key: str
+    kind: str
+    reference: str
+    recipients: list[str]
+    unfilled: list[str]
+
+
+@dataclass
+class SweepReport:
+    at: datetime
+    dry_run: bool
+    clocks: dict[str, int]
+    due: int = 0
+    already_written: int = 0
+    written: list[Written] = field(default_factory=list)
+    settled_escalations: int = 0
+    delivery: "DeliveryReport | None" = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "dry_run": self.dry_run,
+            "clocks": self.clocks,
+            "due": self.due,
+            "already_written": self.already_written,
+            "written": [w.__dict__ for w in self.written],
+            "settled_escalations": self.settled_escalations,
+            "delivery": self.delivery.__dict__ if self.delivery else None,
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+        }
+
+
+def existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(list(keys)):
+        found.update(session.exec(select(Notice.key).where(col(Notice.key).in_(chunk))).all())
+    return found
+
+
+def write_notices(
+    session: Session,
+    due: Sequence[DueNotice],
+    *,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    directory: Directory,
+    cases: dict[int, CaseInfo],
+    now: datetime,
+    link_base: str | None,
+    dry_run: bool = False,
+) -> list[Written]:
+    """Write each due notice with its deliveries; a key already written is left alone."""
+    written: list[Written] = []
+    ack_within = policy.notices.acknowledge_within
+    ack_due = calendar.end_of_day(calendar.due(now, ack_within).due)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for notice in due:
+        info = cases[notice.case_id]
+        recipients = resolve(notice, info.parties, directory)
+        people = sorted(recipients.people.items())
+        if dry_run:
+            written.append(
+                Written(None, notice.key, notice.kind.value, notice.reference,
+                        [p for p, _ in people], list(recipients.unfilled))
+            )
+            continue
+        values = {
+            "key": notice.key,
+            "case_id": notice.case_id,
+            "kind": notice.kind.value,
+            "clock": notice.clock,
+            "matter": notice.matter or notice.clock,
+            "rung": notice.rung,
+            "due_at": notice.due_at,
+            "created_at": now,
+            "subject": "",
+            "body_text": "",
+            "body_html": "",
+            "detail": {**notice.facts, "unfilled": list(recipients.unfilled)},
+            "ack_due_at": ack_due if notice.kind.needs_acknowledgement and people else None,
+        }
+        statement = (
+            insert(Notice)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Notice.__table__.c.id)  # type: ignore[attr-defined]
+        )
+        notice_id = session.execute(statement).scalar()
+        if notice_id is None:  # another sweep wrote it first
+            continue
+        link = (
+            f"{link_base.rstrip('/')}/runs/flow-run/{info.flow_run_id}"
+            if link_base and info.flow_run_id
+            else None
+        )
+        text = render(
+            notice_id=notice_id,
+            key=notice.key,
+            kind=notice.kind,
+            reference=notice.reference,
+            rung=notice.rung,
+            clock=notice.clock,
+            facts=notice.facts,
+            recipients=[(p, ", ".join(why)) for p, why in people],
+            unfilled=recipients.unfilled,
+            ack_within=str(ack_within),
+            link=link,
+        )
+        session.execute(
+            sa.update(Notice)
+            .where(col(Notice.id) == notice_id)
+            .values(subject=text.subject[:300], body_text=text.text, body_html=text.html)
+        )
+        session.add_all(
+            NoticeDelivery(
+                notice_id=notice_id,
+                staff_id=person,
+                because=", ".join(why)[:200],
+                next_attempt_at=now,
+            )
+            for person, why in people
+        )
+        written.append(
+            Written(notice_id, notice.key, notice.kind.value, notice.reference,
+                    [p for p, _ in people], list(recipients.unfilled))
+        )
+    session.flush()
+    return written
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+def sweep(
+    engine: Engine,
+    *,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    now: datetime,
+    dry_run: bool = False,
+    sender: Sender = send_with_apprise,
+    link_base: str | None = None,
+    deliver_limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepReport:
+    """Run one sweep as at `now`: decide, write what is new, then deliver what is pending."""
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        clocks = load_clocks(session, policy, calendar, now)
+        loaded = time.perf_counter()
+        due = decide(clocks, policy, calendar, now)
+        decided = time.perf_counter()
+        report = SweepReport(
+            at=now,
+            dry_run=dry_run,
+            clocks={
+                "steps": len(clocks.steps),
+                "actions": len(clocks.actions),
+                "rationales": len(clocks.rationales),
+                "acknowledgements": len(clocks.acks),
+            },
+            due=len(due),
+        )
+        done = settled(session, [n.matter for n in due if n.kind is Kind.unacknowledged])
+        due = [n for n in due if not (n.kind is Kind.unacknowledged and n.matter in done)]
+        old = existing_keys(session, [n.key for n in due])
+        new = [n for n in due if n.key not in old]
+        report.already_written = len(due) - len(new)
+        if new:
+            report.written = write_notices(
+                session,
+                new,
+                policy=policy,
+                calendar=calendar,
+                directory=load_directory(session),
+                cases=load_cases(session, (n.case_id for n in new)),
+                now=now,
+                link_base=link_base,
+                dry_run=dry_run,
+            )
+        if not dry_run:
+            # An escalation whose matter is resolved, or that has gone up a rung, waits no longer.
+            finished = [n.clock.partition(":")[2] for n in due if n.kind is Kind.unacknowledged]
+            stale = [a.notice_id for a in clocks.acks if a.matter in done]
+            ids = [int(i) for i in finished] + stale
+            for chunk in _chunks(ids):
+                session.execute(
+                    sa.update(Notice).where(col(Notice.id).in_(chunk)).values(ack_due_at=None)
+                )
+            report.settled_escalations = len(stale)
+        if dry_run:
+            session.rollback()
+    written = time.perf_counter()
+    report.seconds = {
+        "load": loaded - started,
+        "decide": decided - loaded,
+        "write": written - decided,
+    }
+    if not dry_run:
+        report.delivery = deliver(
+            engine, now=now, sender=sender, limit=deliver_limit, progress=progress
+        )
+        report.seconds["deliver"] = time.perf_counter() - written
+    return report
+
+
+# --- 4. delivery -------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    attempted: int = 0
+    delivered: int = 0
+    failed: int = 0
+    skipped: int = 0  # claimed by another sweep first
+
+
+def deliver(
+    engine: Engine,
+    *,
+    now: datetime,
+    sender: Sender = send_with_apprise,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DeliveryReport:
+    """Deliver every delivery that is pending and due for an attempt; each is claimed first."""
+    report = DeliveryReport()
+    claimable = sa.or_(
+        sa.and_(col(NoticeDelivery.status) == "pending", col(NoticeDelivery.next_attempt_at) <= now),
+        sa.and_(col(NoticeDelivery.status) == "sending", col(NoticeDelivery.claimed_until) < now),
+    )
+    with Session(engine) as session:
+        query = select(NoticeDelivery.id).where(claimable).order_by(col(NoticeDelivery.id))
+        ids = list(session.exec(query.limit(limit) if limit else query).all())
+    directory_addresses: dict[str, tuple[str, ...]] = {}
+    for number, delivery_id in enumerate(ids, start=1):
+        with session_scope(engine) as session:
+            claimed = session.execute(
+                sa.update(NoticeDelivery)
+                .where(col(NoticeDelivery.id) == delivery_id, claimable)
+                .values(status="sending", claimed_until=now + LEASE,
+                        attempts=NoticeDelivery.attempts + 1)  # type: ignore[operator]
+            ).rowcount
+            if not claimed:
+                report.skipped += 1
+                continue
+            delivery = session.get(NoticeDelivery, delivery_id)
+            assert delivery is not None
+            notice = session.get(Notice, delivery.notice_id)
+            assert notice is not None
+            if delivery.staff_id not in directory_addresses:
+                directory_addresses[delivery.staff_id] = tuple(
+                    session.exec(
+                        select(StaffAddress.url)
+                        .where(StaffAddress.staff_id == delivery.staff_id)
+                        .order_by(col(StaffAddress.id))
+                    ).all()
+                )
+            urls = directory_addresses[delivery.staff_id]
+            subject, text, html, attempts = (
+                notice.subject, notice.body_text, notice.body_html, delivery.attempts
+            )
+        report.attempted += 1
+        result = sender(urls, subject, text, html)
+        with session_scope(engine) as session:
+            delivery = session.get(NoticeDelivery, delivery_id)
+            assert delivery is not None
+            if result.delivered:
+                delivery.status = "delivered"
+                delivery.delivered_at = now
+                delivery.delivered_to = ", ".join(result.delivered_to)
+                delivery.last_error = "; ".join(result.errors) or None
+                report.delivered += 1
+            else:
+                delivery.status = "pending"
+                delivery.last_error = "; ".join(result.errors) or "not delivered"
+                delivery.next_attempt_at = now + backoff(attempts)
+                report.failed += 1
+            delivery.claimed_until = None
+            session.add(delivery)
+        if progress:
+            progress(number, len(ids))
+    return report
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return how long to wait after the n-th failed attempt: 5 min, 10, 20, ... at most 6 hours."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+# --- reading and acknowledging --------------------------------------------------------------------
+
+
+def notice_rows(
+    session: Session, *, pending: bool = False, reference: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Return notices newest first, each with its deliveries (who, status, attempts, error)."""
+    query = select(Notice, Case.reference).join(Case, col(Case.id) == Notice.case_id)
+    if reference:
+        case = session.exec(select(Case).where(Case.reference == reference)).first()
+        if case is None:
+            raise InputError(f"no case {reference!r}; see 'safeguard status' for open cases")
+        query = query.where(Notice.case_id == case.id)
+    if pending:
+        waiting = select(NoticeDelivery.notice_id).where(col(NoticeDelivery.status) != "delivered")
+        query = query.where(col(Notice.id).in_(waiting))
+    rows = session.exec(query.order_by(col(Notice.id).desc()).limit(limit)).all()
+    deliveries: dict[int, list[NoticeDelivery]] = {}
+    for chunk in _chunks([n.id for n, _ in rows]):
+        for d in session.exec(
+            select(NoticeDelivery)
+            .where(col(NoticeDelivery.notice_id).in_(chunk))
+            .order_by(col(NoticeDelivery.staff_id))
+        ).all():
+            deliveries.setdefault(d.notice_id, []).append(d)
+    return [
+        {
+            "id": n.id,
+            "case": ref,
+            "kind": n.kind,
+            "rung": n.rung,
+            "key": n.key,
+            "subject": n.subject,
+            "created_at": n.created_at.isoformat(),
+            "due_at": n.due_at.isoformat(),
+            "needs_ack": Kind(n.kind).needs_acknowledgement,
+            "ack_due_at": n.ack_due_at.isoformat() if n.ack_due_at else None,
+            "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None,
+            "acknowledged_by": n.acknowledged_by,
+            "unfilled": n.detail.get("unfilled", []),
+            "deliveries": [
+                {
+                    "to": d.staff_id,
+                    "because": d.because,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+                    "delivered_to": d.delivered_to,
+                    "next_attempt_at": d.next_attempt_at.isoformat()
+                    if d.status != "delivered"
+                    else None,
+                    "last_error": d.last_error,
+                }
+                for d in deliveries.get(n.id or 0, [])
+            ],
+        }
+        for n, ref in rows
+    ]
+
+
+def acknowledge(session: Session, *, notice_id: int, staff_id: str, now: datetime) -> Notice:
+    """Record that a recipient has seen the notice: it goes no further up for being unacknowledged."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise InputError(f"no notice {notice_id}; 'safeguard notices' lists them")
+    recipients = set(
+        session.exec(
+            select(NoticeDelivery.staff_id).where(NoticeDelivery.notice_id == notice_id)
+        ).all()
+    )
+    if staff_id not in recipients:
+        who = ", ".join(sorted(recipients)) or "nobody"
+        raise InputError(
+            f"{staff_id} did not receive notice {notice_id}: only a recipient ({who}) may acknowledge it"
+        )
+    if not Kind(notice.kind).needs_acknowledgement:
+        raise InputError(f"notice {notice_id} is a reminder: it needs no acknowledgement")
+    if notice.acknowledged_at is not None:
+        if notice.acknowledged_by == staff_id:
+            return notice  # the same acknowledgement again changes nothing
+        raise InputError(
+            f"notice {notice_id} was already acknowledged by {notice.acknowledged_by} "
+            f"at {notice.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+        )
+    notice.acknowledged_at, notice.acknowledged_by, notice.ack_due_at = now, staff_id, None
+    session.add(notice)
+    audit.record(
+        session,
+        at=now,
+        actor_id=staff_id,
+        action="notice.acknowledge",
+        case_id=notice.case_id,
+        entity="notice",
+        entity_id=str(notice_id),
+        detail={"kind": notice.kind, "rung": notice.rung},
+    )
+    session.flush()
+    return notice
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]

@@ -1,0 +1,91 @@
+"""Notices as text and HTML: one Jinja2 template per notice kind (notifications/templates/<kind>.j2),
+laid out once as plain text and once as autoescaped HTML. An undefined variable is an error, never a
+blank. A notice carries the case reference, step, dates, the basis and who must act: no names of
+children or carers and no allegation detail (DESIGN rule 8) — the context given here has none.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from models.escalation import Kind
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _day(value: str | date) -> str:
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+@cache
+def _environment(html: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("notifications", "templates"),
+        undefined=StrictUndefined,
+        autoescape=html,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    env.filters["day"] = _day
+    return env
+
+
+def render(
+    *,
+    notice_id: int,
+    key: str,
+    kind: Kind,
+    reference: str,
+    rung: int,
+    clock: str,
+    facts: Mapping[str, Any],
+    recipients: Sequence[tuple[str, str]],  # (staff id, why)
+    unfilled: Sequence[str],
+    ack_within: str,
+    link: str | None,
+) -> Rendered:
+    """Render one notice; raises jinja2.UndefinedError if a template uses a fact not given."""
+    context = {
+        "notice": {
+            "id": notice_id,
+            "key": key,
+            "kind": kind.value,
+            "reference": reference,
+            "rung": rung,
+            "clock": clock,
+            "needs_ack": kind.needs_acknowledgement,
+            "step_name": str(facts.get("step_name", "STEP")),
+        },
+        "facts": dict(facts),
+        "recipients": [{"staff_id": s, "because": b} for s, b in recipients],
+        "unfilled": list(unfilled),
+        "ack_within": ack_within,
+        "link": link or "",
+    }
+    name = f"{kind.value}.j2"
+    text_template = _environment(False).get_template(name)
+    html_template = _environment(True).get_template(name)
+    text = text_template.render(layout="_layout.txt.j2", **context)
+    html = html_template.render(layout="_layout.html.j2", **context)
+    subject_context = text_template.new_context({"layout": "_layout.txt.j2", **context})
+    subject = "".join(text_template.blocks["subject"](subject_context)).strip()
+    return Rendered(subject=" ".join(subject.split()), text=_tidy(text), html=html)
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"
