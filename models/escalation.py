@@ -142,7 +142,9 @@ def notice_key(reference: str, clock: str, kind: Kind, rung: int) -> str:
     return f"{reference}/{clock}/{kind.value}/{rung}"
 
 
-def decide(clocks: Clocks, policy: Policy, calendar: WorkingCalendar, now: datetime) -> list[DueNotice]:
+def decide(
+    clocks: Clocks, policy: Policy, calendar: WorkingCalendar, now: datetime
+) -> list[DueNotice]:
     """Return every notice due at `now` for these clocks, earliest first within each clock."""
     today = calendar.local_date(now)
     due: list[DueNotice] = []
@@ -188,7 +190,7 @@ def _step_notices(
         "source": rule.source,
         "owner_role": rule.owner.value,
     }
-    base = {
+    base: dict[str, Any] = {
         "case_id": step.case_id,
         "reference": step.reference,
         "owners": (step.owner_id,) if step.owner_id else (),
@@ -196,8 +198,9 @@ def _step_notices(
     }
     if step.stop_id is not None:
         assert step.stopped_at is not None and rule.stop_review_first and rule.stop_review_every
-        review, number = _latest_review(calendar, step.stopped_at, rule.stop_review_first,
-                                         rule.stop_review_every, today)
+        review, number = _latest_review(
+            calendar, step.stopped_at, rule.stop_review_first, rule.stop_review_every, today
+        )
         if number:
             clock = f"stop:{step.stop_id}"
             yield DueNotice(
@@ -207,15 +210,21 @@ def _step_notices(
                 rung=number,
                 due_at=calendar.end_of_day(review),
                 notify=("owner", *((rule.stop_approver.value,) if rule.stop_approver else ())),
-                facts={**facts, "review_on": review.isoformat(), "review_number": number,
-                       "stopped_on": calendar.local_date(step.stopped_at).isoformat()},
+                facts={
+                    **facts,
+                    "review_on": review.isoformat(),
+                    "review_number": number,
+                    "stopped_on": calendar.local_date(step.stopped_at).isoformat(),
+                },
                 **base,
             )
         return
     clock = f"step:{step.step_id}@{step.due_on.isoformat()}"
     deadline = calendar.end_of_day(step.due_on)
     if now < deadline:
-        reached = [r for r in rule.reminders if today >= calendar.working_days_before(step.due_on, r.n)]
+        reached = [
+            r for r in rule.reminders if today >= calendar.working_days_before(step.due_on, r.n)
+        ]
         if reached:
             nearest = min(reached, key=lambda r: r.n)
             day = calendar.working_days_before(step.due_on, nearest.n)
@@ -226,7 +235,10 @@ def _step_notices(
                 rung=nearest.n,
                 due_at=calendar.end_of_day(day - timedelta(days=1)),
                 notify=("owner",),
-                facts={**facts, "working_days_left": calendar.working_days_between(today, step.due_on)},
+                facts={
+                    **facts,
+                    "working_days_left": calendar.working_days_between(today, step.due_on),
+                },
                 **base,
             )
         return
@@ -308,8 +320,12 @@ def _rationale_notices(
         "due_on": due_on.isoformat(),
         "source": policy.rationale.source,
     }
-    common = {"case_id": decision.case_id, "reference": decision.reference,
-              "owners": (decision.author_id,), "clock": clock}
+    common: dict[str, Any] = {
+        "case_id": decision.case_id,
+        "reference": decision.reference,
+        "owners": (decision.author_id,),
+        "clock": clock,
+    }
     yield DueNotice(
         key=notice_key(decision.reference, clock, Kind.rationale_missing, 0),
         kind=Kind.rationale_missing,

@@ -33,22 +33,26 @@ def send_with_apprise(urls: Sequence[str], subject: str, text: str, html: str) -
     """Send to every address; the notice is delivered when at least one address took it."""
     result = SendResult()
     if not urls:
-        result.errors.append("no notification address on record: add one with 'safeguard staff add'")
+        result.errors.append(
+            "no notification address on record: add one with 'safeguard staff add'"
+        )
         return result
     for url in urls:
         email = url.lower().startswith(("mailto:", "mailtos:"))
         notifier = apprise.Apprise()
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
             added = notifier.add(url)
-            ok = added and notifier.notify(
+            ok = added and bool(notifier.notify(
                 title=subject,
                 body=html if email else text,
                 body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
-            )
+            ))
             said = " ".join(log.getvalue().split()) if hasattr(log, "getvalue") else ""
         if ok:
             result.delivered_to.append(mask(url))
         else:
-            reason = said or ("not a usable Apprise URL" if not added else "Apprise reported failure")
+            reason = said or (
+                "not a usable Apprise URL" if not added else "Apprise reported failure"
+            )
             result.errors.append(f"{mask(url)}: {reason[:300]}")
     return result

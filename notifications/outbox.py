@@ -15,17 +15,17 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
 from models import audit
 from models.calendar import WorkingCalendar
 from models.db import session_scope
-from models.enums import ActionStatus, CaseStatus, Role, StepStatus
+from models.enums import ActionStatus, CaseStatus, Process, Role, StepStatus
 from models.errors import InputError
 from models.escalation import (
     AckClock,
@@ -59,7 +59,9 @@ from models.tables import (
 from notifications.delivery import Sender, send_with_apprise
 from notifications.render import render
 
-LEASE = timedelta(minutes=10)  # a claimed delivery whose sender died may be claimed again after this
+LEASE = timedelta(
+    minutes=10
+)  # a claimed delivery whose sender died may be claimed again after this
 BACKOFF_FIRST = timedelta(minutes=5)
 BACKOFF_MAX = timedelta(hours=6)
 CHUNK = 500
@@ -68,7 +70,9 @@ CHUNK = 500
 # --- 1. loading the clocks that can be due ------------------------------------------------------
 
 
-def load_clocks(session: Session, policy: Policy, calendar: WorkingCalendar, now: datetime) -> Clocks:
+def load_clocks(
+    session: Session, policy: Policy, calendar: WorkingCalendar, now: datetime
+) -> Clocks:
     """Return the clocks that can have a notice due at `now` (selected on indexed columns)."""
     horizon = reminder_horizon(policy, calendar, now)
     running = session.exec(
@@ -85,12 +89,22 @@ def load_clocks(session: Session, policy: Policy, calendar: WorkingCalendar, now
         .where(Case.status == CaseStatus.open)
     ).all()
     steps = [
-        StepClock(s.id or 0, s.case_id, ref, proc, s.name, s.sequence, s.owner_id, s.due_on)
+        StepClock(
+            s.id or 0, s.case_id, ref, Process(proc), s.name, s.sequence, s.owner_id, s.due_on
+        )
         for s, ref, proc in running
     ] + [
         StepClock(
-            s.id or 0, s.case_id, ref, proc, s.name, s.sequence, s.owner_id, s.due_on,
-            stop_id=stop.id, stopped_at=stop.stopped_at,
+            s.id or 0,
+            s.case_id,
+            ref,
+            Process(proc),
+            s.name,
+            s.sequence,
+            s.owner_id,
+            s.due_on,
+            stop_id=stop.id,
+            stopped_at=stop.stopped_at,
         )
         for s, ref, proc, stop in stopped
     ]
@@ -108,8 +122,14 @@ def load_clocks(session: Session, policy: Policy, calendar: WorkingCalendar, now
     has_rationale = sa.exists().where(col(Rationale.decision_id) == Decision.id)
     rationales = [
         RationaleClock(
-            d.id or 0, d.case_id, ref, d.author_id, d.kind, step_name or "case",
-            d.recorded_at, d.rationale_due_at or d.recorded_at,
+            d.id or 0,
+            d.case_id,
+            ref,
+            d.author_id,
+            d.kind,
+            step_name or "case",
+            d.recorded_at,
+            d.rationale_due_at or d.recorded_at,
         )
         for d, ref, step_name in session.exec(
             select(Decision, Case.reference, Step.name)
@@ -166,8 +186,10 @@ def settled(session: Session, matters: Iterable[str]) -> set[str]:
             .where(col(Step.id).in_(steps))
         ).all():
             matter = steps[s.id or 0]
-            if s.status is not StepStatus.open or case_status is CaseStatus.closed or (
-                not matter.endswith(f"@{s.due_on.isoformat()}")
+            if (
+                s.status is not StepStatus.open
+                or case_status is CaseStatus.closed
+                or (not matter.endswith(f"@{s.due_on.isoformat()}"))
             ):
                 done.add(matter)
     actions = by_kind.get("action", {})
@@ -306,8 +328,14 @@ def write_notices(
         people = sorted(recipients.people.items())
         if dry_run:
             written.append(
-                Written(None, notice.key, notice.kind.value, notice.reference,
-                        [p for p, _ in people], list(recipients.unfilled))
+                Written(
+                    None,
+                    notice.key,
+                    notice.kind.value,
+                    notice.reference,
+                    [p for p, _ in people],
+                    list(recipients.unfilled),
+                )
             )
             continue
         values = {
@@ -367,8 +395,14 @@ def write_notices(
             for person, why in people
         )
         written.append(
-            Written(notice_id, notice.key, notice.kind.value, notice.reference,
-                    [p for p, _ in people], list(recipients.unfilled))
+            Written(
+                notice_id,
+                notice.key,
+                notice.kind.value,
+                notice.reference,
+                [p for p, _ in people],
+                list(recipients.unfilled),
+            )
         )
     session.flush()
     return written
@@ -472,7 +506,9 @@ def deliver(
     """Deliver every delivery that is pending and due for an attempt; each is claimed first."""
     report = DeliveryReport()
     claimable = sa.or_(
-        sa.and_(col(NoticeDelivery.status) == "pending", col(NoticeDelivery.next_attempt_at) <= now),
+        sa.and_(
+            col(NoticeDelivery.status) == "pending", col(NoticeDelivery.next_attempt_at) <= now
+        ),
         sa.and_(col(NoticeDelivery.status) == "sending", col(NoticeDelivery.claimed_until) < now),
     )
     with Session(engine) as session:
@@ -481,11 +517,17 @@ def deliver(
     directory_addresses: dict[str, tuple[str, ...]] = {}
     for number, delivery_id in enumerate(ids, start=1):
         with session_scope(engine) as session:
-            claimed = session.execute(
-                sa.update(NoticeDelivery)
-                .where(col(NoticeDelivery.id) == delivery_id, claimable)
-                .values(status="sending", claimed_until=now + LEASE,
-                        attempts=NoticeDelivery.attempts + 1)  # type: ignore[operator]
+            claimed = cast(
+                CursorResult[Any],
+                session.execute(
+                    sa.update(NoticeDelivery)
+                    .where(col(NoticeDelivery.id) == delivery_id, claimable)
+                    .values(
+                        status="sending",
+                        claimed_until=now + LEASE,
+                        attempts=col(NoticeDelivery.attempts) + 1,
+                    )
+                ),
             ).rowcount
             if not claimed:
                 report.skipped += 1
@@ -504,7 +546,10 @@ def deliver(
                 )
             urls = directory_addresses[delivery.staff_id]
             subject, text, html, attempts = (
-                notice.subject, notice.body_text, notice.body_html, delivery.attempts
+                notice.subject,
+                notice.body_text,
+                notice.body_html,
+                delivery.attempts,
             )
         report.attempted += 1
         result = sender(urls, subject, text, html)

@@ -5,7 +5,7 @@ import sys
 import typer
 
 from models.errors import InputError
-from safeguard.cli import calendar, casework, db, policy, service, staff
+from safeguard.cli import calendar, casework, db, notices, policy, service, staff
 
 app = typer.Typer(
     name="safeguard",
@@ -25,6 +25,10 @@ app.add_typer(casework.action_app, name="action")
 app.command("record")(casework.record)
 app.command("rationale")(casework.rationale)
 app.command("status")(casework.status)
+app.command("sweep")(notices.sweep)
+app.command("notices")(notices.notices)
+app.command("ack")(notices.ack)
+app.add_typer(notices.clock_app, name="clock")
 app.command("serve")(service.serve)
 
 

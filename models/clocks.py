@@ -1,0 +1,266 @@
+"""Departures from a step's timescale (DESIGN rule 9): stopping a clock, resuming it, extending it.
+
+Each needs a reason and an approver of the seniority the policy sets for that step; each is recorded
+(append-only rows plus the audit log) and moves the step's due day, which starts a fresh escalation
+clock. `timeliness` tells "in time", "in time with extension" and "late" apart for reports.
+"""
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from models import audit
+from models.calendar import WorkingCalendar
+from models.casework import get_case
+from models.durations import CalendarDays, CalendarMonths, WorkingDays, parse_duration
+from models.enums import Role, StepStatus
+from models.errors import InputError
+from models.policy import Policy, StepPolicy
+from models.staff import roles_of
+from models.tables import CaseEvent, ClockStop, Extension, Step
+
+
+def step_and_rule(
+    session: Session, policy: Policy, reference: str, name: str
+) -> tuple[Step, StepPolicy]:
+    """Return a case's latest step of that name and its policy, or raise InputError."""
+    case = get_case(session, reference)
+    rule = policy.process(case.process).step(name)
+    step = session.exec(
+        select(Step)
+        .where(Step.case_id == case.id, Step.name == name)
+        .order_by(col(Step.sequence).desc())
+    ).first()
+    if step is None:
+        raise InputError(
+            f"{reference} has no {name} step yet; 'safeguard case show {reference}' shows its steps"
+        )
+    return step, rule
+
+
+def _approver_role(session: Session, approver_id: str, needed: Role, doing: str) -> Role:
+    held = roles_of(session, approver_id)
+    if not held:
+        raise InputError(f"{approver_id} is not in the staff directory (or holds no role)")
+    best = max(held, key=lambda r: r.seniority)
+    if best.seniority < needed.seniority:
+        raise InputError(
+            f"{approver_id} ({', '.join(sorted(held))}) is too junior to approve {doing}: "
+            f"the policy needs {needed.value} or more senior"
+        )
+    return best
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise InputError('give the reason: --reason "..." (it is kept on the case record)')
+    return reason.strip()
+
+
+def stop(
+    session: Session,
+    *,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    reference: str,
+    step_name: str,
+    reason: str,
+    approver_id: str,
+    recorded_by: str,
+    now: datetime,
+) -> ClockStop:
+    """Stop an open step's clock (e.g. a police investigation); its reviews then fall due."""
+    step, rule = step_and_rule(session, policy, reference, step_name)
+    if not rule.stoppable or rule.stop_approver is None:
+        raise InputError(f"the {step_name} clock cannot be stopped under the policy ({rule.title})")
+    if step.status is StepStatus.stopped:
+        raise InputError(f"the {step_name} clock of {reference} is already stopped")
+    if step.status is not StepStatus.open:
+        raise InputError(f"the {step_name} step of {reference} is {step.status.value}, not open")
+    text = _reason(reason)
+    role = _approver_role(
+        session, approver_id, rule.stop_approver, f"stopping the {step_name} clock"
+    )
+    if not roles_of(session, recorded_by):
+        raise InputError(f"{recorded_by} is not in the staff directory (or holds no role)")
+    clock_stop = ClockStop(
+        case_id=step.case_id,
+        step_id=step.id or 0,
+        reason=text,
+        approver_id=approver_id,
+        approver_role=role,
+        recorded_by=recorded_by,
+        stopped_at=now,
+        due_on_before=step.due_on,
+    )
+    step.status = StepStatus.stopped
+    session.add_all([clock_stop, step])
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_id=recorded_by,
+        action="clock.stop",
+        case_id=step.case_id,
+        entity="step",
+        entity_id=str(step.id),
+        detail={"step": step_name, "approver": approver_id, "stop": clock_stop.id},
+    )
+    return clock_stop
+
+
+def resume(
+    session: Session,
+    *,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    reference: str,
+    step_name: str,
+    recorded_by: str,
+    now: datetime,
+) -> ClockStop:
+    """Restart a stopped clock: the due day moves on by the working days it stood still."""
+    step, _ = step_and_rule(session, policy, reference, step_name)
+    if step.status is not StepStatus.stopped:
+        raise InputError(f"the {step_name} clock of {reference} is not stopped")
+    if not roles_of(session, recorded_by):
+        raise InputError(f"{recorded_by} is not in the staff directory (or holds no role)")
+    clock_stop = session.exec(
+        select(ClockStop).where(ClockStop.step_id == step.id, col(ClockStop.resumed_at).is_(None))
+    ).one()
+    if now < clock_stop.stopped_at:
+        raise InputError("a clock cannot resume before it was stopped: check --at")
+    stood = calendar.working_days_between(
+        calendar.local_date(clock_stop.stopped_at), calendar.local_date(now)
+    )
+    new_due = calendar.due(step.due_on, WorkingDays(stood)).due
+    clock_stop.resumed_at, clock_stop.resumed_by = now, recorded_by
+    clock_stop.working_days_stopped, clock_stop.due_on_after = stood, new_due
+    step.status, step.due_on, step.deadline_at = (
+        StepStatus.open,
+        new_due,
+        calendar.end_of_day(new_due),
+    )
+    session.add_all([clock_stop, step])
+    audit.record(
+        session,
+        at=now,
+        actor_id=recorded_by,
+        action="clock.resume",
+        case_id=step.case_id,
+        entity="step",
+        entity_id=str(step.id),
+        detail={"step": step_name, "working_days_stopped": stood, "due": new_due.isoformat()},
+    )
+    session.flush()
+    return clock_stop
+
+
+def extend(
+    session: Session,
+    *,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    reference: str,
+    step_name: str,
+    to: str,
+    reason: str,
+    approver_id: str,
+    recorded_by: str,
+    now: datetime,
+) -> Extension:
+    """Extend an open step's timescale to `to` (e.g. "65 working days"), never past the policy's maximum."""
+    step, rule = step_and_rule(session, policy, reference, step_name)
+    if rule.extendable_to is None or rule.extension_approver is None:
+        raise InputError(
+            f"the {step_name} timescale cannot be extended under the policy ({rule.title})"
+        )
+    if step.status is not StepStatus.open:
+        raise InputError(f"the {step_name} step of {reference} is {step.status.value}, not open")
+    text = to.strip()
+    wanted = parse_duration(text if not text.isdigit() else f"{text} {_unit(rule)}")
+    if type(wanted) is not type(rule.due):
+        raise InputError(
+            f"give the new timescale in the step's unit, e.g. --to '{rule.extendable_to}'"
+        )
+    if wanted.n > rule.extendable_to.n:
+        raise InputError(
+            f"{wanted} is past the legal maximum for {rule.title}: at most {rule.extendable_to} "
+            f"({rule.source})"
+        )
+    event = session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == step.case_id, CaseEvent.name == rule.counts_from)
+        .order_by(col(CaseEvent.sequence).desc())
+    ).first()
+    trigger = event.at if event else step.opened_at
+    new_due = calendar.due(trigger, wanted).due
+    if new_due <= step.due_on:
+        raise InputError(f"{wanted} does not move the due day on from {step.due_on:%a %d %b %Y}")
+    extension = Extension(
+        case_id=step.case_id,
+        step_id=step.id or 0,
+        extended_to=str(wanted),
+        reason=_reason(reason),
+        approver_id=approver_id,
+        approver_role=_approver_role(
+            session, approver_id, rule.extension_approver, f"extending {step_name}"
+        ),
+        recorded_by=recorded_by,
+        recorded_at=now,
+        due_on_before=step.due_on,
+        due_on_after=new_due,
+    )
+    if not roles_of(session, recorded_by):
+        raise InputError(f"{recorded_by} is not in the staff directory (or holds no role)")
+    step.due_on, step.deadline_at = new_due, calendar.end_of_day(new_due)
+    session.add_all([extension, step])
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_id=recorded_by,
+        action="clock.extend",
+        case_id=step.case_id,
+        entity="step",
+        entity_id=str(step.id),
+        detail={"step": step_name, "to": str(wanted), "due": new_due.isoformat()},
+    )
+    return extension
+
+
+def _unit(rule: StepPolicy) -> str:
+    units = {
+        WorkingDays: "working days",
+        CalendarDays: "calendar days",
+        CalendarMonths: "calendar months",
+    }
+    return units[type(rule.due)]
+
+
+def timeliness(
+    step: Step,
+    extensions: list[Extension],
+    stops: list[ClockStop],
+    calendar: WorkingCalendar,
+    today: date,
+) -> str:
+    """Return how a step stands against its timescale.
+
+    Closed: "in time" (by the first due day), "in time with extension" or "in time (clock stopped)"
+    (by the moved due day), or "late". Not closed: "open", "stopped" or "overdue".
+    """
+    original = min(
+        [e.due_on_before for e in extensions] + [s.due_on_before for s in stops],
+        default=step.due_on,
+    )
+    if step.closed_at is None:
+        if step.status is StepStatus.stopped:
+            return "stopped"
+        return "overdue" if today > step.due_on else "open"
+    closed_day = calendar.local_date(step.closed_at)
+    if closed_day <= original:
+        return "in time"
+    if closed_day <= step.due_on:
+        return "in time with extension" if extensions else "in time (clock stopped)"
+    return "late"
