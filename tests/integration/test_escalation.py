@@ -282,19 +282,21 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
 
     # Tue 17 Nov: the police investigate: the outcome clock (due Wed 2 Dec) stops. A LADO is too
     # junior to approve it: refused, nothing changed.
-    with pytest.raises(InputError, match="lado-2 .* too junior .* lado_manager or more senior"):
-        with session_scope(engine) as session:
-            clocks.stop(
-                session,
-                policy=POLICY,
-                calendar=CALENDAR,
-                reference=ref,
-                step_name="outcome",
-                reason="police investigation",
-                approver_id="lado-2",
-                recorded_by="lado-1",
-                now=at("2026-11-17T10:00"),
-            )
+    with (
+        pytest.raises(InputError, match=r"lado-2 .* too junior .* lado_manager or more senior"),
+        session_scope(engine) as session,
+    ):
+        clocks.stop(
+            session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            reference=ref,
+            step_name="outcome",
+            reason="police investigation",
+            approver_id="lado-2",
+            recorded_by="lado-1",
+            now=at("2026-11-17T10:00"),
+        )
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(ClockStop)).one() == 0
     with session_scope(engine) as session:
