@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from models.db import make_engine, upgrade
+from tests.smtp import SmtpServer
 
 PG_URL = os.environ.get("SAFEGUARD_TEST_DATABASE_URL")
 
@@ -65,3 +66,12 @@ def engine(database_url: str) -> Iterator[Engine]:
     upgrade(built)
     yield built
     built.dispose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """Yield a real SMTP server (aiosmtpd) on a free local port, stopped afterwards."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

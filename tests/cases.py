@@ -1,0 +1,161 @@
+"""An allegation case to escalate: a team with mail addresses on a test SMTP server, a case full of
+names and narrative (which no notice may carry), and helpers to record steps and sweep as at a moment.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import casework
+from models.db import session_scope
+from models.policy import load_policy
+from models.staff import add_staff
+from models.tables import Notice, NoticeDelivery
+from notifications import outbox
+from tests.builders import accept_any_address, person
+from tests.smtp import SmtpServer
+
+POLICY = load_policy()
+CALENDAR = POLICY.working_calendar()
+LONDON = ZoneInfo("Europe/London")
+RECEIVED = datetime(2026, 11, 2, 9, 15, tzinfo=LONDON)  # Monday
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+TEAM = [
+    ("hos-1", ("head_of_service",), None),
+    ("ladom-1", ("lado_manager",), "hos-1"),
+    ("lado-1", ("lado",), "ladom-1"),
+    ("lado-2", ("lado",), "ladom-1"),
+    ("irom-1", ("iro_manager",), "hos-1"),
+    ("iro-1", ("iro",), "irom-1"),
+    ("sm-1", ("service_manager",), "hos-1"),
+    ("tm-1", ("team_manager",), "sm-1"),
+    ("sw-1", ("social_worker",), "tm-1"),
+]
+
+
+def add_team(engine: Engine, smtp: SmtpServer) -> None:
+    with session_scope(engine) as session:
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=RECEIVED,
+            people=[
+                person(
+                    sid,
+                    *roles,
+                    manager=manager,
+                    addresses=[smtp.url(sid)],
+                    name=f"Staff {sid}",
+                )
+                for sid, roles, manager in TEAM
+            ],
+        )
+
+
+CHILD_NAME = "Zebedee Quartermain"
+CARER_NAME = "Ophelia Brackenridge"
+NARRATIVE = "bruise on the forearm after the trip to Llandudno"
+
+
+def start_case(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        case = casework.start_allegation(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            new=casework.NewAllegation(
+                lado_id="lado-1",
+                received_at=RECEIVED,
+                aware_on=date(2026, 11, 2),
+                carer_ref=f"FC-77 {CARER_NAME}",
+                fostering_service="Northshire Fostering",
+                children=[casework.ChildInCase(f"C-9 {CHILD_NAME}", "iro-1", "sw-1")],
+                category="physical",
+                summary=f"{CHILD_NAME} said {CARER_NAME} caused a {NARRATIVE}.",
+            ),
+            now=RECEIVED,
+        )
+        casework.open_step(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            case_id=case.id or 0,
+            name="initial_consideration",
+        )
+        return case.reference
+
+
+def record(
+    engine: Engine, ref: str, step: str, payload: dict, when: datetime, sequence: int = 1
+) -> None:  # type: ignore[type-arg]
+    with session_scope(engine) as session:
+        casework.submit(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            reference=ref,
+            step_name=step,
+            author_id="lado-1",
+            payload=payload,
+            at=when,
+            key=None,
+            now=when,
+        )
+    with session_scope(engine) as session:
+        case_id = casework.get_case(session, ref).id or 0
+        casework.apply(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            case_id=case_id,
+            name=step,
+            sequence=sequence,
+            now=when,
+        )
+
+
+def open_step(engine: Engine, ref: str, name: str, sequence: int = 1) -> None:
+    with session_scope(engine) as session:
+        casework.open_step(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            case_id=casework.get_case(session, ref).id or 0,
+            name=name,
+            sequence=sequence,
+        )
+
+
+def sweep(engine: Engine, when: datetime) -> outbox.SweepReport:
+    return outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=when)
+
+
+class Inbox:
+    """What the SMTP server received since the last look: (recipient, kind-of-subject) pairs."""
+
+    def __init__(self, smtp: SmtpServer) -> None:
+        self.smtp, self.seen = smtp, 0
+
+    def new(self) -> list[tuple[str, str]]:
+        fresh = self.smtp.received[self.seen :]
+        self.seen = len(self.smtp.received)
+        return sorted((m.to[0].split("@")[0], m.subject.split(":")[0]) for m in fresh)
+
+
+def notice_id(engine: Engine, kind: str, to: str) -> int:
+    with Session(engine) as session:
+        ids = session.exec(
+            select(Notice.id)
+            .join(NoticeDelivery, NoticeDelivery.notice_id == Notice.id)  # type: ignore[arg-type]
+            .where(Notice.kind == kind, NoticeDelivery.staff_id == to)
+            .order_by(Notice.id.desc())  # type: ignore[union-attr]
+        ).all()
+    assert ids, f"no {kind} notice to {to}"
+    return ids[0] or 0

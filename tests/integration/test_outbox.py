@@ -1,0 +1,197 @@
+"""The outbox on SQLite and PostgreSQL with a real SMTP server: nothing lost when the mail server
+goes away mid-sweep, nothing doubled by two sweeps at once, every failure kept with its error."""
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from models.db import make_engine, session_scope
+from models.errors import InputError
+from models.staff import add_staff
+from models.tables import Notice, NoticeDelivery
+from notifications import outbox
+from notifications.delivery import SendResult, send_with_apprise
+from tests.builders import accept_any_address, person
+from tests.cases import CALENDAR, POLICY, add_team, at, notice_id, start_case
+from tests.smtp import SmtpServer
+
+LAPSED = at("2026-11-04T09:00")  # every case below: initial consideration lapsed, rung 1 due
+
+
+def cases(engine: Engine, smtp: SmtpServer, n: int) -> None:
+    add_team(engine, smtp)
+    for _ in range(n):
+        start_case(engine)
+
+
+def deliveries(engine: Engine) -> Counter[str]:
+    with Session(engine) as session:
+        return Counter(session.exec(select(NoticeDelivery.status)).all())
+
+
+def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    cases(engine, smtp, 6)  # 6 cases x rung 1 (owner + LADO manager) = 12 deliveries
+    sent = 0
+
+    def sender_that_loses_the_server(urls: Sequence[str], s: str, t: str, h: str) -> SendResult:
+        nonlocal sent
+        sent += 1
+        if sent == 4:
+            smtp.stop()  # the mail server goes away after three deliveries
+        return send_with_apprise(urls, s, t, h)
+
+    report = outbox.sweep(
+        engine, policy=POLICY, calendar=CALENDAR, now=LAPSED, sender=sender_that_loses_the_server
+    )
+    assert report.delivery is not None
+    assert (report.delivery.delivered, report.delivery.failed) == (3, 9)
+    assert len(smtp.received) == 3
+    assert deliveries(engine) == {"delivered": 3, "pending": 9}
+    with Session(engine) as session:
+        failed = session.exec(
+            select(NoticeDelivery).where(NoticeDelivery.status == "pending")
+        ).all()
+    assert all(d.attempts == 1 and "Connection error" in (d.last_error or "") for d in failed)
+    assert all(d.next_attempt_at == LAPSED + timedelta(minutes=5) for d in failed)
+
+    # Still down a minute later: the back-off holds them; nothing is tried, nothing changes.
+    report = outbox.sweep(
+        engine, policy=POLICY, calendar=CALENDAR, now=LAPSED + timedelta(minutes=1)
+    )
+    assert report.delivery is not None and report.delivery.attempted == 0
+    smtp.start()
+    # Back: the next sweep due for them delivers each exactly once; a further sweep sends nothing.
+    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED + timedelta(minutes=15))
+    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED + timedelta(minutes=30))
+    assert deliveries(engine) == {"delivered": 12}
+    received = Counter((m.to, m.subject) for m in smtp.received)
+    assert len(received) == 12 and set(received.values()) == {1}
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 6
+
+
+def test_two_sweeps_at_once_send_each_notice_once(
+    engine: Engine, database_url: str, smtp: SmtpServer
+) -> None:
+    cases(engine, smtp, 10)
+    start = threading.Barrier(2)
+    reports: list[outbox.SweepReport] = []
+    errors: list[BaseException] = []
+
+    def one_sweep() -> None:
+        own = make_engine(database_url)  # a separate process would have its own pool
+        try:
+            start.wait()
+            reports.append(outbox.sweep(own, policy=POLICY, calendar=CALENDAR, now=LAPSED))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=one_sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert sum(len(r.written) for r in reports) == 10  # each notice written by one sweep only
+    assert deliveries(engine) == {"delivered": 20}
+    received = Counter((m.to, m.subject) for m in smtp.received)
+    assert len(smtp.received) == 20 and set(received.values()) == {1}
+
+
+def test_a_role_nobody_holds_is_reported_to_the_head_of_service(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    with session_scope(engine) as session:  # no LADO manager in this authority
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=LAPSED - timedelta(days=30),
+            people=[
+                person("hos-1", "head_of_service", addresses=[smtp.url("hos-1")]),
+                person("lado-1", "lado", manager="hos-1", addresses=[smtp.url("lado-1")]),
+                person("iro-1", "iro", addresses=[smtp.url("iro-1")]),
+                person("sw-1", "social_worker", addresses=[smtp.url("sw-1")]),
+            ],
+        )
+    ref = start_case(engine)
+    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
+    [written] = report.written
+    assert written.unfilled == ["lado_manager"]
+    assert written.recipients == ["hos-1", "lado-1"]
+    [to_head] = smtp.to("hos-1")
+    assert "Nobody holds</th><td>lado_manager: the head of service receives this" in to_head.html
+    with Session(engine) as session:
+        because = session.exec(
+            select(NoticeDelivery.because).where(NoticeDelivery.staff_id == "hos-1")
+        ).one()
+    assert because == "instead of lado_manager (nobody holds it)"
+    assert ref
+
+
+def test_acknowledging_needs_a_recipient_and_changes_nothing_otherwise(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    cases(engine, smtp, 1)
+    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
+    nid = notice_id(engine, "lapsed", "lado-1")
+    with (
+        pytest.raises(InputError, match=r"sw-1 did not receive notice \d+: only a recipient"),
+        session_scope(engine) as session,
+    ):
+        outbox.acknowledge(session, notice_id=nid, staff_id="sw-1", now=LAPSED)
+    with pytest.raises(InputError, match="no notice 999"), session_scope(engine) as session:
+        outbox.acknowledge(session, notice_id=999, staff_id="lado-1", now=LAPSED)
+    with Session(engine) as session:
+        notice = session.get(Notice, nid)
+        assert notice is not None and notice.acknowledged_at is None
+    with session_scope(engine) as session:
+        outbox.acknowledge(session, notice_id=nid, staff_id="ladom-1", now=LAPSED)
+    # Acknowledged: two working days on, it does not go up; the step's own ladder runs on.
+    later = at("2026-11-09T09:00")
+    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=later)
+    kinds = sorted(w.kind for w in report.written)
+    assert kinds == ["lapsed"]  # rung 2 (head of service); no "unacknowledged"
+
+
+def test_a_person_without_an_address_stays_pending_with_the_reason(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    cases(engine, smtp, 1)
+    report = outbox.sweep(
+        engine,
+        policy=POLICY,
+        calendar=CALENDAR,
+        now=LAPSED,
+        sender=lambda urls, s, t, h: send_with_apprise([], s, t, h),
+    )
+    assert report.delivery is not None and report.delivery.failed == 2
+    with Session(engine) as session:
+        errors = set(session.exec(select(NoticeDelivery.last_error)).all())
+    assert errors == {"no notification address on record: add one with 'safeguard staff add'"}
+
+
+def test_a_dry_run_writes_and_sends_nothing(engine: Engine, smtp: SmtpServer) -> None:
+    cases(engine, smtp, 2)
+    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED, dry_run=True)
+    assert len(report.written) == 2 and all(w.notice_id is None for w in report.written)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 0
+    assert smtp.received == []
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [outbox.backoff(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=5),
+        timedelta(minutes=10),
+        timedelta(minutes=20),
+    ]
+    assert outbox.backoff(30) == timedelta(hours=6)
