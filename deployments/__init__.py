@@ -9,6 +9,7 @@ from prefect import Flow
 
 from flows.allegation import allegation
 from flows.selfcheck import selfcheck
+from flows.sweep import sweep
 
 DEPLOYMENT_NAME = "safeguard"
 
@@ -21,7 +22,7 @@ class DeploymentSpec:
     entrypoint: str  # relative to the project root, e.g. "flows/selfcheck.py:selfcheck"
     tags: tuple[str, ...] = ()
     description: str = ""
-    cron: str | None = None
+    swept: bool = False  # runs on the sweep schedule (SAFEGUARD_SWEEP_EVERY_MINUTES)
     parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -36,6 +37,13 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         entrypoint="flows/allegation.py:allegation",
         tags=("allegation",),
         description="One allegation case (LADO process) from initial consideration to closure.",
+    ),
+    DeploymentSpec(
+        flow=sweep,
+        entrypoint="flows/sweep.py:sweep",
+        tags=("platform", "escalation"),
+        description="Sweeps every clock: writes the notices due to the outbox and delivers them.",
+        swept=True,
     ),
     DeploymentSpec(
         flow=selfcheck,

@@ -3,6 +3,8 @@
 Started by `safeguard serve` (so by `make run`) with PREFECT_API_URL set; runs until stopped.
 """
 
+from datetime import timedelta
+
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
@@ -10,13 +12,17 @@ from deployments import DEPLOYMENT_NAME, DEPLOYMENTS, DeploymentSpec
 from safeguard.settings import get_settings
 
 
-def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
-    """Return the deployment of `spec`'s flow under the project's deployment name."""
+def runner_deployment(spec: DeploymentSpec, *, schedules: bool = True) -> RunnerDeployment:
+    """Return the deployment of `spec`'s flow under the project's deployment name.
+
+    The sweep gets its interval schedule unless `schedules` is off (tests run sweeps themselves).
+    """
+    every = get_settings().sweep_every_minutes
     deployment = spec.flow.to_deployment(
         name=DEPLOYMENT_NAME,
         tags=list(spec.tags),
         description=spec.description,
-        cron=spec.cron,
+        interval=timedelta(minutes=every) if spec.swept and schedules else None,
         parameters=spec.parameters,
     )
     # to_deployment is "sync-compatible": called outside an event loop it returns the deployment.

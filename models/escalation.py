@@ -153,6 +153,8 @@ def decide(
     for action in clocks.actions:
         due.extend(_action_notices(action, policy, calendar, now, today))
     for decision in clocks.rationales:
+        if decision.recorded_at > now:  # not yet recorded, as at `now`
+            continue
         due.extend(_rationale_notices(decision, policy, calendar, now, today))
     for ack in clocks.acks:
         if now >= ack.ack_due_at:

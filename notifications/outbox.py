@@ -79,6 +79,7 @@ def load_clocks(
         select(Step, Case.reference, Case.process)
         .join(Case, col(Case.id) == Step.case_id)
         .where(Step.status == StepStatus.open, col(Step.deadline_at) <= horizon)
+        .where(col(Step.opened_at) <= now)
         .where(Case.status == CaseStatus.open)
     ).all()
     stopped = session.exec(
@@ -116,6 +117,7 @@ def load_clocks(
             .join(Case, col(Case.id) == Action.case_id)
             .outerjoin(Step, col(Step.id) == Action.step_id)
             .where(Action.status == ActionStatus.open, col(Action.due_on) < today)
+            .where(col(Action.created_at) <= now)
             .where(Case.status == CaseStatus.open)
         ).all()
     ]
@@ -136,6 +138,7 @@ def load_clocks(
             .join(Case, col(Case.id) == Decision.case_id)
             .outerjoin(Step, col(Step.id) == Decision.step_id)
             .where(col(Decision.rationale_due_at).is_not(None), ~has_rationale)
+            .where(col(Decision.recorded_at) <= now)
         ).all()
     ]
     return Clocks(steps, actions, rationales, _ack_clocks(session, now))

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         description="flow runs the serve process runs at once (each is a process)",
     )
 
+    sweep_every_minutes: int = Field(
+        default=15, ge=1, le=1440, description="how often the scheduled sweep runs"
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

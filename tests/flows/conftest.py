@@ -32,7 +32,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["SAFEGUARD_DATABASE_URL"] = database
         runner = Runner(query_seconds=1, heartbeat_seconds=None, limit=50)
         for spec in DEPLOYMENTS:
-            runner.add_deployment(runner_deployment(spec))
+            runner.add_deployment(runner_deployment(spec, schedules=False))
         loop = asyncio.new_event_loop()
         context = contextvars.copy_context()
         thread = threading.Thread(

@@ -1,0 +1,119 @@
+"""The sweep deployment on a real Prefect server: it wakes a case whose recorded step was never
+applied, and delivers the notices due through Apprise to a real SMTP server, once."""
+
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import pytest
+
+from models import casework
+from models.db import make_engine, session_scope
+from models.policy import load_policy
+from safeguard.cli import main
+from tests.smtp import SmtpServer
+
+pytestmark = pytest.mark.flows
+
+
+def until(predicate: Callable[[], bool], seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def run_sweep(at: str) -> dict:  # type: ignore[type-arg]
+    from prefect.deployments import run_deployment
+
+    run = run_deployment("sweep/safeguard", parameters={"at": at}, timeout=120)
+    assert run.state is not None and run.state.is_completed(), run.state  # type: ignore[union-attr]
+    return run.state.result()  # type: ignore[union-attr,no-any-return]
+
+
+def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
+    served: str, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def cli(*args: str) -> str:
+        code = main(list(args))
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        return out.out
+
+    cli("db", "upgrade")
+    for sid, role, manager in (
+        ("hos-9", "head_of_service", None),
+        ("ladom-9", "lado_manager", "hos-9"),
+        ("lado-9", "lado", "ladom-9"),
+        ("iro-9", "iro", None),
+        ("sw-9", "social_worker", None),
+    ):
+        args = ["staff", "add", sid, "--name", sid, "--role", role, "--address", smtp.url(sid)]
+        cli(*args, *(["--manager", manager] if manager else []))
+    started = json.loads(
+        cli(
+            "allegation",
+            "start",
+            "--lado",
+            "lado-9",
+            "--received",
+            "2026-11-02T09:15",
+            "--aware",
+            "2026-11-02",
+            "--carer",
+            "FC-9",
+            "--service",
+            "Northshire Fostering",
+            "--child",
+            "C-9:iro-9:sw-9",
+            "--category",
+            "physical",
+            "--summary",
+            "Narrative.",
+            "--json",
+        )
+    )
+    ref = started["reference"]
+
+    def status() -> dict:  # type: ignore[type-arg]
+        rows = json.loads(cli("status", "--json"))
+        return next(r for r in rows if r["reference"] == ref)
+
+    assert until(lambda: status()["run_state"] == "Suspended")
+
+    # Stored but never applied (the person's `record` gave up before resuming the run).
+    engine = make_engine(served)
+    policy = load_policy()
+    with session_scope(engine) as session:
+        casework.submit(
+            session=session,
+            policy=policy,
+            calendar=policy.working_calendar(),
+            reference=ref,
+            step_name="initial_consideration",
+            author_id="lado-9",
+            payload={"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"},
+            at=datetime.fromisoformat("2026-11-04T10:00+00:00"),
+            key=None,
+            now=datetime.fromisoformat("2026-11-04T10:00+00:00"),
+        )
+
+    # Wed 4 Nov 09:00, as the sweep sees it: initial consideration lapsed the night before (what
+    # was recorded at 10:00 is not yet known "as at" 09:00).
+    report = run_sweep("2026-11-04T09:00:00+00:00")
+    assert ref in report["woken"]
+    mine = [m for m in smtp.received if ref in m.subject]
+    assert sorted(m.to[0] for m in mine) == ["lado-9@example.org", "ladom-9@example.org"]
+    assert all("LATE (rung 1)" in m.subject for m in mine)
+    run_id = status()["flow_run_id"]
+    assert f"/runs/flow-run/{run_id}" in mine[0].html  # the notice links to the case's run
+    assert until(lambda: status()["step"] == "allegation_meeting")  # the woken case moved on
+
+    # The same moment again: nothing new is written or sent.
+    again = run_sweep("2026-11-04T09:00:00+00:00")
+    assert [w for w in again["written"] if w["reference"] == ref] == []
+    assert len([m for m in smtp.received if ref in m.subject]) == 2
+    engine.dispose()
