@@ -1,0 +1,223 @@
+"""The escalation engine's pure core: what is due at a moment, and who receives it. No database."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from models.enums import Process, Role
+from models.escalation import (
+    AckClock,
+    ActionClock,
+    CaseParties,
+    Clocks,
+    Directory,
+    DueNotice,
+    Kind,
+    RationaleClock,
+    StepClock,
+    decide,
+    resolve,
+)
+from models.policy import load_policy
+
+POLICY = load_policy()
+CALENDAR = POLICY.working_calendar()
+LONDON = ZoneInfo("Europe/London")
+REF = "ALG-2026-0001"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def step(name: str, due: date, **kw: object) -> StepClock:
+    return StepClock(1, 1, REF, Process.allegation, name, 1, "lado-1", due, **kw)  # type: ignore[arg-type]
+
+
+def keys(clocks: Clocks, when: str) -> list[str]:
+    return [n.key.removeprefix(REF + "/") for n in decide(clocks, POLICY, CALENDAR, at(when))]
+
+
+def test_a_reminder_comes_on_its_working_day_and_only_the_nearest_one() -> None:
+    meeting = Clocks(steps=[step("allegation_meeting", date(2026, 11, 9))])  # reminder: 2 WD before
+    assert keys(meeting, "2026-11-04T23:59") == []
+    assert keys(meeting, "2026-11-05T00:00") == ["step:1@2026-11-09/reminder/2"]
+    assert keys(meeting, "2026-11-09T23:59") == ["step:1@2026-11-09/reminder/2"]
+    # Lapsed: no more reminder, the ladder's first rung instead.
+    assert keys(meeting, "2026-11-10T00:00") == ["step:1@2026-11-09/lapsed/1"]
+
+
+def test_rungs_count_working_days_after_lapse_across_christmas() -> None:
+    # Due Thu 24 Dec 2026; rung 2 is 2 working days after lapse: Fri 25, Mon 28 (Boxing Day
+    # substitute) are not working days, so rung 2 comes at the end of Wed 30 Dec.
+    meeting = Clocks(steps=[step("allegation_meeting", date(2026, 12, 24))])
+    assert keys(meeting, "2026-12-30T23:59") == ["step:1@2026-12-24/lapsed/1"]
+    assert keys(meeting, "2026-12-31T00:00") == [
+        "step:1@2026-12-24/lapsed/1",
+        "step:1@2026-12-24/lapsed/2",
+    ]
+
+
+def test_a_sweep_that_runs_late_catches_up_every_rung_with_the_same_keys() -> None:
+    consideration = Clocks(steps=[step("initial_consideration", date(2026, 11, 2))])
+    late = keys(consideration, "2026-11-20T09:00")
+    assert late == ["step:1@2026-11-02/lapsed/1", "step:1@2026-11-02/lapsed/2"]
+    [first] = [n for n in decide(consideration, POLICY, CALENDAR, at("2026-11-20T09:00"))][:1]
+    assert first.facts["working_days_late"] == 14
+    assert first.notify == ("owner", "lado_manager")
+
+
+def test_a_moved_due_day_is_a_new_clock() -> None:
+    before = keys(Clocks(steps=[step("initial_consideration", date(2026, 11, 2))]), "2026-11-20")
+    after = keys(Clocks(steps=[step("initial_consideration", date(2026, 11, 19))]), "2026-11-20")
+    assert set(before).isdisjoint(after)
+
+
+def test_a_stopped_clock_gives_only_its_latest_review() -> None:
+    stopped = Clocks(
+        steps=[step("outcome", date(2026, 12, 2), stop_id=7, stopped_at=at("2026-11-17T10:00"))]
+    )
+    assert keys(stopped, "2026-12-15T12:00") == []  # first review day (4 weeks): not yet passed
+    assert keys(stopped, "2026-12-16T00:00") == ["stop:7/stop_review/1"]
+    assert keys(stopped, "2027-01-13T09:00") == ["stop:7/stop_review/3"]  # 15 Dec, 29 Dec, 12 Jan
+    assert keys(stopped, "2027-06-01T09:00") != []  # a stop never lapses, it keeps asking
+
+
+def test_actions_climb_their_ladder() -> None:
+    action = Clocks(
+        actions=[ActionClock(3, 1, REF, "sw-1", date(2026, 11, 11), "allegation_meeting")]
+    )
+    assert keys(action, "2026-11-11T23:00") == []
+    assert keys(action, "2026-11-12T09:00") == ["action:3@2026-11-11/action_overdue/1"]
+    assert keys(action, "2026-11-19T00:00") == [
+        "action:3@2026-11-11/action_overdue/1",
+        "action:3@2026-11-11/action_overdue/2",
+        "action:3@2026-11-11/action_overdue/3",
+    ]
+
+
+def test_a_missing_rationale_is_told_at_once_then_climbs() -> None:
+    decision = RationaleClock(
+        9,
+        1,
+        REF,
+        "lado-1",
+        "threshold_and_route",
+        "initial_consideration",
+        recorded_at=at("2026-11-05T10:00"),
+        due_at=CALENDAR.end_of_day(date(2026, 11, 6)),
+    )
+    clocks = Clocks(rationales=[decision])
+    assert keys(clocks, "2026-11-05T09:59") == []  # not recorded yet, as at then
+    assert keys(clocks, "2026-11-05T10:00") == ["decision:9/rationale_missing/0"]
+    assert keys(clocks, "2026-11-11T00:00") == [
+        "decision:9/rationale_missing/0",
+        "decision:9/rationale_lapsed/1",
+        "decision:9/rationale_lapsed/2",
+    ]
+
+
+def test_an_unacknowledged_notice_goes_to_the_managers_above_its_recipients() -> None:
+    ack = AckClock(
+        notice_id=4,
+        matter="step:1@2026-11-02",
+        case_id=1,
+        reference=REF,
+        kind="lapsed",
+        ack_due_at=at("2026-11-07T00:00"),
+        recipients=("lado-1", "ladom-1"),
+        depth=0,
+    )
+    [due] = decide(Clocks(acks=[ack]), POLICY, CALENDAR, at("2026-11-09T09:00"))
+    assert (due.key, due.notify, due.matter) == (
+        f"{REF}/notice:4/unacknowledged/1",
+        ("owner_manager",),
+        "step:1@2026-11-02",
+    )
+    told = resolve(due, PARTIES, DIRECTORY)
+    assert told.people == {"hos-1": ["owner_manager"]}  # ladom-1 was told already
+    assert decide(Clocks(acks=[ack]), POLICY, CALENDAR, at("2026-11-06T23:00")) == []
+
+
+# --- who receives it ----------------------------------------------------------------------------
+
+DIRECTORY = Directory(
+    managers={
+        "hos-1": None,
+        "ladom-1": "hos-1",
+        "lado-1": "ladom-1",
+        "iro-1": "irom-1",
+        "irom-1": "hos-1",
+        "irom-2": "hos-1",
+        "sw-1": "tm-1",
+        "tm-1": "sm-1",
+        "sm-1": "hos-1",
+        "ssw-1": "tm-1",
+        "gone-1": "hos-1",
+    },
+    roles={
+        "hos-1": frozenset({Role.head_of_service}),
+        "ladom-1": frozenset({Role.lado_manager}),
+        "lado-1": frozenset({Role.lado}),
+        "iro-1": frozenset({Role.iro}),
+        "irom-1": frozenset({Role.iro_manager}),
+        "irom-2": frozenset({Role.iro_manager}),
+        "sw-1": frozenset({Role.social_worker}),
+        "tm-1": frozenset({Role.team_manager}),
+        "sm-1": frozenset({Role.service_manager}),
+        "ssw-1": frozenset({Role.supervising_social_worker}),
+    },  # gone-1 has left: not active
+)
+PARTIES = CaseParties(lead="lado-1", iros=("iro-1",), social_workers=("sw-1",))
+
+
+def notice(
+    notify: tuple[str, ...], owners: tuple[str, ...] = ("lado-1",), **kw: object
+) -> DueNotice:
+    return DueNotice(
+        key="k",
+        case_id=1,
+        reference=REF,
+        kind=Kind.lapsed,
+        clock="step:1",
+        rung=1,
+        due_at=at("2026-11-04T00:00"),
+        notify=notify,
+        owners=owners,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_roles_resolve_in_the_case_first() -> None:
+    told = resolve(notice(("owner", "iro_manager", "child_social_worker")), PARTIES, DIRECTORY)
+    # irom-1 manages the child's IRO; irom-2 (another team) is not told.
+    assert told.people == {
+        "lado-1": ["owner"],
+        "irom-1": ["iro_manager"],
+        "sw-1": ["child_social_worker"],
+    }
+    assert told.unfilled == ()
+
+
+def test_an_unassigned_owner_resolves_by_the_steps_role() -> None:
+    told = resolve(
+        notice(("owner", "owner_manager"), owners=(), owner_role="supervising_social_worker"),
+        PARTIES,
+        DIRECTORY,
+    )
+    assert told.people == {"ssw-1": ["owner"], "tm-1": ["owner_manager"]}
+
+
+def test_a_role_nobody_holds_goes_to_the_head_of_service_and_is_reported() -> None:
+    told = resolve(notice(("owner", "complaints_manager", "director")), PARTIES, DIRECTORY)
+    assert told.unfilled == ("complaints_manager", "director")
+    assert told.people["hos-1"] == ["instead of complaints_manager, director (nobody holds it)"]
+
+
+def test_someone_who_has_left_is_not_told_and_their_place_is_reported() -> None:
+    told = resolve(notice(("owner",), owners=("gone-1",)), PARTIES, DIRECTORY)
+    assert told.unfilled == ("owner",) and list(told.people) == ["hos-1"]
+
+
+def test_one_person_by_several_routes_gets_one_notice_with_every_reason() -> None:
+    told = resolve(notice(("owner", "case_lead")), PARTIES, DIRECTORY)
+    assert told.people == {"lado-1": ["owner", "case_lead"]}

@@ -1,0 +1,57 @@
+"""Notice templates: one per kind, as text and autoescaped HTML; a missing fact is an error."""
+
+import jinja2
+import pytest
+
+from models.escalation import Kind
+from notifications.render import render
+
+FACTS = {
+    "process": "Allegation against a foster carer (LADO process)",
+    "step": "Initial consideration and threshold decision",
+    "step_name": "initial_consideration",
+    "step_ref": "L4",
+    "due_on": "2026-11-03",
+    "working_days_late": 1,
+    "rung_after": "when it lapsed",
+    "source": "Tower Hamlets & Barking <S13>",
+}
+
+
+def lapsed(**facts: object) -> object:
+    return render(
+        notice_id=7,
+        key="ALG-2026-0001/step:1@2026-11-03/lapsed/1",
+        kind=Kind.lapsed,
+        reference="ALG-2026-0001",
+        rung=1,
+        clock="step:1@2026-11-03",
+        facts=facts,
+        recipients=[("lado-1", "owner")],
+        unfilled=[],
+        ack_within="2 working days",
+        link=None,
+    )
+
+
+def test_text_is_plain_and_html_is_escaped() -> None:
+    notice = lapsed(**FACTS)
+    assert notice.subject == (  # type: ignore[attr-defined]
+        "LATE (rung 1): ALG-2026-0001 Initial consideration and threshold decision was due Tue 3 Nov 2026"
+    )
+    assert "Basis:       Tower Hamlets & Barking <S13>" in notice.text  # type: ignore[attr-defined]
+    assert "Tower Hamlets &amp; Barking &lt;S13&gt;" in notice.html  # type: ignore[attr-defined]
+    assert "safeguard ack 7 --as YOUR_STAFF_ID" in notice.text  # type: ignore[attr-defined]
+    assert "Late by:     1 working day\n" in notice.text  # type: ignore[attr-defined]
+
+
+def test_a_fact_the_template_needs_but_was_not_given_is_an_error() -> None:
+    facts = {k: v for k, v in FACTS.items() if k != "rung_after"}
+    with pytest.raises(jinja2.UndefinedError, match="rung_after"):
+        lapsed(**facts)
+
+
+def test_every_kind_has_its_template() -> None:
+    loader = jinja2.PackageLoader("notifications", "templates")
+    names = set(loader.list_templates())
+    assert {f"{k.value}.j2" for k in Kind} <= names
