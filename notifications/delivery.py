@@ -42,11 +42,13 @@ def send_with_apprise(urls: Sequence[str], subject: str, text: str, html: str) -
         notifier = apprise.Apprise()
         with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
             added = notifier.add(url)
-            ok = added and bool(notifier.notify(
-                title=subject,
-                body=html if email else text,
-                body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
-            ))
+            ok = added and bool(
+                notifier.notify(
+                    title=subject,
+                    body=html if email else text,
+                    body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
+                )
+            )
             said = " ".join(log.getvalue().split()) if hasattr(log, "getvalue") else ""
         if ok:
             result.delivered_to.append(mask(url))
