@@ -31,6 +31,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/calendar_due.py
+	$(BIN)/python bench/sweep.py
 	$(BIN)/python bench/record_to_next_step.py --cases 20 --suspended 200
 
 clean:

@@ -1,8 +1,8 @@
 """Sending one notice to one person's addresses through Apprise, and reading Apprise's answer.
 
 Email addresses (`mailto://`, `mailtos://`) get the HTML notice; chat and other services the text.
-Each address is sent separately so the result says which ones took it. Apprise's warnings are
-captured (never logged with the address) and become the error recorded in the outbox.
+Each address is sent separately so the result says which ones took it. Apprise's warnings for the
+call become the error recorded in the outbox (with the address masked).
 """
 
 import logging
@@ -40,21 +40,20 @@ def send_with_apprise(urls: Sequence[str], subject: str, text: str, html: str) -
     for url in urls:
         email = url.lower().startswith(("mailto:", "mailtos:"))
         notifier = apprise.Apprise()
-        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
-            added = notifier.add(url)
-            ok = added and bool(
-                notifier.notify(
-                    title=subject,
-                    body=html if email else text,
-                    body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
-                )
-            )
-            said = " ".join(log.getvalue().split()) if hasattr(log, "getvalue") else ""
-        if ok:
+        if not notifier.add(url):
+            result.errors.append(f"{mask(url)}: not a usable Apprise URL")
+            continue
+        said: list[str] = []  # this call's own warnings (thread-safe, unlike the shared logger)
+        outcome = notifier.notify(
+            title=subject,
+            body=html if email else text,
+            body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
+            log_callback=lambda entry, _service, said=said: said.append(entry.message),
+            log_level=logging.WARNING,
+        )
+        if outcome:
             result.delivered_to.append(mask(url))
-        else:
-            reason = said or (
-                "not a usable Apprise URL" if not added else "Apprise reported failure"
-            )
-            result.errors.append(f"{mask(url)}: {reason[:300]}")
+            continue
+        reason = " ".join(" ".join(said).split()) or "Apprise reported failure"
+        result.errors.append(f"{mask(url)}: {reason[:300]}")
     return result

@@ -13,6 +13,7 @@ One sweep, as at a moment:
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -65,6 +66,7 @@ LEASE = timedelta(
 BACKOFF_FIRST = timedelta(minutes=5)
 BACKOFF_MAX = timedelta(hours=6)
 CHUNK = 500
+DELIVERY_WORKERS = 4  # deliveries in flight at once (each is one SMTP or HTTP exchange)
 
 
 # --- 1. loading the clocks that can be due ------------------------------------------------------
@@ -325,6 +327,7 @@ def write_notices(
     ack_within = policy.notices.acknowledge_within
     ack_due = calendar.end_of_day(calendar.due(now, ack_within).due)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    bodies: list[dict[str, Any]] = []  # rendered once the notice has its id; written in one batch
     for notice in due:
         info = cases[notice.case_id]
         recipients = resolve(notice, info.parties, directory)
@@ -383,11 +386,7 @@ def write_notices(
             ack_within=str(ack_within),
             link=link,
         )
-        session.execute(
-            sa.update(Notice)
-            .where(col(Notice.id) == notice_id)
-            .values(subject=text.subject[:300], body_text=text.text, body_html=text.html)
-        )
+        bodies.append({"nid": notice_id, "s": text.subject[:300], "t": text.text, "h": text.html})
         session.add_all(
             NoticeDelivery(
                 notice_id=notice_id,
@@ -406,6 +405,16 @@ def write_notices(
                 [p for p, _ in people],
                 list(recipients.unfilled),
             )
+        )
+    if bodies:
+        table = Notice.__table__  # type: ignore[attr-defined]
+        session.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("nid"))
+            .values(
+                subject=sa.bindparam("s"), body_text=sa.bindparam("t"), body_html=sa.bindparam("h")
+            ),
+            bodies,
         )
     session.flush()
     return written
@@ -505,76 +514,80 @@ def deliver(
     sender: Sender = send_with_apprise,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = DELIVERY_WORKERS,
 ) -> DeliveryReport:
-    """Deliver every delivery that is pending and due for an attempt; each is claimed first."""
+    """Deliver every delivery that is pending and due for an attempt, a few at a time.
+
+    Each is claimed first (a conditional update), so another sweep, or another worker here, never
+    sends it too. A sender that dies after claiming leaves the claim to expire (LEASE), then it is
+    tried again.
+    """
     report = DeliveryReport()
-    claimable = sa.or_(
+    with Session(engine) as session:
+        query = select(NoticeDelivery.id).where(_claimable(now)).order_by(col(NoticeDelivery.id))
+        ids = [i for i in session.exec(query.limit(limit) if limit else query).all() if i]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(_deliver_one, engine, i, now, sender) for i in ids]
+        for number, future in enumerate(as_completed(futures), start=1):
+            outcome = future.result()
+            report.attempted += outcome != "skipped"
+            report.delivered += outcome == "delivered"
+            report.failed += outcome == "failed"
+            report.skipped += outcome == "skipped"
+            if progress:
+                progress(number, len(ids))
+    return report
+
+
+def _claimable(now: datetime) -> Any:
+    return sa.or_(
         sa.and_(
             col(NoticeDelivery.status) == "pending", col(NoticeDelivery.next_attempt_at) <= now
         ),
         sa.and_(col(NoticeDelivery.status) == "sending", col(NoticeDelivery.claimed_until) < now),
     )
-    with Session(engine) as session:
-        query = select(NoticeDelivery.id).where(claimable).order_by(col(NoticeDelivery.id))
-        ids = list(session.exec(query.limit(limit) if limit else query).all())
-    directory_addresses: dict[str, tuple[str, ...]] = {}
-    for number, delivery_id in enumerate(ids, start=1):
-        with session_scope(engine) as session:
-            claimed = cast(
-                CursorResult[Any],
-                session.execute(
-                    sa.update(NoticeDelivery)
-                    .where(col(NoticeDelivery.id) == delivery_id, claimable)
-                    .values(
-                        status="sending",
-                        claimed_until=now + LEASE,
-                        attempts=col(NoticeDelivery.attempts) + 1,
-                    )
-                ),
-            ).rowcount
-            if not claimed:
-                report.skipped += 1
-                continue
-            delivery = session.get(NoticeDelivery, delivery_id)
-            assert delivery is not None
-            notice = session.get(Notice, delivery.notice_id)
-            assert notice is not None
-            if delivery.staff_id not in directory_addresses:
-                directory_addresses[delivery.staff_id] = tuple(
-                    session.exec(
-                        select(StaffAddress.url)
-                        .where(StaffAddress.staff_id == delivery.staff_id)
-                        .order_by(col(StaffAddress.id))
-                    ).all()
-                )
-            urls = directory_addresses[delivery.staff_id]
-            subject, text, html, attempts = (
-                notice.subject,
-                notice.body_text,
-                notice.body_html,
-                delivery.attempts,
+
+
+def _deliver_one(engine: Engine, delivery_id: int, now: datetime, sender: Sender) -> str:
+    with session_scope(engine) as session:
+        claim = (
+            sa.update(NoticeDelivery)
+            .where(col(NoticeDelivery.id) == delivery_id, _claimable(now))
+            .values(
+                status="sending",
+                claimed_until=now + LEASE,
+                attempts=col(NoticeDelivery.attempts) + 1,
             )
-        report.attempted += 1
-        result = sender(urls, subject, text, html)
-        with session_scope(engine) as session:
-            delivery = session.get(NoticeDelivery, delivery_id)
-            assert delivery is not None
-            if result.delivered:
-                delivery.status = "delivered"
-                delivery.delivered_at = now
-                delivery.delivered_to = ", ".join(result.delivered_to)
-                delivery.last_error = "; ".join(result.errors) or None
-                report.delivered += 1
-            else:
-                delivery.status = "pending"
-                delivery.last_error = "; ".join(result.errors) or "not delivered"
-                delivery.next_attempt_at = now + backoff(attempts)
-                report.failed += 1
-            delivery.claimed_until = None
-            session.add(delivery)
-        if progress:
-            progress(number, len(ids))
-    return report
+        )
+        if not cast(CursorResult[Any], session.execute(claim)).rowcount:
+            return "skipped"  # another sweep claimed it first
+        delivery = session.get(NoticeDelivery, delivery_id)
+        assert delivery is not None
+        notice = session.get(Notice, delivery.notice_id)
+        assert notice is not None
+        urls = session.exec(
+            select(StaffAddress.url)
+            .where(StaffAddress.staff_id == delivery.staff_id)
+            .order_by(col(StaffAddress.id))
+        ).all()
+        subject, text, html = notice.subject, notice.body_text, notice.body_html
+        attempts = delivery.attempts
+    result = sender(list(urls), subject, text, html)
+    with session_scope(engine) as session:
+        delivery = session.get(NoticeDelivery, delivery_id)
+        assert delivery is not None
+        if result.delivered:
+            delivery.status = "delivered"
+            delivery.delivered_at = now
+            delivery.delivered_to = ", ".join(result.delivered_to)
+            delivery.last_error = "; ".join(result.errors) or None
+        else:
+            delivery.status = "pending"
+            delivery.last_error = "; ".join(result.errors) or "not delivered"
+            delivery.next_attempt_at = now + backoff(attempts)
+        delivery.claimed_until = None
+        session.add(delivery)
+    return "delivered" if result.delivered else "failed"
 
 
 def backoff(attempts: int) -> timedelta:

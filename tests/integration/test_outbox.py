@@ -38,28 +38,38 @@ def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
     engine: Engine, smtp: SmtpServer
 ) -> None:
     cases(engine, smtp, 6)  # 6 cases x rung 1 (owner + LADO manager) = 12 deliveries
-    sent = 0
+    calls, lock = 0, threading.Lock()
+    three_in, gone = threading.Event(), threading.Event()
+    smtp.on_message = lambda _mail: three_in.set() if len(smtp.received) == 3 else None
 
     def sender_that_loses_the_server(urls: Sequence[str], s: str, t: str, h: str) -> SendResult:
-        nonlocal sent
-        sent += 1
-        if sent == 4:
-            smtp.stop()  # the mail server goes away after three deliveries
+        # Deliveries run a few at a time: the first three go through, then the server goes away
+        # while the rest are in flight.
+        nonlocal calls
+        with lock:
+            calls += 1
+            mine = calls
+        if mine == 4:
+            assert three_in.wait(30)
+            smtp.stop()
+            gone.set()
+        elif mine > 4:
+            assert gone.wait(30)
         return send_with_apprise(urls, s, t, h)
 
     report = outbox.sweep(
         engine, policy=POLICY, calendar=CALENDAR, now=LAPSED, sender=sender_that_loses_the_server
     )
     assert report.delivery is not None
-    assert (report.delivery.delivered, report.delivery.failed) == (3, 9)
-    assert len(smtp.received) == 3
-    assert deliveries(engine) == {"delivered": 3, "pending": 9}
+    delivered, failed = report.delivery.delivered, report.delivery.failed
+    assert (delivered, failed) == (3, 9) and len(smtp.received) == 3
+    assert deliveries(engine) == {"delivered": delivered, "pending": failed}
     with Session(engine) as session:
-        failed = session.exec(
+        pending = session.exec(
             select(NoticeDelivery).where(NoticeDelivery.status == "pending")
         ).all()
-    assert all(d.attempts == 1 and "Connection error" in (d.last_error or "") for d in failed)
-    assert all(d.next_attempt_at == LAPSED + timedelta(minutes=5) for d in failed)
+    assert all(d.attempts == 1 and "Connection error" in (d.last_error or "") for d in pending)
+    assert all(d.next_attempt_at == LAPSED + timedelta(minutes=5) for d in pending)
 
     # Still down a minute later: the back-off holds them; nothing is tried, nothing changes.
     report = outbox.sweep(
