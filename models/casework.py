@@ -30,7 +30,9 @@ from models.tables import (
     Case,
     CaseChild,
     CaseEvent,
+    ClockStop,
     Decision,
+    Extension,
     Rationale,
     Step,
     Submission,
@@ -771,6 +773,16 @@ def case_view(
     ):
         updates.setdefault(u.action_id, []).append(u)
     children = list(session.exec(select(CaseChild).where(CaseChild.case_id == case.id)))
+    extended: dict[int, list[Extension]] = {}
+    for e in session.exec(
+        select(Extension).where(Extension.case_id == case.id).order_by(col(Extension.id))
+    ):
+        extended.setdefault(e.step_id, []).append(e)
+    stopped: dict[int, list[ClockStop]] = {}
+    for c in session.exec(
+        select(ClockStop).where(ClockStop.case_id == case.id).order_by(col(ClockStop.id))
+    ):
+        stopped.setdefault(c.step_id, []).append(c)
     outcome_target = None
     if details is not None:
         outcome = next((d for d in decisions if d.kind == "outcome"), None)
@@ -805,7 +817,10 @@ def case_view(
             for c in children
         ],
         "time_to_outcome": outcome_target,
-        "steps": [_step_view(s, calendar, today) for s in steps],
+        "steps": [
+            _step_view(s, calendar, today, extended.get(s.id or 0, []), stopped.get(s.id or 0, []))
+            for s in steps
+        ],
         "decisions": [
             {
                 "id": d.id,
@@ -855,7 +870,42 @@ def case_view(
     }
 
 
-def _step_view(step: Step, calendar: WorkingCalendar, today: date) -> dict[str, Any]:
+def timeliness(
+    step: Step,
+    extensions: Sequence[Extension],
+    stops: Sequence[ClockStop],
+    calendar: WorkingCalendar,
+    today: date,
+) -> str:
+    """Return how a step stands against its timescale, for reports.
+
+    Closed: "in time" (by its first due day), "in time with extension" or "in time (clock stopped)"
+    (by the due day an extension or a stop moved it to), or "late". Not closed: "open", "stopped"
+    or "overdue".
+    """
+    original = min(
+        [e.due_on_before for e in extensions] + [s.due_on_before for s in stops],
+        default=step.due_on,
+    )
+    if step.closed_at is None:
+        if step.status is StepStatus.stopped:
+            return "stopped"
+        return "overdue" if today > step.due_on else "open"
+    closed_day = calendar.local_date(step.closed_at)
+    if closed_day <= original:
+        return "in time"
+    if closed_day <= step.due_on:
+        return "in time with extension" if extensions else "in time (clock stopped)"
+    return "late"
+
+
+def _step_view(
+    step: Step,
+    calendar: WorkingCalendar,
+    today: date,
+    extensions: Sequence[Extension] = (),
+    stops: Sequence[ClockStop] = (),
+) -> dict[str, Any]:
     late = (step.closed_at >= step.deadline_at) if step.closed_at else (today > step.due_on)
     left = (
         calendar.working_days_between(today, step.due_on)
@@ -871,6 +921,26 @@ def _step_view(step: Step, calendar: WorkingCalendar, today: date) -> dict[str, 
         "due": step.due_on.isoformat(),
         "closed": step.closed_at.isoformat() if step.closed_at else None,
         "late": late,
+        "timeliness": timeliness(step, extensions, stops, calendar, today),
+        "extensions": [
+            {
+                "to": e.extended_to,
+                "from_due": e.due_on_before.isoformat(),
+                "reason": e.reason,
+                "approver": e.approver_id,
+            }
+            for e in extensions
+        ],
+        "stops": [
+            {
+                "stopped_at": c.stopped_at.isoformat(),
+                "reason": c.reason,
+                "approver": c.approver_id,
+                "resumed_at": c.resumed_at.isoformat() if c.resumed_at else None,
+                "working_days_stopped": c.working_days_stopped,
+            }
+            for c in stops
+        ],
         "working_days_left": left,
     }
 

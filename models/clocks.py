@@ -2,10 +2,10 @@
 
 Each needs a reason and an approver of the seniority the policy sets for that step; each is recorded
 (append-only rows plus the audit log) and moves the step's due day, which starts a fresh escalation
-clock. `timeliness` tells "in time", "in time with extension" and "late" apart for reports.
+clock. `casework.timeliness` tells "in time", "in time with extension" and "late" apart.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -236,31 +236,3 @@ def _unit(rule: StepPolicy) -> str:
         CalendarMonths: "calendar months",
     }
     return units[type(rule.due)]
-
-
-def timeliness(
-    step: Step,
-    extensions: list[Extension],
-    stops: list[ClockStop],
-    calendar: WorkingCalendar,
-    today: date,
-) -> str:
-    """Return how a step stands against its timescale.
-
-    Closed: "in time" (by the first due day), "in time with extension" or "in time (clock stopped)"
-    (by the moved due day), or "late". Not closed: "open", "stopped" or "overdue".
-    """
-    original = min(
-        [e.due_on_before for e in extensions] + [s.due_on_before for s in stops],
-        default=step.due_on,
-    )
-    if step.closed_at is None:
-        if step.status is StepStatus.stopped:
-            return "stopped"
-        return "overdue" if today > step.due_on else "open"
-    closed_day = calendar.local_date(step.closed_at)
-    if closed_day <= original:
-        return "in time"
-    if closed_day <= step.due_on:
-        return "in time with extension" if extensions else "in time (clock stopped)"
-    return "late"

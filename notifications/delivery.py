@@ -8,7 +8,7 @@ call become the error recorded in the outbox (with the address masked).
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import apprise
 
@@ -44,11 +44,15 @@ def send_with_apprise(urls: Sequence[str], subject: str, text: str, html: str) -
             result.errors.append(f"{mask(url)}: not a usable Apprise URL")
             continue
         said: list[str] = []  # this call's own warnings (thread-safe, unlike the shared logger)
+
+        def heard(entry: Any, _service: Any, said: list[str] = said) -> None:
+            said.append(entry.message)
+
         outcome = notifier.notify(
             title=subject,
             body=html if email else text,
             body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
-            log_callback=lambda entry, _service, said=said: said.append(entry.message),
+            log_callback=heard,
             log_level=logging.WARNING,
         )
         if outcome:

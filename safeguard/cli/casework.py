@@ -330,7 +330,13 @@ def show(
         f"time to outcome: {view['time_to_outcome']['within'] if view['time_to_outcome'] else '-'}"
     )
     steps = Table(
-        Column("step", overflow="fold"), "status", "opened", "due", "closed", "late", title="steps"
+        Column("step", overflow="fold"),
+        "status",
+        "opened",
+        "due",
+        "closed",
+        Column("timescale", overflow="fold"),
+        title="steps",
     )
     for s in view["steps"]:
         steps.add_row(
@@ -339,7 +345,7 @@ def show(
             _local(s["opened"], tz),
             s["due"],
             _local(s["closed"], tz),
-            "LATE" if s["late"] else "",
+            s["timeliness"].upper() if s["timeliness"] in ("late", "overdue") else s["timeliness"],
         )
     out.print(steps)
     decisions = Table(

@@ -221,3 +221,65 @@ def test_someone_who_has_left_is_not_told_and_their_place_is_reported() -> None:
 def test_one_person_by_several_routes_gets_one_notice_with_every_reason() -> None:
     told = resolve(notice(("owner", "case_lead")), PARTIES, DIRECTORY)
     assert told.people == {"lado-1": ["owner", "case_lead"]}
+
+
+# --- reports: in time, in time with extension, late ------------------------------------------------
+
+
+def test_reports_tell_in_time_extended_and_late_apart() -> None:
+    from models.casework import timeliness
+    from models.enums import StepStatus
+    from models.tables import ClockStop, Extension, Step
+
+    def closed(on: str, due: date) -> Step:
+        return Step(
+            case_id=1,
+            name="stage2_response",
+            status=StepStatus.closed,
+            opened_at=at("2026-11-02T09:00"),
+            due_on=due,
+            deadline_at=CALENDAR.end_of_day(due),
+            closed_at=at(on + "T12:00"),
+        )
+
+    extension = Extension(
+        case_id=1,
+        step_id=1,
+        extended_to="65 working days",
+        reason="r",
+        approver_id="cm-1",
+        approver_role=Role.complaints_manager,
+        recorded_by="cm-1",
+        recorded_at=at("2026-11-20T09:00"),
+        due_on_before=date(2026, 12, 7),
+        due_on_after=date(2027, 2, 4),
+    )
+    stop = ClockStop(
+        case_id=1,
+        step_id=1,
+        reason="police",
+        approver_id="ladom-1",
+        approver_role=Role.lado_manager,
+        recorded_by="lado-1",
+        stopped_at=at("2026-11-17T10:00"),
+        due_on_before=date(2026, 12, 7),
+    )
+    today = date(2027, 3, 1)
+    assert timeliness(closed("2026-12-07", date(2026, 12, 7)), [], [], CALENDAR, today) == "in time"
+    assert timeliness(closed("2026-12-08", date(2026, 12, 7)), [], [], CALENDAR, today) == "late"
+    extended = closed("2027-01-20", date(2027, 2, 4))
+    assert timeliness(extended, [extension], [], CALENDAR, today) == "in time with extension"
+    assert (
+        timeliness(closed("2027-02-05", date(2027, 2, 4)), [extension], [], CALENDAR, today)
+        == "late"
+    )
+    assert timeliness(extended, [], [stop], CALENDAR, today) == "in time (clock stopped)"
+    running = Step(
+        case_id=1,
+        name="x",
+        opened_at=at("2026-11-02T09:00"),
+        due_on=date(2026, 12, 7),
+        deadline_at=CALENDAR.end_of_day(date(2026, 12, 7)),
+    )
+    assert timeliness(running, [], [], CALENDAR, date(2026, 12, 7)) == "open"
+    assert timeliness(running, [], [], CALENDAR, date(2026, 12, 8)) == "overdue"
