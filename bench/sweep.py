@@ -14,7 +14,7 @@ have lapsed, so the sweep process's peak memory is its own. It reports:
 - pure decide over all N clocks in memory (what deciding would cost without the indexed select);
 - peak RSS of the sweep process.
 Delivery: 1,000 notices (2,000 emails: owner and LADO manager) through Apprise to an aiosmtpd
-server in this process: time, and losses (deliveries not delivered, or emails missing or doubled).
+server in its own process (bench/smtp_sink.py): time, and losses (deliveries not delivered, or emails missing or doubled).
 
 PostgreSQL: SAFEGUARD_BENCH_POSTGRES_URL, else SAFEGUARD_TEST_DATABASE_URL, else the local server at
 postgresql+psycopg://postgres@127.0.0.1:5432/test if it answers; otherwise that part is skipped.
@@ -237,18 +237,24 @@ def child(*args: str) -> dict[str, Any]:
 
 
 def delivery(notices: int, tmp: Path) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
+    """Deliver `notices` notices (two emails each) to an SMTP server running in its own process."""
     from models.db import make_engine
     from models.policy import load_policy
     from models.tables import NoticeDelivery
     from notifications import outbox
-    from tests.smtp import SmtpServer
+    from tests.smtp import free_port
 
-    smtp = SmtpServer()
-    smtp.start()
+    port, log = free_port(), tmp / "received.tsv"
+    sink = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(port), str(log)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
         url = f"sqlite:///{tmp}/delivery-{uuid.uuid4().hex[:8]}.db"
-        populate(url, notices, due_share=1.0, mail=smtp.url("{who}"))
+        mail = f"mailto://127.0.0.1:{port}?from=notices@example.org&to={{who}}@example.org"
+        populate(url, notices, due_share=1.0, mail=mail)
         policy = load_policy()
         engine = make_engine(url)
         with Progress(transient=True) as bar:
@@ -265,19 +271,22 @@ def delivery(notices: int, tmp: Path) -> dict[str, Any]:
         with sa.orm.Session(engine) as session:
             statuses = Counter(session.scalars(sa.select(NoticeDelivery.status)).all())
         engine.dispose()
-        received = Counter((m.to, m.subject) for m in smtp.received)
-        expected = sum(statuses.values())
-        return {
-            "notices": len(report.written),
-            "emails_expected": expected,
-            "emails_received": len(smtp.received),
-            "doubled": sum(c - 1 for c in received.values() if c > 1),
-            "lost": expected - statuses.get("delivered", 0) + max(0, expected - len(received)),
-            "seconds": seconds,
-            "per_email_ms": 1000 * seconds / max(expected, 1),
-        }
     finally:
-        smtp.stop()
+        sink.terminate()
+        sink.wait(30)
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    received = Counter(lines)
+    expected = sum(statuses.values())
+    return {
+        "notices": len(report.written),
+        "emails_expected": expected,
+        "emails_received": len(lines),
+        "doubled": sum(c - 1 for c in received.values() if c > 1),
+        "lost": (expected - statuses.get("delivered", 0)) + max(0, expected - len(received)),
+        "seconds": seconds,
+        "per_email_ms": 1000 * seconds / max(expected, 1),
+        "workers": outbox.DELIVERY_WORKERS,
+    }
 
 
 # --- main -------------------------------------------------------------------------------------------
@@ -346,7 +355,7 @@ def main() -> None:
             f"{r['rss_peak_mb']:.0f} MB",
         )
     console.print(table)
-    if not pg:
+    if not pg and not args.no_postgres:
         console.print("PostgreSQL: no server answered; skipped (set SAFEGUARD_BENCH_POSTGRES_URL)")
     console.print(
         f"delivery: {sent['notices']:,} notices = {sent['emails_expected']:,} emails through Apprise to "
