@@ -39,9 +39,8 @@ def step_and_rule(
 
 
 def _approver_role(session: Session, approver_id: str, needed: Role, doing: str) -> Role:
+    _require_staff(session, approver_id)
     held = roles_of(session, approver_id)
-    if not held:
-        raise InputError(f"{approver_id} is not in the staff directory (or holds no role)")
     best = max(held, key=lambda r: r.seniority)
     if best.seniority < needed.seniority:
         raise InputError(
@@ -49,6 +48,11 @@ def _approver_role(session: Session, approver_id: str, needed: Role, doing: str)
             f"the policy needs {needed.value} or more senior"
         )
     return best
+
+
+def _require_staff(session: Session, staff_id: str) -> None:
+    if not roles_of(session, staff_id):
+        raise InputError(f"{staff_id} is not in the staff directory (or holds no role)")
 
 
 def _reason(reason: str) -> str:
@@ -81,8 +85,7 @@ def stop(
     role = _approver_role(
         session, approver_id, rule.stop_approver, f"stopping the {step_name} clock"
     )
-    if not roles_of(session, recorded_by):
-        raise InputError(f"{recorded_by} is not in the staff directory (or holds no role)")
+    _require_staff(session, recorded_by)
     clock_stop = ClockStop(
         case_id=step.case_id,
         step_id=step.id or 0,
@@ -123,8 +126,7 @@ def resume(
     step, _ = step_and_rule(session, policy, reference, step_name)
     if step.status is not StepStatus.stopped:
         raise InputError(f"the {step_name} clock of {reference} is not stopped")
-    if not roles_of(session, recorded_by):
-        raise InputError(f"{recorded_by} is not in the staff directory (or holds no role)")
+    _require_staff(session, recorded_by)
     clock_stop = session.exec(
         select(ClockStop).where(ClockStop.step_id == step.id, col(ClockStop.resumed_at).is_(None))
     ).one()
@@ -211,8 +213,7 @@ def extend(
         due_on_before=step.due_on,
         due_on_after=new_due,
     )
-    if not roles_of(session, recorded_by):
-        raise InputError(f"{recorded_by} is not in the staff directory (or holds no role)")
+    _require_staff(session, recorded_by)
     step.due_on, step.deadline_at = new_due, calendar.end_of_day(new_due)
     session.add_all([extension, step])
     session.flush()
