@@ -71,7 +71,8 @@ def sweep(
         return
     out = console()
     clocks_seen = ", ".join(f"{n} {k}" for k, n in report.clocks.items())
-    out.print(f"sweep as at {now:%Y-%m-%d %H:%M %Z}{' (dry run)' if dry_run else ''}")
+    local = now.astimezone(ZoneInfo(settings.timezone))
+    out.print(f"sweep as at {local:%Y-%m-%d %H:%M %Z}{' (dry run)' if dry_run else ''}")
     out.print(f"clocks that can be due: {clocks_seen}")
     out.print(
         f"notices due: {report.due}; written before: {report.already_written}; "
