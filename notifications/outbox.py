@@ -610,7 +610,8 @@ def notice_rows(
         query = query.where(Notice.case_id == case.id)
     if pending:
         waiting = select(NoticeDelivery.notice_id).where(col(NoticeDelivery.status) != "delivered")
-        query = query.where(col(Notice.id).in_(waiting))
+        anyone = sa.exists().where(col(NoticeDelivery.notice_id) == Notice.id)
+        query = query.where(sa.or_(col(Notice.id).in_(waiting), ~anyone))  # or nobody to send to
     rows = session.exec(query.order_by(col(Notice.id).desc()).limit(limit)).all()
     deliveries: dict[int, list[NoticeDelivery]] = {}
     for chunk in _chunks([n.id for n, _ in rows]):

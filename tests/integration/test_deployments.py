@@ -19,3 +19,21 @@ def test_prefect_yaml_matches_the_served_deployments(monkeypatch) -> None:  # ty
         assert load_flow_from_entrypoint(spec.entrypoint).name == spec.flow.name
     for deployment in config["deployments"]:
         assert deployment["work_pool"]["name"] == "safeguard"
+
+
+def test_the_sweep_is_served_on_its_schedule(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from deployments.serve import runner_deployment
+
+    monkeypatch.setenv("SAFEGUARD_SWEEP_EVERY_MINUTES", "7")
+    [sweep] = [spec for spec in DEPLOYMENTS if spec.flow.name == "sweep"]
+    served = runner_deployment(sweep)
+    [schedule] = served.schedules or []
+    assert schedule.schedule.interval == timedelta(minutes=7)  # type: ignore[union-attr]
+    assert runner_deployment(sweep, schedules=False).schedules in (None, [])
+    others = [runner_deployment(s) for s in DEPLOYMENTS if s.flow.name != "sweep"]
+    assert all(not d.schedules for d in others)  # cases run when started, never on a schedule
+    config = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
+    [registered] = [d for d in config["deployments"] if d["entrypoint"] == sweep.entrypoint]
+    assert registered["schedules"] == [{"interval": 900}]

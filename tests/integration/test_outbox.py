@@ -205,3 +205,27 @@ def test_backoff_doubles_and_is_capped() -> None:
         timedelta(minutes=20),
     ]
     assert outbox.backoff(30) == timedelta(hours=6)
+
+
+def test_a_notice_nobody_can_receive_is_kept_and_listed_as_pending(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    with session_scope(engine) as session:  # no manager and no head of service at all
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=LAPSED - timedelta(days=30),
+            people=[
+                person("lado-1", "lado", addresses=[smtp.url("lado-1")]),
+                person("iro-1", "iro"),
+                person("sw-1", "social_worker"),
+            ],
+        )
+    start_case(engine)
+    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-05T09:00"))
+    with Session(engine) as session:
+        pending = outbox.notice_rows(session, pending=True)
+    # Rung 1 reached the LADO (delivered); rung 2 (head of service) has nobody: kept, and listed.
+    assert [(r["rung"], r["deliveries"], r["unfilled"]) for r in pending] == [
+        (2, [], ["head_of_service"])
+    ]
