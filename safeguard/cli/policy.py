@@ -45,6 +45,12 @@ def show(
         f"Rationale due {policy.rationale.due} after a decision recorded without it; "
         f"notices to be acknowledged within {policy.notices.acknowledge_within}."
     )
+    for label, rungs in (
+        ("A decision without rationale", policy.rationale.escalation),
+        ("An overdue action", policy.actions.escalation),
+    ):
+        ladder = "; ".join(f"+{r.after}: {', '.join(r.notify)}" for r in rungs)
+        out.print(f"{label} goes up: {ladder}")
     for key, proc in chosen.items():
         table = Table(
             "step",
