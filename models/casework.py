@@ -238,11 +238,7 @@ def open_step(
         return existing
     case = case_by_id(session, case_id)
     rule = policy.process(case.process).step(name)
-    event = session.exec(
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case_id, CaseEvent.name == rule.counts_from)
-        .order_by(col(CaseEvent.sequence).desc())
-    ).first()
+    event = latest_event(session, case_id, rule.counts_from)
     if event is None:
         raise RuntimeError(f"{case.reference}: cannot open {name}: no {rule.counts_from} event yet")
     due = calendar.due(event.at, rule.due)
@@ -267,6 +263,15 @@ def open_step(
         detail={"step": name, "sequence": sequence, "due": due.due.isoformat()},
     )
     return step
+
+
+def latest_event(session: Session, case_id: int, name: str) -> CaseEvent | None:
+    """Return the latest event of that name in the case (what a step's clock counts from)."""
+    return session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.name == name)
+        .order_by(col(CaseEvent.sequence).desc())
+    ).first()
 
 
 def step_of(session: Session, case_id: int, name: str, sequence: int = 1) -> Step:

@@ -11,13 +11,13 @@ from sqlmodel import Session, col, select
 
 from models import audit
 from models.calendar import WorkingCalendar
-from models.casework import get_case
+from models.casework import get_case, latest_event
 from models.durations import CalendarDays, CalendarMonths, WorkingDays, parse_duration
 from models.enums import Role, StepStatus
 from models.errors import InputError
 from models.policy import Policy, StepPolicy
 from models.staff import roles_of
-from models.tables import CaseEvent, ClockStop, Extension, Step
+from models.tables import ClockStop, Extension, Step
 
 
 def step_and_rule(
@@ -190,11 +190,7 @@ def extend(
             f"{wanted} is past the legal maximum for {rule.title}: at most {rule.extendable_to} "
             f"({rule.source})"
         )
-    event = session.exec(
-        select(CaseEvent)
-        .where(CaseEvent.case_id == step.case_id, CaseEvent.name == rule.counts_from)
-        .order_by(col(CaseEvent.sequence).desc())
-    ).first()
+    event = latest_event(session, step.case_id, rule.counts_from)
     trigger = event.at if event else step.opened_at
     new_due = calendar.due(trigger, wanted).due
     if new_due <= step.due_on:

@@ -29,6 +29,7 @@ from models.calendar import WorkingCalendar
 from models.durations import Duration, WorkingDays
 from models.enums import Process, Role
 from models.policy import Policy, Rung
+from models.staff import walk_up
 
 
 class Kind(StrEnum):
@@ -394,12 +395,7 @@ class Directory:
 
     def chain(self, staff_id: str) -> list[str]:
         """Return the line managers above `staff_id`, nearest first."""
-        chain: list[str] = []
-        manager = self.managers.get(staff_id)
-        while manager and manager not in chain and manager != staff_id:
-            chain.append(manager)
-            manager = self.managers.get(manager)
-        return chain
+        return walk_up(staff_id, self.managers.get)
 
     def holders(self, role: Role) -> list[str]:
         return sorted(s for s, held in self.roles.items() if role in held)

@@ -239,11 +239,21 @@ def roles_of(session: Session, staff_id: str) -> set[Role]:
 
 def management_chain(session: Session, staff_id: str) -> list[str]:
     """Return the line managers above a person, nearest first."""
+
+    def manager_of(person_id: str) -> str | None:
+        person = session.get(Staff, person_id)
+        return person.line_manager_id if person else None
+
+    return walk_up(staff_id, manager_of)
+
+
+def walk_up(staff_id: str, manager_of: Callable[[str], str | None]) -> list[str]:
+    """Return the chain of line managers above `staff_id`, nearest first, stopping at a loop."""
     chain: list[str] = []
-    person = session.get(Staff, staff_id)
-    while person is not None and person.line_manager_id and person.line_manager_id not in chain:
-        chain.append(person.line_manager_id)
-        person = session.get(Staff, person.line_manager_id)
+    manager = manager_of(staff_id)
+    while manager and manager not in chain and manager != staff_id:
+        chain.append(manager)
+        manager = manager_of(manager)
     return chain
 
 

@@ -19,7 +19,14 @@ from models.db import session_scope
 from models.enums import Process
 from models.errors import InputError
 from safeguard import wiring
-from safeguard.cli.common import DATE_HELP, console, long_date, parse_moment, print_json
+from safeguard.cli.common import (
+    DATE_HELP,
+    console,
+    long_date,
+    parse_datetime,
+    parse_moment,
+    print_json,
+)
 from safeguard.settings import Settings, get_settings
 
 allegation_app = typer.Typer(
@@ -34,10 +41,7 @@ APPLY_WAIT_SECONDS = 60
 
 
 def _moment(text: str, settings: Settings, what: str) -> datetime:
-    value = parse_moment(text, ZoneInfo(settings.timezone), what)
-    if not isinstance(value, datetime):
-        raise InputError(f"{what} needs a time as well as a date, e.g. {value.isoformat()}T10:30")
-    return value
+    return parse_datetime(text, ZoneInfo(settings.timezone), what)
 
 
 def _date(text: str, settings: Settings, what: str) -> date:

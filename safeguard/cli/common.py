@@ -31,6 +31,14 @@ def parse_moment(text: str, tz: ZoneInfo, what: str = "date") -> date | datetime
         ) from None
 
 
+def parse_datetime(text: str, tz: ZoneInfo, what: str) -> datetime:
+    """Return an aware datetime (a time is required), or raise InputError saying what to write."""
+    value = parse_moment(text, tz, what)
+    if not isinstance(value, datetime):
+        raise InputError(f"{what} needs a time as well as a date, e.g. {value.isoformat()}T10:30")
+    return value
+
+
 def parse_count(text: str, what: str) -> int:
     """Return a non-negative whole number, or raise InputError saying what to give."""
     try:

@@ -14,7 +14,7 @@ from models.db import session_scope
 from models.errors import InputError
 from notifications import outbox
 from safeguard import wiring
-from safeguard.cli.common import DATE_HELP, console, parse_moment, print_json
+from safeguard.cli.common import DATE_HELP, console, parse_datetime, print_json
 from safeguard.settings import Settings, get_settings
 
 clock_app = typer.Typer(
@@ -27,9 +27,7 @@ def _as_at(text: str | None, settings: Settings, *, future_ok: bool = False) -> 
     now = system_clock()
     if text is None:
         return now
-    value = parse_moment(text, ZoneInfo(settings.timezone), "--at")
-    if not isinstance(value, datetime):
-        raise InputError(f"--at needs a time as well as a date, e.g. {value.isoformat()}T09:00")
+    value = parse_datetime(text, ZoneInfo(settings.timezone), "--at")
     if value > now and not future_ok:
         raise InputError(
             f"--at {text} is in the future: only a --dry-run may look ahead (nothing is written then)"
