@@ -20,6 +20,7 @@ from tasks.casework import (
     open_steps_together,
     show_position,
     stored_submission,
+    tell_missing_rationale,
 )
 
 
@@ -55,4 +56,6 @@ def human_step(case_id: int, name: str, sequence: int = 1) -> dict[str, Any]:
         # If it returns, the run was resumed with nothing recorded (the UI's Resume button): wait again.
         suspend_flow_run(key=pause_key(name, sequence, attempt))
         attempt += 1
-    return apply_submission(case_id, name, sequence)
+    applied = apply_submission(case_id, name, sequence)
+    tell_missing_rationale(case_id)  # a decision without its reasons is told at once (rule 9)
+    return applied

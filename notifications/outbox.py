@@ -123,8 +123,25 @@ def load_clocks(
             .where(Case.status == CaseStatus.open)
         ).all()
     ]
+    rationales = rationale_clocks(session, now)
+    return Clocks(steps, actions, rationales, _ack_clocks(session, now))
+
+
+def rationale_clocks(
+    session: Session, now: datetime, case_id: int | None = None
+) -> list[RationaleClock]:
+    """Return the decisions recorded by `now` whose rationale has not been given."""
     has_rationale = sa.exists().where(col(Rationale.decision_id) == Decision.id)
-    rationales = [
+    query = (
+        select(Decision, Case.reference, Step.name)
+        .join(Case, col(Case.id) == Decision.case_id)
+        .outerjoin(Step, col(Step.id) == Decision.step_id)
+        .where(col(Decision.rationale_due_at).is_not(None), ~has_rationale)
+        .where(col(Decision.recorded_at) <= now)
+    )
+    if case_id is not None:
+        query = query.where(Decision.case_id == case_id)
+    return [
         RationaleClock(
             d.id or 0,
             d.case_id,
@@ -135,15 +152,8 @@ def load_clocks(
             d.recorded_at,
             d.rationale_due_at or d.recorded_at,
         )
-        for d, ref, step_name in session.exec(
-            select(Decision, Case.reference, Step.name)
-            .join(Case, col(Case.id) == Decision.case_id)
-            .outerjoin(Step, col(Step.id) == Decision.step_id)
-            .where(col(Decision.rationale_due_at).is_not(None), ~has_rationale)
-            .where(col(Decision.recorded_at) <= now)
-        ).all()
+        for d, ref, step_name in session.exec(query).all()
     ]
-    return Clocks(steps, actions, rationales, _ack_clocks(session, now))
 
 
 def _ack_clocks(session: Session, now: datetime) -> list[AckClock]:
@@ -496,6 +506,41 @@ def sweep(
     return report
 
 
+def tell_missing_rationale(
+    engine: Engine,
+    *,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    case_id: int,
+    now: datetime,
+    sender: Sender = send_with_apprise,
+    link_base: str | None = None,
+) -> list[Written]:
+    """Write and deliver, now, the "decision without rationale" notices of one case (DESIGN rule 9:
+    at once, not at the next sweep). Idempotent: a notice written before is not written again."""
+    with session_scope(engine) as session:
+        clocks = Clocks(rationales=rationale_clocks(session, now, case_id))
+        due = [n for n in decide(clocks, policy, calendar, now) if n.kind is Kind.rationale_missing]
+        old = existing_keys(session, [n.key for n in due])
+        new = [n for n in due if n.key not in old]
+        if not new:
+            return []
+        written = write_notices(
+            session,
+            new,
+            policy=policy,
+            calendar=calendar,
+            directory=load_directory(session),
+            cases=load_cases(session, [case_id]),
+            now=now,
+            link_base=link_base,
+        )
+    deliver(
+        engine, now=now, sender=sender, notice_ids=[w.notice_id for w in written if w.notice_id]
+    )
+    return written
+
+
 # --- 4. delivery -------------------------------------------------------------------------------
 
 
@@ -515,6 +560,7 @@ def deliver(
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int = DELIVERY_WORKERS,
+    notice_ids: Sequence[int] | None = None,
 ) -> DeliveryReport:
     """Deliver every delivery that is pending and due for an attempt, a few at a time.
 
@@ -525,6 +571,8 @@ def deliver(
     report = DeliveryReport()
     with Session(engine) as session:
         query = select(NoticeDelivery.id).where(_claimable(now)).order_by(col(NoticeDelivery.id))
+        if notice_ids is not None:
+            query = query.where(col(NoticeDelivery.notice_id).in_(notice_ids))
         ids = [i for i in session.exec(query.limit(limit) if limit else query).all() if i]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [pool.submit(_deliver_one, engine, i, now, sender) for i in ids]

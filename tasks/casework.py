@@ -80,6 +80,29 @@ def apply_submission(case_id: int, name: str, sequence: int = 1) -> dict[str, An
         )
 
 
+@task(cache_policy=NO_CACHE)
+def tell_missing_rationale(case_id: int) -> int:
+    """Tell, at once, the people who must hear of a decision recorded without its rationale.
+
+    Writes those notices to the outbox and delivers them now; one that fails to deliver stays
+    pending for the next sweep. Idempotent: a replay writes and sends nothing again.
+    Returns how many notices were written.
+    """
+    from notifications import outbox
+    from safeguard import orchestration  # it names the deployments, which name this flow
+
+    engine, policy, calendar = _deps()
+    written = outbox.tell_missing_rationale(
+        engine,
+        policy=policy,
+        calendar=calendar,
+        case_id=case_id,
+        now=system_clock(),
+        link_base=orchestration.ui_url(get_settings()),
+    )
+    return len(written)
+
+
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
 def close_case(case_id: int) -> None:
     """Close the case."""

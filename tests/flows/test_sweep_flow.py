@@ -105,15 +105,24 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
     # was recorded at 10:00 is not yet known "as at" 09:00).
     report = run_sweep("2026-11-04T09:00:00+00:00")
     assert ref in report["woken"]
-    mine = [m for m in smtp.received if ref in m.subject]
-    assert sorted(m.to[0] for m in mine) == ["lado-9@example.org", "ladom-9@example.org"]
-    assert all("LATE (rung 1)" in m.subject for m in mine)
+
+    def mail(subject: str) -> list[str]:
+        return sorted(m.to[0] for m in smtp.received if ref in m.subject and subject in m.subject)
+
+    assert mail("LATE (rung 1)") == ["lado-9@example.org", "ladom-9@example.org"]
     run_id = status()["flow_run_id"]
-    assert f"/runs/flow-run/{run_id}" in mine[0].html  # the notice links to the case's run
+    late = next(m for m in smtp.received if ref in m.subject)
+    assert f"/runs/flow-run/{run_id}" in late.html  # the notice links to the case's run
     assert until(lambda: status()["step"] == "allegation_meeting")  # the woken case moved on
+    # The decision was recorded without its rationale: the flow told the LADO's manager and the
+    # child's IRO at once, without waiting for a sweep.
+    expected = ["iro-9@example.org", "ladom-9@example.org"]
+    assert until(lambda: mail("Decision without rationale") == expected)
 
     # The same moment again: nothing new is written or sent.
     again = run_sweep("2026-11-04T09:00:00+00:00")
     assert [w for w in again["written"] if w["reference"] == ref] == []
-    assert len([m for m in smtp.received if ref in m.subject]) == 2
+    assert mail("LATE (rung 1)") == ["lado-9@example.org", "ladom-9@example.org"]
+    assert mail("Decision without rationale") == expected
+    assert len([m for m in smtp.received if ref in m.subject]) == 4
     engine.dispose()

@@ -17,7 +17,7 @@ from models.tables import Notice, NoticeDelivery
 from notifications import outbox
 from notifications.delivery import SendResult, send_with_apprise
 from tests.builders import accept_any_address, person
-from tests.cases import CALENDAR, POLICY, add_team, at, notice_id, start_case
+from tests.cases import CALENDAR, POLICY, add_team, at, notice_id, record, start_case
 from tests.smtp import SmtpServer
 
 LAPSED = at("2026-11-04T09:00")  # every case below: initial consideration lapsed, rung 1 due
@@ -229,3 +229,27 @@ def test_a_notice_nobody_can_receive_is_kept_and_listed_as_pending(
     assert [(r["rung"], r["deliveries"], r["unfilled"]) for r in pending] == [
         (2, [], ["head_of_service"])
     ]
+
+
+def test_a_decision_without_rationale_is_told_at_once_and_once(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    cases(engine, smtp, 1)
+    when = at("2026-11-03T11:00")
+    record(
+        engine,
+        "ALG-2026-0001",
+        "initial_consideration",
+        {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"},
+        when,
+    )
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 0
+    for _ in range(2):  # a replay of the flow tells nobody twice
+        outbox.tell_missing_rationale(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=when)
+    assert sorted((m.to[0], m.subject.split(":")[0]) for m in smtp.received) == [
+        ("iro-1@example.org", "Decision without rationale"),
+        ("ladom-1@example.org", "Decision without rationale"),
+    ]
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 1
