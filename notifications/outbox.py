@@ -342,6 +342,8 @@ def write_notices(
         info = cases[notice.case_id]
         recipients = resolve(notice, info.parties, directory)
         people = sorted(recipients.people.items())
+        if notice.kind is Kind.unacknowledged and not people:
+            continue  # the top of the line-management chain: there is nobody further up to tell
         if dry_run:
             written.append(
                 Written(

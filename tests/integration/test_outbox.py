@@ -253,3 +253,28 @@ def test_a_decision_without_rationale_is_told_at_once_and_once(
     ]
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 1
+
+
+def test_an_escalation_stops_at_the_top_of_the_chain(engine: Engine, smtp: SmtpServer) -> None:
+    with session_scope(engine) as session:  # a small authority: the LADO reports to the head
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=LAPSED - timedelta(days=30),
+            people=[
+                person("hos-1", "head_of_service", "lado_manager", addresses=[smtp.url("hos-1")]),
+                person("lado-1", "lado", manager="hos-1", addresses=[smtp.url("lado-1")]),
+                person("iro-1", "iro"),
+                person("sw-1", "social_worker"),
+            ],
+        )
+    start_case(engine)
+    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)  # rung 1: lado-1, hos-1
+    # Nobody acknowledges; the matter stays open. Above lado-1 is hos-1, above hos-1 nobody, and
+    # both were told: no "unacknowledged" notice, and the first notice waits no longer.
+    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-09T09:00"))
+    assert [w.kind for w in report.written] == ["lapsed"]  # rung 2 of the step's own ladder
+    with Session(engine) as session:
+        first = session.get(Notice, 1)
+        assert first is not None and first.ack_due_at is None and first.acknowledged_at is None
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 2
