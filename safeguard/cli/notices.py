@@ -9,6 +9,7 @@ from rich.progress import Progress
 from rich.table import Column, Table
 
 from models import clocks
+from models.calendar import WorkingCalendar
 from models.clock import system_clock
 from models.db import session_scope
 from models.errors import InputError
@@ -117,6 +118,7 @@ def notices(
         print_json(rows)
         return
     tz = ZoneInfo(settings.timezone)
+    calendar = wiring.working_calendar(settings)
     table = Table(
         Column("id", no_wrap=True),
         Column("case", no_wrap=True),
@@ -135,13 +137,13 @@ def notices(
             str(r["rung"]),
             _local(r["created_at"], tz),
             "\n".join(_delivery(d) for d in r["deliveries"]) or "nobody to send to",
-            _ack(r, tz),
+            _ack(r, tz, calendar),
         )
     console().print(table)
 
 
 def _local(iso: str, tz: ZoneInfo) -> str:
-    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d %b %Y %H:%M")
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d %b %H:%M")
 
 
 def _delivery(d: dict[str, Any]) -> str:
@@ -151,14 +153,15 @@ def _delivery(d: dict[str, Any]) -> str:
     return f"{d['to']}: {d['status'].upper()} after {d['attempts']} attempt(s){error}"
 
 
-def _ack(r: dict[str, Any], tz: ZoneInfo) -> str:
+def _ack(r: dict[str, Any], tz: ZoneInfo, calendar: WorkingCalendar) -> str:
     if not r["needs_ack"]:
         return "not needed"
     if r["acknowledged_at"]:
         return f"by {r['acknowledged_by']}, {_local(r['acknowledged_at'], tz)}"
     if r["ack_due_at"]:
-        return f"no (due by {_local(r['ack_due_at'], tz)})"
-    return "no (escalated or resolved)"
+        last_day = calendar.day_ending_at(datetime.fromisoformat(r["ack_due_at"]))
+        return f"no; due by the end of {last_day:%a} {last_day.day} {last_day:%b}"
+    return "no; gone up, or resolved"
 
 
 def ack(
