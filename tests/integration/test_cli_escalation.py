@@ -91,6 +91,7 @@ def test_sweep_notices_and_ack(run: Run, setup: str, engine: Engine, smtp: SmtpS
     assert (
         table.code == 0 and "lado-1: delivered" in table.out and "ladom-1: delivered" in table.out
     )
+    assert "no; due by the end of Fri 6 Nov" in table.out  # 2 working days to acknowledge
     assert json.loads(run("notices", "--pending", "--json").out) == []
     refused(run("notices", "--case", "ALG-1999-0001"), "no case 'ALG-1999-0001'")
 
