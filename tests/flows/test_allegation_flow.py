@@ -300,7 +300,9 @@ def test_a_crashed_run_is_repaired_without_losing_or_repeating_records(
     assert [d["kind"] for d in case["decisions"]] == ["threshold_and_route"]
     assert [a["title"] for a in case["actions"]] == ["Visit"]
     assert [s["step"] for s in case["steps"]].count("allegation_meeting") == 1
-    assert state_of(run_id).type == "PAUSED" and state_of(run_id).pause_key == "review-meeting-1"
+    # The step is opened a moment before the run suspends at it: wait for that, as a user would.
+    assert _until(lambda: state_of(run_id).type == "PAUSED")
+    assert state_of(run_id).pause_key == "review-meeting-1"
 
 
 def _status_row(cli, ref: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
