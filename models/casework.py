@@ -298,6 +298,19 @@ def submission_for(session: Session, case_id: int, name: str, sequence: int) -> 
     ).first()
 
 
+def recorded_not_applied(session: Session) -> list[tuple[str, str, str, int]]:
+    """Return (case reference, flow run id, step, sequence) of every open step of an open case
+    whose submission is stored but not yet applied: a run that was never resumed after `record`."""
+    rows = session.exec(
+        select(Case.reference, Case.flow_run_id, Step.name, Step.sequence)
+        .join(Step, col(Step.case_id) == Case.id)
+        .join(Submission, col(Submission.step_id) == Step.id)
+        .where(Case.status == CaseStatus.open, Step.status == StepStatus.open)
+        .where(col(Submission.applied_at).is_(None), col(Case.flow_run_id).is_not(None))
+    ).all()
+    return [(ref, str(run_id), name, sequence) for ref, run_id, name, sequence in rows]
+
+
 def open_steps(session: Session, case_id: int) -> list[Step]:
     """Return the case's open steps, earliest due first."""
     return list(

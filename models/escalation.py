@@ -26,9 +26,9 @@ from enum import StrEnum
 from typing import Any
 
 from models.calendar import WorkingCalendar
-from models.durations import Duration, WorkingDays
+from models.durations import WorkingDays
 from models.enums import Process, Role
-from models.policy import Policy, Rung
+from models.policy import Policy, Rung, StepPolicy
 from models.staff import walk_up
 
 
@@ -200,10 +200,8 @@ def _step_notices(
         "owner_role": rule.owner.value,
     }
     if step.stop_id is not None:
-        assert step.stopped_at is not None and rule.stop_review_first and rule.stop_review_every
-        review, number = _latest_review(
-            calendar, step.stopped_at, rule.stop_review_first, rule.stop_review_every, today
-        )
+        assert step.stopped_at is not None
+        review, number = _latest_review(rule, calendar, step.stopped_at, today)
         if number:
             clock = f"stop:{step.stop_id}"
             yield DueNotice(
@@ -271,15 +269,23 @@ def _rungs_reached(
             yield number, rung
 
 
+def first_review(rule: StepPolicy, calendar: WorkingCalendar, stopped_at: datetime) -> date:
+    """Return the first review day of a clock stopped at `stopped_at` (then every stop_review_every)."""
+    if rule.stop_review_first is None:
+        raise ValueError(f"{rule.title} cannot be stopped: it has no review schedule")
+    return calendar.due(stopped_at, rule.stop_review_first).due
+
+
 def _latest_review(
-    calendar: WorkingCalendar, stopped_at: datetime, first: Duration, every: Duration, today: date
+    rule: StepPolicy, calendar: WorkingCalendar, stopped_at: datetime, today: date
 ) -> tuple[date, int]:
     """Return the latest review day that has passed and its number (0 when none has)."""
-    review = calendar.due(stopped_at, first).due
+    assert rule.stop_review_every is not None
+    review = first_review(rule, calendar, stopped_at)
     latest, number = review, 0
     while review < today:
         latest, number = review, number + 1
-        review = calendar.due(review, every).due
+        review = calendar.due(review, rule.stop_review_every).due
     return latest, number
 
 

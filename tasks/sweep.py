@@ -9,12 +9,11 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from models import casework
 from models.allegation import pause_key
 from models.clock import system_clock
-from models.enums import CaseStatus, StepStatus
-from models.tables import Case, Step, Submission
 from notifications import outbox
 from safeguard import wiring
 from safeguard.settings import get_settings
@@ -31,16 +30,10 @@ def wake_recorded_cases() -> list[str]:
 
     engine, _, _ = wiring.casework(get_settings(), engine_for=wiring.shared_engine)
     with Session(engine) as session:
-        waiting = session.exec(
-            select(Case.reference, Case.flow_run_id, Step.name, Step.sequence)
-            .join(Step, col(Step.case_id) == Case.id)
-            .join(Submission, col(Submission.step_id) == Step.id)
-            .where(Case.status == CaseStatus.open, Step.status == StepStatus.open)
-            .where(col(Submission.applied_at).is_(None), col(Case.flow_run_id).is_not(None))
-        ).all()
+        waiting = casework.recorded_not_applied(session)
     woken = []
     for reference, run_id, name, sequence in waiting:
-        if orchestration.resume_if_waiting(str(run_id), pause_key(name, sequence)):
+        if orchestration.resume_if_waiting(run_id, pause_key(name, sequence)):
             woken.append(reference)
     return woken
 

@@ -13,6 +13,7 @@ from models.calendar import WorkingCalendar
 from models.clock import system_clock
 from models.db import session_scope
 from models.errors import InputError
+from models.escalation import first_review
 from notifications import outbox
 from safeguard import wiring
 from safeguard.cli.common import DATE_HELP, console, parse_datetime, print_json
@@ -204,8 +205,7 @@ def stop(
             now=_as_at(at, settings),
         )
         _, rule = clocks.step_and_rule(session, policy, case, step)
-        assert rule.stop_review_first is not None
-        first = calendar.due(stopped.stopped_at, rule.stop_review_first).due
+        first = first_review(rule, calendar, stopped.stopped_at)
     console().print(
         f"{case}: the {step} clock is stopped; first review due {first:%a %d %b %Y}, "
         f"then every {rule.stop_review_every}"
