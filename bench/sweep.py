@@ -97,6 +97,9 @@ def populate(url: str, n: int, due_share: float = 0.01, mail: str | None = None)
                         "status": "open",
                         "opened_at": opened,
                         "opened_by": f"lado-{i % 20 + 1}",
+                        "lead_id": f"lado-{i % 20 + 1}",
+                        "details": {},
+                        "details_version": 1,
                     }
                     for i in block
                 ],
@@ -128,7 +131,6 @@ def populate(url: str, n: int, due_share: float = 0.01, mail: str | None = None)
 def sweep_once(url: str, n: int) -> dict[str, Any]:
     """Run one sweep (no network: a sender that accepts everything); return timings and memory."""
     from models.db import make_engine
-    from models.enums import Process
     from models.escalation import Clocks, StepClock, decide
     from models.policy import load_policy
     from notifications import outbox
@@ -154,7 +156,7 @@ def sweep_once(url: str, n: int) -> dict[str, Any]:
                 i,
                 i,
                 f"ALG-2026-{i:06d}",
-                Process.allegation,
+                "allegation",
                 "initial_consideration",
                 1,
                 "lado-1",

@@ -24,9 +24,10 @@ from types import FrameType
 
 import httpx
 
-from deployments import DEPLOYMENT_NAME, DEPLOYMENTS
+from deployments import deployments
 from models.db import make_engine, upgrade
 from models.errors import InputError
+from safeguard.orchestration import DEPLOYMENT_NAME
 from safeguard.settings import Settings
 
 STARTUP_SECONDS = 120
@@ -89,7 +90,8 @@ def run_local_service(settings: Settings, port: int) -> int:
         serve_log = prefect_home / "serve.log"
         serve = _start([sys.executable, "-m", "deployments.serve"], env, serve_log)
         children.append(("serve process", serve))
-        names = _wait_deployments(api_url, serve, stop, serve_log)
+        wanted = [spec.full_name for spec in deployments(settings)]
+        names = _wait_deployments(api_url, wanted, serve, stop, serve_log)
         if stop.is_set():
             return 0
         _run_selfcheck(api_url, stop)
@@ -212,9 +214,12 @@ def _wait_healthy(
 
 
 def _wait_deployments(
-    api_url: str, serve: "subprocess.Popen[bytes]", stop: threading.Event, log: Path
+    api_url: str,
+    wanted: list[str],
+    serve: "subprocess.Popen[bytes]",
+    stop: threading.Event,
+    log: Path,
 ) -> list[str]:
-    wanted = [spec.full_name for spec in DEPLOYMENTS]
     deadline = time.monotonic() + STARTUP_SECONDS
     while not stop.is_set():
         found = [

@@ -8,7 +8,8 @@ from datetime import timedelta
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
-from deployments import DEPLOYMENT_NAME, DEPLOYMENTS, DeploymentSpec
+from deployments import DeploymentSpec, deployments
+from safeguard.orchestration import DEPLOYMENT_NAME
 from safeguard.settings import get_settings
 
 
@@ -33,11 +34,11 @@ def runner_deployment(spec: DeploymentSpec, *, schedules: bool = True) -> Runner
 def main() -> None:
     # Each flow run is a process of its own until its next suspend: cap how many run at once, so a
     # burst (many cases started, or resumed after an outage) queues instead of exhausting memory.
-    limit = get_settings().serve_limit
+    settings = get_settings()
     serve(
-        *(runner_deployment(spec) for spec in DEPLOYMENTS),
+        *(runner_deployment(spec) for spec in deployments(settings)),
         print_starting_message=False,
-        limit=limit,
+        limit=settings.serve_limit,
     )
 
 

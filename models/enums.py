@@ -1,15 +1,9 @@
-"""The domain's closed vocabularies: processes, roles, and the states of cases, steps and actions."""
+"""The domain's closed vocabularies: roles, and the states of cases, steps and actions.
+
+Processes are not among them: each is a declaration found through models/registry.py.
+"""
 
 from enum import StrEnum
-
-
-class Process(StrEnum):
-    """A statutory process the system runs; each has its own flow and policy section."""
-
-    allegation = "allegation"
-    disruption = "disruption"
-    complaint = "complaint"
-    iro_dispute = "iro_dispute"
 
 
 class Role(StrEnum):
@@ -33,6 +27,11 @@ class Role(StrEnum):
     def seniority(self) -> int:
         """Return the role's rank for approvals: a departure needs an approver at or above a rank."""
         return _SENIORITY[self]
+
+    @property
+    def label(self) -> str:
+        """Return the role as people write it, e.g. "LADO manager", "IRO"."""
+        return self.value.replace("_", " ").replace("lado", "LADO").replace("iro", "IRO")
 
 
 _SENIORITY: dict[Role, int] = {

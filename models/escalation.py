@@ -27,7 +27,7 @@ from typing import Any
 
 from models.calendar import WorkingCalendar
 from models.durations import WorkingDays
-from models.enums import Process, Role
+from models.enums import Role
 from models.policy import Policy, Rung, StepPolicy
 from models.staff import walk_up
 
@@ -57,7 +57,7 @@ class StepClock:
     step_id: int
     case_id: int
     reference: str
-    process: Process
+    process: str  # the process's code
     name: str
     sequence: int
     owner_id: str | None
@@ -409,11 +409,27 @@ class Directory:
 
 @dataclass(frozen=True)
 class CaseParties:
-    """Who is who in one case: its lead and, per child, the IRO and social worker."""
+    """Who is who in one case: its lead, each child's IRO and social worker, and the people named
+    in it by role (the lead under the process's lead role, e.g. the LADO)."""
 
     lead: str
     iros: tuple[str, ...] = ()
     social_workers: tuple[str, ...] = ()
+    named: Mapping[Role, tuple[str, ...]] = field(default_factory=dict)
+
+    def holding(self, role: Role) -> tuple[str, ...]:
+        """Return the people of the case in `role`: the children's IROs or social workers, or the
+        people named in that role."""
+        if role is Role.iro:
+            return self.iros
+        if role is Role.social_worker:
+            return self.social_workers
+        return self.named.get(role, ())
+
+    def only(self, role: Role) -> str | None:
+        """Return the one person of the case in `role`, or None when there are none or several."""
+        people = self.holding(role)
+        return people[0] if len(people) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -425,13 +441,20 @@ class Recipients:
 def resolve(notice: DueNotice, parties: CaseParties, directory: Directory) -> Recipients:
     """Return who receives `notice` in its case, and which recipients resolved to nobody.
 
-    A role is looked for first in the line-management chains of the people in the case (so the
-    LADO's own manager, the child's IRO's own manager), then among everyone who holds it. Nobody
+    A role is the case's own people in it when it names any (the LADO of the case, each child's
+    IRO), else looked for in the line-management chains of the people in the case (so the LADO's
+    own manager, the child's IRO's own manager), then among everyone who holds it. Nobody
     inactive is told. A recipient that resolves to nobody is reported: the head of service receives
     the notice in its place.
     """
     owners = [o for o in notice.owners if o] or _by_role(notice.owner_role, parties, directory, ())
-    in_case = [*owners, parties.lead, *parties.iros, *parties.social_workers]
+    in_case = [
+        *owners,
+        parties.lead,
+        *parties.iros,
+        *parties.social_workers,
+        *(p for people in parties.named.values() for p in people),
+    ]
     people: dict[str, list[str]] = {}
     unfilled: list[str] = []
 
@@ -479,12 +502,8 @@ def _by_role(
     if role_name is None:
         return []
     role = Role(role_name)
-    if role is Role.lado:
-        return [parties.lead]
-    if role is Role.iro:
-        return list(parties.iros)
-    if role is Role.social_worker:
-        return list(parties.social_workers)
+    if role in (Role.iro, Role.social_worker) or parties.holding(role):
+        return list(parties.holding(role))  # the case's own (a child's IRO, the case's LADO)
     nearby = {m for person in in_case for m in (person, *directory.chain(person))}
     holders = directory.holders(role)
     return [h for h in holders if h in nearby] or holders

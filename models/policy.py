@@ -11,6 +11,7 @@ not invent processes, steps or events (the flows would not know them), so a typo
 """
 
 import tomllib
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from importlib import resources
@@ -31,7 +32,7 @@ from pydantic import (
 
 from models.calendar import LONDON, WorkingCalendar
 from models.durations import CalendarDays, CalendarMonths, Duration, WorkingDays, parse_duration
-from models.enums import Process, Role, role_list
+from models.enums import Role, role_list
 from models.errors import InputError
 
 DEFAULTS_NAME: Final = "england.toml"
@@ -252,24 +253,16 @@ class Policy(_Frozen):
     notices: NoticePolicy
     rationale: RationalePolicy
     actions: ActionPolicy
-    processes: dict[Process, ProcessPolicy]
+    processes: dict[Key, ProcessPolicy]
     files: tuple[str, ...] = ()  # where it was read from, defaults first
 
-    @field_validator("processes")
-    @classmethod
-    def _every_process(cls, value: dict[Process, ProcessPolicy]) -> dict[Process, ProcessPolicy]:
-        missing = [p.value for p in Process if p not in value]
-        if missing:
-            raise ValueError(f"no policy for process(es): {', '.join(missing)}")
-        return value
-
-    def process(self, name: Process | str) -> ProcessPolicy:
+    def process(self, name: str) -> ProcessPolicy:
         """Return a process's policy, or raise InputError listing the processes there are."""
         try:
-            return self.processes[Process(name)]
-        except ValueError:
+            return self.processes[name]
+        except KeyError:
             raise InputError(
-                f"{name!r} is not a process; processes: {', '.join(p.value for p in Process)}"
+                f"{name!r} is not a process; processes: {', '.join(self.processes)}"
             ) from None
 
     def working_calendar(self, tz: ZoneInfo = LONDON) -> WorkingCalendar:
@@ -293,12 +286,27 @@ def defaults_text() -> str:
     return resources.files("policy").joinpath(DEFAULTS_NAME).read_text(encoding="utf-8")
 
 
-def load_policy(override: Path | None = None) -> Policy:
-    """Return the effective policy: England defaults, with `override` laid over them if given."""
+def load_policy(override: Path | None = None, processes: Sequence[str | Path] = ()) -> Policy:
+    """Return the effective policy: England defaults, then the defaults of `processes` that bring
+    their own (each may only add processes), then `override` laid over them if given."""
     base_name = f"policy/{DEFAULTS_NAME}"
-    base = _parse(defaults_text(), base_name)
+    merged = _parse(defaults_text(), base_name)
     files = [base_name]
-    merged = base
+    brought: dict[str, str] = {}  # process -> the file that brought it
+    for extra in processes:
+        more = read_toml(Path(extra))
+        added = more.get("processes")
+        if set(more) != {"processes"} or not isinstance(added, dict):
+            raise PolicyError(f"{extra}: a process's own policy file holds [processes.NAME] only")
+        clash = sorted(set(added) & set(merged["processes"]))
+        if clash:
+            raise PolicyError(
+                f"{extra}: processes.{clash[0]} is defined already ({', '.join(files)}): "
+                "a process's own file adds processes; an authority changes them in its override"
+            )
+        merged = {**merged, "processes": {**merged["processes"], **added}}
+        brought.update((name, str(extra)) for name in added)
+        files.append(str(extra))
     over: dict[str, Any] = {}
     if override is not None:
         over = read_toml(override)
@@ -306,12 +314,14 @@ def load_policy(override: Path | None = None) -> Policy:
             raise PolicyError(
                 f"{override}: files: is not a setting here; check the spelling against policy/england.toml"
             )
-        merged = _merge(base, over, (), str(override))
+        merged = _merge(merged, over, (), str(override))
         files.append(str(override))
     try:
         return Policy.model_validate({**merged, "files": tuple(files)})
     except ValidationError as exc:
-        raise _explain(exc, over, base_name, str(override) if override else base_name) from None
+        raise _explain(
+            exc, over, base_name, str(override) if override else base_name, brought
+        ) from None
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -360,7 +370,11 @@ def _merge(base: Any, over: Any, path: tuple[str, ...], file: str) -> Any:
 
 
 def _explain(
-    exc: ValidationError, over: dict[str, Any], base_name: str, over_name: str
+    exc: ValidationError,
+    over: dict[str, Any],
+    base_name: str,
+    over_name: str,
+    brought: dict[str, str] | None = None,
 ) -> PolicyError:
     error = exc.errors()[0]
     loc = tuple(str(part) for part in error["loc"])
@@ -379,6 +393,8 @@ def _explain(
         message = f"{error['input']!r}: {message}"
     # Blame the override when it wrote the entry (or a table above it), else the defaults file.
     file = over_name if _touches(over, loc) else base_name
+    if file == base_name and len(loc) > 1 and loc[0] == "processes":
+        file = (brought or {}).get(loc[1], base_name)
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return PolicyError(f"{file}: {'.'.join(loc)}: {message}{more}")
 

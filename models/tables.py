@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import JSON, Field, SQLModel
 
-from models.enums import ActionStatus, CaseStatus, Process, Role, StepStatus
+from models.enums import ActionStatus, CaseStatus, Role, StepStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -83,18 +83,38 @@ class StaffAddress(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    """One case of one process; its flow run carries only the id (DESIGN rule 2)."""
+    """One case of one process; its flow run carries only the id (DESIGN rule 2).
+
+    `process` is a registered process's code; `details` is what its start input keeps (names and
+    narrative: our database only), read with the declaration's `details_version`.
+    """
 
     __tablename__ = "cases"
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(unique=True, max_length=32)
-    process: Process = Field(sa_type=_enum(Process), index=True)
+    process: str = Field(max_length=40, index=True)
     status: CaseStatus = Field(default=CaseStatus.open, sa_type=_enum(CaseStatus), index=True)
     opened_at: datetime = _utc()
     opened_by: str = Field(foreign_key="staff.id", max_length=64)
+    lead_id: str = Field(foreign_key="staff.id", max_length=64)
     closed_at: datetime | None = _utc(nullable=True)
     flow_run_id: str | None = Field(default=None, max_length=36)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    details_version: int = 1
+
+
+class CaseParty(SQLModel, table=True):
+    """A person named in a case in a role (the lead, a supervising social worker...): a step owned by
+    that role is theirs, and notices for that role go to them, not to every holder of the role."""
+
+    __tablename__ = "case_parties"
+    __table_args__ = (sa.UniqueConstraint("case_id", "role", "staff_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    role: Role = Field(sa_type=_enum(Role))
+    staff_id: str = Field(foreign_key="staff.id", max_length=64)
 
 
 class Step(SQLModel, table=True):
@@ -113,6 +133,7 @@ class Step(SQLModel, table=True):
     due_on: date
     deadline_at: datetime = Field(sa_type=UTCDateTime, index=True)
     closed_at: datetime | None = _utc(nullable=True)
+    wait_key: str | None = Field(default=None, max_length=100)  # the flow's suspend key for it
 
 
 class Submission(SQLModel, table=True):
@@ -130,6 +151,7 @@ class Submission(SQLModel, table=True):
     recorded_at: datetime = _utc()
     idempotency_key: str | None = Field(default=None, unique=True, max_length=128)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    schema_version: int = 1  # the step's input version it was written under
     applied_at: datetime | None = _utc(nullable=True)  # when the flow applied it to the case
 
 
@@ -214,22 +236,7 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
-# --- allegation case details (migration 0002) -----------------------------------------------------
-
-
-class AllegationDetails(SQLModel, table=True):
-    """What the LADO was told at referral. Our record only: never sent to Prefect (DESIGN rule 2)."""
-
-    __tablename__ = "allegation_details"
-
-    case_id: int = Field(foreign_key="cases.id", primary_key=True)
-    received_at: datetime = _utc()  # the LADO received the referral
-    aware_on: date  # the organisation became aware
-    referral_late: bool  # more than the policy's referral window after aware_on
-    carer_ref: str = Field(max_length=64)
-    fostering_service: str = Field(max_length=200)
-    category: str = Field(max_length=64)
-    summary: str = Field(sa_type=sa.Text)
+# --- children and events of a case (migration 0002) ------------------------------------------------
 
 
 class CaseChild(SQLModel, table=True):

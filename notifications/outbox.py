@@ -25,8 +25,9 @@ from sqlmodel import Session, col, select
 
 from models import audit
 from models.calendar import WorkingCalendar
+from models.cases import parties_of
 from models.db import session_scope
-from models.enums import ActionStatus, CaseStatus, Process, Role, StepStatus
+from models.enums import ActionStatus, CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.escalation import (
     AckClock,
@@ -46,7 +47,6 @@ from models.policy import Policy
 from models.tables import (
     Action,
     Case,
-    CaseChild,
     ClockStop,
     Decision,
     Notice,
@@ -92,16 +92,14 @@ def load_clocks(
         .where(Case.status == CaseStatus.open)
     ).all()
     steps = [
-        StepClock(
-            s.id or 0, s.case_id, ref, Process(proc), s.name, s.sequence, s.owner_id, s.due_on
-        )
+        StepClock(s.id or 0, s.case_id, ref, proc, s.name, s.sequence, s.owner_id, s.due_on)
         for s, ref, proc in running
     ] + [
         StepClock(
             s.id or 0,
             s.case_id,
             ref,
-            Process(proc),
+            proc,
             s.name,
             s.sequence,
             s.owner_id,
@@ -257,20 +255,15 @@ class CaseInfo:
 
 
 def load_cases(session: Session, case_ids: Iterable[int]) -> dict[int, CaseInfo]:
+    """Return who is who in each case (its parties) and its flow run, for the notices' recipients."""
     ids = sorted(set(case_ids))
     info: dict[int, CaseInfo] = {}
     for chunk in _chunks(ids):
-        children: dict[int, list[CaseChild]] = {}
-        for child in session.exec(select(CaseChild).where(col(CaseChild.case_id).in_(chunk))).all():
-            children.setdefault(child.case_id, []).append(child)
-        for case in session.exec(select(Case).where(col(Case.id).in_(chunk))).all():
-            kids = children.get(case.id or 0, [])
-            parties = CaseParties(
-                lead=case.opened_by,
-                iros=tuple(dict.fromkeys(c.iro_id for c in kids)),
-                social_workers=tuple(dict.fromkeys(c.social_worker_id for c in kids)),
-            )
-            info[case.id or 0] = CaseInfo(parties, case.flow_run_id)
+        parties = parties_of(session, chunk)
+        for case_id, run_id in session.exec(
+            select(Case.id, Case.flow_run_id).where(col(Case.id).in_(chunk))
+        ).all():
+            info[case_id or 0] = CaseInfo(parties[case_id or 0], run_id)
     return info
 
 

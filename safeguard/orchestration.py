@@ -2,6 +2,8 @@
 
 Only ids, references and step codes go to Prefect (DESIGN rule 2). The API is PREFECT_API_URL, else
 the one the current Prefect settings name (a test harness), else the local server `make run` starts.
+Prefect itself is imported inside the functions that talk to it: the import costs about a second,
+and most commands (calendar, policy, staff, case show) never need it.
 """
 
 import os
@@ -11,10 +13,16 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import httpx
+from sqlalchemy.engine import Engine
 
-from deployments import DEPLOYMENT_NAME
+from models.cases import set_flow_run
+from models.db import session_scope
 from models.errors import InputError
+from models.tables import Case
+from models.wallclock import system_clock
 from safeguard.settings import Settings
+
+DEPLOYMENT_NAME = "safeguard"  # every flow is deployed under this name: "<flow>/safeguard"
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,18 @@ def start_run(process: str, case_id: int, reference: str) -> str:
         tags=[process, reference],
     )
     return str(run.id)  # type: ignore[union-attr]  # sync call: a FlowRun, not a coroutine
+
+
+def launch(engine: Engine, case: Case) -> str:
+    """Create the flow run of a stored case and record it on the case; return the run's id.
+
+    The one way a case gets its run: when it starts, and when `case repair` finds it has none.
+    """
+    assert case.id is not None
+    run_id = start_run(case.process, case.id, case.reference)
+    with session_scope(engine) as session:
+        set_flow_run(session=session, case_id=case.id, flow_run_id=run_id, now=system_clock())
+    return run_id
 
 
 def state_of(flow_run_id: str) -> RunState:

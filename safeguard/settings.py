@@ -1,10 +1,11 @@
 """Settings from the environment (prefix SAFEGUARD_). Built when asked for, never at import."""
 
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.errors import InputError
 
@@ -29,6 +30,17 @@ class Settings(BaseSettings):
     sweep_every_minutes: int = Field(
         default=15, ge=1, le=1440, description="how often the scheduled sweep runs"
     )
+    processes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="modules declaring further processes (each defines PROCESS), comma-separated",
+    )
+
+    @field_validator("processes", mode="before")
+    @classmethod
+    def _modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(m.strip() for m in value.split(",") if m.strip())
+        return value
 
     @field_validator("timezone")
     @classmethod

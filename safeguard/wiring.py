@@ -1,15 +1,35 @@
-"""The one place that builds the real adapters from settings (cosmicpython's bootstrap)."""
+"""The one place that builds the real adapters from settings (cosmicpython's bootstrap).
 
-from collections.abc import Callable
+Built once per process and kept (issue: a long case's replay must not re-read the policy for every
+earlier step): the registered processes, the policy (with the defaults each process brings), its
+working-day calendar, and one engine per database URL.
+"""
+
 from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from models import registry
 from models.calendar import WorkingCalendar
 from models.db import make_engine, require_current
 from models.policy import Policy, load_policy
 from safeguard.settings import Settings
+
+
+class Casework(NamedTuple):
+    """What casework needs: the (migrated) database, the policy and its calendar."""
+
+    engine: Engine
+    policy: Policy
+    calendar: WorkingCalendar
+
+
+def processes(settings: Settings) -> None:
+    """Register every process: the installed ones and those SAFEGUARD_PROCESSES names."""
+    registry.discover(settings.processes)
 
 
 @lru_cache(maxsize=4)
@@ -19,27 +39,58 @@ def shared_engine(url: str) -> Engine:
 
 
 def engine(settings: Settings, *, ready: bool = True) -> Engine:
-    """Return the engine for our tables; with `ready`, first check the database is migrated."""
-    built = make_engine(settings.database)
-    if ready:
-        require_current(built)
-    return built
+    """Return the engine for our tables; with `ready`, checked (once) to be migrated."""
+    return _ready_engine(settings.database) if ready else shared_engine(settings.database)
 
 
 def policy(settings: Settings) -> Policy:
-    """Return the effective policy: England defaults with the authority's override file."""
-    return load_policy(settings.policy_file)
+    """Return the effective policy: England defaults, each process's own, the authority's override."""
+    return _rules(settings)[0]
 
 
-def working_calendar(settings: Settings, loaded: Policy | None = None) -> WorkingCalendar:
+def working_calendar(settings: Settings) -> WorkingCalendar:
     """Return the working-day calendar in force (bank holidays plus local closures)."""
-    return (loaded or policy(settings)).working_calendar(ZoneInfo(settings.timezone))
+    return _rules(settings)[1]
 
 
-def casework(
-    settings: Settings, engine_for: Callable[[str], Engine] | None = None
-) -> tuple[Engine, Policy, WorkingCalendar]:
-    """Return what casework needs: the (migrated) database, the policy and its calendar, loaded once."""
-    loaded = policy(settings)
-    built = engine_for(settings.database) if engine_for else engine(settings)
-    return built, loaded, working_calendar(settings, loaded)
+def casework(settings: Settings) -> Casework:
+    """Return the database (checked once to be migrated), the policy and its calendar."""
+    loaded, calendar = _rules(settings)
+    return Casework(_ready_engine(settings.database), loaded, calendar)
+
+
+def _rules(settings: Settings) -> tuple[Policy, WorkingCalendar]:
+    processes(settings)
+    return _loaded(
+        settings.policy_file,
+        _stamp(settings.policy_file),
+        tuple(registry.policy_files()),
+        settings.timezone,
+    )
+
+
+@lru_cache(maxsize=4)
+def _ready_engine(url: str) -> Engine:
+    built = shared_engine(url)
+    require_current(built)
+    return built
+
+
+@lru_cache(maxsize=8)
+def _loaded(
+    override: Path | None, _stamp: tuple[int, int], extra: tuple[str, ...], timezone: str
+) -> tuple[Policy, WorkingCalendar]:
+    loaded = load_policy(override, extra)
+    registry.check_policy(loaded)
+    return loaded, loaded.working_calendar(ZoneInfo(timezone))
+
+
+def _stamp(path: Path | None) -> tuple[int, int]:
+    """Return the override file's size and modification time: a changed file is read again."""
+    if path is None:
+        return (0, 0)
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return (-1, -1)  # missing: load_policy says so
+    return (stat.st_size, stat.st_mtime_ns)

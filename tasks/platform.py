@@ -29,6 +29,6 @@ def check_policy(override: Path | None) -> dict[str, Any]:
     return {
         "policy": policy.policy.name,
         "files": list(policy.files),
-        "steps": {p.value: len(proc.steps) for p, proc in policy.processes.items()},
+        "steps": {p: len(proc.steps) for p, proc in policy.processes.items()},
         "local_closures": len(policy.calendar.closures),
     }

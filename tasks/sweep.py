@@ -11,11 +11,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
-from models import casework
-from models.allegation import pause_key
-from models.clock import system_clock
+from models import steps
+from models.wallclock import system_clock
 from notifications import outbox
-from safeguard import wiring
+from safeguard import orchestration, wiring
 from safeguard.settings import get_settings
 
 
@@ -26,14 +25,12 @@ def wake_recorded_cases() -> list[str]:
     This closes the window where `safeguard record` stored a step but gave up (or was killed) before
     the run was resumed: within one sweep the case moves on without anyone running `case repair`.
     """
-    from safeguard import orchestration  # it names the deployments, which name this flow
-
-    engine, _, _ = wiring.casework(get_settings(), engine_for=wiring.shared_engine)
-    with Session(engine) as session:
-        waiting = casework.recorded_not_applied(session)
+    deps = wiring.casework(get_settings())
+    with Session(deps.engine) as session:
+        waiting = steps.recorded_not_applied(session)
     woken = []
-    for reference, run_id, name, sequence in waiting:
-        if orchestration.resume_if_waiting(run_id, pause_key(name, sequence)):
+    for reference, run_id, key in waiting:
+        if orchestration.resume_if_waiting(run_id, key):
             woken.append(reference)
     return woken
 
@@ -41,16 +38,13 @@ def wake_recorded_cases() -> list[str]:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def sweep_clocks(at: str | None = None) -> dict[str, Any]:
     """Sweep as at `at` (ISO, default now): write the notices due, deliver what is pending."""
-    from safeguard import orchestration
-
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings, engine_for=wiring.shared_engine)
-    now = datetime.fromisoformat(at) if at else system_clock()
+    deps = wiring.casework(settings)
     report = outbox.sweep(
-        engine,
-        policy=policy,
-        calendar=calendar,
-        now=now,
+        deps.engine,
+        policy=deps.policy,
+        calendar=deps.calendar,
+        now=datetime.fromisoformat(at) if at else system_clock(),
         link_base=orchestration.ui_url(settings),
     )
     return report.as_dict()

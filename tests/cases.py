@@ -2,13 +2,13 @@
 names and narrative (which no notice may carry), and helpers to record steps and sweep as at a moment.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import casework
+from models import cases, steps
 from models.db import session_scope
 from models.policy import load_policy
 from models.staff import add_staff
@@ -66,28 +66,31 @@ NARRATIVE = "bruise on the forearm after the trip to Llandudno"
 
 def start_case(engine: Engine) -> str:
     with session_scope(engine) as session:
-        case = casework.start_allegation(
+        case = cases.start_case(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,
-            new=casework.NewAllegation(
-                lado_id="lado-1",
-                received_at=RECEIVED,
-                aware_on=date(2026, 11, 2),
-                carer_ref=f"FC-77 {CARER_NAME}",
-                fostering_service="Northshire Fostering",
-                children=[casework.ChildInCase(f"C-9 {CHILD_NAME}", "iro-1", "sw-1")],
-                category="physical",
-                summary=f"{CHILD_NAME} said {CARER_NAME} caused a {NARRATIVE}.",
-            ),
+            process="allegation",
+            author_id="lado-1",
+            payload={
+                "received_at": RECEIVED.isoformat(),
+                "aware_on": "2026-11-02",
+                "carer": f"FC-77 {CARER_NAME}",
+                "fostering_service": "Northshire Fostering",
+                "children": [
+                    {"child": f"C-9 {CHILD_NAME}", "iro": "iro-1", "social_worker": "sw-1"}
+                ],
+                "category": "physical",
+                "summary": f"{CHILD_NAME} said {CARER_NAME} caused a {NARRATIVE}.",
+            },
             now=RECEIVED,
         )
-        casework.open_step(
+        steps.open_steps(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,
             case_id=case.id or 0,
-            name="initial_consideration",
+            names=["initial_consideration"],
         )
         return case.reference
 
@@ -96,9 +99,8 @@ def record(
     engine: Engine, ref: str, step: str, payload: dict, when: datetime, sequence: int = 1
 ) -> None:  # type: ignore[type-arg]
     with session_scope(engine) as session:
-        casework.submit(
+        steps.submit(
             session=session,
-            policy=POLICY,
             calendar=CALENDAR,
             reference=ref,
             step_name=step,
@@ -109,8 +111,8 @@ def record(
             now=when,
         )
     with session_scope(engine) as session:
-        case_id = casework.get_case(session, ref).id or 0
-        casework.apply(
+        case_id = cases.get_case(session, ref).id or 0
+        steps.apply(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,
@@ -123,12 +125,12 @@ def record(
 
 def open_step(engine: Engine, ref: str, name: str, sequence: int = 1) -> None:
     with session_scope(engine) as session:
-        casework.open_step(
+        steps.open_steps(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,
-            case_id=casework.get_case(session, ref).id or 0,
-            name=name,
+            case_id=cases.get_case(session, ref).id or 0,
+            names=[name],
             sequence=sequence,
         )
 

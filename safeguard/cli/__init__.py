@@ -5,7 +5,18 @@ import sys
 import typer
 
 from models.errors import InputError
-from safeguard.cli import calendar, casework, db, notices, policy, service, staff
+from safeguard.cli import (
+    allegation,
+    calendar,
+    cases,
+    clocks,
+    db,
+    followup,
+    notices,
+    policy,
+    service,
+    staff,
+)
 
 app = typer.Typer(
     name="safeguard",
@@ -19,16 +30,17 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(policy.app, name="policy")
 app.add_typer(staff.app, name="staff")
 app.add_typer(db.app, name="db")
-app.add_typer(casework.allegation_app, name="allegation")
-app.add_typer(casework.case_app, name="case")
-app.add_typer(casework.action_app, name="action")
-app.command("record")(casework.record)
-app.command("rationale")(casework.rationale)
-app.command("status")(casework.status)
+app.command("start")(cases.start)
+app.add_typer(allegation.app, name="allegation")
+app.add_typer(cases.case_app, name="case")
+app.add_typer(followup.action_app, name="action")
+app.command("record")(cases.record)
+app.command("rationale")(followup.rationale)
+app.command("status")(cases.status)
 app.command("sweep")(notices.sweep)
 app.command("notices")(notices.notices)
 app.command("ack")(notices.ack)
-app.add_typer(notices.clock_app, name="clock")
+app.add_typer(clocks.app, name="clock")
 app.command("serve")(service.serve)
 
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from models.errors import InputError
+from models.wallclock import system_clock
+from safeguard.settings import Settings
 
 DATE_HELP = "an ISO date (2026-12-24) or date-time (2026-12-24T16:30, London time unless an offset is given)"
 
@@ -39,6 +41,12 @@ def parse_datetime(text: str, tz: ZoneInfo, what: str) -> datetime:
     return value
 
 
+def parse_day(text: str, tz: ZoneInfo, what: str) -> date:
+    """Return the day a date (or a date-time, read as local) names, or raise InputError."""
+    value = parse_moment(text, tz, what)
+    return value.astimezone(tz).date() if isinstance(value, datetime) else value
+
+
 def parse_count(text: str, what: str) -> int:
     """Return a non-negative whole number, or raise InputError saying what to give."""
     try:
@@ -58,3 +66,16 @@ def print_json(data: Any) -> None:
 def long_date(day: date) -> str:
     """Return e.g. 'Tuesday 29 December 2026'."""
     return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+
+
+def as_at(text: str | None, settings: Settings, *, future_ok: bool = False) -> datetime:
+    """Return the moment --at names (default now); the future only for a look ahead (`future_ok`)."""
+    now = system_clock()
+    if text is None:
+        return now
+    value = parse_datetime(text, ZoneInfo(settings.timezone), "--at")
+    if value > now and not future_ok:
+        raise InputError(
+            f"--at {text} is in the future: only a --dry-run may look ahead (nothing is written then)"
+        )
+    return value

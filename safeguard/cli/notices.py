@@ -1,4 +1,4 @@
-"""Escalation commands: run a sweep, list notices, acknowledge one, stop/resume/extend a clock."""
+"""Escalation commands: run a sweep, list notices, acknowledge one."""
 
 from datetime import datetime
 from typing import Any
@@ -8,39 +8,17 @@ import typer
 from rich.progress import Progress
 from rich.table import Column, Table
 
-from models import clocks
 from models.calendar import WorkingCalendar
-from models.clock import system_clock
 from models.db import session_scope
-from models.errors import InputError
-from models.escalation import first_review
+from models.wallclock import system_clock
 from notifications import outbox
-from safeguard import wiring
-from safeguard.cli.common import DATE_HELP, console, parse_datetime, print_json
+from safeguard import orchestration, wiring
+from safeguard.cli.common import DATE_HELP, as_at, console, print_json
 from safeguard.settings import Settings, get_settings
-
-clock_app = typer.Typer(
-    help="Stop, resume or extend a step's clock (each needs a reason and an approver).",
-    no_args_is_help=True,
-)
-
-
-def _as_at(text: str | None, settings: Settings, *, future_ok: bool = False) -> datetime:
-    now = system_clock()
-    if text is None:
-        return now
-    value = parse_datetime(text, ZoneInfo(settings.timezone), "--at")
-    if value > now and not future_ok:
-        raise InputError(
-            f"--at {text} is in the future: only a --dry-run may look ahead (nothing is written then)"
-        )
-    return value
 
 
 def link_base(settings: Settings) -> str | None:
     """Return the Prefect UI address notices link to (the case's flow run)."""
-    from safeguard import orchestration
-
     return orchestration.ui_url(settings)
 
 
@@ -54,7 +32,7 @@ def sweep(
     """Run one sweep now: write the notices that are due, then deliver what is pending."""
     settings = get_settings()
     engine, policy, calendar = wiring.casework(settings)
-    now = _as_at(at, settings, future_ok=dry_run)
+    now = as_at(at, settings, future_ok=dry_run)
     with Progress(console=console(), transient=True, disable=as_json) as bar:
         task = bar.add_task("delivering", total=None)
         report = outbox.sweep(
@@ -178,94 +156,3 @@ def ack(
         f"notice {notice_id} acknowledged by {who}"
         + ("" if kind == "unacknowledged" else " (the step's own ladder runs on while it is late)")
     )
-
-
-@clock_app.command("stop")
-def stop(
-    case: str = typer.Argument(..., metavar="CASE"),
-    step: str = typer.Argument(..., metavar="STEP"),
-    reason: str = typer.Option(..., "--reason", help="Why the clock stops (kept on the record)."),
-    approver: str = typer.Option(..., "--approver", help="Staff id of the approving manager."),
-    who: str | None = typer.Option(None, "--as", help="Who records it (default: the approver)."),
-    at: str | None = typer.Option(None, "--at", help=f"When it stopped: {DATE_HELP}."),
-) -> None:
-    """Stop a step's clock (e.g. the outcome clock during a police investigation)."""
-    settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        stopped = clocks.stop(
-            session,
-            policy=policy,
-            calendar=calendar,
-            reference=case,
-            step_name=step,
-            reason=reason,
-            approver_id=approver,
-            recorded_by=who or approver,
-            now=_as_at(at, settings),
-        )
-        _, rule = clocks.step_and_rule(session, policy, case, step)
-        first = first_review(rule, calendar, stopped.stopped_at)
-    console().print(
-        f"{case}: the {step} clock is stopped; first review due {first:%a %d %b %Y}, "
-        f"then every {rule.stop_review_every}"
-    )
-
-
-@clock_app.command("resume")
-def resume(
-    case: str = typer.Argument(..., metavar="CASE"),
-    step: str = typer.Argument(..., metavar="STEP"),
-    who: str = typer.Option(..., "--as", help="Your staff id."),
-    at: str | None = typer.Option(None, "--at", help=f"When it resumed: {DATE_HELP}."),
-) -> None:
-    """Restart a stopped clock; its due day moves on by the working days it stood still."""
-    settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        resumed = clocks.resume(
-            session,
-            policy=policy,
-            calendar=calendar,
-            reference=case,
-            step_name=step,
-            recorded_by=who,
-            now=_as_at(at, settings),
-        )
-        days, due = resumed.working_days_stopped, resumed.due_on_after
-    console().print(
-        f"{case}: the {step} clock runs again; it stood still {days} working day(s); "
-        f"now due {due:%a %d %b %Y}"
-    )
-
-
-@clock_app.command("extend")
-def extend(
-    case: str = typer.Argument(..., metavar="CASE"),
-    step: str = typer.Argument(..., metavar="STEP"),
-    to: str = typer.Option(..., "--to", help="The new timescale, e.g. 65 (in the step's unit)."),
-    reason: str = typer.Option(
-        ..., "--reason", help="Why (kept on the record, told to the person)."
-    ),
-    approver: str = typer.Option(..., "--approver", help="Staff id of the approving manager."),
-    who: str | None = typer.Option(None, "--as", help="Who records it (default: the approver)."),
-) -> None:
-    """Extend a step's timescale, up to the policy's legal maximum."""
-    settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        extension = clocks.extend(
-            session,
-            policy=policy,
-            calendar=calendar,
-            reference=case,
-            step_name=step,
-            to=to,
-            reason=reason,
-            approver_id=approver,
-            recorded_by=who or approver,
-            now=system_clock(),
-        )
-        due = extension.due_on_after
-        total = extension.extended_to
-    console().print(f"{case}: {step} extended to {total}; now due {due:%a %d %b %Y}")

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from models.enums import Process
+from models import registry
 from models.policy import StepPolicy, load_policy
 from safeguard import wiring
 from safeguard.cli.common import console, print_json
@@ -29,10 +29,10 @@ def show(
     chosen = policy.processes
     if process:
         found = policy.process(process)  # refuses an unknown name, listing the processes
-        chosen = {Process(process): found}
+        chosen = {process: found}
     if as_json:
         data = policy.model_dump(mode="json")
-        data["processes"] = {k.value: v.model_dump(mode="json") for k, v in chosen.items()}
+        data["processes"] = {k: v.model_dump(mode="json") for k, v in chosen.items()}
         print_json(data)
         return
     out = console()
@@ -61,7 +61,7 @@ def show(
             "escalation",
             "conf.",
             "source",
-            title=f"{proc.title} [{key.value}]",
+            title=f"{proc.title} [{key}]",
             show_lines=True,
             expand=True,
         )
@@ -82,7 +82,10 @@ def show(
 @app.command()
 def check(file: Path = typer.Argument(..., help="The authority's override file (TOML).")) -> None:
     """Validate an override file against the England defaults (exit 0 if usable, 2 if not)."""
-    policy = load_policy(file)
+    settings = get_settings()
+    wiring.processes(settings)
+    policy = load_policy(file, registry.policy_files())
+    registry.check_policy(policy)
     closures = len(policy.calendar.closures)
     print(
         f"ok: {file} is a valid override ({closures} local closure day{'s' if closures != 1 else ''} in force)"

@@ -6,7 +6,6 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from models.clock import system_clock
 from models.db import session_scope
 from models.enums import Role
 from models.staff import (
@@ -18,6 +17,7 @@ from models.staff import (
     new_staff,
     read_import_file,
 )
+from models.wallclock import system_clock
 from notifications.addresses import check_address
 from safeguard import wiring
 from safeguard.cli.common import console, print_json

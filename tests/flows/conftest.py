@@ -20,7 +20,8 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from prefect.settings import get_current_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    from deployments import DEPLOYMENTS
+    from deployments import deployments
+    from safeguard.settings import get_settings
 
     home = tmp_path_factory.mktemp("flows")
     database = f"sqlite:///{home}/safeguard.db"
@@ -31,7 +32,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["PREFECT_API_URL"] = url
         os.environ["SAFEGUARD_DATABASE_URL"] = database
         runner = Runner(query_seconds=1, heartbeat_seconds=None, limit=50)
-        for spec in DEPLOYMENTS:
+        for spec in deployments(get_settings()):
             runner.add_deployment(runner_deployment(spec, schedules=False))
         loop = asyncio.new_event_loop()
         context = contextvars.copy_context()

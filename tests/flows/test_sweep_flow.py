@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from models import casework
+from models import steps
 from models.db import make_engine, session_scope
 from models.policy import load_policy
 from safeguard.cli import main
@@ -88,9 +88,8 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
     engine = make_engine(served)
     policy = load_policy()
     with session_scope(engine) as session:
-        casework.submit(
+        steps.submit(
             session=session,
-            policy=policy,
             calendar=policy.working_calendar(),
             reference=ref,
             step_name="initial_consideration",

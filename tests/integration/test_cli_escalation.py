@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import casework
+from models import steps
 from models.db import session_scope
-from models.enums import Process
 from models.tables import AuditEntry, Case, CaseEvent, ClockStop, Extension, Notice, Step
 from tests.cases import CALENDAR, POLICY, add_team, open_step, start_case
 from tests.integration.test_cli import Result, Run, refused
@@ -36,9 +35,10 @@ def complaint_case(engine: Engine) -> str:
     with session_scope(engine) as session:
         case = Case(
             reference="CMP-2026-0001",
-            process=Process.complaint,
+            process="complaint",  # not yet declared: its clocks are the policy's, all this needs
             opened_at=datetime(2026, 10, 1, 9, tzinfo=UTC),
             opened_by="hos-1",
+            lead_id="hos-1",
         )
         session.add(case)
         session.flush()
@@ -50,12 +50,12 @@ def complaint_case(engine: Engine) -> str:
             )
         )
         session.flush()
-        casework.open_step(
+        steps.open_steps(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,
             case_id=case.id or 0,
-            name="stage2_response",
+            names=["stage2_response"],
         )
     return "CMP-2026-0001"
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import casework, clocks
+from models import departures, followup, views
 from models.db import session_scope
 from models.errors import InputError
 from models.escalation import Kind
@@ -113,14 +113,14 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     assert inbox.new() == sorted([("hos-1", "Not acknowledged"), ("irom-1", "Not acknowledged")])
     # The rationale arrives late, at 11:00: no further rationale notices, no further escalation.
     with session_scope(engine) as session:
-        decision_id = casework.case_view(
+        decision_id = views.case_view(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,
             reference=ref,
             now=at("2026-11-10T11:00"),
         )["decisions"][0]["id"]
-        casework.add_rationale(
+        followup.add_rationale(
             session=session,
             decision_id=decision_id,
             text="Harm limb met: injury reported.",
@@ -145,7 +145,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
         pytest.raises(InputError, match=r"lado-2 .* too junior .* lado_manager or more senior"),
         session_scope(engine) as session,
     ):
-        clocks.stop(
+        departures.stop(
             session,
             policy=POLICY,
             calendar=CALENDAR,
@@ -159,7 +159,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(ClockStop)).one() == 0
     with session_scope(engine) as session:
-        clocks.stop(
+        departures.stop(
             session,
             policy=POLICY,
             calendar=CALENDAR,
@@ -184,7 +184,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
         ]
     )
     with session_scope(engine) as session:
-        casework.update_action(
+        followup.update_action(
             session=session,
             calendar=CALENDAR,
             action_id=1,
@@ -210,7 +210,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     # Mon 4 Jan 2027: the police finish; the clock runs again, its due day moved on by the working
     # days it stood still (after Tue 17 Nov up to Mon 4 Jan: 31, bank holidays excluded).
     with session_scope(engine) as session:
-        resumed = clocks.resume(
+        resumed = departures.resume(
             session,
             policy=POLICY,
             calendar=CALENDAR,

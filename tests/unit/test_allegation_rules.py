@@ -2,11 +2,20 @@
 
 import re
 from datetime import date
+from typing import Any
 
 import pytest
 
-from models.allegation import STEPS, Review, Route, parse_input, pause_key, unaccounted
 from models.errors import InputError
+from models.inputs import unaccounted
+from models.processes.allegation import ALLEGATION, Review, Route
+from models.steps import again, wait_key
+
+STEPS = [s.name for s in ALLEGATION.steps]
+
+
+def parse_input(step: str, payload: Any) -> Any:
+    return ALLEGATION.parse_step(step, payload)
 
 
 @pytest.mark.parametrize(
@@ -101,8 +110,8 @@ def test_a_review_must_name_every_open_action() -> None:
         },
     )
     assert isinstance(review, Review)
-    assert unaccounted([1, 2, 3, 4], review) == [2, 4]
-    assert unaccounted([1, 3], review) == []
+    assert unaccounted([1, 2, 3, 4], review.accounted) == [2, 4]
+    assert unaccounted([1, 3], review.accounted) == []
 
 
 def test_an_action_accounted_twice_is_refused() -> None:
@@ -152,22 +161,39 @@ def test_an_input_that_is_not_an_object_shows_an_example() -> None:
         parse_input("outcome", ["substantiated"])
 
 
-@pytest.mark.parametrize("step", list(STEPS))
+@pytest.mark.parametrize("step", STEPS)
 def test_every_suspend_key_is_lowercase_digits_and_dashes(step: str) -> None:
     for sequence, attempt in ((1, 0), (12, 0), (3, 2)):
-        assert re.fullmatch(r"[a-z0-9-]+", pause_key(step, sequence, attempt))
-    assert pause_key("review_meeting", 2) == "review-meeting-2"
+        assert re.fullmatch(r"[a-z0-9-]+", again(wait_key(step, sequence), attempt))
+    assert wait_key("review_meeting", 2) == "review-meeting-2"
+    assert wait_key("after_outcome") == "after-outcome-1"
 
 
-@pytest.mark.parametrize("step", list(STEPS))
+@pytest.mark.parametrize("step", STEPS)
 def test_the_example_shown_in_errors_is_valid_input(step: str) -> None:
-    parse_input(step, STEPS[step].example)
+    parse_input(step, ALLEGATION.step(step).example)
+
+
+def test_the_start_example_is_valid_input() -> None:
+    ALLEGATION.start_input.model_validate(ALLEGATION.start_example)
 
 
 def test_a_step_is_matched_to_the_suspend_key_exactly() -> None:
     from safeguard.orchestration import waits_at
 
-    assert waits_at("review-meeting-1", pause_key("review_meeting", 1))
-    assert waits_at(pause_key("review_meeting", 1, 2), pause_key("review_meeting", 1))
-    assert not waits_at("review-meeting-12", pause_key("review_meeting", 1))
-    assert not waits_at(None, pause_key("outcome", 1))
+    assert waits_at("review-meeting-1", wait_key("review_meeting", 1))
+    assert waits_at(again(wait_key("review_meeting", 1), 2), wait_key("review_meeting", 1))
+    assert not waits_at("review-meeting-12", wait_key("review_meeting", 1))
+    assert not waits_at(None, wait_key("outcome", 1))
+
+
+def test_an_action_due_before_its_meeting_is_refused() -> None:
+    with pytest.raises(InputError, match=r"due 2026-10-20, before the meeting \(2026-10-22\)"):
+        parse_input(
+            "allegation_meeting",
+            {
+                "held_on": "2026-10-22",
+                "attendees": ["lado"],
+                "actions": [{"title": "x", "owner": "sw-1", "due": "2026-10-20"}],
+            },
+        )

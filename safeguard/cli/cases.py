@@ -1,4 +1,5 @@
-"""Casework commands: start an allegation, record a step, rationale, actions, case views, status."""
+"""Case commands for every process: start a case, record a step, a case's timeline, its repair,
+and one row per open case. Each reaches the process through the registry (DESIGN rule 11)."""
 
 import json
 import sys
@@ -11,106 +12,59 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Column, Table
+from sqlalchemy.engine import Engine
 
-from models import casework
-from models.allegation import STEPS, pause_key
-from models.clock import system_clock
+from models import cases, registry, steps, views
 from models.db import session_scope
-from models.enums import Process
+from models.enums import CaseStatus
 from models.errors import InputError
-from safeguard import wiring
-from safeguard.cli.common import (
-    DATE_HELP,
-    console,
-    long_date,
-    parse_datetime,
-    parse_moment,
-    print_json,
-)
+from models.tables import Case, Submission
+from models.wallclock import system_clock
+from safeguard import orchestration, wiring
+from safeguard.cli.common import DATE_HELP, console, long_date, parse_datetime, print_json
 from safeguard.settings import Settings, get_settings
 
-allegation_app = typer.Typer(
-    help="Allegations against foster carers (the LADO process).", no_args_is_help=True
-)
 case_app = typer.Typer(
     help="One case: its timeline, and repair of its flow run.", no_args_is_help=True
 )
-action_app = typer.Typer(help="Actions agreed at meetings.", no_args_is_help=True)
 
 APPLY_WAIT_SECONDS = 60
 
 
-def _moment(text: str, settings: Settings, what: str) -> datetime:
-    return parse_datetime(text, ZoneInfo(settings.timezone), what)
-
-
-def _date(text: str, settings: Settings, what: str) -> date:
-    value = parse_moment(text, ZoneInfo(settings.timezone), what)
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _child(text: str) -> casework.ChildInCase:
-    parts = text.split(":")
-    if len(parts) != 3 or not all(p.strip() for p in parts):
-        raise InputError(
-            f"--child {text!r}: write CHILD_REF:IRO_ID:SOCIAL_WORKER_ID, e.g. C-1042:iro-1:sw-3"
-        )
-    return casework.ChildInCase(*(p.strip() for p in parts))
-
-
-@allegation_app.command("start")
 def start(
-    lado: str = typer.Option(..., "--lado", help="The LADO's staff id (they chair and decide)."),
-    received: str = typer.Option(
-        ..., "--received", help="When the LADO received the referral (date-time)."
-    ),
-    aware: str = typer.Option(..., "--aware", help="When the organisation became aware (date)."),
-    carer: str = typer.Option(..., "--carer", help="The foster carer's reference."),
-    service: str = typer.Option(..., "--service", help="The fostering service."),
-    children: list[str] = typer.Option(
-        ..., "--child", help="CHILD_REF:IRO_ID:SOCIAL_WORKER_ID (repeat for each child)."
-    ),
-    category: str = typer.Option(
-        ...,
-        "--category",
-        help="The allegation category, e.g. physical, sexual, emotional, neglect.",
-    ),
-    summary: str = typer.Option(
-        ..., "--summary", help="A short summary (kept in our database only)."
+    process: str = typer.Argument(..., metavar="PROCESS", help="The process, e.g. allegation."),
+    author: str = typer.Option(..., "--as", help="Your staff id (you start, and by default lead)."),
+    input_file: str = typer.Option(
+        ..., "--input", help="A JSON file with the start input, or - for stdin."
     ),
     wait: int = typer.Option(
         APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first step."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Start an allegation case and its flow run; wait until it asks for the initial consideration."""
-    from safeguard import orchestration
+    """Start a case of any process and its flow run; wait until it asks for its first step."""
+    start_case(process, author, read_json(input_file), wait=wait, as_json=as_json)
 
+
+def start_case(process: str, author: str, payload: Any, *, wait: int, as_json: bool) -> None:
+    """The one start path: store the case (refused before anything is stored if Prefect is down),
+    create its flow run, wait for the first step, say where it is."""
     settings = get_settings()
-    new = casework.NewAllegation(
-        lado_id=lado,
-        received_at=_moment(received, settings, "--received"),
-        aware_on=_date(aware, settings, "--aware"),
-        carer_ref=carer,
-        fostering_service=service,
-        children=[_child(c) for c in children],
-        category=category,
-        summary=summary,
-    )
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        case = casework.start_allegation(
-            session=session, policy=policy, calendar=calendar, new=new, now=system_clock()
+    deps = wiring.casework(settings)
+    with session_scope(deps.engine) as session:
+        case = cases.start_case(
+            session=session,
+            policy=deps.policy,
+            calendar=deps.calendar,
+            process=process,
+            author_id=author,
+            payload=payload,
+            now=system_clock(),
         )
         orchestration.check_api(settings)  # Prefect down: refused here, and the case is not stored
-    assert case.id is not None
     with orchestration.prefect_api(settings):
-        run_id = orchestration.start_run(Process.allegation.value, case.id, case.reference)
-        with session_scope(engine) as session:
-            casework.set_flow_run(
-                session=session, case_id=case.id, flow_run_id=run_id, now=system_clock()
-            )
-        ready = _wait_until(lambda: _has_open_step(engine, case.id or 0), wait)
+        run_id = orchestration.launch(deps.engine, case)
+        ready = _wait_until(lambda: _has_open_step(deps.engine, case.id or 0), wait)
     link = f"{orchestration.ui_url(settings)}/runs/flow-run/{run_id}"
     if as_json:
         print_json(
@@ -131,7 +85,9 @@ def start(
 
 def record(
     reference: str = typer.Argument(..., metavar="CASE"),
-    step: str = typer.Argument(..., metavar="STEP", help=f"One of: {', '.join(STEPS)}."),
+    step: str = typer.Argument(
+        ..., metavar="STEP", help="The step ('safeguard case show CASE' lists the open ones)."
+    ),
     author: str = typer.Option(..., "--as", help="Your staff id."),
     input_file: str = typer.Option(
         ..., "--input", help="A JSON file with the step's input, or - for stdin."
@@ -148,16 +104,13 @@ def record(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Record a step of a case, resume its flow, and show where the case is now."""
-    from safeguard import orchestration
-
     settings = get_settings()
-    payload = _read_json(input_file)
-    moment = _moment(at, settings, "--at") if at else None
+    payload = read_json(input_file)
+    moment = parse_datetime(at, ZoneInfo(settings.timezone), "--at") if at else None
     engine, policy, calendar = wiring.casework(settings)
     with session_scope(engine) as session:
-        submission, opened = casework.submit(
+        submission, opened = steps.submit(
             session=session,
-            policy=policy,
             calendar=calendar,
             reference=reference,
             step_name=step,
@@ -167,10 +120,10 @@ def record(
             key=key,
             now=system_clock(),
         )
-        case = casework.get_case(session, reference)
+        case = cases.get_case(session, reference)
         orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored
     with orchestration.prefect_api(settings):
-        key, run_id = pause_key(step, opened.sequence), case.flow_run_id
+        key, run_id = opened.wait_key or steps.wait_key(step, opened.sequence), case.flow_run_id
 
         def moved_on() -> bool:
             if _moved_on(engine, submission.id or 0, opened.id or 0):
@@ -184,7 +137,7 @@ def record(
 
         applied = _wait_until(moved_on, wait, every=1.0)
     with session_scope(engine) as session:
-        view = casework.case_view(
+        view = views.case_view(
             session=session,
             policy=policy,
             calendar=calendar,
@@ -203,7 +156,8 @@ def record(
     _print_position(view)
 
 
-def _read_json(source: str) -> Any:
+def read_json(source: str) -> Any:
+    """Return the JSON in a file (or stdin for -), or raise InputError saying what is wrong."""
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as exc:
@@ -226,22 +180,19 @@ def _wait_until(done: Callable[[], bool], seconds: int, every: float = 0.25) -> 
     return True
 
 
-def _has_open_step(engine: Any, case_id: int) -> bool:
+def _has_open_step(engine: Engine, case_id: int) -> bool:
     with session_scope(engine) as session:
-        return bool(casework.open_steps(session, case_id))
+        return bool(steps.open_steps_of(session, case_id))
 
 
-def _moved_on(engine: Any, submission_id: int, step_id: int) -> bool:
+def _moved_on(engine: Engine, submission_id: int, step_id: int) -> bool:
     """True once the flow has applied the submission and opened what comes next (or closed the case)."""
-    from models.enums import CaseStatus
-    from models.tables import Case, Submission
-
     with session_scope(engine) as session:
         submission = session.get(Submission, submission_id)
         if submission is None or submission.applied_at is None:
             return False
         case = session.get(Case, submission.case_id)
-        later = [s for s in casework.open_steps(session, submission.case_id) if s.id != step_id]
+        later = [s for s in steps.open_steps_of(session, submission.case_id) if s.id != step_id]
         return bool(later) or (case is not None and case.status is CaseStatus.closed)
 
 
@@ -263,49 +214,6 @@ def _print_position(view: dict[str, Any]) -> None:
         )
 
 
-def rationale(
-    decision_id: int = typer.Argument(..., metavar="DECISION_ID"),
-    text: str = typer.Option(..., "--text", help="Why the decision was made."),
-    author: str = typer.Option(..., "--as", help="Your staff id."),
-) -> None:
-    """Add the rationale of a decision (append-only: a correction is another entry)."""
-    settings = get_settings()
-    with session_scope(wiring.engine(settings)) as session:
-        casework.add_rationale(
-            session=session,
-            decision_id=decision_id,
-            text=text,
-            author_id=author,
-            now=system_clock(),
-        )
-    console().print(f"rationale recorded for decision {decision_id}")
-
-
-@action_app.command("update")
-def update_action(
-    action_id: int = typer.Argument(..., metavar="ACTION_ID"),
-    status: str = typer.Option(..., "--status", help="done, not_needed or carried_forward."),
-    author: str = typer.Option(..., "--as", help="Your staff id."),
-    reason: str | None = typer.Option(None, "--reason", help="Why (needed unless done)."),
-    due: str | None = typer.Option(None, "--due", help="The new due date (carried_forward)."),
-) -> None:
-    """Update an action: its owner, their managers or a LADO manager."""
-    settings = get_settings()
-    calendar = wiring.working_calendar(settings)
-    with session_scope(wiring.engine(settings)) as session:
-        action = casework.update_action(
-            session=session,
-            calendar=calendar,
-            action_id=action_id,
-            status=status,
-            reason=reason,
-            new_due=_date(due, settings, "--due") if due else None,
-            author_id=author,
-            now=system_clock(),
-        )
-    console().print(f"action {action_id}: {action.status.value}, due {action.due_on}")
-
-
 @case_app.command("show")
 def show(
     reference: str = typer.Argument(..., metavar="CASE"),
@@ -315,7 +223,7 @@ def show(
     settings = get_settings()
     engine, policy, calendar = wiring.casework(settings)
     with session_scope(engine) as session:
-        view = casework.case_view(
+        view = views.case_view(
             session=session,
             policy=policy,
             calendar=calendar,
@@ -327,12 +235,7 @@ def show(
         return
     out = console()
     tz = ZoneInfo(settings.timezone)
-    referral = view["referral"] or {}
-    out.print(
-        f"{view['reference']} ({view['process']}, {view['status']}); LADO {view['lado']}; "
-        f"referral {'LATE' if referral.get('late') else 'in time'}; "
-        f"time to outcome: {view['time_to_outcome']['within'] if view['time_to_outcome'] else '-'}"
-    )
+    out.print(f"{view['reference']} ({view['process']}, {view['status']}); {view['headline']}")
     steps = Table(
         Column("step", overflow="fold"),
         "status",
@@ -402,24 +305,18 @@ def _local(iso: str | None, tz: ZoneInfo) -> str:
 @case_app.command("repair")
 def repair(reference: str = typer.Argument(..., metavar="CASE")) -> None:
     """Carry a case's flow run on from its last step: resume it, or restart a crashed run."""
-    from safeguard import orchestration
-
     settings = get_settings()
     engine = wiring.engine(settings)
     with session_scope(engine) as session:
-        case = casework.get_case(session, reference)
-        waiting = [
-            (s.name, s.sequence)
-            for s in casework.open_steps(session, case.id or 0)
-            if casework.submission_for(session, case.id or 0, s.name, s.sequence) is not None
-        ]
+        case = cases.get_case(session, reference)
+        waiting = {
+            s.wait_key or steps.wait_key(s.name, s.sequence)
+            for s in steps.open_steps_of(session, case.id or 0)
+            if steps.submission_for(session, case.id or 0, s.name, s.sequence) is not None
+        }
     with orchestration.prefect_api(settings):
         if not case.flow_run_id:  # Prefect failed between storing the case and creating its run
-            run_id = orchestration.start_run(case.process.value, case.id or 0, case.reference)
-            with session_scope(engine) as session:
-                casework.set_flow_run(
-                    session=session, case_id=case.id or 0, flow_run_id=run_id, now=system_clock()
-                )
+            run_id = orchestration.launch(engine, case)  # the same start service as a new case
             console().print(
                 f"{reference}: flow run {run_id} created; it carries on from the last step"
             )
@@ -432,8 +329,7 @@ def repair(reference: str = typer.Argument(..., metavar="CASE")) -> None:
             )
         elif state.type == "PAUSED":
             resumed = any(
-                orchestration.resume_if_waiting(case.flow_run_id, pause_key(n, q))
-                for n, q in waiting
+                orchestration.resume_if_waiting(case.flow_run_id, key) for key in sorted(waiting)
             )
             console().print(
                 f"{reference}: "
@@ -448,7 +344,9 @@ def repair(reference: str = typer.Argument(..., metavar="CASE")) -> None:
 
 
 def status(
-    process: Process | None = typer.Option(None, "--process", help="Only this process."),
+    process: str | None = typer.Option(
+        None, "--process", help="Only this process (e.g. allegation)."
+    ),
     overdue: bool = typer.Option(
         False, "--overdue", help="Only cases whose current step is overdue."
     ),
@@ -457,8 +355,11 @@ def status(
     """One row per open case: step, due date, working days left, overdue actions, missing rationale."""
     settings = get_settings()
     calendar = wiring.working_calendar(settings)
+    if process is not None:
+        wiring.processes(settings)
+        registry.get(process)  # an unknown process is refused, listing those there are
     with session_scope(wiring.engine(settings)) as session:
-        rows = casework.status_rows(
+        rows = views.status_rows(
             session=session, calendar=calendar, now=system_clock(), process=process
         )
     if overdue:
@@ -494,8 +395,6 @@ def status(
 
 
 def _add_run_states(settings: Settings, rows: list[dict[str, Any]]) -> None:
-    from safeguard import orchestration
-
     try:
         with orchestration.prefect_api(settings):
             for r in rows:

@@ -2,7 +2,7 @@
 
 Each needs a reason and an approver of the seniority the policy sets for that step; each is recorded
 (append-only rows plus the audit log) and moves the step's due day, which starts a fresh escalation
-clock. `casework.timeliness` tells "in time", "in time with extension" and "late" apart.
+clock. `views.timeliness` tells "in time", "in time with extension" and "late" apart.
 """
 
 from datetime import datetime
@@ -11,12 +11,13 @@ from sqlmodel import Session, col, select
 
 from models import audit
 from models.calendar import WorkingCalendar
-from models.casework import get_case, latest_event
+from models.cases import get_case
 from models.durations import CalendarDays, CalendarMonths, WorkingDays, parse_duration
-from models.enums import Role, StepStatus
+from models.enums import StepStatus
 from models.errors import InputError
+from models.permissions import require_senior, require_staff
 from models.policy import Policy, StepPolicy
-from models.staff import roles_of
+from models.steps import latest_event
 from models.tables import ClockStop, Extension, Step
 
 
@@ -36,23 +37,6 @@ def step_and_rule(
             f"{reference} has no {name} step yet; 'safeguard case show {reference}' shows its steps"
         )
     return step, rule
-
-
-def _approver_role(session: Session, approver_id: str, needed: Role, doing: str) -> Role:
-    _require_staff(session, approver_id)
-    held = roles_of(session, approver_id)
-    best = max(held, key=lambda r: r.seniority)
-    if best.seniority < needed.seniority:
-        raise InputError(
-            f"{approver_id} ({', '.join(sorted(held))}) is too junior to approve {doing}: "
-            f"the policy needs {needed.value} or more senior"
-        )
-    return best
-
-
-def _require_staff(session: Session, staff_id: str) -> None:
-    if not roles_of(session, staff_id):
-        raise InputError(f"{staff_id} is not in the staff directory (or holds no role)")
 
 
 def _reason(reason: str) -> str:
@@ -82,10 +66,10 @@ def stop(
     if step.status is not StepStatus.open:
         raise InputError(f"the {step_name} step of {reference} is {step.status.value}, not open")
     text = _reason(reason)
-    role = _approver_role(
+    role = require_senior(
         session, approver_id, rule.stop_approver, f"stopping the {step_name} clock"
     )
-    _require_staff(session, recorded_by)
+    require_staff(session, recorded_by)
     clock_stop = ClockStop(
         case_id=step.case_id,
         step_id=step.id or 0,
@@ -126,7 +110,7 @@ def resume(
     step, _ = step_and_rule(session, policy, reference, step_name)
     if step.status is not StepStatus.stopped:
         raise InputError(f"the {step_name} clock of {reference} is not stopped")
-    _require_staff(session, recorded_by)
+    require_staff(session, recorded_by)
     clock_stop = session.exec(
         select(ClockStop).where(ClockStop.step_id == step.id, col(ClockStop.resumed_at).is_(None))
     ).one()
@@ -201,7 +185,7 @@ def extend(
         extended_to=str(wanted),
         reason=_reason(reason),
         approver_id=approver_id,
-        approver_role=_approver_role(
+        approver_role=require_senior(
             session, approver_id, rule.extension_approver, f"extending {step_name}"
         ),
         recorded_by=recorded_by,
@@ -209,7 +193,7 @@ def extend(
         due_on_before=step.due_on,
         due_on_after=new_due,
     )
-    _require_staff(session, recorded_by)
+    require_staff(session, recorded_by)
     step.due_on, step.deadline_at = new_due, calendar.end_of_day(new_due)
     session.add_all([extension, step])
     session.flush()

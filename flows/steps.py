@@ -1,0 +1,50 @@
+"""The one way a process flow waits for people: `human_step` and `phase`.
+
+Each opens its step(s), waits until someone has recorded them, applies what was stored, and
+returns what the declaration says the flow branches on. Waiting is a keyed `suspend_flow_run` with
+no timeout (deadlines are swept, never given to Prefect: prefect-notes rule 4). The run starts
+again from the top on every resume; every task is idempotent and reads only facts in our database,
+so a replay or a redeploy cannot change what an earlier step returned.
+"""
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from prefect.flow_runs import suspend_flow_run
+
+from models.process import StepDecl
+from models.steps import again, wait_key
+from tasks.steps import show_position, take_step, tell_missing_rationale
+
+R = TypeVar("R")
+
+
+def human_step(case_id: int, step: StepDecl[Any, R], sequence: int = 1) -> R:
+    """Open the step, wait until it is recorded, apply it; return its declared result."""
+    result: R = phase(case_id, [step], sequence=sequence)[0]
+    return result
+
+
+def phase(
+    case_id: int, steps: Sequence[StepDecl[Any, Any]], *, name: str = "", sequence: int = 1
+) -> list[Any]:
+    """Open several steps together (each with its own clock, owner and ladder) and wait until every
+    one is recorded, applying each as it comes; return their results in order.
+
+    One wait per phase under one stable key (`name`, default the first step's); a resume while some
+    are still to record waits again under the next key (`...-again-N`).
+    """
+    names = [s.name for s in steps]
+    key = wait_key(name or names[0], sequence)
+    attempt = 0
+    while True:
+        progress = take_step(case_id, names, sequence, key)
+        if progress.applied_now:
+            tell_missing_rationale(case_id)  # a decision without its reasons is told at once
+        if not progress.waiting:
+            return [progress.results[n] for n in names]
+        show_position(case_id, progress.waiting, sequence, key)
+        # Exits the process; the run starts again from the top when `safeguard record` resumes it.
+        # If it returns, the run was resumed with a step still to record: wait again.
+        suspend_flow_run(key=again(key, attempt))
+        attempt += 1

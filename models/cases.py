@@ -1,0 +1,205 @@
+"""Cases: the one start service for every process, references, parties, and closing.
+
+`start_case` reads the process's declaration from the registry: it checks who starts it and the
+start input (each field's own rules), asks the declaration what the case keeps (`StartPlan`), and
+writes the case, its children, parties, events and measured steps in the session's transaction.
+It creates no flow run: the caller does, once the case is stored (safeguard/orchestration.py).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from models import audit, registry
+from models.calendar import WorkingCalendar
+from models.enums import CaseStatus, Role, StepStatus
+from models.errors import InputError
+from models.escalation import CaseParties
+from models.inputs import parse
+from models.permissions import DirectoryContext, require_role
+from models.policy import Policy
+from models.process import StartPlan, upgraded
+from models.tables import Case, CaseChild, CaseEvent, CaseParty, Step
+
+
+def start_case(
+    *,
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    process: str,
+    author_id: str,
+    payload: Any,
+    now: datetime,
+) -> Case:
+    """Check and store a new case of `process`; return it (no flow run yet). Nothing is stored
+    unless everything holds."""
+    decl = registry.get(process)
+    require_role(session, author_id, decl.may_start, f"start {decl.noun} case")
+    context = DirectoryContext(session, calendar.tz, now=now, effective=now)
+    data = parse(
+        decl.start_input,
+        payload,
+        what=f"{decl.code} start",
+        example=decl.start_example,
+        context=context,
+    )
+    plan = StartPlan(author=author_id, tz=calendar.tz, opened_at=now)
+    decl.start(plan, data)
+    lead = plan.lead or author_id
+    require_role(session, lead, {decl.lead_role}, f"lead {decl.noun} case")
+    refs = [ref for ref, _, _ in plan.children]
+    if len(set(refs)) != len(refs):
+        raise InputError("a child is listed twice")
+
+    rules = policy.process(decl.code)
+    case = Case(
+        reference=_next_reference(session, rules.reference_prefix, plan.opened_at.year),
+        process=decl.code,
+        opened_at=plan.opened_at,
+        opened_by=author_id,
+        lead_id=lead,
+        details=plan.details,
+        details_version=decl.start_version,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    session.add_all(
+        CaseChild(case_id=case.id, child_ref=ref, iro_id=iro, social_worker_id=sw)
+        for ref, iro, sw in plan.children
+    )
+    named = dict.fromkeys([(decl.lead_role, lead), *plan.parties])
+    session.add_all(CaseParty(case_id=case.id, role=role, staff_id=who) for role, who in named)
+    for name, at in plan.events:
+        session.add(CaseEvent(case_id=case.id, name=name, at=at))
+    session.flush()
+    for name, done_at in plan.measured:
+        # Measured, not waited for: recorded in time or late as the case starts.
+        rule = rules.step(name)
+        opened = _event_at(plan, rule.counts_from)
+        due = calendar.due(opened, rule.due)
+        session.add(
+            Step(
+                case_id=case.id,
+                name=name,
+                owner_id=None,
+                status=StepStatus.closed,
+                opened_at=opened,
+                due_on=due.due,
+                deadline_at=due.deadline,
+                closed_at=done_at,
+            )
+        )
+    audit.record(
+        session,
+        at=now,
+        actor_id=author_id,
+        action="case.start",
+        case_id=case.id,
+        entity="case",
+        entity_id=case.reference,
+        detail={"process": decl.code, "children": len(plan.children)},
+    )
+    session.flush()
+    return case
+
+
+def _event_at(plan: StartPlan, name: str) -> datetime:
+    for event, at in plan.events:
+        if event == name:
+            return at
+    raise RuntimeError(f"a measured step counts from {name!r}, which the start did not record")
+
+
+def _next_reference(session: Session, prefix: str, year: int) -> str:
+    stem = f"{prefix}-{year}-"
+    count = session.exec(
+        select(func.count()).select_from(Case).where(col(Case.reference).startswith(stem))
+    ).one()
+    return f"{stem}{count + 1:04d}"
+
+
+def details_of(case: Case) -> dict[str, Any]:
+    """Return what the case's start kept, as the declaration's current version reads it."""
+    decl = registry.get(case.process)
+    return upgraded(case.details, case.details_version, decl.start_version, decl.start_upgrades)
+
+
+def set_flow_run(*, session: Session, case_id: int, flow_run_id: str, now: datetime) -> None:
+    """Record the flow run that carries the case."""
+    case = case_by_id(session, case_id)
+    case.flow_run_id = flow_run_id
+    session.add(case)
+    audit.record(
+        session,
+        at=now,
+        action="case.flow_run",
+        case_id=case_id,
+        entity="case",
+        entity_id=case.reference,
+        detail={"flow_run_id": flow_run_id},
+    )
+
+
+def get_case(session: Session, reference: str) -> Case:
+    """Return a case by its reference, or raise InputError."""
+    case = session.exec(select(Case).where(Case.reference == reference)).first()
+    if case is None:
+        raise InputError(f"no case {reference!r}; see 'safeguard status' for open cases")
+    return case
+
+
+def case_by_id(session: Session, case_id: int) -> Case:
+    """Return a case by id (the flow's side: the id comes from our own flow run)."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise RuntimeError(f"case id {case_id} does not exist")
+    return case
+
+
+def parties_of(session: Session, case_ids: Iterable[int]) -> dict[int, CaseParties]:
+    """Return who is who in each case: its lead, each child's IRO and social worker, named parties."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    children: dict[int, list[CaseChild]] = {}
+    for child in session.exec(select(CaseChild).where(col(CaseChild.case_id).in_(ids))).all():
+        children.setdefault(child.case_id, []).append(child)
+    named: dict[int, dict[Role, list[str]]] = {}
+    for party in session.exec(
+        select(CaseParty).where(col(CaseParty.case_id).in_(ids)).order_by(col(CaseParty.id))
+    ).all():
+        named.setdefault(party.case_id, {}).setdefault(Role(party.role), []).append(party.staff_id)
+    result: dict[int, CaseParties] = {}
+    for case_id, lead in session.exec(
+        select(Case.id, Case.lead_id).where(col(Case.id).in_(ids))
+    ).all():
+        kids = children.get(case_id or 0, [])
+        result[case_id or 0] = CaseParties(
+            lead=lead,
+            iros=tuple(dict.fromkeys(c.iro_id for c in kids)),
+            social_workers=tuple(dict.fromkeys(c.social_worker_id for c in kids)),
+            named={r: tuple(p) for r, p in named.get(case_id or 0, {}).items()},
+        )
+    return result
+
+
+def close_case(*, session: Session, case_id: int, now: datetime) -> None:
+    """Close the case (idempotent); its closing time is its last step's."""
+    case = case_by_id(session, case_id)
+    if case.status is CaseStatus.closed:
+        return
+    last = session.exec(select(func.max(Step.closed_at)).where(Step.case_id == case_id)).one()
+    case.status, case.closed_at = CaseStatus.closed, last or now
+    session.add(case)
+    audit.record(
+        session,
+        at=now,
+        action="case.close",
+        case_id=case_id,
+        entity="case",
+        entity_id=case.reference,
+    )

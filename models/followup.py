@@ -1,0 +1,262 @@
+"""Follow-up: actions agreed at meetings and the rationale of decisions (DESIGN rule 9).
+
+An action's status changes by one rule (`change_action`), whether a review accounts for it or its
+owner updates it between meetings: done or not needed closes it (not needed with a reason);
+carried forward keeps it open with a reason and a new due day, which starts a fresh escalation
+ladder. A review must account for every open action of the case (`require_accounted`).
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from models import audit, registry
+from models.calendar import WorkingCalendar
+from models.durations import WorkingDays
+from models.enums import ActionStatus, Role
+from models.errors import InputError
+from models.inputs import ActionAccount, NewAction, unaccounted
+from models.permissions import acts_for, role_acting
+from models.staff import roles_of
+from models.tables import Action, ActionUpdate, Case, Decision, Rationale
+
+
+def due_day(calendar: WorkingCalendar, base: date, due: date | int) -> date:
+    """Return a due day given as a date, or as working days after `base`."""
+    return due if isinstance(due, date) else calendar.due(base, WorkingDays(due)).due
+
+
+def add_actions(
+    session: Session,
+    calendar: WorkingCalendar,
+    *,
+    case_id: int,
+    step_id: int | None,
+    actions: Sequence[NewAction],
+    agreed_on: date,
+    author_id: str,
+    recorded_at: datetime,
+) -> None:
+    """Record actions agreed on `agreed_on`, each with its owner and due day."""
+    session.add_all(
+        Action(
+            case_id=case_id,
+            step_id=step_id,
+            title=new.title,
+            owner_id=new.owner,
+            due_on=due_day(calendar, agreed_on, new.due),
+            created_at=recorded_at,
+            created_by=author_id,
+        )
+        for new in actions
+    )
+
+
+def change_action(
+    session: Session,
+    calendar: WorkingCalendar,
+    action: Action,
+    account: ActionAccount,
+    *,
+    base: date,
+    author_id: str,
+    author_role: Role,
+    recorded_at: datetime,
+    submission_id: int | None = None,
+) -> None:
+    """Apply one account of an action (the one rule for its status); `base` is the day a
+    carried-forward due given in working days counts from."""
+    assert action.id is not None
+    new_due = None
+    if account.status == "carried_forward":
+        assert account.new_due is not None
+        new_due = action.due_on = due_day(calendar, base, account.new_due)
+    else:
+        action.status = ActionStatus(account.status)
+    session.add(action)
+    session.add(
+        ActionUpdate(
+            action_id=action.id,
+            status=action.status,
+            reason=account.reason,
+            new_due_on=new_due,
+            author_id=author_id,
+            author_role=author_role,
+            recorded_at=recorded_at,
+            submission_id=submission_id,
+        )
+    )
+
+
+def open_actions(session: Session, case_id: int) -> dict[int, str]:
+    """Return the case's open actions: id -> title."""
+    return {
+        a.id or 0: a.title
+        for a in session.exec(
+            select(Action)
+            .where(Action.case_id == case_id, Action.status == ActionStatus.open)
+            .order_by(col(Action.id))
+        )
+    }
+
+
+def require_accounted(
+    session: Session, case: Case, accounted: Sequence[ActionAccount], held_on: date
+) -> None:
+    """Raise InputError unless `accounted` names every open action of the case, and only those."""
+    still_open = open_actions(session, case.id or 0)
+    missing = unaccounted(list(still_open), tuple(accounted))
+    if missing:
+        named = "; ".join(f"{i} ({still_open[i]})" for i in missing)
+        raise InputError(
+            f"the review leaves open actions unaccounted for: {named}; say of each: done, "
+            "carried_forward (reason, new_due) or not_needed (reason)"
+        )
+    unknown = sorted({a.action_id for a in accounted} - set(still_open))
+    if unknown:
+        raise InputError(f"not an open action of {case.reference}: {', '.join(map(str, unknown))}")
+    for account in accounted:
+        if isinstance(account.new_due, date) and account.new_due < held_on:
+            raise InputError(
+                f"action {account.action_id}: new_due {account.new_due} is before the review"
+            )
+
+
+def account_for(
+    session: Session,
+    calendar: WorkingCalendar,
+    accounted: Sequence[ActionAccount],
+    *,
+    held_on: date,
+    author_id: str,
+    author_role: Role,
+    recorded_at: datetime,
+    submission_id: int | None,
+) -> None:
+    """Record what a meeting held on `held_on` said of each earlier action."""
+    for account in accounted:
+        action = session.get(Action, account.action_id)
+        assert action is not None
+        change_action(
+            session,
+            calendar,
+            action,
+            account,
+            base=held_on,
+            author_id=author_id,
+            author_role=author_role,
+            recorded_at=recorded_at,
+            submission_id=submission_id,
+        )
+
+
+def update_action(
+    *,
+    session: Session,
+    calendar: WorkingCalendar,
+    action_id: int,
+    status: str,
+    reason: str | None,
+    new_due: date | None,
+    author_id: str,
+    now: datetime,
+) -> Action:
+    """Change an action between meetings: its owner, their line managers or the process's overseer
+    (a LADO manager for an allegation) may."""
+    action = session.get(Action, action_id)
+    if action is None:
+        raise InputError(f"no action {action_id}; 'safeguard case show CASE' lists the actions")
+    if action.status is not ActionStatus.open:
+        raise InputError(
+            f"action {action_id} is already {action.status.value}; a review can record more"
+        )
+    case = session.get(Case, action.case_id)
+    assert case is not None
+    overseer = registry.get(case.process).overseer
+    held = roles_of(session, author_id)
+    if not acts_for(session, author_id, action.owner_id, overseer):
+        raise InputError(
+            f"only the action's owner ({action.owner_id}), their line managers or a "
+            f"{overseer.label} may update it"
+        )
+    today = calendar.local_date(now)
+    if status == "carried_forward" and (new_due is None or new_due <= today):
+        raise InputError("an action carried forward needs --due, a date after today")
+    try:
+        account = ActionAccount(
+            action_id=action_id,
+            status=status,
+            reason=reason or None,
+            new_due=new_due,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = {"reason": "--reason", "status": "--status", "new_due": "--due"}.get(
+            str(error["loc"][0]) if error["loc"] else "", ""
+        )
+        message = error["msg"].removeprefix("Value error, ")
+        raise InputError(
+            f"{field + ': ' if field else ''}{message}"
+            + (" (done, not_needed or carried_forward)" if field == "--status" else "")
+        ) from None
+    change_action(
+        session,
+        calendar,
+        action,
+        account,
+        base=today,
+        author_id=author_id,
+        author_role=role_acting(held),
+        recorded_at=now,
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_id=author_id,
+        action="action.update",
+        case_id=action.case_id,
+        entity="action",
+        entity_id=str(action_id),
+        detail={"status": status},
+    )
+    session.flush()
+    return action
+
+
+def add_rationale(
+    *, session: Session, decision_id: int, text: str, author_id: str, now: datetime
+) -> Rationale:
+    """Add the reasons for a decision (append-only); its author or their line managers may."""
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise InputError(
+            f"no decision {decision_id}; 'safeguard case show CASE' lists each decision's id"
+        )
+    if not text.strip():
+        raise InputError("the rationale is empty: say why the decision was made")
+    held = roles_of(session, author_id)
+    if not acts_for(session, author_id, decision.author_id, overseer=None):
+        raise InputError(
+            f"only {decision.author_id} (who decided) or their line managers may give its rationale"
+        )
+    rationale = Rationale(
+        decision_id=decision_id,
+        text=text.strip(),
+        author_id=author_id,
+        author_role=role_acting(held, decision.author_role),
+        recorded_at=now,
+    )
+    session.add(rationale)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_id=author_id,
+        action="rationale.add",
+        case_id=decision.case_id,
+        entity="decision",
+        entity_id=str(decision_id),
+    )
+    return rationale

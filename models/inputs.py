@@ -1,0 +1,222 @@
+"""The building blocks of every process's inputs: what a person types, validated completely before
+anything is stored (Prefect checks resume input only against a JSON schema: prefect-notes rule 5).
+
+A process declares its start input and each step's input as pydantic models made of these parts.
+Rules that need the case are declared on the fields, not listed in the engine:
+
+    held_on: StepDay                       on or after the step opened, not after the moment recorded
+    received_at: PastMoment                a date-time not in the future (naive = local time)
+    owner: Annotated[str, Staff()]         someone in the staff directory
+    iro: Annotated[str, Staff(Role.iro)]   someone holding that role
+
+They are checked when the engine validates with an `InputContext` (at submission); a stored input
+read back later (on a replay) is validated without one, so it is never judged against a later today.
+No database or Prefect imports here.
+"""
+
+import json
+from abc import ABC, abstractmethod
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from models.enums import Role
+from models.errors import InputError
+
+# Free text: stripped, never blank, capped (the database's columns are wider than these).
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class InputContext(ABC):
+    """What the engine knows when it checks an input: the step's window and the staff directory.
+
+    The engine's implementation (models/steps.py) reads the database; a test's may not.
+    """
+
+    opened: date | None  # the day the step opened (None when starting a case)
+    today: date  # the local day the input says it happened (--at), never after the real today
+    now: datetime  # the moment it is recorded
+
+    @abstractmethod
+    def local(self, moment: datetime) -> datetime:
+        """Return a moment as local time (a naive one is read as local)."""
+
+    @abstractmethod
+    def check_staff(self, staff_id: str, roles: frozenset[Role]) -> None:
+        """Raise ValueError unless the person is in the directory (holding one of `roles`, if any)."""
+
+
+def _context(info: ValidationInfo) -> InputContext | None:
+    return info.context if isinstance(info.context, InputContext) else None
+
+
+def _step_day(value: date, info: ValidationInfo) -> date:
+    ctx = _context(info)
+    if ctx is None:
+        return value
+    if ctx.opened is not None and not ctx.opened <= value <= ctx.today:
+        raise ValueError(
+            f"{value} must fall between {ctx.opened} (the step opened) and {ctx.today} (--at)"
+        )
+    if value > ctx.today:
+        raise ValueError(f"{value} is after {ctx.today} (--at): give the day it actually happened")
+    return value
+
+
+def _past_day(value: date, info: ValidationInfo) -> date:
+    ctx = _context(info)
+    if ctx is not None and value > ctx.today:
+        raise ValueError(f"{value} is in the future: give the day it actually happened")
+    return value
+
+
+def _past_moment(value: datetime, info: ValidationInfo) -> datetime:
+    ctx = _context(info)
+    if ctx is None:
+        return value
+    value = ctx.local(value)
+    if value > ctx.now:
+        raise ValueError(f"{value:%Y-%m-%d %H:%M} is in the future; give when it actually happened")
+    return value
+
+
+StepDay = Annotated[date, AfterValidator(_step_day)]
+"""A day within the step's window: not before it opened, not after the moment it is recorded."""
+PastDay = Annotated[date, AfterValidator(_past_day)]
+"""A day that is not in the future."""
+PastMoment = Annotated[datetime, AfterValidator(_past_moment)]
+"""A date-time that is not in the future; a naive one is read as local time."""
+
+
+def staff(*roles: Role) -> Any:
+    """Return the validator of a staff-id field: Annotated[str, staff(Role.iro)] must name someone
+    in the directory holding one of `roles` (anyone in the directory when no role is given)."""
+    wanted = frozenset(roles)
+
+    def check(value: str, info: ValidationInfo) -> str:
+        ctx = _context(info)
+        if ctx is not None:
+            ctx.check_staff(value, wanted)
+        return value
+
+    return AfterValidator(check)
+
+
+StaffId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class StepInput(BaseModel):
+    """Base of every input: unknown fields refused, values frozen once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- actions agreed at meetings, and a later meeting's account of them --------------------------
+# Shared by every process whose meetings agree actions (allegation meetings, disruption meetings,
+# complaint remedies): one shape, one rule for their status (models/followup.py).
+
+MAX_ACTION_DAYS = 260  # about a year of working days
+
+
+class NewAction(StepInput):
+    """An action agreed at a meeting: due on a date or a number of working days after the meeting."""
+
+    title: Label
+    owner: Annotated[StaffId, staff()]
+    due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] = Field(
+        description="a date, or working days after the meeting"
+    )
+
+
+class ActionAccount(StepInput):
+    """What a review says of one open action."""
+
+    action_id: int
+    status: Literal["done", "carried_forward", "not_needed"]
+    reason: Text | None = None
+    new_due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] | None = None
+
+    @model_validator(mode="after")
+    def _reasons(self) -> "ActionAccount":
+        if self.status != "done" and not self.reason:
+            raise ValueError(f"action {self.action_id} is {self.status}: give the reason")
+        if self.status == "carried_forward" and self.new_due is None:
+            raise ValueError(
+                f"action {self.action_id} is carried forward: give new_due (a date or working days)"
+            )
+        if self.status != "carried_forward" and self.new_due is not None:
+            raise ValueError(
+                f"action {self.action_id}: new_due is only for an action carried forward"
+            )
+        return self
+
+
+def once_each(value: tuple[ActionAccount, ...]) -> tuple[ActionAccount, ...]:
+    """Refuse an account that names an action twice."""
+    ids = [a.action_id for a in value]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"action(s) accounted for twice: {', '.join(map(str, twice))}")
+    return value
+
+
+def unaccounted(open_action_ids: list[int], accounted: tuple[ActionAccount, ...]) -> list[int]:
+    """Return the open actions an account leaves out (it must name every one)."""
+    named = {a.action_id for a in accounted}
+    return sorted(set(open_action_ids) - named)
+
+
+def actions_after(held_on: date, actions: tuple[NewAction, ...]) -> None:
+    """Refuse an action due before the meeting that agreed it."""
+    for new in actions:
+        if isinstance(new.due, date) and new.due < held_on:
+            raise ValueError(
+                f"action {new.title!r} is due {new.due}, before the meeting ({held_on})"
+            )
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(
+    schema: type[M],
+    payload: Any,
+    *,
+    what: str,
+    example: Any,
+    context: InputContext | None = None,
+) -> M:
+    """Return the validated input, or raise InputError naming the field and showing an example."""
+    if not isinstance(payload, dict):
+        raise InputError(f"the input for {what} must be a JSON object, e.g. {json.dumps(example)}")
+    try:
+        return schema.model_validate(payload, context=context)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "input"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is required"
+        elif error["type"] == "extra_forbidden":
+            message = f"is not a field of {what}"
+        elif (
+            error["type"] == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1
+        ):
+            message = "is required (it is blank)"
+        raise InputError(
+            f"{what}: {field}: {message} (example input: {json.dumps(example)})"
+        ) from None

@@ -1,0 +1,88 @@
+"""Who may do what: every permission check of the engine, once (DESIGN rule 3).
+
+Each function reads the staff directory and raises InputError saying who may do it instead.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime, tzinfo
+
+from sqlmodel import Session
+
+from models.enums import Role
+from models.errors import InputError
+from models.inputs import InputContext
+from models.staff import management_chain, roles_of
+
+
+def require_staff(session: Session, staff_id: str) -> set[Role]:
+    """Return a person's roles; raise InputError if they are not in the directory or hold none."""
+    held = roles_of(session, staff_id)
+    if not held:
+        raise InputError(f"{staff_id} is not in the staff directory (or holds no role)")
+    return held
+
+
+def require_role(session: Session, staff_id: str, allowed: Iterable[Role], doing: str) -> Role:
+    """Return the first of `allowed` the person holds, or raise InputError naming what is needed."""
+    allowed = frozenset(allowed)
+    held = roles_of(session, staff_id)
+    matching = [r for r in Role if r in held and r in allowed]
+    if not matching:
+        raise InputError(
+            f"{staff_id} may not {doing}: that needs the role {' or '.join(sorted(allowed))} "
+            f"({staff_id} has {', '.join(sorted(held)) or 'no role'})"
+        )
+    return matching[0]
+
+
+def require_senior(session: Session, approver_id: str, needed: Role, doing: str) -> Role:
+    """Return the approver's most senior role if it is at least `needed`'s rank (DESIGN rule 9)."""
+    held = require_staff(session, approver_id)
+    best = max(held, key=lambda r: r.seniority)
+    if best.seniority < needed.seniority:
+        raise InputError(
+            f"{approver_id} ({', '.join(sorted(held))}) is too junior to approve {doing}: "
+            f"the policy needs {needed.value} or more senior"
+        )
+    return best
+
+
+def acts_for(session: Session, actor_id: str, owner_id: str, overseer: Role | None) -> bool:
+    """True if the actor is the owner, one of the owner's line managers, or holds `overseer`."""
+    return (
+        actor_id == owner_id
+        or actor_id in management_chain(session, owner_id)
+        or (overseer is not None and overseer in roles_of(session, actor_id))
+    )
+
+
+def role_acting(held: set[Role], preferred: Role | None = None) -> Role:
+    """Return the role a person acts in: `preferred` if they hold it, else their first by name."""
+    return preferred if preferred is not None and preferred in held else sorted(held)[0]
+
+
+class DirectoryContext(InputContext):
+    """The engine's InputContext: the step's window, the moment, and the staff directory."""
+
+    def __init__(
+        self,
+        session: Session,
+        tz: tzinfo,
+        *,
+        now: datetime,
+        effective: datetime,
+        opened: date | None = None,
+    ) -> None:
+        self.session, self.tz, self.now, self.opened = session, tz, now, opened
+        self.today = effective.astimezone(tz).date()
+
+    def local(self, moment: datetime) -> datetime:
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.tz)
+
+    def check_staff(self, staff_id: str, roles: frozenset[Role]) -> None:
+        held = roles_of(self.session, staff_id)  # no such person: InputError, a ValueError
+        if roles and not held & roles:
+            raise ValueError(
+                f"{staff_id} does not hold the role {' or '.join(sorted(roles))} "
+                f"({staff_id} has {', '.join(sorted(held)) or 'no role'})"
+            )

@@ -1,0 +1,226 @@
+"""What a process is (DESIGN rule 11): a declaration the engine reads, never a module it imports.
+
+A process declares, side by side (viewflow's habit: each step's form, who may do it, what it writes):
+
+- its code (the policy section, the flow's name, `cases.process`), the noun users read and its start:
+  the start input (a pydantic model), who may start a case, the role of the case's lead, and a `start`
+  function that turns a validated input into a `StartPlan` (details kept, children, named parties,
+  the events clocks count from, steps measured at once) which the engine writes;
+- its steps: each step's input, who may record it, an optional cross-step `check`, what `apply`
+  writes (decisions, events, actions, accounts of earlier actions) and the `result` the flow
+  branches on; the flow (flows/<process>.py) says what opens next and which steps run together;
+- its view: the lines of the case view only it knows (`view`, `headline`).
+
+Inputs carry a version; a stored input is read with the version it was written under, upgraded by
+the declared functions, so a case started months ago replays to the same records.
+
+No database or Prefect imports: the engine hands each function a context (the protocols below).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Generic, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from models.calendar import WorkingCalendar
+from models.enums import Role
+from models.errors import InputError
+from models.inputs import ActionAccount, InputContext, NewAction, StepInput, parse
+from models.policy import ProcessPolicy
+
+I = TypeVar("I", bound=BaseModel)  # noqa: E741  (a step's input)
+R = TypeVar("R")  # what the flow branches on
+S = TypeVar("S", bound=BaseModel)  # a process's start input
+
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+# --- what the engine hands a declaration ----------------------------------------------------------
+
+
+class CheckContext(Protocol):
+    """What a step's `check` may ask of the case before anything is stored."""
+
+    reference: str
+
+    def require_every_open_action_accounted(
+        self, accounted: Sequence[ActionAccount], held_on: date
+    ) -> None:
+        """Raise InputError unless `accounted` names each open action of the case, and only those."""
+        ...
+
+
+class ApplyContext(Protocol):
+    """What applying a stored step may write (the engine writes it once, in one transaction)."""
+
+    sequence: int  # the step's sequence (review meeting 1, 2, ...)
+    at: datetime  # when it happened (the submission's effective moment)
+
+    def decide(self, kind: str, value: str, rationale: str | None) -> None:
+        """Record a decision; without a rationale its rationale clock starts (DESIGN rule 9)."""
+        ...
+
+    def event(self, name: str, at: datetime | date, sequence: int = 1) -> None:
+        """Record a dated fact a later clock counts from (a date is its local start)."""
+        ...
+
+    def add_actions(self, actions: Sequence[NewAction], agreed_on: date) -> None:
+        """Record actions agreed on `agreed_on` (due a date, or working days after it)."""
+        ...
+
+    def account_for(self, accounted: Sequence[ActionAccount], held_on: date) -> None:
+        """Record what a meeting said of each earlier action."""
+        ...
+
+
+@dataclass
+class StartPlan:
+    """What starting a case writes, as a process's `start` says; the engine writes it all or nothing."""
+
+    author: str
+    tz: ZoneInfo
+    opened_at: datetime  # when the case began (e.g. the referral received); the reference's year
+    details: dict[str, Any] = field(default_factory=dict)  # kept on the case (our database only)
+    lead: str | None = None  # default: whoever starts it
+    children: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, IRO, social worker)
+    parties: list[tuple[Role, str]] = field(default_factory=list)  # other named people, by role
+    events: list[tuple[str, datetime]] = field(default_factory=list)
+    measured: list[tuple[str, datetime]] = field(default_factory=list)  # (step, when it was done)
+
+    def start_of(self, day: date) -> datetime:
+        """Return the local start of a day (an event known only by its date)."""
+        return datetime.combine(day, time(0), tzinfo=self.tz)
+
+    def child(self, ref: str, iro: str, social_worker: str) -> None:
+        self.children.append((ref, iro, social_worker))
+
+    def party(self, role: Role, staff_id: str) -> None:
+        self.parties.append((role, staff_id))
+
+    def event(self, name: str, at: datetime | date) -> None:
+        self.events.append((name, at if isinstance(at, datetime) else self.start_of(at)))
+
+    def measured_step(self, name: str, done_at: datetime) -> None:
+        """A step that is measured, not waited for: recorded in time or late as the case starts."""
+        self.measured.append((name, done_at))
+
+
+@dataclass(frozen=True)
+class ViewFacts:
+    """What a process's `view` may read: the generic case view and the case's details."""
+
+    details: Mapping[str, Any]
+    view: Mapping[str, Any]  # the engine's case view so far (steps, decisions, actions)
+    policy: ProcessPolicy
+    calendar: WorkingCalendar
+    now: datetime
+
+
+# --- the declarations ------------------------------------------------------------------------------
+
+
+def _nothing(_: Any) -> None:
+    return None
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class StepDecl(Generic[I, R]):
+    """One human step: its input, who may record it, its checks, what applying it writes, and
+    what the flow branches on."""
+
+    name: str
+    input: type[I]
+    may_record: frozenset[Role]
+    example: Mapping[str, Any]
+    chair_only: bool = False  # only the step's owner (the chair) or the process's overseer
+    check: Callable[[CheckContext, I], None] | None = None
+    apply: Callable[[ApplyContext, I], None] | None = None
+    result: Callable[[I], R] = _nothing  # type: ignore[assignment]
+    skipped: Callable[[I], bool] = _never  # the step closes as skipped (with a recorded reason)
+    version: int = 1
+    upgrades: Mapping[int, Upgrade] = field(default_factory=dict)  # version n -> n + 1
+
+
+@dataclass(frozen=True)
+class ProcessDecl(Generic[S]):
+    """A statutory process: its start, its steps, its flow and its view."""
+
+    code: str  # "allegation": the policy section, the flow's name, cases.process
+    noun: str  # "an allegation": "sw-1 may not start an allegation case"
+    start_input: type[S]
+    start_example: Mapping[str, Any]
+    may_start: frozenset[Role]
+    lead_role: Role  # who leads a case ("case_lead"); the lead must hold it
+    overseer: Role  # may record for a step's chair and update anyone's actions in the case
+    start: Callable[[StartPlan, S], None]
+    steps: Sequence[StepDecl[Any, Any]]
+    flow: str  # the flow as "module:function", e.g. "flows.allegation:allegation"
+    policy_file: str | None = None  # defaults of a process that policy/england.toml does not hold
+    view: Callable[[ViewFacts], dict[str, Any]] | None = None  # the process's own view lines
+    headline: Callable[[Mapping[str, Any]], str] | None = None  # first line of `case show`
+    start_version: int = 1
+    start_upgrades: Mapping[int, Upgrade] = field(default_factory=dict)
+
+    def step(self, name: str) -> StepDecl[Any, Any]:
+        """Return the step called `name`, or raise InputError listing the steps."""
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise InputError(
+            f"{name!r} is not a step of {self.noun}; steps: {', '.join(s.name for s in self.steps)}"
+        )
+
+    def parse_step(self, name: str, payload: Any, context: InputContext | None = None) -> StepInput:
+        """Return a step's validated input, or raise InputError naming the field and an example."""
+        step = self.step(name)
+        return parse(step.input, payload, what=name, example=step.example, context=context)
+
+    @property
+    def flow_path(self) -> str:
+        """Return the flow as a file entrypoint, e.g. "flows/allegation.py:allegation"."""
+        module, _, function = self.flow.partition(":")
+        return f"{module.replace('.', '/')}.py:{function}"
+
+
+def upgraded(
+    payload: Mapping[str, Any], version: int, to: int, upgrades: Mapping[int, Upgrade]
+) -> dict[str, Any]:
+    """Return a stored input of `version` as the current version `to`, through each upgrade."""
+    data = dict(payload)
+    for number in range(version, to):
+        data = upgrades[number](data)
+    return data
+
+
+def check_declaration(decl: ProcessDecl[Any]) -> None:
+    """Raise ValueError naming what is wrong with a declaration (when it is registered)."""
+    if not decl.code.isidentifier() or decl.code != decl.code.lower():
+        raise ValueError(f"process code {decl.code!r}: use lower-case letters, digits and '_'")
+    names = [s.name for s in decl.steps]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"process {decl.code}: step(s) declared twice: {', '.join(twice)}")
+    if ":" not in decl.flow:
+        raise ValueError(f"process {decl.code}: flow {decl.flow!r} must be 'module:function'")
+    for label, version, upgrades in [
+        ("start input", decl.start_version, decl.start_upgrades),
+        *((f"step {s.name}", s.version, s.upgrades) for s in decl.steps),
+    ]:
+        missing = [n for n in range(1, version) if n not in upgrades]
+        if version < 1 or missing:
+            raise ValueError(
+                f"process {decl.code}: {label} is at version {version} but has no upgrade from "
+                f"version(s) {', '.join(map(str, missing))}: a stored input could not be read"
+            )
+    for step in decl.steps:
+        if not issubclass(step.input, StepInput):
+            raise ValueError(f"process {decl.code}: step {step.name}: input must be a StepInput")
+        if not step.may_record:
+            raise ValueError(f"process {decl.code}: step {step.name}: nobody may record it")

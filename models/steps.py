@@ -1,0 +1,470 @@
+"""Steps: opening their clocks, the one write path for people, and applying what they recorded.
+
+The write path (DESIGN rule 3) is `submit`: it checks the case, the step, the person and their
+role, the input (each field's own rules, then the step's `check`) and stores the submission,
+nothing else. The flow then `apply`s it: closes the step and writes what the step's declaration
+says (decisions, events, actions, accounts of earlier actions) in one transaction, idempotently
+(a replay applies nothing twice). The engine reaches the process only through the registry.
+
+Several steps may be open at once (a phase): they share the flow's suspend key (`wait_key`), and
+the flow waits until each is recorded (`advance`).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models import audit, followup, registry
+from models.calendar import WorkingCalendar
+from models.cases import case_by_id, get_case, parties_of
+from models.enums import CaseStatus, StepStatus
+from models.errors import InputError
+from models.inputs import ActionAccount, NewAction, parse
+from models.permissions import DirectoryContext, require_role
+from models.policy import Policy
+from models.process import StepDecl, upgraded
+from models.staff import roles_of
+from models.tables import Case, CaseEvent, Decision, Rationale, Step, Submission
+
+
+def wait_key(name: str, sequence: int = 1) -> str:
+    """Return the flow's suspend key for a step or a phase: lowercase letters, digits and dashes
+    only (prefect-notes rule 1), stable across deployments."""
+    return f"{name.replace('_', '-')}-{sequence}"
+
+
+def again(key: str, attempt: int) -> str:
+    """Return the key of a later wait at the same place (a resume that found it not yet recorded)."""
+    return key if attempt == 0 else f"{key}-again-{attempt}"
+
+
+# --- opening (the flow's side) --------------------------------------------------------------------
+
+
+def open_steps(
+    *,
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    case_id: int,
+    names: Sequence[str],
+    sequence: int = 1,
+    key: str | None = None,
+) -> list[Step]:
+    """Open these steps' clocks together (idempotent by case, step and sequence); each counts from
+    its own event. The flow waits for them under `key` (default: the first step's own key)."""
+    key = key or wait_key(names[0], sequence)
+    case = case_by_id(session, case_id)
+    parties = parties_of(session, [case_id])[case_id]
+    opened = []
+    for name in names:
+        existing = _step(session, case_id, name, sequence)
+        if existing is not None:
+            if existing.status is not StepStatus.closed and existing.wait_key != key:
+                existing.wait_key = key  # the flow now waits for it elsewhere (e.g. in a phase)
+                session.add(existing)
+            opened.append(existing)
+            continue
+        rule = policy.process(case.process).step(name)
+        event = latest_event(session, case_id, rule.counts_from)
+        if event is None:
+            raise RuntimeError(
+                f"{case.reference}: cannot open {name}: no {rule.counts_from} event yet"
+            )
+        due = calendar.due(event.at, rule.due)
+        step = Step(
+            case_id=case_id,
+            name=name,
+            sequence=sequence,
+            owner_id=parties.only(rule.owner),  # the case's one person in the owner's role
+            opened_at=event.at,
+            due_on=due.due,
+            deadline_at=due.deadline,
+            wait_key=key,
+        )
+        session.add(step)
+        session.flush()
+        audit.record(
+            session,
+            at=event.at,
+            action="step.open",
+            case_id=case_id,
+            entity="step",
+            entity_id=str(step.id),
+            detail={"step": name, "sequence": sequence, "due": due.due.isoformat()},
+        )
+        opened.append(step)
+    return opened
+
+
+def latest_event(session: Session, case_id: int, name: str) -> CaseEvent | None:
+    """Return the latest event of that name in the case (what a step's clock counts from)."""
+    return session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, CaseEvent.name == name)
+        .order_by(col(CaseEvent.sequence).desc())
+    ).first()
+
+
+def step_of(session: Session, case_id: int, name: str, sequence: int = 1) -> Step:
+    """Return an opened step (the flow's side)."""
+    step = _step(session, case_id, name, sequence)
+    if step is None:
+        raise RuntimeError(f"case {case_id}: {name} {sequence} has not been opened")
+    return step
+
+
+def _step(session: Session, case_id: int, name: str, sequence: int) -> Step | None:
+    return session.exec(
+        select(Step).where(Step.case_id == case_id, Step.name == name, Step.sequence == sequence)
+    ).first()
+
+
+def submission_for(session: Session, case_id: int, name: str, sequence: int) -> Submission | None:
+    """Return the stored submission of a step, if someone has recorded it."""
+    step = _step(session, case_id, name, sequence)
+    if step is None:
+        return None
+    return session.exec(
+        select(Submission).where(Submission.step_id == step.id).order_by(col(Submission.id))
+    ).first()
+
+
+def recorded_not_applied(session: Session) -> list[tuple[str, str, str]]:
+    """Return (case reference, flow run id, wait key) of every open step of an open case whose
+    submission is stored but not yet applied: a run that was never resumed after `record`."""
+    rows = session.exec(
+        select(Case.reference, Case.flow_run_id, Step)
+        .join(Step, col(Step.case_id) == Case.id)
+        .join(Submission, col(Submission.step_id) == Step.id)
+        .where(Case.status == CaseStatus.open, Step.status == StepStatus.open)
+        .where(col(Submission.applied_at).is_(None), col(Case.flow_run_id).is_not(None))
+    ).all()
+    return [
+        (ref, str(run_id), step.wait_key or wait_key(step.name, step.sequence))
+        for ref, run_id, step in rows
+    ]
+
+
+def open_steps_of(session: Session, case_id: int) -> list[Step]:
+    """Return the case's open steps, earliest due first."""
+    return list(
+        session.exec(
+            select(Step)
+            .where(Step.case_id == case_id, Step.status == StepStatus.open)
+            .order_by(col(Step.deadline_at), col(Step.id))
+        )
+    )
+
+
+# --- the write path for people -------------------------------------------------------------------
+
+
+class _Check:
+    """The CheckContext a step's `check` is given."""
+
+    def __init__(self, session: Session, case: Case) -> None:
+        self.session, self.case, self.reference = session, case, case.reference
+
+    def require_every_open_action_accounted(
+        self, accounted: Sequence[ActionAccount], held_on: date
+    ) -> None:
+        followup.require_accounted(self.session, self.case, accounted, held_on)
+
+
+def submit(
+    *,
+    session: Session,
+    calendar: WorkingCalendar,
+    reference: str,
+    step_name: str,
+    author_id: str,
+    payload: Any,
+    at: datetime | None,
+    key: str | None,
+    now: datetime,
+) -> tuple[Submission, Step]:
+    """Check and store what a person recorded for an open step; return it with its step.
+
+    Nothing is stored unless everything holds. The same `key` sent again returns the first submission.
+    """
+    case = get_case(session, reference)
+    if key:
+        earlier = session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
+        if earlier is not None:
+            step = session.get(Step, earlier.step_id)
+            if earlier.case_id != case.id or step is None or step.name != step_name:
+                raise InputError(
+                    f"--key {key!r} was already used for another submission; use a new key"
+                )
+            return earlier, step
+    decl = registry.get(case.process)
+    step_decl = decl.step(step_name)
+    if case.status is not CaseStatus.open:
+        raise InputError(f"{reference} is closed; nothing more can be recorded")
+    step = session.exec(
+        select(Step)
+        .where(Step.case_id == case.id, Step.name == step_name, Step.status == StepStatus.open)
+        .order_by(col(Step.sequence).desc())
+    ).first()
+    if step is None:
+        waiting = (
+            ", ".join(s.name for s in open_steps_of(session, case.id or 0))
+            or "none (the flow has not opened one yet)"
+        )
+        raise InputError(f"{step_name} is not open in {reference}; open steps: {waiting}")
+    earlier = session.exec(select(Submission).where(Submission.step_id == step.id)).first()
+    if earlier is not None:
+        raise InputError(
+            f"{step_name} of {reference} was already recorded (submission {earlier.id}) and waits for the flow "
+            f"to apply it; if it does not, run 'safeguard case repair {reference}'"
+        )
+    role = require_role(session, author_id, step_decl.may_record, f"record {step_name}")
+    if (
+        step_decl.chair_only
+        and author_id != step.owner_id
+        and decl.overseer not in roles_of(session, author_id)
+    ):
+        raise InputError(
+            f"only the chair ({step.owner_id}) or a {decl.overseer.label} may record this {step_name}"
+        )
+    effective = at or now
+    if effective > now:
+        raise InputError(
+            f"--at {effective:%Y-%m-%d %H:%M} is in the future; give when it actually happened"
+        )
+    if effective < step.opened_at:
+        raise InputError(
+            f"--at {effective:%Y-%m-%d %H:%M} is before {step_name} opened ({step.opened_at:%Y-%m-%d %H:%M}); check the date"
+        )
+    context = DirectoryContext(
+        session,
+        calendar.tz,
+        now=now,
+        effective=effective,
+        opened=calendar.local_date(step.opened_at),
+    )
+    data = parse(
+        step_decl.input, payload, what=step_name, example=step_decl.example, context=context
+    )
+    if step_decl.check is not None:
+        step_decl.check(_Check(session, case), data)
+    assert case.id is not None
+    submission = Submission(
+        case_id=case.id,
+        step_id=step.id,
+        kind=step_name,
+        author_id=author_id,
+        author_role=role,
+        effective_at=effective,
+        recorded_at=now,
+        idempotency_key=key or None,
+        payload=data.model_dump(mode="json", exclude_none=True),
+        schema_version=step_decl.version,
+    )
+    session.add(submission)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InputError(f"--key {key!r} was already used; use a new key") from None
+    audit.record(
+        session,
+        at=now,
+        actor_id=author_id,
+        action="step.submit",
+        case_id=case.id,
+        entity="submission",
+        entity_id=str(submission.id),
+        detail={"step": step_name, "sequence": step.sequence},
+    )
+    return submission, step
+
+
+# --- applying a submission (the flow's side) --------------------------------------------------------
+
+
+@dataclass
+class _Apply:
+    """The ApplyContext a step's `apply` is given: what it writes lands in the session."""
+
+    session: Session
+    policy: Policy
+    calendar: WorkingCalendar
+    step: Step
+    submission: Submission
+    sequence: int
+    at: datetime
+
+    def decide(self, kind: str, value: str, rationale: str | None) -> None:
+        sub = self.submission
+        decision = Decision(
+            case_id=sub.case_id,
+            step_id=self.step.id,
+            submission_id=sub.id,
+            kind=kind,
+            value=value,
+            author_id=sub.author_id,
+            author_role=sub.author_role,
+            decided_at=self.at,
+            recorded_at=sub.recorded_at,
+            rationale_due_at=None
+            if rationale
+            else self.calendar.due(self.at, self.policy.rationale.due).deadline,
+        )
+        self.session.add(decision)
+        self.session.flush()
+        if rationale:
+            assert decision.id is not None
+            self.session.add(
+                Rationale(
+                    decision_id=decision.id,
+                    text=rationale,
+                    author_id=sub.author_id,
+                    author_role=sub.author_role,
+                    recorded_at=sub.recorded_at,
+                )
+            )
+
+    def event(self, name: str, at: datetime | date, sequence: int = 1) -> None:
+        moment = at if isinstance(at, datetime) else datetime.combine(at, time(0), self.calendar.tz)
+        self.session.add(
+            CaseEvent(case_id=self.submission.case_id, name=name, sequence=sequence, at=moment)
+        )
+
+    def add_actions(self, actions: Sequence[NewAction], agreed_on: date) -> None:
+        followup.add_actions(
+            self.session,
+            self.calendar,
+            case_id=self.submission.case_id,
+            step_id=self.step.id,
+            actions=actions,
+            agreed_on=agreed_on,
+            author_id=self.submission.author_id,
+            recorded_at=self.submission.recorded_at,
+        )
+
+    def account_for(self, accounted: Sequence[ActionAccount], held_on: date) -> None:
+        followup.account_for(
+            self.session,
+            self.calendar,
+            accounted,
+            held_on=held_on,
+            author_id=self.submission.author_id,
+            author_role=self.submission.author_role,
+            recorded_at=self.submission.recorded_at,
+            submission_id=self.submission.id,
+        )
+
+
+def stored_input(step_decl: StepDecl[Any, Any], submission: Submission) -> Any:
+    """Return a stored submission's input as the step's current version reads it."""
+    payload = upgraded(
+        submission.payload, submission.schema_version, step_decl.version, step_decl.upgrades
+    )
+    return parse(step_decl.input, payload, what=step_decl.name, example=step_decl.example)
+
+
+def apply(
+    *,
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    case_id: int,
+    name: str,
+    sequence: int,
+    now: datetime,
+) -> Any:
+    """Apply a step's stored submission to the case; return what the flow branches on (the step's
+    declared `result`). Idempotent: applied once, and the same result comes back every time."""
+    step = _step(session, case_id, name, sequence)
+    submission = submission_for(session, case_id, name, sequence)
+    if step is None or submission is None:
+        raise RuntimeError(f"case {case_id}: nothing recorded for {name} {sequence}")
+    step_decl = registry.get(case_by_id(session, case_id).process).step(name)
+    data = stored_input(step_decl, submission)
+    result = step_decl.result(data)
+    if submission.applied_at is not None:
+        return result
+    if step_decl.apply is not None:
+        step_decl.apply(
+            _Apply(
+                session,
+                policy,
+                calendar,
+                step,
+                submission,
+                sequence=sequence,
+                at=submission.effective_at,
+            ),
+            data,
+        )
+    step.status = StepStatus.skipped if step_decl.skipped(data) else StepStatus.closed
+    step.closed_at = submission.effective_at
+    submission.applied_at = now
+    session.add(step)
+    session.add(submission)
+    audit.record(
+        session,
+        at=now,
+        actor_id=submission.author_id,
+        action="step.apply",
+        case_id=case_id,
+        entity="step",
+        entity_id=str(step.id),
+        detail={"step": name, "sequence": sequence, "submission": submission.id},
+    )
+    session.flush()
+    return result
+
+
+@dataclass
+class Progress:
+    """Where a step or phase stands for the flow: each recorded step's result, and what it waits for."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    waiting: list[str] = field(default_factory=list)
+    applied_now: list[str] = field(default_factory=list)  # applied by this call (not a replay)
+
+
+def advance(
+    *,
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    case_id: int,
+    names: Sequence[str],
+    sequence: int,
+    key: str,
+    now: datetime,
+) -> Progress:
+    """Open these steps (once), apply each one recorded (once), and say which are still awaited."""
+    progress = Progress()
+    for step in open_steps(
+        session=session,
+        policy=policy,
+        calendar=calendar,
+        case_id=case_id,
+        names=names,
+        sequence=sequence,
+        key=key,
+    ):
+        submission = submission_for(session, case_id, step.name, sequence)
+        if submission is None:
+            progress.waiting.append(step.name)
+            continue
+        if submission.applied_at is None:
+            progress.applied_now.append(step.name)
+        progress.results[step.name] = apply(
+            session=session,
+            policy=policy,
+            calendar=calendar,
+            case_id=case_id,
+            name=step.name,
+            sequence=sequence,
+            now=now,
+        )
+    return progress

@@ -1,0 +1,286 @@
+"""Read views of cases: one case's timeline, each step's timeliness, and one row per open case.
+
+The engine's view is the same for every process; a process adds the lines only it knows through
+its declaration's `view` and `headline` hooks (e.g. an allegation's referral and time to outcome).
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from models import registry
+from models.calendar import WorkingCalendar
+from models.cases import details_of, get_case
+from models.enums import ActionStatus, CaseStatus, StepStatus
+from models.policy import Policy
+from models.process import ViewFacts
+from models.steps import open_steps_of
+from models.tables import (
+    Action,
+    ActionUpdate,
+    Case,
+    CaseChild,
+    CaseParty,
+    ClockStop,
+    Decision,
+    Extension,
+    Rationale,
+    Step,
+)
+
+
+def case_view(
+    *, session: Session, policy: Policy, calendar: WorkingCalendar, reference: str, now: datetime
+) -> dict[str, Any]:
+    """Return the case's timeline: steps, decisions with rationale, actions and their history,
+    with the lines its process adds (the declaration's `view`) and its `headline`."""
+    case = get_case(session, reference)
+    decl = registry.get(case.process)
+    today = calendar.local_date(now)
+    steps = list(
+        session.exec(
+            select(Step).where(Step.case_id == case.id).order_by(col(Step.opened_at), col(Step.id))
+        )
+    )
+    decisions = list(
+        session.exec(select(Decision).where(Decision.case_id == case.id).order_by(col(Decision.id)))
+    )
+    rationales: dict[int, list[Rationale]] = {}
+    for r in session.exec(
+        select(Rationale)
+        .where(col(Rationale.decision_id).in_([d.id for d in decisions]))
+        .order_by(col(Rationale.id))
+    ):
+        rationales.setdefault(r.decision_id, []).append(r)
+    actions = list(
+        session.exec(select(Action).where(Action.case_id == case.id).order_by(col(Action.id)))
+    )
+    updates: dict[int, list[ActionUpdate]] = {}
+    for u in session.exec(
+        select(ActionUpdate)
+        .where(col(ActionUpdate.action_id).in_([a.id for a in actions]))
+        .order_by(col(ActionUpdate.id))
+    ):
+        updates.setdefault(u.action_id, []).append(u)
+    children = list(session.exec(select(CaseChild).where(CaseChild.case_id == case.id)))
+    parties = list(
+        session.exec(
+            select(CaseParty).where(CaseParty.case_id == case.id).order_by(col(CaseParty.id))
+        )
+    )
+    extended: dict[int, list[Extension]] = {}
+    for e in session.exec(
+        select(Extension).where(Extension.case_id == case.id).order_by(col(Extension.id))
+    ):
+        extended.setdefault(e.step_id, []).append(e)
+    stopped: dict[int, list[ClockStop]] = {}
+    for c in session.exec(
+        select(ClockStop).where(ClockStop.case_id == case.id).order_by(col(ClockStop.id))
+    ):
+        stopped.setdefault(c.step_id, []).append(c)
+    view: dict[str, Any] = {
+        "reference": case.reference,
+        "process": case.process,
+        "status": case.status.value,
+        "opened_at": case.opened_at.isoformat(),
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "lead": case.lead_id,
+        "flow_run_id": case.flow_run_id,
+        "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
+        "children": [
+            {"child": c.child_ref, "iro": c.iro_id, "social_worker": c.social_worker_id}
+            for c in children
+        ],
+        "steps": [
+            _step_view(s, calendar, today, extended.get(s.id or 0, []), stopped.get(s.id or 0, []))
+            for s in steps
+        ],
+        "decisions": [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "value": d.value,
+                "author": d.author_id,
+                "role": d.author_role.value,
+                "decided_at": d.decided_at.isoformat(),
+                "rationale": [
+                    {
+                        "text": r.text,
+                        "author": r.author_id,
+                        "recorded_at": r.recorded_at.isoformat(),
+                    }
+                    for r in rationales.get(d.id or 0, [])
+                ],
+                "rationale_due": None
+                if rationales.get(d.id or 0) or d.rationale_due_at is None
+                else d.rationale_due_at.isoformat(),
+                "rationale_due_day": None
+                if rationales.get(d.id or 0) or d.rationale_due_at is None
+                else calendar.day_ending_at(d.rationale_due_at).isoformat(),
+            }
+            for d in decisions
+        ],
+        "actions": [
+            {
+                "id": a.id,
+                "title": a.title,
+                "owner": a.owner_id,
+                "due": a.due_on.isoformat(),
+                "status": a.status.value,
+                "overdue": a.status is ActionStatus.open and a.due_on < today,
+                "history": [
+                    {
+                        "status": u.status.value,
+                        "reason": u.reason,
+                        "new_due": u.new_due_on.isoformat() if u.new_due_on else None,
+                        "by": u.author_id,
+                        "at": u.recorded_at.isoformat(),
+                    }
+                    for u in updates.get(a.id or 0, [])
+                ],
+            }
+            for a in actions
+        ],
+    }
+    if decl.view is not None:
+        view.update(
+            decl.view(
+                ViewFacts(
+                    details=details_of(case),
+                    view=view,
+                    policy=policy.process(case.process),
+                    calendar=calendar,
+                    now=now,
+                )
+            )
+        )
+    view["headline"] = decl.headline(view) if decl.headline else f"lead {case.lead_id}"
+    return view
+
+
+def timeliness(
+    step: Step,
+    extensions: Sequence[Extension],
+    stops: Sequence[ClockStop],
+    calendar: WorkingCalendar,
+    today: date,
+) -> str:
+    """Return how a step stands against its timescale, for reports.
+
+    Closed: "in time" (by its first due day), "in time with extension" or "in time (clock stopped)"
+    (by the due day an extension or a stop moved it to), or "late". Not closed: "open", "stopped"
+    or "overdue".
+    """
+    original = min(
+        [e.due_on_before for e in extensions] + [s.due_on_before for s in stops],
+        default=step.due_on,
+    )
+    if step.closed_at is None:
+        if step.status is StepStatus.stopped:
+            return "stopped"
+        return "overdue" if today > step.due_on else "open"
+    closed_day = calendar.local_date(step.closed_at)
+    if closed_day <= original:
+        return "in time"
+    if closed_day <= step.due_on:
+        return "in time with extension" if extensions else "in time (clock stopped)"
+    return "late"
+
+
+def _step_view(
+    step: Step,
+    calendar: WorkingCalendar,
+    today: date,
+    extensions: Sequence[Extension] = (),
+    stops: Sequence[ClockStop] = (),
+) -> dict[str, Any]:
+    late = (step.closed_at >= step.deadline_at) if step.closed_at else (today > step.due_on)
+    left = (
+        calendar.working_days_between(today, step.due_on)
+        if step.status is StepStatus.open
+        else None
+    )
+    return {
+        "step": step.name,
+        "sequence": step.sequence,
+        "status": step.status.value,
+        "owner": step.owner_id,
+        "opened": step.opened_at.isoformat(),
+        "due": step.due_on.isoformat(),
+        "closed": step.closed_at.isoformat() if step.closed_at else None,
+        "late": late,
+        "timeliness": timeliness(step, extensions, stops, calendar, today),
+        "extensions": [
+            {
+                "to": e.extended_to,
+                "from_due": e.due_on_before.isoformat(),
+                "reason": e.reason,
+                "approver": e.approver_id,
+            }
+            for e in extensions
+        ],
+        "stops": [
+            {
+                "stopped_at": c.stopped_at.isoformat(),
+                "reason": c.reason,
+                "approver": c.approver_id,
+                "resumed_at": c.resumed_at.isoformat() if c.resumed_at else None,
+                "working_days_stopped": c.working_days_stopped,
+            }
+            for c in stops
+        ],
+        "working_days_left": left,
+    }
+
+
+def status_rows(
+    *, session: Session, calendar: WorkingCalendar, now: datetime, process: str | None = None
+) -> list[dict[str, Any]]:
+    """Return one row per open case: where it is, when that is due, what is overdue or missing."""
+    today = calendar.local_date(now)
+    query = select(Case).where(Case.status == CaseStatus.open).order_by(col(Case.id))
+    if process is not None:
+        query = query.where(Case.process == process)
+    rows = []
+    for case in session.exec(query):
+        steps = open_steps_of(session, case.id or 0)
+        current = steps[0] if steps else None
+        overdue_actions = session.exec(
+            select(func.count())
+            .select_from(Action)
+            .where(
+                Action.case_id == case.id,
+                Action.status == ActionStatus.open,
+                col(Action.due_on) < today,
+            )
+        ).one()
+        with_rationale = select(Rationale.decision_id)
+        missing = session.exec(
+            select(func.count())
+            .select_from(Decision)
+            .where(
+                Decision.case_id == case.id,
+                col(Decision.rationale_due_at).is_not(None),
+                col(Decision.id).not_in(with_rationale),
+            )
+        ).one()
+        left = calendar.working_days_between(today, current.due_on) if current else None
+        rows.append(
+            {
+                "reference": case.reference,
+                "process": case.process,
+                "step": ", ".join(
+                    s.name if s.sequence == 1 else f"{s.name} {s.sequence}" for s in steps
+                )
+                or "-",
+                "due": current.due_on.isoformat() if current else None,
+                "working_days_left": left,
+                "overdue": bool(current and today > current.due_on),
+                "actions_overdue": overdue_actions,
+                "rationale_missing": missing,
+                "flow_run_id": case.flow_run_id,
+            }
+        )
+    return rows

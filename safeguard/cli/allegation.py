@@ -1,0 +1,63 @@
+"""`safeguard allegation start`: a convenience over `safeguard start allegation` with one option per
+field. It builds the same start input and goes through the same start service."""
+
+from zoneinfo import ZoneInfo
+
+import typer
+
+from models.errors import InputError
+from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
+from safeguard.cli.common import parse_datetime, parse_day
+from safeguard.settings import get_settings
+
+app = typer.Typer(
+    help="Allegations against foster carers (the LADO process).", no_args_is_help=True
+)
+
+
+def _child(text: str) -> dict[str, str]:
+    parts = [p.strip() for p in text.split(":")]
+    if len(parts) != 3 or not all(parts):
+        raise InputError(
+            f"--child {text!r}: write CHILD_REF:IRO_ID:SOCIAL_WORKER_ID, e.g. C-1042:iro-1:sw-3"
+        )
+    return dict(zip(("child", "iro", "social_worker"), parts, strict=True))
+
+
+@app.command("start")
+def start(
+    lado: str = typer.Option(..., "--lado", help="The LADO's staff id (they chair and decide)."),
+    received: str = typer.Option(
+        ..., "--received", help="When the LADO received the referral (date-time)."
+    ),
+    aware: str = typer.Option(..., "--aware", help="When the organisation became aware (date)."),
+    carer: str = typer.Option(..., "--carer", help="The foster carer's reference."),
+    service: str = typer.Option(..., "--service", help="The fostering service."),
+    children: list[str] = typer.Option(
+        ..., "--child", help="CHILD_REF:IRO_ID:SOCIAL_WORKER_ID (repeat for each child)."
+    ),
+    category: str = typer.Option(
+        ...,
+        "--category",
+        help="The allegation category, e.g. physical, sexual, emotional, neglect.",
+    ),
+    summary: str = typer.Option(
+        ..., "--summary", help="A short summary (kept in our database only)."
+    ),
+    wait: int = typer.Option(
+        APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first step."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Start an allegation case and its flow run; wait until it asks for the initial consideration."""
+    tz = ZoneInfo(get_settings().timezone)
+    payload = {
+        "received_at": parse_datetime(received, tz, "--received").isoformat(),
+        "aware_on": parse_day(aware, tz, "--aware").isoformat(),
+        "carer": carer,
+        "fostering_service": service,
+        "children": [_child(c) for c in children],
+        "category": category,
+        "summary": summary,
+    }
+    start_case("allegation", lado, payload, wait=wait, as_json=as_json)

@@ -1,0 +1,82 @@
+"""Tasks every process flow is made of: thin, idempotent wrappers over models/steps and models/cases.
+
+They carry only ids, step names and keys (DESIGN rule 2) and read everything else from our
+database. Caching is off: each task is idempotent by its natural key, so a replay after a resume
+(or a redeploy) simply asks the database again and writes nothing twice.
+"""
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from models import cases, steps
+from models.db import session_scope
+from models.wallclock import system_clock
+from notifications import outbox
+from safeguard import orchestration, wiring
+from safeguard.settings import get_settings
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2, task_run_name="step {key}")
+def take_step(case_id: int, names: list[str], sequence: int, key: str) -> steps.Progress:
+    """Open the steps (once), apply each that is recorded (once); return results and what waits."""
+    deps = wiring.casework(get_settings())
+    with session_scope(deps.engine) as session:
+        return steps.advance(
+            session=session,
+            policy=deps.policy,
+            calendar=deps.calendar,
+            case_id=case_id,
+            names=names,
+            sequence=sequence,
+            key=key,
+            now=system_clock(),
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def tell_missing_rationale(case_id: int) -> int:
+    """Tell, at once, the people who must hear of a decision recorded without its rationale.
+
+    Writes those notices to the outbox and delivers them now; one that fails to deliver stays
+    pending for the next sweep. Idempotent: a replay writes and sends nothing again.
+    Returns how many notices were written.
+    """
+    settings = get_settings()
+    deps = wiring.casework(settings)
+    written = outbox.tell_missing_rationale(
+        deps.engine,
+        policy=deps.policy,
+        calendar=deps.calendar,
+        case_id=case_id,
+        now=system_clock(),
+        link_base=orchestration.ui_url(settings),
+    )
+    return len(written)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def close_case(case_id: int) -> None:
+    """Close the case."""
+    deps = wiring.casework(get_settings())
+    with session_scope(deps.engine) as session:
+        cases.close_case(session=session, case_id=case_id, now=system_clock())
+
+
+@task(cache_policy=NO_CACHE)
+def show_position(case_id: int, names: list[str], sequence: int, key: str) -> None:
+    """Put the steps the case waits at, and their due days, on the run page (references only)."""
+    deps = wiring.casework(get_settings())
+    with session_scope(deps.engine) as session:
+        case = cases.case_by_id(session, case_id)
+        waiting = [steps.step_of(session, case_id, name, sequence) for name in names]
+    lines = "\n".join(
+        f"- **{s.name}**{f' {sequence}' if sequence > 1 else ''}, due **{s.due_on:%A %d %B %Y}**: "
+        f"`safeguard record {case.reference} {s.name} --as STAFF_ID --input FILE`"
+        for s in waiting
+    )
+    create_markdown_artifact(
+        key=f"case-{case.reference.lower()}",
+        markdown=f"**{case.reference}** waits (suspend key `{key}`) for:\n\n{lines}",
+        description=f"{case.reference}: current step",
+    )
