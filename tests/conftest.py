@@ -7,11 +7,13 @@ PostgreSQL schema that is dropped afterwards, so the shared server is left as it
 import os
 import uuid
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from models import registry
 from models.db import make_engine, upgrade
 from tests.smtp import SmtpServer
 
@@ -37,6 +39,17 @@ def _isolated_settings(
         if name.startswith("SAFEGUARD_") and name != "SAFEGUARD_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
     monkeypatch.setenv("SAFEGUARD_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(autouse=True)
+def _installed_processes_only() -> Iterator[None]:
+    """A process a test registers (the toy) is not registered for the next: after each test the
+    registry holds the installed processes only (a test that needs the toy names it again)."""
+    yield
+    installed = {point.name for point in entry_points(group=registry.ENTRY_POINTS)}
+    for code in [c for c in registry._registered if c not in installed]:
+        del registry._registered[code]
+    registry._modules_loaded.clear()
 
 
 @pytest.fixture(params=DATABASES)

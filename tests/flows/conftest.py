@@ -12,6 +12,8 @@ import pytest
 
 from deployments.serve import runner_deployment
 
+TOY = "tests.toy.process"  # a process declared only in the tests (tests/toy/)
+
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -25,12 +27,16 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     home = tmp_path_factory.mktemp("flows")
     database = f"sqlite:///{home}/safeguard.db"
-    saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "SAFEGUARD_DATABASE_URL")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("PREFECT_API_URL", "SAFEGUARD_DATABASE_URL", "SAFEGUARD_PROCESSES")
+    }
     with prefect_test_harness(server_startup_timeout=60):
         url = str(get_current_settings().api.url)
         # The Runner's thread and the flow-run processes it starts read these from the environment.
         os.environ["PREFECT_API_URL"] = url
         os.environ["SAFEGUARD_DATABASE_URL"] = database
+        os.environ["SAFEGUARD_PROCESSES"] = TOY  # served beside the real processes
         runner = Runner(query_seconds=1, heartbeat_seconds=None, limit=50)
         for spec in deployments(get_settings()):
             runner.add_deployment(runner_deployment(spec, schedules=False))
@@ -54,8 +60,9 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def served(prefect_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The served database URL, also in force for the CLI under test."""
+    """The served database URL, also in force for the CLI under test (and the toy process)."""
     monkeypatch.setenv("SAFEGUARD_DATABASE_URL", prefect_server)
+    monkeypatch.setenv("SAFEGUARD_PROCESSES", TOY)
     return prefect_server
 
 
