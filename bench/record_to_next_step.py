@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from contextlib import redirect_stdout
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=20)
     parser.add_argument("--suspended", type=int, default=200)
+    parser.add_argument(
+        "--long-steps", type=int, default=8, help="steps to take one long case through"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     say = (lambda *_: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -180,6 +184,10 @@ def main() -> None:
             f"record -> next step open: median {statistics.median(timings):.2f} s, p95 {q[18]:.2f} s"
         )
 
+        # One long case: each record's time as the replay grows (every resume replays the flow from
+        # the top through every earlier step).
+        results["long_case_s"] = long_case(home, args.long_steps, say)
+
         before = {"serve_mb": rss_mb(serve_pid), "server_mb": rss_mb(server_pid)}
         peak = dict(before)
         refs = [
@@ -211,6 +219,67 @@ def main() -> None:
         print(json.dumps(results, indent=2))
     else:
         print(json.dumps(results, indent=2))
+
+
+def long_case(home: Path, steps: int, say) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Take one case through `steps` recorded steps (initial consideration, the meeting, then
+    reviews not yet ready for outcome); return each record's time to the next step open."""
+    ref = json.loads(cli(*_start_args(9999), "--json"))["reference"]
+    held = date(2026, 10, 20)
+    plan: list[tuple[str, dict[str, object], str]] = [
+        (
+            "initial_consideration",
+            {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"},
+            "2026-10-19T15:00",
+        )
+    ]
+    for number in range(1, steps):
+        day = held + timedelta(days=3 * (number - 1))
+        plan.append(
+            (
+                "allegation_meeting" if number == 1 else "review_meeting",
+                {"held_on": day.isoformat(), "attendees": ["lado"], "ready_for_outcome": False},
+                f"{day.isoformat()}T15:00",
+            )
+        )
+    timings = []
+    for number, (step, data, at) in enumerate(plan, start=1):
+        path = home / f"long-{number}.json"
+        path.write_text(json.dumps(data))
+        start = time.perf_counter()
+        out = json.loads(
+            cli("record", ref, step, "--as", "lado-1", "--input", str(path), "--at", at, "--json")
+        )
+        seconds = time.perf_counter() - start
+        assert out["applied"], out
+        timings.append({"step": number, "name": step, "seconds": round(seconds, 2)})
+        say(f"  long case, step {number} ({step}, {number - 1} earlier): {seconds:.2f} s")
+    # Inside the run: from "Beginning flow run" to its next suspend, the replay through every
+    # earlier step (the serve process's log), without the poll and process start around it.
+    replays = replay_seconds(home / "prefect" / "serve.log", ref)
+    for timing, replay in zip(timings, replays[1:], strict=False):
+        timing["replay_in_run_s"] = round(replay, 3)
+    say(f"  replay inside the run, per resume: {', '.join(f'{r:.2f}' for r in replays[1:])} s")
+    return timings
+
+
+def replay_seconds(log: Path, ref: str) -> list[float]:
+    """Return, per run of the case's flow, the seconds from its start to its suspend (or end)."""
+
+    def seconds(line: str) -> float:
+        h, m, rest = line[:12].split(":")
+        return int(h) * 3600 + int(m) * 60 + float(rest)
+
+    found, began = [], None
+    for line in log.read_text(errors="ignore").splitlines():
+        if f"Flow run '{ref}'" not in line:
+            continue
+        if "Beginning flow run" in line:
+            began = seconds(line)
+        elif began is not None and ("Suspending flow run" in line or "Finished in state" in line):
+            found.append(seconds(line) - began)
+            began = None
+    return found
 
 
 def _paused_filter():  # type: ignore[no-untyped-def]

@@ -56,6 +56,14 @@ def acts_for(session: Session, actor_id: str, owner_id: str, overseer: Role | No
     )
 
 
+def require_chair(
+    session: Session, actor_id: str, chair_id: str | None, overseer: Role, doing: str
+) -> None:
+    """Raise InputError unless the actor chairs the step (owns it) or holds the overseer role."""
+    if actor_id != chair_id and overseer not in roles_of(session, actor_id):
+        raise InputError(f"only the chair ({chair_id}) or a {overseer.label} may {doing}")
+
+
 def role_acting(held: set[Role], preferred: Role | None = None) -> Role:
     """Return the role a person acts in: `preferred` if they hold it, else their first by name."""
     return preferred if preferred is not None and preferred in held else sorted(held)[0]

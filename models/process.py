@@ -75,6 +75,11 @@ class ApplyContext(Protocol):
         """Record what a meeting said of each earlier action."""
         ...
 
+    def party(self, role: Role, staff_id: str) -> None:
+        """Name a person in the case in `role` (e.g. an investigating officer appointed): steps
+        owned by that role, and notices for it, go to them."""
+        ...
+
 
 @dataclass
 class StartPlan:

@@ -21,14 +21,13 @@ from sqlmodel import Session, col, select
 from models import audit, followup, registry
 from models.calendar import WorkingCalendar
 from models.cases import case_by_id, get_case, parties_of
-from models.enums import CaseStatus, StepStatus
+from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.inputs import ActionAccount, NewAction, parse
-from models.permissions import DirectoryContext, require_role
+from models.permissions import DirectoryContext, require_chair, require_role
 from models.policy import Policy
 from models.process import StepDecl, upgraded
-from models.staff import roles_of
-from models.tables import Case, CaseEvent, Decision, Rationale, Step, Submission
+from models.tables import Case, CaseEvent, CaseParty, Decision, Rationale, Step, Submission
 
 
 def wait_key(name: str, sequence: int = 1) -> str:
@@ -224,14 +223,8 @@ def submit(
             f"to apply it; if it does not, run 'safeguard case repair {reference}'"
         )
     role = require_role(session, author_id, step_decl.may_record, f"record {step_name}")
-    if (
-        step_decl.chair_only
-        and author_id != step.owner_id
-        and decl.overseer not in roles_of(session, author_id)
-    ):
-        raise InputError(
-            f"only the chair ({step.owner_id}) or a {decl.overseer.label} may record this {step_name}"
-        )
+    if step_decl.chair_only:
+        require_chair(session, author_id, step.owner_id, decl.overseer, f"record this {step_name}")
     effective = at or now
     if effective > now:
         raise InputError(
@@ -346,6 +339,19 @@ class _Apply:
             author_id=self.submission.author_id,
             recorded_at=self.submission.recorded_at,
         )
+
+    def party(self, role: Role, staff_id: str) -> None:
+        exists = self.session.exec(
+            select(CaseParty).where(
+                CaseParty.case_id == self.submission.case_id,
+                CaseParty.role == role,
+                CaseParty.staff_id == staff_id,
+            )
+        ).first()
+        if exists is None:
+            self.session.add(
+                CaseParty(case_id=self.submission.case_id, role=role, staff_id=staff_id)
+            )
 
     def account_for(self, accounted: Sequence[ActionAccount], held_on: date) -> None:
         followup.account_for(

@@ -43,6 +43,8 @@ def start(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Start a case of any process and its flow run; wait until it asks for its first step."""
+    wiring.processes(get_settings())
+    registry.get(process)  # an unknown process is refused first, listing those there are
     start_case(process, author, read_json(input_file), wait=wait, as_json=as_json)
 
 

@@ -44,6 +44,8 @@ def test_a_process_declared_only_in_the_tests_runs_end_to_end(
         ("toy-tm", "team_manager", "toy-sm"),
         ("toy-iro", "iro", None),
         ("toy-sw", "social_worker", "toy-tm"),
+        ("toy-io", "investigating_officer", "toy-tm"),
+        ("toy-io2", "investigating_officer", "toy-tm"),  # not named in the case: never told
     ):
         args = ["staff", "add", sid, "--name", sid, "--role", role, "--address", smtp.url(sid)]
         cli(*args, *(["--manager", manager] if manager else []))
@@ -106,9 +108,15 @@ def test_a_process_declared_only_in_the_tests_runs_end_to_end(
         assert result["applied"], f"{step} was stored but not applied by the flow"
         return result["case"]  # type: ignore[no-any-return]
 
-    case = record("assess", {"verdict": "fix", "rationale": "needs doing"}, "2026-11-05T10:00")
-    assert [s["step"] for s in case["steps"] if s["status"] == "open"] == ["resolve"]
+    assessment = {"verdict": "fix", "rationale": "needs doing", "investigator": "toy-io"}
+    case = record("assess", assessment, "2026-11-05T10:00")
+    [resolve] = [s for s in case["steps"] if s["status"] == "open"]
+    assert (resolve["step"], resolve["owner"]) == ("resolve", "toy-io")  # the person named
     assert case["decisions"][0]["kind"] == "assessment"
+    # Resolve (due Tue 10 Nov) lapses: its owner, the one named, and their manager are told.
+    report = run_sweep("2026-11-11T09:00:00+00:00")
+    mine = [w for w in report["written"] if w["reference"] == ref]
+    assert [(w["kind"], w["recipients"]) for w in mine] == [("lapsed", ["toy-io", "toy-tm"])]
     code, _, err = cli(
         "record",
         ref,

@@ -33,10 +33,13 @@ class Verdict(StrEnum):
 class Assessment(StepInput):
     verdict: Verdict
     rationale: Text | None = None
+    investigator: Annotated[StaffId, staff(Role.investigating_officer)] | None = None
 
 
 def assess(ctx: ApplyContext, data: Assessment) -> None:
     ctx.decide("assessment", data.verdict.value, data.rationale)
+    if data.investigator:  # named in the case: the resolve step (owned by that role) is theirs
+        ctx.party(Role.investigating_officer, data.investigator)
     ctx.event("assessed", ctx.at)
 
 
