@@ -6,10 +6,11 @@ writes the case, its children, parties, events and measured steps in the session
 It creates no flow run: the caller does, once the case is stored (safeguard/orchestration.py).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from models import audit, registry
@@ -38,7 +39,7 @@ def start_case(
     unless everything holds."""
     decl = registry.get(process)
     require_role(session, author_id, decl.may_start, f"start {decl.noun} case")
-    context = DirectoryContext(session, calendar.tz, now=now, effective=now)
+    context = DirectoryContext(session, calendar, policy.actions.due_within, now=now, effective=now)
     data = parse(
         decl.start_input,
         payload,
@@ -55,17 +56,19 @@ def start_case(
         raise InputError("a child is listed twice")
 
     rules = policy.process(decl.code)
-    case = Case(
-        reference=_next_reference(session, rules.reference_prefix, plan.opened_at.year),
-        process=decl.code,
-        opened_at=plan.opened_at,
-        opened_by=author_id,
-        lead_id=lead,
-        details=plan.details,
-        details_version=decl.start_version,
+    case = _insert_case(
+        session,
+        f"{rules.reference_prefix}-{plan.opened_at.year}-",
+        lambda reference: Case(
+            reference=reference,
+            process=decl.code,
+            opened_at=plan.opened_at,
+            opened_by=author_id,
+            lead_id=lead,
+            details=plan.details,
+            details_version=decl.start_version,
+        ),
     )
-    session.add(case)
-    session.flush()
     assert case.id is not None
     session.add_all(
         CaseChild(case_id=case.id, child_ref=ref, iro_id=iro, social_worker_id=sw)
@@ -114,12 +117,30 @@ def _event_at(plan: StartPlan, name: str) -> datetime:
     raise RuntimeError(f"a measured step counts from {name!r}, which the start did not record")
 
 
-def _next_reference(session: Session, prefix: str, year: int) -> str:
-    stem = f"{prefix}-{year}-"
+REFERENCE_ATTEMPTS = 20
+
+
+def _insert_case(session: Session, stem: str, build: Callable[[str], Case]) -> Case:
+    """Insert the case under the next free reference of its stem (PREFIX-YYYY-), NNNN counting up.
+
+    Two cases started at once may both see the same next number; the reference is unique in the
+    database, so the second insert fails and takes the number after (inside a savepoint: the rest
+    of the transaction stands).
+    """
     count = session.exec(
         select(func.count()).select_from(Case).where(col(Case.reference).startswith(stem))
     ).one()
-    return f"{stem}{count + 1:04d}"
+    for number in range(count + 1, count + 1 + REFERENCE_ATTEMPTS):
+        case = build(f"{stem}{number:04d}")
+        try:
+            with session.begin_nested():
+                session.add(case)
+            return case
+        except IntegrityError:
+            continue  # taken at the same moment: the next number
+    raise InputError(
+        f"could not find a free {stem} reference: too many cases started at once; try again"
+    )
 
 
 def details_of(case: Case) -> dict[str, Any]:

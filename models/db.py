@@ -22,19 +22,39 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Return an engine for `url`; SQLite gets its folder created and foreign keys enforced."""
+    """Return an engine for `url`; SQLite gets its folder created and foreign keys enforced.
+
+    SQL parameters are never put in error messages (`hide_parameters`): they hold names,
+    narrative and addresses, and an error may reach a terminal or Prefect's logs (DESIGN rule 2).
+    """
     try:
         parsed = make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise InputError(f"database URL {url!r} cannot be read: {exc}") from exc
+    except sa.exc.ArgumentError:
+        raise InputError(
+            "the database URL cannot be read: write e.g. postgresql+psycopg://user@host/db "
+            "or sqlite:///path/to/file.db (SAFEGUARD_DATABASE_URL)"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, **kwargs)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(
+                    f"the database folder {folder} cannot be made ({exc.strerror}); "
+                    "check SAFEGUARD_DATABASE_URL or SAFEGUARD_HOME"
+                ) from None
+        engine = sa.create_engine(parsed, hide_parameters=True, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise InputError(
+            f"database URL {parsed.render_as_string(hide_password=True)}: its driver is not "
+            f"installed ({exc}); use postgresql+psycopg://... or sqlite:///..."
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -73,11 +93,25 @@ def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
-    except sa.exc.OperationalError as exc:
-        raise InputError(
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise Unreachable(
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{' '.join(str(exc.orig).split())}; check SAFEGUARD_DATABASE_URL"
+            f"{database_message(exc)}; check SAFEGUARD_DATABASE_URL"
         ) from exc
+
+
+class Unreachable(InputError):
+    """The database cannot be reached (the CLI exits 1, not 2: nothing was wrong with the input)."""
+
+
+def database_message(exc: BaseException) -> str:
+    """Return what the database said, without the statement or its values (names, narrative,
+    addresses): PostgreSQL's primary message, SQLite's one line."""
+    orig = getattr(exc, "orig", None) or exc
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = primary or str(orig).split("\n")[0]
+    return " ".join(text.split())[:300] or type(orig).__name__
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:

@@ -15,6 +15,7 @@ from models.cases import get_case
 from models.durations import CalendarDays, CalendarMonths, WorkingDays, parse_duration
 from models.enums import StepStatus
 from models.errors import InputError
+from models.inputs import free_text
 from models.permissions import require_senior, require_staff
 from models.policy import Policy, StepPolicy
 from models.steps import latest_event
@@ -40,9 +41,20 @@ def step_and_rule(
 
 
 def _reason(reason: str) -> str:
-    if not reason.strip():
-        raise InputError('give the reason: --reason "..." (it is kept on the case record)')
-    return reason.strip()
+    return free_text(reason, "the reason (--reason)")
+
+
+def _when(step: Step, at: datetime, recorded_at: datetime | None, doing: str) -> None:
+    """Refuse a departure dated in the future or before its step opened."""
+    if recorded_at is not None and at > recorded_at:
+        raise InputError(
+            f"--at {at:%Y-%m-%d %H:%M} is in the future: {doing} is recorded when it happened"
+        )
+    if at < step.opened_at:
+        raise InputError(
+            f"--at {at:%Y-%m-%d %H:%M} is before the {step.name} step opened "
+            f"({step.opened_at:%Y-%m-%d %H:%M}): check the date"
+        )
 
 
 def stop(
@@ -56,15 +68,26 @@ def stop(
     approver_id: str,
     recorded_by: str,
     now: datetime,
+    recorded_at: datetime | None = None,
 ) -> ClockStop:
-    """Stop an open step's clock (e.g. a police investigation); its reviews then fall due."""
+    """Stop an open step's clock (e.g. a police investigation) as at `now`; its reviews then fall
+    due. `recorded_at` is the real moment it is recorded (`now` may not be after it)."""
     step, rule = step_and_rule(session, policy, reference, step_name)
+    _when(step, now, recorded_at, "a clock stop")
     if not rule.stoppable or rule.stop_approver is None:
         raise InputError(f"the {step_name} clock cannot be stopped under the policy ({rule.title})")
     if step.status is StepStatus.stopped:
         raise InputError(f"the {step_name} clock of {reference} is already stopped")
     if step.status is not StepStatus.open:
         raise InputError(f"the {step_name} step of {reference} is {step.status.value}, not open")
+    last = session.exec(
+        select(ClockStop).where(ClockStop.step_id == step.id).order_by(col(ClockStop.id).desc())
+    ).first()
+    if last is not None and last.resumed_at is not None and now < last.resumed_at:
+        raise InputError(
+            f"--at {now:%Y-%m-%d %H:%M} falls in the clock's earlier stop (until "
+            f"{last.resumed_at:%Y-%m-%d %H:%M}): stops of one clock cannot overlap"
+        )
     text = _reason(reason)
     role = require_senior(
         session, approver_id, rule.stop_approver, f"stopping the {step_name} clock"
@@ -105,9 +128,12 @@ def resume(
     step_name: str,
     recorded_by: str,
     now: datetime,
+    recorded_at: datetime | None = None,
 ) -> ClockStop:
-    """Restart a stopped clock: the due day moves on by the working days it stood still."""
+    """Restart a stopped clock as at `now`: the due day moves on by the working days it stood
+    still. `recorded_at` is the real moment it is recorded (`now` may not be after it)."""
     step, _ = step_and_rule(session, policy, reference, step_name)
+    _when(step, now, recorded_at, "a resumed clock")
     if step.status is not StepStatus.stopped:
         raise InputError(f"the {step_name} clock of {reference} is not stopped")
     require_staff(session, recorded_by)
@@ -154,9 +180,11 @@ def extend(
     approver_id: str,
     recorded_by: str,
     now: datetime,
+    recorded_at: datetime | None = None,
 ) -> Extension:
     """Extend an open step's timescale to `to` (e.g. "65 working days"), never past the policy's maximum."""
     step, rule = step_and_rule(session, policy, reference, step_name)
+    _when(step, now, recorded_at, "an extension")
     if rule.extendable_to is None or rule.extension_approver is None:
         raise InputError(
             f"the {step_name} timescale cannot be extended under the policy ({rule.title})"

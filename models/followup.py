@@ -17,8 +17,9 @@ from models.calendar import WorkingCalendar
 from models.durations import WorkingDays
 from models.enums import ActionStatus, Role
 from models.errors import InputError
-from models.inputs import ActionAccount, NewAction, unaccounted
+from models.inputs import ActionAccount, NewAction, free_text, unaccounted
 from models.permissions import acts_for, role_acting
+from models.policy import Policy
 from models.staff import roles_of
 from models.tables import Action, ActionUpdate, Case, Decision, Rationale
 
@@ -155,6 +156,7 @@ def account_for(
 def update_action(
     *,
     session: Session,
+    policy: Policy,
     calendar: WorkingCalendar,
     action_id: int,
     status: str,
@@ -184,6 +186,12 @@ def update_action(
     today = calendar.local_date(now)
     if status == "carried_forward" and (new_due is None or new_due <= today):
         raise InputError("an action carried forward needs --due, a date after today")
+    latest = calendar.due(today, policy.actions.due_within).due
+    if new_due is not None and new_due > latest:
+        raise InputError(
+            f"--due {new_due} is later than the policy allows ({latest}, "
+            f"{policy.actions.due_within} from today): give a nearer date"
+        )
     try:
         account = ActionAccount(
             action_id=action_id,
@@ -234,8 +242,7 @@ def add_rationale(
         raise InputError(
             f"no decision {decision_id}; 'safeguard case show CASE' lists each decision's id"
         )
-    if not text.strip():
-        raise InputError("the rationale is empty: say why the decision was made")
+    text = free_text(text, "the rationale (--text)")
     held = roles_of(session, author_id)
     if not acts_for(session, author_id, decision.author_id, overseer=None):
         raise InputError(
@@ -243,7 +250,7 @@ def add_rationale(
         )
     rationale = Rationale(
         decision_id=decision_id,
-        text=text.strip(),
+        text=text,
         author_id=author_id,
         author_role=role_acting(held, decision.author_role),
         recorded_at=now,

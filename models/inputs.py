@@ -33,10 +33,31 @@ from pydantic import (
 from models.enums import Role
 from models.errors import InputError
 
-# Free text: stripped, never blank, capped (the database's columns are wider than these).
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+TEXT_MAX = 4000  # every free text, on every path (a rationale, a reason, a summary)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL cannot store it: refused here, never at apply time
+        raise ValueError("contains a NUL character (\\u0000); remove it")
+    return value
+
+
+# Free text: stripped, never blank, capped within the database's columns, never a NUL.
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX),
+    AfterValidator(_no_nul),
+]
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
+Ref = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_no_nul),
+]
 
 
 class InputContext(ABC):
@@ -56,6 +77,14 @@ class InputContext(ABC):
     @abstractmethod
     def check_staff(self, staff_id: str, roles: frozenset[Role]) -> None:
         """Raise ValueError unless the person is in the directory (holding one of `roles`, if any)."""
+
+    @abstractmethod
+    def latest_action_due(self, agreed_on: date) -> date:
+        """Return the latest day an action agreed on `agreed_on` may be due (the policy's limit)."""
+
+    @abstractmethod
+    def action_due(self, agreed_on: date, due: date | int) -> date:
+        """Return the day an action is due: a date, or working days after `agreed_on`."""
 
 
 def _context(info: ValidationInfo) -> InputContext | None:
@@ -114,13 +143,27 @@ def staff(*roles: Role) -> Any:
     return AfterValidator(check)
 
 
-StaffId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+StaffId = Ref  # checked against the directory by staff(...)
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a row id: an integer column holds no more
 
 
 class StepInput(BaseModel):
     """Base of every input: unknown fields refused, values frozen once validated."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def free_text(value: str, what: str) -> str:
+    """Return a free text given outside a JSON input (a rationale, a reason) checked by the same
+    rules as every Text field, or raise InputError naming it."""
+    text = value.strip()
+    if not text:
+        raise InputError(f"{what} is empty: give the reason (it is kept on the case record)")
+    if len(text) > TEXT_MAX:
+        raise InputError(f"{what} is {len(text):,} characters: at most {TEXT_MAX:,}")
+    if "\x00" in text:
+        raise InputError(f"{what} contains a NUL character (\\u0000); remove it")
+    return text
 
 
 # --- actions agreed at meetings, and a later meeting's account of them --------------------------
@@ -143,7 +186,7 @@ class NewAction(StepInput):
 class ActionAccount(StepInput):
     """What a review says of one open action."""
 
-    action_id: int
+    action_id: DbId
     status: Literal["done", "carried_forward", "not_needed"]
     reason: Text | None = None
     new_due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] | None = None
@@ -178,12 +221,31 @@ def unaccounted(open_action_ids: list[int], accounted: tuple[ActionAccount, ...]
     return sorted(set(open_action_ids) - named)
 
 
-def actions_after(held_on: date, actions: tuple[NewAction, ...]) -> None:
-    """Refuse an action due before the meeting that agreed it."""
+def actions_after(
+    held_on: date,
+    actions: tuple[NewAction, ...],
+    info: ValidationInfo | None = None,
+    accounted: tuple[ActionAccount, ...] = (),
+) -> None:
+    """Refuse an action due before the meeting that agreed it, or later than the policy allows
+    (checked when validated with the engine's context)."""
     for new in actions:
         if isinstance(new.due, date) and new.due < held_on:
             raise ValueError(
                 f"action {new.title!r} is due {new.due}, before the meeting ({held_on})"
+            )
+    ctx = _context(info) if info is not None else None
+    if ctx is None:
+        return
+    latest = ctx.latest_action_due(held_on)
+    dues = [(f"action {new.title!r}", new.due) for new in actions] + [
+        (f"action {a.action_id}'s new_due", a.new_due) for a in accounted
+    ]
+    for label, due in dues:
+        if due is not None and ctx.action_due(held_on, due) > latest:
+            raise ValueError(
+                f"{label} is due {ctx.action_due(held_on, due)}, later than the policy allows "
+                f"({latest}, from {held_on}): agree a nearer date and review it"
             )
 
 

@@ -4,10 +4,12 @@ Each function reads the staff directory and raises InputError saying who may do 
 """
 
 from collections.abc import Iterable
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 
 from sqlmodel import Session
 
+from models.calendar import WorkingCalendar
+from models.durations import Duration, WorkingDays
 from models.enums import Role
 from models.errors import InputError
 from models.inputs import InputContext
@@ -75,17 +77,25 @@ class DirectoryContext(InputContext):
     def __init__(
         self,
         session: Session,
-        tz: tzinfo,
+        calendar: WorkingCalendar,
+        action_limit: Duration,
         *,
         now: datetime,
         effective: datetime,
         opened: date | None = None,
     ) -> None:
-        self.session, self.tz, self.now, self.opened = session, tz, now, opened
-        self.today = effective.astimezone(tz).date()
+        self.session, self.calendar, self.action_limit = session, calendar, action_limit
+        self.tz, self.now, self.opened = calendar.tz, now, opened
+        self.today = effective.astimezone(self.tz).date()
 
     def local(self, moment: datetime) -> datetime:
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=self.tz)
+
+    def latest_action_due(self, agreed_on: date) -> date:
+        return self.calendar.due(agreed_on, self.action_limit).due
+
+    def action_due(self, agreed_on: date, due: date | int) -> date:
+        return due if isinstance(due, date) else self.calendar.due(agreed_on, WorkingDays(due)).due
 
     def check_staff(self, staff_id: str, roles: frozenset[Role]) -> None:
         held = roles_of(self.session, staff_id)  # no such person: InputError, a ValueError

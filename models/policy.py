@@ -231,8 +231,10 @@ class RationalePolicy(_Frozen):
 
 
 class ActionPolicy(_Frozen):
-    """The ladder for an action agreed at a meeting and not done by its due day."""
+    """The ladder for an action agreed at a meeting and not done by its due day, and how far
+    ahead an action may be due (a date years away would never escalate)."""
 
+    due_within: DurationText
     escalation: tuple[Rung, ...] = Field(min_length=1)
     source: Text
     confidence: Confidence

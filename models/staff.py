@@ -36,13 +36,15 @@ class NewStaff(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     roles: tuple[Role, ...] = Field(min_length=1)
     line_manager: StaffId | None = None
-    addresses: tuple[str, ...] = ()
+    addresses: tuple[Annotated[str, Field(max_length=2000)], ...] = ()
 
     @field_validator("name")
     @classmethod
     def _strip(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("a name cannot be blank")
+        if "\x00" in value:
+            raise ValueError("a name cannot contain a NUL character (\\u0000)")
         return value.strip()
 
     @field_validator("roles", mode="before")
@@ -50,10 +52,14 @@ class NewStaff(BaseModel):
     def _roles(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = [v for v in value.replace(",", " ").replace(";", " ").split() if v]
-        for v in value or ():
-            if v not in Role.__members__:
+        if not isinstance(value, list | tuple):
+            raise ValueError(
+                f"give the roles as a list of names or one line of names, not {type(value).__name__}"
+            )
+        for v in value:
+            if not isinstance(v, str) or v not in Role.__members__:
                 raise ValueError(f"{v!r} is not a role; roles: {role_list()}")
-        return tuple(dict.fromkeys(value or ()))
+        return tuple(dict.fromkeys(value))
 
     @field_validator("addresses", mode="before")
     @classmethod
@@ -62,6 +68,8 @@ class NewStaff(BaseModel):
             return ()
         if isinstance(value, str):
             value = value.split()
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError("give the addresses as a list of Apprise URLs or one line of them")
         return value
 
     @field_validator("addresses")

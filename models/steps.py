@@ -29,6 +29,8 @@ from models.policy import Policy
 from models.process import StepDecl, upgraded
 from models.tables import Case, CaseEvent, CaseParty, Decision, Rationale, Step, Submission
 
+KEY_MAX = 128  # submissions.idempotency_key
+
 
 def wait_key(name: str, sequence: int = 1) -> str:
     """Return the flow's suspend key for a step or a phase: lowercase letters, digits and dashes
@@ -128,9 +130,7 @@ def submission_for(session: Session, case_id: int, name: str, sequence: int) -> 
     step = _step(session, case_id, name, sequence)
     if step is None:
         return None
-    return session.exec(
-        select(Submission).where(Submission.step_id == step.id).order_by(col(Submission.id))
-    ).first()
+    return live_submission(session, step.id or 0)
 
 
 def recorded_not_applied(session: Session) -> list[tuple[str, str, str]]:
@@ -141,7 +141,8 @@ def recorded_not_applied(session: Session) -> list[tuple[str, str, str]]:
         .join(Step, col(Step.case_id) == Case.id)
         .join(Submission, col(Submission.step_id) == Step.id)
         .where(Case.status == CaseStatus.open, Step.status == StepStatus.open)
-        .where(col(Submission.applied_at).is_(None), col(Case.flow_run_id).is_not(None))
+        .where(col(Submission.applied_at).is_(None), col(Submission.failed_at).is_(None))
+        .where(col(Case.flow_run_id).is_not(None))
     ).all()
     return [
         (ref, str(run_id), step.wait_key or wait_key(step.name, step.sequence))
@@ -178,6 +179,7 @@ class _Check:
 def submit(
     *,
     session: Session,
+    policy: Policy,
     calendar: WorkingCalendar,
     reference: str,
     step_name: str,
@@ -191,16 +193,13 @@ def submit(
 
     Nothing is stored unless everything holds. The same `key` sent again returns the first submission.
     """
+    if key is not None and not 0 < len(key) <= KEY_MAX:
+        raise InputError(f"--key is {len(key)} characters: give 1 to {KEY_MAX}")
     case = get_case(session, reference)
     if key:
         earlier = session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
         if earlier is not None:
-            step = session.get(Step, earlier.step_id)
-            if earlier.case_id != case.id or step is None or step.name != step_name:
-                raise InputError(
-                    f"--key {key!r} was already used for another submission; use a new key"
-                )
-            return earlier, step
+            return _same_again(session, case, earlier, step_name, author_id, payload, at, key)
     decl = registry.get(case.process)
     step_decl = decl.step(step_name)
     if case.status is not CaseStatus.open:
@@ -216,12 +215,9 @@ def submit(
             or "none (the flow has not opened one yet)"
         )
         raise InputError(f"{step_name} is not open in {reference}; open steps: {waiting}")
-    earlier = session.exec(select(Submission).where(Submission.step_id == step.id)).first()
+    earlier = live_submission(session, step.id or 0)
     if earlier is not None:
-        raise InputError(
-            f"{step_name} of {reference} was already recorded (submission {earlier.id}) and waits for the flow "
-            f"to apply it; if it does not, run 'safeguard case repair {reference}'"
-        )
+        raise _already_recorded(step_name, reference, earlier)
     role = require_role(session, author_id, step_decl.may_record, f"record {step_name}")
     if step_decl.chair_only:
         require_chair(session, author_id, step.owner_id, decl.overseer, f"record this {step_name}")
@@ -236,7 +232,8 @@ def submit(
         )
     context = DirectoryContext(
         session,
-        calendar.tz,
+        calendar,
+        policy.actions.due_within,
         now=now,
         effective=effective,
         opened=calendar.local_date(step.opened_at),
@@ -259,11 +256,17 @@ def submit(
         payload=data.model_dump(mode="json", exclude_none=True),
         schema_version=step_decl.version,
     )
-    session.add(submission)
     try:
-        session.flush()
+        with session.begin_nested():  # the database has the last word on "one per step"
+            session.add(submission)
     except IntegrityError:
-        raise InputError(f"--key {key!r} was already used; use a new key") from None
+        if (
+            key
+            and session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
+        ):
+            raise InputError(f"--key {key!r} was used at the same moment; use a new key") from None
+        winner = live_submission(session, step.id or 0)
+        raise _already_recorded(step_name, reference, winner) from None
     audit.record(
         session,
         at=now,
@@ -275,6 +278,54 @@ def submit(
         detail={"step": step_name, "sequence": step.sequence},
     )
     return submission, step
+
+
+def live_submission(session: Session, step_id: int) -> Submission | None:
+    """Return the step's submission that has not failed, if any (there is at most one)."""
+    return session.exec(
+        select(Submission).where(Submission.step_id == step_id, col(Submission.failed_at).is_(None))
+    ).first()
+
+
+def _already_recorded(step_name: str, reference: str, earlier: Submission | None) -> InputError:
+    which = f" (submission {earlier.id})" if earlier is not None else ""
+    return InputError(
+        f"{step_name} of {reference} was already recorded{which} and waits for the flow "
+        f"to apply it; if it does not, run 'safeguard case repair {reference}'"
+    )
+
+
+def _same_again(
+    session: Session,
+    case: Case,
+    earlier: Submission,
+    step_name: str,
+    author_id: str,
+    payload: Any,
+    at: datetime | None,
+    key: str,
+) -> tuple[Submission, Step]:
+    """A key seen before: the same submission again answers as it did; anything else is refused."""
+    step = session.get(Step, earlier.step_id)
+    different = InputError(
+        f"--key {key!r} was used for a different submission ({earlier.kind} of submission "
+        f"{earlier.id}); the same key stores one submission only: use a new key"
+    )
+    if earlier.case_id != case.id or step is None or step.name != step_name:
+        raise different
+    if earlier.author_id != author_id or (at is not None and at != earlier.effective_at):
+        raise different
+    step_decl = registry.get(case.process).step(step_name)
+    try:
+        again = parse(step_decl.input, payload, what=step_name, example=step_decl.example)
+    except InputError:
+        raise different from None
+    stored = upgraded(
+        earlier.payload, earlier.schema_version, step_decl.version, step_decl.upgrades
+    )
+    if again.model_dump(mode="json", exclude_none=True) != stored:
+        raise different
+    return earlier, step
 
 
 # --- applying a submission (the flow's side) --------------------------------------------------------

@@ -137,9 +137,22 @@ class Step(SQLModel, table=True):
 
 
 class Submission(SQLModel, table=True):
-    """What a person sent, exactly as validated; decisions and actions are derived from it."""
+    """What a person sent, exactly as validated; decisions and actions are derived from it.
+
+    One live submission per step (a partial unique index: a second one at once is refused by the
+    database itself); one the flow could not apply is kept, marked failed with the reason.
+    """
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        sa.Index(
+            "uq_submissions_live_step",
+            "step_id",
+            unique=True,
+            sqlite_where=sa.text("failed_at IS NULL"),
+            postgresql_where=sa.text("failed_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
@@ -153,6 +166,8 @@ class Submission(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     schema_version: int = 1  # the step's input version it was written under
     applied_at: datetime | None = _utc(nullable=True)  # when the flow applied it to the case
+    failed_at: datetime | None = _utc(nullable=True)  # when the flow found it could not apply it
+    failure: str | None = Field(default=None, max_length=500)  # why (no narrative, no values)
 
 
 class Decision(SQLModel, table=True):

@@ -57,6 +57,7 @@ from models.tables import (
     StaffRole,
     Step,
 )
+from models.wallclock import Clock, system_clock
 from notifications.delivery import Sender, send_with_apprise
 from notifications.render import render
 
@@ -324,8 +325,11 @@ def write_notices(
     now: datetime,
     link_base: str | None,
     dry_run: bool = False,
+    clock: Clock = system_clock,
 ) -> list[Written]:
-    """Write each due notice with its deliveries; a key already written is left alone."""
+    """Write each due notice with its deliveries; a key already written is left alone. Its
+    deliveries may be sent from the real moment they are written (`clock()`)."""
+    ready = clock()
     written: list[Written] = []
     ack_within = policy.notices.acknowledge_within
     ack_due = calendar.end_of_day(calendar.due(now, ack_within).due)
@@ -397,7 +401,7 @@ def write_notices(
                 notice_id=notice_id,
                 staff_id=person,
                 because=", ".join(why)[:200],
-                next_attempt_at=now,
+                next_attempt_at=ready,
             )
             for person, why in people
         )
@@ -439,8 +443,13 @@ def sweep(
     link_base: str | None = None,
     deliver_limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    clock: Clock = system_clock,
 ) -> SweepReport:
-    """Run one sweep as at `now`: decide, write what is new, then deliver what is pending."""
+    """Run one sweep as at `now`: decide, write what is new, then deliver what is pending.
+
+    `now` decides what is due (a sweep may run as at another moment); delivery itself always
+    happens at `clock()`, the real time: claims, receipts and retries are real events.
+    """
     started = time.perf_counter()
     with session_scope(engine) as session:
         clocks = load_clocks(session, policy, calendar, now)
@@ -474,6 +483,7 @@ def sweep(
                 now=now,
                 link_base=link_base,
                 dry_run=dry_run,
+                clock=clock,
             )
         if not dry_run:
             # An escalation whose matter is resolved, or that has gone up a rung, waits no longer.
@@ -495,7 +505,7 @@ def sweep(
     }
     if not dry_run:
         report.delivery = deliver(
-            engine, now=now, sender=sender, limit=deliver_limit, progress=progress
+            engine, clock=clock, sender=sender, limit=deliver_limit, progress=progress
         )
         report.seconds["deliver"] = time.perf_counter() - written
     return report
@@ -510,6 +520,7 @@ def tell_missing_rationale(
     now: datetime,
     sender: Sender = send_with_apprise,
     link_base: str | None = None,
+    clock: Clock = system_clock,
 ) -> list[Written]:
     """Write and deliver, now, the "decision without rationale" notices of one case (DESIGN rule 9:
     at once, not at the next sweep). Idempotent: a notice written before is not written again."""
@@ -529,9 +540,13 @@ def tell_missing_rationale(
             cases=load_cases(session, [case_id]),
             now=now,
             link_base=link_base,
+            clock=clock,
         )
     deliver(
-        engine, now=now, sender=sender, notice_ids=[w.notice_id for w in written if w.notice_id]
+        engine,
+        clock=clock,
+        sender=sender,
+        notice_ids=[w.notice_id for w in written if w.notice_id],
     )
     return written
 
@@ -550,7 +565,7 @@ class DeliveryReport:
 def deliver(
     engine: Engine,
     *,
-    now: datetime,
+    clock: Clock = system_clock,
     sender: Sender = send_with_apprise,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -561,16 +576,20 @@ def deliver(
 
     Each is claimed first (a conditional update), so another sweep, or another worker here, never
     sends it too. A sender that dies after claiming leaves the claim to expire (LEASE), then it is
-    tried again.
+    tried again. Claims, receipts and retries are timed by `clock`, the real time, never by the
+    moment a sweep runs "as at": a claim made by a sweep as at last week must not look expired to
+    the sweep running now.
     """
     report = DeliveryReport()
     with Session(engine) as session:
-        query = select(NoticeDelivery.id).where(_claimable(now)).order_by(col(NoticeDelivery.id))
+        query = (
+            select(NoticeDelivery.id).where(_claimable(clock())).order_by(col(NoticeDelivery.id))
+        )
         if notice_ids is not None:
             query = query.where(col(NoticeDelivery.notice_id).in_(notice_ids))
         ids = [i for i in session.exec(query.limit(limit) if limit else query).all() if i]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(_deliver_one, engine, i, now, sender) for i in ids]
+        futures = [pool.submit(_deliver_one, engine, i, clock, sender) for i in ids]
         for number, future in enumerate(as_completed(futures), start=1):
             outcome = future.result()
             report.attempted += outcome != "skipped"
@@ -591,7 +610,8 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-def _deliver_one(engine: Engine, delivery_id: int, now: datetime, sender: Sender) -> str:
+def _deliver_one(engine: Engine, delivery_id: int, clock: Clock, sender: Sender) -> str:
+    now = clock()
     with session_scope(engine) as session:
         claim = (
             sa.update(NoticeDelivery)
@@ -616,6 +636,7 @@ def _deliver_one(engine: Engine, delivery_id: int, now: datetime, sender: Sender
         subject, text, html = notice.subject, notice.body_text, notice.body_html
         attempts = delivery.attempts
     result = sender(list(urls), subject, text, html)
+    now = clock()  # the receipt's time: when it was sent, not when the claim was made
     with session_scope(engine) as session:
         delivery = session.get(NoticeDelivery, delivery_id)
         assert delivery is not None

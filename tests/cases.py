@@ -101,6 +101,7 @@ def record(
     with session_scope(engine) as session:
         steps.submit(
             session=session,
+            policy=POLICY,
             calendar=CALENDAR,
             reference=ref,
             step_name=step,

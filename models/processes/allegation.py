@@ -21,7 +21,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from models.enums import Role
 from models.inputs import (
@@ -169,8 +169,8 @@ class Meeting(StepInput):
     ready_for_outcome: bool = False
 
     @model_validator(mode="after")
-    def _actions_after_meeting(self) -> "Meeting":
-        actions_after(self.held_on, self.actions)
+    def _dues(self, info: ValidationInfo) -> "Meeting":
+        actions_after(self.held_on, self.actions, info, getattr(self, "accounted", ()))
         return self
 
 

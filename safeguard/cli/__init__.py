@@ -3,7 +3,9 @@
 import sys
 
 import typer
+from sqlalchemy import exc as sa_exc
 
+from models.db import Unreachable, database_message
 from models.errors import InputError
 from safeguard.cli import (
     allegation,
@@ -17,6 +19,7 @@ from safeguard.cli import (
     service,
     staff,
 )
+from safeguard.cli.common import visible
 
 app = typer.Typer(
     name="safeguard",
@@ -49,8 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="safeguard", standalone_mode=False)
+    except Unreachable as exc:
+        _fail(str(exc))
+        return 1
     except InputError as exc:
         _fail(str(exc))
+        return 2
+    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        _fail(f"cannot reach the database: {database_message(exc)}; check SAFEGUARD_DATABASE_URL")
+        return 1
+    except sa_exc.SQLAlchemyError as exc:
+        # Caught at the edge and told without the statement or its values (DESIGN rule 2).
+        _fail(f"the database refused this: {database_message(exc)}; nothing was changed")
         return 2
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
@@ -66,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    message = message.replace("Value error, ", "")
+    message = visible(message.replace("Value error, ", ""))
     print("error: " + " ".join(message.split()), file=sys.stderr)
 
 

@@ -113,6 +113,7 @@ def record(
     with session_scope(engine) as session:
         submission, opened = steps.submit(
             session=session,
+            policy=policy,
             calendar=calendar,
             reference=reference,
             step_name=step,
@@ -158,18 +159,55 @@ def record(
     _print_position(view)
 
 
+MAX_INPUT_BYTES = 1_000_000  # far above any step's input; a bigger file is a mistake
+MAX_DEPTH = 20  # no step's input nests deeper than a few levels
+
+
 def read_json(source: str) -> Any:
     """Return the JSON in a file (or stdin for -), or raise InputError saying what is wrong."""
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with Path(source).open("rb") as file:
+                raw = file.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"--input {source}: cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(f"--input {source}: larger than {MAX_INPUT_BYTES:,} bytes; check the file")
     try:
-        return json.loads(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"--input {source}: not UTF-8 text (a binary file, or saved as UTF-16?); "
+            "save it as UTF-8 JSON"
+        ) from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"--input {source}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except (RecursionError, ValueError) as exc:  # nested thousands deep; a 5,000-digit number
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise InputError(f"--input {source}: cannot be read as JSON: {reason}") from None
+    _plain(data, source, "input", 0)
+    return data
+
+
+def _plain(value: Any, source: str, where: str, depth: int) -> None:
+    """Refuse what no input needs and the database cannot store: deep nesting, NUL characters."""
+    if depth > MAX_DEPTH:
+        raise InputError(f"--input {source}: {where} is nested more than {MAX_DEPTH} deep")
+    if isinstance(value, str) and "\x00" in value:
+        raise InputError(f"--input {source}: {where} contains a NUL character (\\u0000); remove it")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _plain(key, source, where, depth + 1)
+            _plain(item, source, f"{where}.{key}" if where != "input" else key, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _plain(item, source, f"{where}.{index}", depth + 1)
 
 
 def _wait_until(done: Callable[[], bool], seconds: int, every: float = 0.25) -> bool:

@@ -39,6 +39,7 @@ def stop(
             approver_id=approver,
             recorded_by=who or approver,
             now=as_at(at, settings),
+            recorded_at=system_clock(),
         )
         _, rule = departures.step_and_rule(session, policy, case, step)
         first = first_review(rule, calendar, stopped.stopped_at)
@@ -67,6 +68,7 @@ def resume(
             step_name=step,
             recorded_by=who,
             now=as_at(at, settings),
+            recorded_at=system_clock(),
         )
         days, due = resumed.working_days_stopped, resumed.due_on_after
     console().print(
@@ -101,6 +103,7 @@ def extend(
             approver_id=approver,
             recorded_by=who or approver,
             now=system_clock(),
+            recorded_at=system_clock(),
         )
         due = extension.due_on_after
         total = extension.extended_to

@@ -1,6 +1,7 @@
 """Helpers shared by the commands: reading dates, printing JSON and tables."""
 
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,12 +12,37 @@ from models.errors import InputError
 from models.wallclock import system_clock
 from safeguard.settings import Settings
 
+MAX_ID = 2**31 - 1  # the largest row id an integer column holds: a larger one names nothing
 DATE_HELP = "an ISO date (2026-12-24) or date-time (2026-12-24T16:30, London time unless an offset is given)"
+
+
+# Control characters (terminal escapes among them) and the invisible marks that reorder or hide
+# text: stored names, titles and reasons are shown with these escaped, never acted on.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Return text with control characters and invisible marks written out (\\x1b, \\u202e)."""
+    return _HIDDEN.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+
+
+class PlainConsole(Console):
+    """A console that prints stored text as text: no markup (a name with "[/]" is a name), no
+    emoji codes, no highlighting, and control characters escaped."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        kwargs.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(visible(text), **kwargs)
 
 
 def console() -> Console:
     """Return a console for tables (plain when not a terminal)."""
-    return Console(highlight=False, soft_wrap=False)
+    return PlainConsole(highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def parse_moment(text: str, tz: ZoneInfo, what: str = "date") -> date | datetime:

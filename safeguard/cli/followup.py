@@ -8,14 +8,14 @@ from models import followup
 from models.db import session_scope
 from models.wallclock import system_clock
 from safeguard import wiring
-from safeguard.cli.common import console, parse_day
+from safeguard.cli.common import MAX_ID, console, parse_day
 from safeguard.settings import get_settings
 
 action_app = typer.Typer(help="Actions agreed at meetings.", no_args_is_help=True)
 
 
 def rationale(
-    decision_id: int = typer.Argument(..., metavar="DECISION_ID"),
+    decision_id: int = typer.Argument(..., metavar="DECISION_ID", min=1, max=MAX_ID),
     text: str = typer.Option(..., "--text", help="Why the decision was made."),
     author: str = typer.Option(..., "--as", help="Your staff id."),
 ) -> None:
@@ -34,7 +34,7 @@ def rationale(
 
 @action_app.command("update")
 def update_action(
-    action_id: int = typer.Argument(..., metavar="ACTION_ID"),
+    action_id: int = typer.Argument(..., metavar="ACTION_ID", min=1, max=MAX_ID),
     status: str = typer.Option(..., "--status", help="done, not_needed or carried_forward."),
     author: str = typer.Option(..., "--as", help="Your staff id."),
     reason: str | None = typer.Option(None, "--reason", help="Why (needed unless done)."),
@@ -42,10 +42,11 @@ def update_action(
 ) -> None:
     """Update an action: its owner, their line managers, or the process's overseer (a LADO manager)."""
     settings = get_settings()
-    calendar = wiring.working_calendar(settings)
-    with session_scope(wiring.engine(settings)) as session:
+    engine, policy, calendar = wiring.casework(settings)
+    with session_scope(engine) as session:
         action = followup.update_action(
             session=session,
+            policy=policy,
             calendar=calendar,
             action_id=action_id,
             status=status,

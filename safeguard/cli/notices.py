@@ -13,7 +13,7 @@ from models.db import session_scope
 from models.wallclock import system_clock
 from notifications import outbox
 from safeguard import orchestration, wiring
-from safeguard.cli.common import DATE_HELP, as_at, console, print_json
+from safeguard.cli.common import DATE_HELP, MAX_ID, as_at, console, print_json
 from safeguard.settings import Settings, get_settings
 
 
@@ -144,7 +144,7 @@ def _ack(r: dict[str, Any], tz: ZoneInfo, calendar: WorkingCalendar) -> str:
 
 
 def ack(
-    notice_id: int = typer.Argument(..., metavar="NOTICE_ID"),
+    notice_id: int = typer.Argument(..., metavar="NOTICE_ID", min=1, max=MAX_ID),
     who: str = typer.Option(..., "--as", help="Your staff id (you must be a recipient)."),
 ) -> None:
     """Acknowledge a notice you received: it then goes no further up for being unacknowledged."""

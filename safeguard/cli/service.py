@@ -11,6 +11,8 @@ def serve(
     port: int | None = typer.Option(
         None,
         "--port",
+        min=1,
+        max=65535,
         help="Port for the local Prefect server (default SAFEGUARD_PREFECT_PORT or 4200).",
     ),
 ) -> None:

@@ -90,6 +90,7 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
     with session_scope(engine) as session:
         steps.submit(
             session=session,
+            policy=policy,
             calendar=policy.working_calendar(),
             reference=ref,
             step_name="initial_consideration",

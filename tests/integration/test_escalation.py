@@ -186,6 +186,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     with session_scope(engine) as session:
         followup.update_action(
             session=session,
+            policy=POLICY,
             calendar=CALENDAR,
             action_id=1,
             status="done",

@@ -93,6 +93,7 @@ def _case(engine: Engine, policy, number: int) -> str:  # type: ignore[no-untype
         )
         steps.submit(
             session=session,
+            policy=policy,
             calendar=calendar,
             reference=case.reference,
             step_name="assess",

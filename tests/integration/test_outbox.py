@@ -4,7 +4,7 @@ goes away mid-sweep, nothing doubled by two sweeps at once, every failure kept w
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -58,7 +58,12 @@ def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
         return send_with_apprise(urls, s, t, h)
 
     report = outbox.sweep(
-        engine, policy=POLICY, calendar=CALENDAR, now=LAPSED, sender=sender_that_loses_the_server
+        engine,
+        policy=POLICY,
+        calendar=CALENDAR,
+        now=LAPSED,
+        sender=sender_that_loses_the_server,
+        clock=lambda: LAPSED,  # the real time, as this test runs it
     )
     assert report.delivery is not None
     delivered, failed = report.delivery.delivered, report.delivery.failed
@@ -72,14 +77,15 @@ def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
     assert all(d.next_attempt_at == LAPSED + timedelta(minutes=5) for d in pending)
 
     # Still down a minute later: the back-off holds them; nothing is tried, nothing changes.
+    minute = LAPSED + timedelta(minutes=1)
     report = outbox.sweep(
-        engine, policy=POLICY, calendar=CALENDAR, now=LAPSED + timedelta(minutes=1)
+        engine, policy=POLICY, calendar=CALENDAR, now=minute, clock=lambda: minute
     )
     assert report.delivery is not None and report.delivery.attempted == 0
     smtp.start()
     # Back: the next sweep due for them delivers each exactly once; a further sweep sends nothing.
-    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED + timedelta(minutes=15))
-    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED + timedelta(minutes=30))
+    for later in (LAPSED + timedelta(minutes=15), LAPSED + timedelta(minutes=30)):
+        outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=later, clock=lambda: later)  # noqa: B023
     assert deliveries(engine) == {"delivered": 12}
     received = Counter((m.to, m.subject) for m in smtp.received)
     assert len(received) == 12 and set(received.values()) == {1}
@@ -115,6 +121,44 @@ def test_two_sweeps_at_once_send_each_notice_once(
     assert deliveries(engine) == {"delivered": 20}
     received = Counter((m.to, m.subject) for m in smtp.received)
     assert len(smtp.received) == 20 and set(received.values()) == {1}
+
+
+def test_a_sweep_as_at_a_past_moment_claims_and_records_in_real_time(
+    engine: Engine, database_url: str, smtp: SmtpServer
+) -> None:
+    """A sweep "as at" last week is delivering (slowly) when the scheduled sweep runs now: the
+    claims of the first are not expired to the second, so nothing goes twice; and each receipt
+    records when it was really sent, not the as-at moment."""
+    cases(engine, smtp, 4)
+    in_flight, now_done = threading.Event(), threading.Event()
+
+    def slow_sender(urls: Sequence[str], s: str, t: str, h: str) -> SendResult:
+        in_flight.set()
+        assert now_done.wait(60)  # the sweep running now comes and goes meanwhile
+        return send_with_apprise(urls, s, t, h)
+
+    def past_sweep() -> None:
+        own = make_engine(database_url)
+        try:
+            outbox.sweep(own, policy=POLICY, calendar=CALENDAR, now=LAPSED, sender=slow_sender)
+        finally:
+            own.dispose()
+
+    before = datetime.now(UTC)
+    past = threading.Thread(target=past_sweep)
+    past.start()
+    assert in_flight.wait(60)
+    # The sweep running now: as at the real time (its own notices are later rungs).
+    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=datetime.now(UTC))
+    now_done.set()
+    past.join(120)
+    received = Counter((m.to, m.subject) for m in smtp.received)
+    assert received and set(received.values()) == {1}, received  # nothing sent twice
+    with Session(engine) as session:
+        delivered = session.exec(
+            select(NoticeDelivery).where(NoticeDelivery.status == "delivered")
+        ).all()
+    assert delivered and all(d.delivered_at and d.delivered_at >= before for d in delivered)
 
 
 def test_a_role_nobody_holds_is_reported_to_the_head_of_service(

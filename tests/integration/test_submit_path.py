@@ -99,6 +99,7 @@ def submit(
     with session_scope(engine) as session:
         submission, _ = steps.submit(
             session=session,
+            policy=POLICY,
             calendar=CALENDAR,
             reference=ref,
             step_name=step,
@@ -388,6 +389,7 @@ def test_meeting_actions_and_a_review_that_must_account_for_them(engine: Engine,
     ):
         followup.update_action(
             session=session,
+            policy=POLICY,
             calendar=CALENDAR,
             action_id=ids[0],
             status="done",
@@ -399,6 +401,7 @@ def test_meeting_actions_and_a_review_that_must_account_for_them(engine: Engine,
     with session_scope(engine) as session:
         followup.update_action(
             session=session,
+            policy=POLICY,
             calendar=CALENDAR,
             action_id=ids[0],
             status="done",
