@@ -18,9 +18,8 @@ from models.durations import WorkingDays
 from models.enums import ActionStatus, Role
 from models.errors import InputError
 from models.inputs import ActionAccount, NewAction, free_text, unaccounted
-from models.permissions import acts_for, role_acting
+from models.permissions import acting_roles, acts_for, role_acting
 from models.policy import Policy
-from models.staff import roles_of
 from models.tables import Action, ActionUpdate, Case, Decision, Rationale
 
 
@@ -177,7 +176,7 @@ def update_action(
     case = session.get(Case, action.case_id)
     assert case is not None
     overseer = registry.get(case.process).overseer
-    held = roles_of(session, author_id)
+    held = acting_roles(session, author_id)
     if not acts_for(session, author_id, action.owner_id, overseer):
         raise InputError(
             f"only the action's owner ({action.owner_id}), their line managers or a "
@@ -243,7 +242,7 @@ def add_rationale(
             f"no decision {decision_id}; 'safeguard case show CASE' lists each decision's id"
         )
     text = free_text(text, "the rationale (--text)")
-    held = roles_of(session, author_id)
+    held = acting_roles(session, author_id)
     if not acts_for(session, author_id, decision.author_id, overseer=None):
         raise InputError(
             f"only {decision.author_id} (who decided) or their line managers may give its rationale"

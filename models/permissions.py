@@ -14,11 +14,27 @@ from models.enums import Role
 from models.errors import InputError
 from models.inputs import InputContext
 from models.staff import management_chain, roles_of
+from models.tables import Staff
+
+
+def acting_roles(session: Session, staff_id: str) -> set[Role]:
+    """Return the roles of a person who may act; raise InputError for someone unknown or who has
+    left (a person who has left can do nothing: start, record, approve, acknowledge, be named)."""
+    held = roles_of(session, staff_id)
+    person = session.get(Staff, staff_id)
+    if person is not None and not person.active:
+        when = f" on {person.left_on:%d %B %Y}" if person.left_on else ""
+        raise InputError(
+            f"{staff_id} left{when}: someone who has left can do nothing here; "
+            "their work passed to the person named when they left ('safeguard staff show')"
+        )
+    return held
 
 
 def require_staff(session: Session, staff_id: str) -> set[Role]:
-    """Return a person's roles; raise InputError if they are not in the directory or hold none."""
-    held = roles_of(session, staff_id)
+    """Return a person's roles; raise InputError if they are not in the directory, hold none, or
+    have left."""
+    held = acting_roles(session, staff_id)
     if not held:
         raise InputError(f"{staff_id} is not in the staff directory (or holds no role)")
     return held
@@ -27,7 +43,7 @@ def require_staff(session: Session, staff_id: str) -> set[Role]:
 def require_role(session: Session, staff_id: str, allowed: Iterable[Role], doing: str) -> Role:
     """Return the first of `allowed` the person holds, or raise InputError naming what is needed."""
     allowed = frozenset(allowed)
-    held = roles_of(session, staff_id)
+    held = acting_roles(session, staff_id)
     matching = [r for r in Role if r in held and r in allowed]
     if not matching:
         raise InputError(
@@ -50,11 +66,13 @@ def require_senior(session: Session, approver_id: str, needed: Role, doing: str)
 
 
 def acts_for(session: Session, actor_id: str, owner_id: str, overseer: Role | None) -> bool:
-    """True if the actor is the owner, one of the owner's line managers, or holds `overseer`."""
+    """True if the actor is the owner, one of the owner's line managers, or holds `overseer`
+    (an actor who has left is refused outright)."""
+    held = acting_roles(session, actor_id)
     return (
         actor_id == owner_id
         or actor_id in management_chain(session, owner_id)
-        or (overseer is not None and overseer in roles_of(session, actor_id))
+        or (overseer is not None and overseer in held)
     )
 
 
@@ -62,7 +80,7 @@ def require_chair(
     session: Session, actor_id: str, chair_id: str | None, overseer: Role, doing: str
 ) -> None:
     """Raise InputError unless the actor chairs the step (owns it) or holds the overseer role."""
-    if actor_id != chair_id and overseer not in roles_of(session, actor_id):
+    if actor_id != chair_id and overseer not in acting_roles(session, actor_id):
         raise InputError(f"only the chair ({chair_id}) or a {overseer.label} may {doing}")
 
 
@@ -98,7 +116,7 @@ class DirectoryContext(InputContext):
         return due if isinstance(due, date) else self.calendar.due(agreed_on, WorkingDays(due)).due
 
     def check_staff(self, staff_id: str, roles: frozenset[Role]) -> None:
-        held = roles_of(self.session, staff_id)  # no such person: InputError, a ValueError
+        held = acting_roles(self.session, staff_id)  # unknown or left: InputError, a ValueError
         if roles and not held & roles:
             raise ValueError(
                 f"{staff_id} does not hold the role {' or '.join(sorted(roles))} "

@@ -10,7 +10,7 @@ import hashlib
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,6 +94,7 @@ class StaffView:
     line_manager_id: str | None
     addresses: tuple[str, ...]  # masked
     active: bool
+    left_on: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class StaffView:
             "line_manager": self.line_manager_id,
             "addresses": list(self.addresses),
             "active": self.active,
+            "left_on": self.left_on.isoformat() if self.left_on else None,
         }
 
 
@@ -231,6 +233,7 @@ def _views(session: Session, ids: Iterable[str]) -> list[StaffView]:
             line_manager_id=p.line_manager_id,
             addresses=tuple(addresses.get(p.id, [])),
             active=p.active,
+            left_on=p.left_on,
         )
         for p in people
     ]

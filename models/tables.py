@@ -56,8 +56,9 @@ class Staff(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
     line_manager_id: str | None = Field(default=None, foreign_key="staff.id", max_length=64)
-    active: bool = True
+    active: bool = True  # false once they have left: they can then do nothing
     created_at: datetime = _utc()
+    left_on: date | None = None
 
 
 class StaffRole(SQLModel, table=True):

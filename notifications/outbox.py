@@ -43,6 +43,7 @@ from models.escalation import (
     reminder_horizon,
     resolve,
 )
+from models.permissions import acting_roles
 from models.policy import Policy
 from models.tables import (
     Action,
@@ -735,6 +736,7 @@ def acknowledge(session: Session, *, notice_id: int, staff_id: str, now: datetim
         raise InputError(
             f"{staff_id} did not receive notice {notice_id}: only a recipient ({who}) may acknowledge it"
         )
+    acting_roles(session, staff_id)  # someone who has left acknowledges nothing
     if not Kind(notice.kind).needs_acknowledgement:
         raise InputError(f"notice {notice_id} is a reminder: it needs no acknowledgement")
     if notice.acknowledged_at is not None:

@@ -1,6 +1,7 @@
 """`safeguard staff`: the staff directory (roles, line managers, notification addresses)."""
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import Progress
@@ -8,6 +9,7 @@ from rich.table import Table
 
 from models.db import session_scope
 from models.enums import Role
+from models.handover import leave as leave_service
 from models.staff import (
     StaffView,
     add_staff,
@@ -20,7 +22,7 @@ from models.staff import (
 from models.wallclock import system_clock
 from notifications.addresses import check_address
 from safeguard import wiring
-from safeguard.cli.common import console, print_json
+from safeguard.cli.common import console, parse_day, print_json
 from safeguard.settings import get_settings
 
 app = typer.Typer(
@@ -106,7 +108,7 @@ def show(
         print_json({**view.as_dict(), "management_chain": [c.id for c in chain]})
         return
     out = console()
-    out.print(f"{view.id}: {view.name}")
+    out.print(f"{view.id}: {view.name}" + ("" if view.active else f" (left {view.left_on})"))
     out.print(f"  roles: {', '.join(view.roles)}")
     out.print("  reports to: " + (" -> ".join(f"{c.id} ({c.name})" for c in chain) or "nobody"))
     out.print(
@@ -114,12 +116,53 @@ def show(
     )
 
 
+@app.command()
+def leave(
+    staff_id: str = typer.Argument(..., metavar="ID"),
+    on: str = typer.Option(..., "--on", help="The day they left (not in the future)."),
+    successor: str | None = typer.Option(
+        None, "--reassign-to", help="Who takes over their open steps, actions and cases."
+    ),
+    actor: str | None = typer.Option(None, "--as", help="Your staff id (kept in the audit log)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Mark a person as left: their open work passes to the person named; they can do nothing more."""
+    settings = get_settings()
+    engine, policy, calendar = wiring.casework(settings)
+    with session_scope(engine) as session:
+        handover = leave_service(
+            session=session,
+            policy=policy,
+            calendar=calendar,
+            staff_id=staff_id,
+            on=parse_day(on, ZoneInfo(settings.timezone), "--on"),
+            successor=successor,
+            actor_id=actor,
+            now=system_clock(),
+        )
+    if as_json:
+        print_json({**handover.__dict__})
+        return
+    out = console()
+    out.print(
+        f"{staff_id} left on {handover.left_on:%d %B %Y}"
+        + (f"; {handover.successor} takes over" if handover.successor else "; no open work")
+        + f": {len(handover.steps)} step(s), {len(handover.actions)} action(s), "
+        f"{len(handover.cases_led)} case(s) led, {len(handover.places)} place(s) in cases"
+    )
+    if handover.reports:
+        out.print(
+            f"still reporting to {staff_id}: {', '.join(handover.reports)}; escalations about "
+            "them go to the next manager up until a new line manager is set"
+        )
+
+
 def _table(views: list[StaffView], title: str) -> None:
     table = Table("id", "name", "roles", "line manager", "addresses", title=title)
     for v in views:
         table.add_row(
             v.id,
-            v.name,
+            v.name + ("" if v.active else f" (left {v.left_on})"),
             ", ".join(v.roles),
             v.line_manager_id or "-",
             "\n".join(v.addresses) or "none",
