@@ -25,7 +25,7 @@ from types import FrameType
 import httpx
 
 from deployments import deployments
-from models.db import make_engine, upgrade
+from models.db import grant_app_role, make_engine, upgrade
 from models.errors import InputError
 from safeguard.orchestration import DEPLOYMENT_NAME
 from safeguard.settings import Settings
@@ -41,8 +41,10 @@ def run_local_service(settings: Settings, port: int) -> int:
     prefect_home = home / "prefect"
     prefect_home.mkdir(parents=True, exist_ok=True)
 
-    engine = make_engine(settings.database)
+    engine = make_engine(settings.migration_database_url or settings.database)
     before, after = upgrade(engine)
+    if settings.app_role:
+        grant_app_role(engine, settings.app_role)
     engine.dispose()
     _say(
         f"database {engine.url.render_as_string(hide_password=True)} at migration {after}"

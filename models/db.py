@@ -3,6 +3,7 @@
 Nothing here runs at import time; the CLI and the tests build engines from settings they were given.
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,6 +123,35 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
     return before, head_revision()
+
+
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def grant_app_role(engine: Engine, role: str) -> None:
+    """PostgreSQL: let the application's role use the tables the migrations made, the audit log
+    for INSERT and SELECT only. Run as the owner after each upgrade (new tables need their grants).
+    Owning nothing, the role cannot ALTER, DROP or TRUNCATE anything, nor disable a trigger."""
+    if engine.dialect.name != "postgresql":
+        raise InputError("--app-role is for PostgreSQL; SQLite has no roles")
+    if not ROLE_NAME.match(role):
+        raise InputError(f"--app-role {role!r}: a role name is lower-case letters, digits and '_'")
+    with engine.begin() as conn:
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
+        if not conn.execute(
+            sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+        ).first():
+            raise InputError(f"--app-role {role}: no such role; create it first (README)")
+        quoted = f'"{schema}"'
+        tables = [t for t in sa.inspect(conn).get_table_names(schema=schema) if t != "audit_log"]
+        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA {quoted} TO {role}"))
+        for table in tables:
+            conn.execute(
+                sa.text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {quoted}."{table}" TO {role}')
+            )
+        conn.execute(sa.text(f"REVOKE ALL ON {quoted}.audit_log FROM {role}"))
+        conn.execute(sa.text(f"GRANT SELECT, INSERT ON {quoted}.audit_log TO {role}"))
+        conn.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {role}"))
 
 
 def require_current(engine: Engine) -> None:

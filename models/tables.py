@@ -250,6 +250,8 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(max_length=64)
     entity_id: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    prev_hash: str = Field(max_length=64)  # the entry before's hash: the chain (models/audit.py)
+    hash: str = Field(max_length=64)
 
 
 # --- children and events of a case (migration 0002) ------------------------------------------------

@@ -17,6 +17,12 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path(".safeguard"), description="our files and the local Prefect")
     database_url: str | None = Field(default=None, description="default: SQLite under home")
+    migration_database_url: str | None = Field(
+        default=None, description="PostgreSQL: the owner's URL, for migrations (db upgrade)"
+    )
+    app_role: str | None = Field(
+        default=None, description="PostgreSQL: the role the application connects as"
+    )
     timezone: str = Field(default="Europe/London", description="deadlines end at local midnight")
     policy_file: Path | None = Field(default=None, description="the authority's policy override")
     prefect_port: int = Field(default=4200, ge=1, le=65535, description="local Prefect server port")
