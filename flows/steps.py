@@ -14,7 +14,7 @@ from prefect.flow_runs import suspend_flow_run
 
 from models.process import StepDecl
 from models.steps import again, wait_key
-from tasks.steps import show_position, take_step, tell_missing_rationale
+from tasks.steps import show_position, take_step, tell_at_once
 
 R = TypeVar("R")
 
@@ -39,8 +39,8 @@ def phase(
     attempt = 0
     while True:
         progress = take_step(case_id, names, sequence, key)
-        if progress.applied_now:
-            tell_missing_rationale(case_id)  # a decision without its reasons is told at once
+        if progress.applied_now or progress.failed_now:
+            tell_at_once(case_id)  # a decision without its reasons, a record that failed
         if not progress.waiting:
             return [progress.results[n] for n in names]
         show_position(case_id, progress.waiting, sequence, key)

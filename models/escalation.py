@@ -40,11 +40,13 @@ class Kind(StrEnum):
     rationale_lapsed = "rationale_lapsed"
     stop_review = "stop_review"
     unacknowledged = "unacknowledged"
+    submission_failed = "submission_failed"
 
     @property
     def needs_acknowledgement(self) -> bool:
-        """A reminder is for information; everything else waits for someone to acknowledge it."""
-        return self is not Kind.reminder
+        """A reminder, and a record the flow could not apply (its step stays open, its own ladder
+        runs on), are for information; everything else waits for someone to acknowledge it."""
+        return self not in (Kind.reminder, Kind.submission_failed)
 
 
 # --- the clocks the sweep loads ----------------------------------------------------------------
@@ -107,14 +109,33 @@ class AckClock:
 
 
 @dataclass(frozen=True, slots=True)
+class FailedRecord:
+    """A submission the flow could not apply: its step is open again for a corrected record."""
+
+    submission_id: int
+    case_id: int
+    reference: str
+    author_id: str
+    step: str
+    failed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Clocks:
     steps: Sequence[StepClock] = ()
     actions: Sequence[ActionClock] = ()
     rationales: Sequence[RationaleClock] = ()
     acks: Sequence[AckClock] = ()
+    failures: Sequence[FailedRecord] = ()
 
     def __len__(self) -> int:
-        return len(self.steps) + len(self.actions) + len(self.rationales) + len(self.acks)
+        return (
+            len(self.steps)
+            + len(self.actions)
+            + len(self.rationales)
+            + len(self.acks)
+            + len(self.failures)
+        )
 
 
 # --- what is due -------------------------------------------------------------------------------
@@ -160,7 +181,32 @@ def decide(
     for ack in clocks.acks:
         if now >= ack.ack_due_at:
             due.append(_unacknowledged(ack, calendar, today))
+    for failed in clocks.failures:
+        if failed.failed_at <= now:
+            due.append(_failed(failed, calendar))
     return due
+
+
+def _failed(failed: FailedRecord, calendar: WorkingCalendar) -> DueNotice:
+    """At once, to the case lead and whoever recorded it: record the step again, corrected."""
+    clock = f"submission:{failed.submission_id}"
+    return DueNotice(
+        key=notice_key(failed.reference, clock, Kind.submission_failed, 0),
+        case_id=failed.case_id,
+        reference=failed.reference,
+        kind=Kind.submission_failed,
+        clock=clock,
+        rung=0,
+        due_at=failed.failed_at,
+        notify=("case_lead", "owner"),
+        owners=(failed.author_id,),
+        facts={
+            "submission_id": failed.submission_id,
+            "step": failed.step.replace("_", " "),
+            "step_name": failed.step,
+            "failed_on": calendar.local_date(failed.failed_at).isoformat(),
+        },
+    )
 
 
 def reminder_horizon(policy: Policy, calendar: WorkingCalendar, now: datetime) -> datetime:

@@ -15,19 +15,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
 from models import audit, followup, registry
 from models.calendar import WorkingCalendar
 from models.cases import case_by_id, get_case, parties_of
+from models.db import database_message
 from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.inputs import ActionAccount, NewAction, parse
 from models.permissions import DirectoryContext, require_chair, require_role
 from models.policy import Policy
 from models.process import StepDecl, upgraded
-from models.tables import Case, CaseEvent, CaseParty, Decision, Rationale, Step, Submission
+from models.tables import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseParty,
+    Decision,
+    Rationale,
+    Step,
+    Submission,
+)
 
 KEY_MAX = 128  # submissions.idempotency_key
 
@@ -133,21 +143,44 @@ def submission_for(session: Session, case_id: int, name: str, sequence: int) -> 
     return live_submission(session, step.id or 0)
 
 
-def recorded_not_applied(session: Session) -> list[tuple[str, str, str]]:
-    """Return (case reference, flow run id, wait key) of every open step of an open case whose
-    submission is stored but not yet applied: a run that was never resumed after `record`."""
-    rows = session.exec(
-        select(Case.reference, Case.flow_run_id, Step)
-        .join(Step, col(Step.case_id) == Case.id)
-        .join(Submission, col(Submission.step_id) == Step.id)
-        .where(Case.status == CaseStatus.open, Step.status == StepStatus.open)
-        .where(col(Submission.applied_at).is_(None), col(Submission.failed_at).is_(None))
-        .where(col(Case.flow_run_id).is_not(None))
-    ).all()
-    return [
-        (ref, str(run_id), step.wait_key or wait_key(step.name, step.sequence))
-        for ref, run_id, step in rows
-    ]
+def recorded_keys(session: Session, case_id: int) -> set[str]:
+    """Return the wait keys of the case's open steps whose record is stored but not applied."""
+    return {
+        s.wait_key or wait_key(s.name, s.sequence)
+        for s in open_steps_of(session, case_id)
+        if submission_for(session, case_id, s.name, s.sequence) is not None
+    }
+
+
+def stalled(session: Session, now: datetime, before: datetime) -> list[Case]:
+    """Return the open cases that should have moved and have not: a record stored by `now` and not
+    applied; or, started (or last moved) by `before`, no open step at all (a run that died before
+    opening the next) or no flow run (Prefect failed as the case was stored)."""
+    unapplied = (
+        select(Submission.case_id)
+        .join(Step, col(Step.id) == Submission.step_id)
+        .where(Step.status == StepStatus.open, col(Submission.applied_at).is_(None))
+        .where(col(Submission.failed_at).is_(None), col(Submission.recorded_at) <= now)
+    )
+    has_open = select(Step.case_id).where(
+        col(Step.status).in_([StepStatus.open, StepStatus.stopped])
+    )
+    moved_lately = select(Submission.case_id).where(col(Submission.applied_at) > before)
+    started_by = select(AuditEntry.case_id).where(
+        AuditEntry.action == "case.start", col(AuditEntry.at) <= before
+    )
+    quiet = col(Case.id).in_(started_by) & col(Case.id).not_in(moved_lately)
+    return list(
+        session.exec(
+            select(Case)
+            .where(Case.status == CaseStatus.open)
+            .where(
+                col(Case.id).in_(unapplied)
+                | (quiet & (col(Case.id).not_in(has_open) | col(Case.flow_run_id).is_(None)))
+            )
+            .order_by(col(Case.id))
+        ).all()
+    )
 
 
 def open_steps_of(session: Session, case_id: int) -> list[Step]:
@@ -485,6 +518,7 @@ class Progress:
     results: dict[str, Any] = field(default_factory=dict)
     waiting: list[str] = field(default_factory=list)
     applied_now: list[str] = field(default_factory=list)  # applied by this call (not a replay)
+    failed_now: list[str] = field(default_factory=list)  # could not be applied: open again
 
 
 def advance(
@@ -513,15 +547,54 @@ def advance(
         if submission is None:
             progress.waiting.append(step.name)
             continue
-        if submission.applied_at is None:
+        if submission.applied_at is not None:  # a replay: the same result, nothing written
+            progress.results[step.name] = apply(
+                session=session,
+                policy=policy,
+                calendar=calendar,
+                case_id=case_id,
+                name=step.name,
+                sequence=sequence,
+                now=now,
+            )
+            continue
+        try:
+            with session.begin_nested():
+                progress.results[step.name] = apply(
+                    session=session,
+                    policy=policy,
+                    calendar=calendar,
+                    case_id=case_id,
+                    name=step.name,
+                    sequence=sequence,
+                    now=now,
+                )
             progress.applied_now.append(step.name)
-        progress.results[step.name] = apply(
-            session=session,
-            policy=policy,
-            calendar=calendar,
-            case_id=case_id,
-            name=step.name,
-            sequence=sequence,
-            now=now,
-        )
+        except (InputError, DataError, IntegrityError) as exc:
+            # What was stored cannot be applied (an input the schema no longer reads, a value the
+            # database refuses): it must not poison the case. Kept, marked failed with the reason;
+            # the step takes a corrected record; the case lead and the author are told at once.
+            _fail(session, submission, exc, now)
+            progress.failed_now.append(step.name)
+            progress.waiting.append(step.name)
     return progress
+
+
+def _fail(session: Session, submission: Submission, exc: Exception, now: datetime) -> None:
+    reason = (
+        str(exc).split(" (example input:")[0]
+        if isinstance(exc, InputError)
+        else f"the database refused it: {database_message(exc)}"
+    )
+    submission.failed_at, submission.failure = now, " ".join(reason.split())[:500]
+    session.add(submission)
+    audit.record(
+        session,
+        at=now,
+        actor_id=None,
+        action="step.apply_failed",
+        case_id=submission.case_id,
+        entity="submission",
+        entity_id=str(submission.id),
+        detail={"step": submission.kind, "error": type(exc).__name__},
+    )

@@ -28,6 +28,7 @@ from models.tables import (
     Extension,
     Rationale,
     Step,
+    Submission,
 )
 
 
@@ -80,6 +81,11 @@ def case_view(
         select(ClockStop).where(ClockStop.case_id == case.id).order_by(col(ClockStop.id))
     ):
         stopped.setdefault(c.step_id, []).append(c)
+    failed = session.exec(
+        select(Submission)
+        .where(Submission.case_id == case.id, col(Submission.failed_at).is_not(None))
+        .order_by(col(Submission.id))
+    ).all()
     view: dict[str, Any] = {
         "reference": case.reference,
         "process": case.process,
@@ -89,6 +95,16 @@ def case_view(
         "lead": case.lead_id,
         "flow_run_id": case.flow_run_id,
         "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
+        "not_applied": [
+            {
+                "submission": f.id,
+                "step": f.kind,
+                "by": f.author_id,
+                "failed_at": f.failed_at.isoformat() if f.failed_at else None,
+                "reason": f.failure,
+            }
+            for f in failed
+        ],
         "children": [
             {"child": c.child_ref, "iro": c.iro_id, "social_worker": c.social_worker_id}
             for c in children

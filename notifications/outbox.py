@@ -36,6 +36,7 @@ from models.escalation import (
     Clocks,
     Directory,
     DueNotice,
+    FailedRecord,
     Kind,
     RationaleClock,
     StepClock,
@@ -57,6 +58,7 @@ from models.tables import (
     StaffAddress,
     StaffRole,
     Step,
+    Submission,
 )
 from models.wallclock import Clock, system_clock
 from notifications.delivery import Sender, send_with_apprise
@@ -124,7 +126,28 @@ def load_clocks(
         ).all()
     ]
     rationales = rationale_clocks(session, now)
-    return Clocks(steps, actions, rationales, _ack_clocks(session, now))
+    return Clocks(
+        steps, actions, rationales, _ack_clocks(session, now), failed_records(session, now)
+    )
+
+
+def failed_records(
+    session: Session, now: datetime, case_id: int | None = None
+) -> list[FailedRecord]:
+    """Return the submissions of open cases the flow could not apply, as failed by `now`."""
+    query = (
+        select(Submission, Case.reference, Step.name)
+        .join(Case, col(Case.id) == Submission.case_id)
+        .join(Step, col(Step.id) == Submission.step_id)
+        .where(col(Submission.failed_at).is_not(None), col(Submission.failed_at) <= now)
+        .where(Case.status == CaseStatus.open)
+    )
+    if case_id is not None:
+        query = query.where(Submission.case_id == case_id)
+    return [
+        FailedRecord(s.id or 0, s.case_id, ref, s.author_id, name, s.failed_at or now)
+        for s, ref, name in session.exec(query).all()
+    ]
 
 
 def rationale_clocks(
@@ -512,7 +535,7 @@ def sweep(
     return report
 
 
-def tell_missing_rationale(
+def tell_at_once(
     engine: Engine,
     *,
     policy: Policy,
@@ -523,11 +546,16 @@ def tell_missing_rationale(
     link_base: str | None = None,
     clock: Clock = system_clock,
 ) -> list[Written]:
-    """Write and deliver, now, the "decision without rationale" notices of one case (DESIGN rule 9:
-    at once, not at the next sweep). Idempotent: a notice written before is not written again."""
+    """Write and deliver, now, what one case's people must hear at once: a decision recorded without
+    its rationale (DESIGN rule 9), a record the flow could not apply. The next sweep would catch
+    them; this does not wait for it. Idempotent: a notice written before is not written again."""
     with session_scope(engine) as session:
-        clocks = Clocks(rationales=rationale_clocks(session, now, case_id))
-        due = [n for n in decide(clocks, policy, calendar, now) if n.kind is Kind.rationale_missing]
+        clocks = Clocks(
+            rationales=rationale_clocks(session, now, case_id),
+            failures=failed_records(session, now, case_id),
+        )
+        at_once = (Kind.rationale_missing, Kind.submission_failed)
+        due = [n for n in decide(clocks, policy, calendar, now) if n.kind in at_once]
         old = existing_keys(session, [n.key for n in due])
         new = [n for n in due if n.key not in old]
         if not new:
@@ -738,7 +766,7 @@ def acknowledge(session: Session, *, notice_id: int, staff_id: str, now: datetim
         )
     acting_roles(session, staff_id)  # someone who has left acknowledges nothing
     if not Kind(notice.kind).needs_acknowledgement:
-        raise InputError(f"notice {notice_id} is a reminder: it needs no acknowledgement")
+        raise InputError(f"notice {notice_id} is for information: it needs no acknowledgement")
     if notice.acknowledged_at is not None:
         if notice.acknowledged_by == staff_id:
             return notice  # the same acknowledgement again changes nothing

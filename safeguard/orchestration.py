@@ -7,9 +7,11 @@ and most commands (calendar, policy, staff, case show) never need it.
 """
 
 import os
-from collections.abc import Iterator
+import socket
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import httpx
@@ -30,6 +32,8 @@ class RunState:
     name: str  # e.g. "Suspended", "Running", "Completed", "Crashed"
     type: str  # PAUSED, RUNNING, COMPLETED, CRASHED, ...
     pause_key: str | None
+    since: datetime | None = None  # when the run entered this state
+    process: str | None = None  # "host:pid" of the process running it, when one was started
 
 
 def api_url(settings: Settings) -> str:
@@ -102,7 +106,68 @@ def state_of(flow_run_id: str) -> RunState:
     state = run.state
     if state is None:
         return RunState("Unknown", "UNKNOWN", None)
-    return RunState(state.name or state.type.value, state.type.value, state.state_details.pause_key)
+    return RunState(
+        state.name or state.type.value,
+        state.type.value,
+        state.state_details.pause_key,
+        state.timestamp,
+        run.infrastructure_pid,
+    )
+
+
+def nothing_behind(state: RunState, now: datetime, grace: timedelta) -> bool:
+    """True if a Pending or Running run has no live process behind it: its process (on this host)
+    is gone, or it has stood in that state longer than `grace` (a case's run lives seconds
+    between its waits; one killed with the serve process stays Pending or Running for ever)."""
+    if state.type not in ("PENDING", "RUNNING"):
+        return False
+    host, _, pid = (state.process or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+        return True
+    return state.since is not None and now - state.since > grace
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Repair:
+    acted: bool
+    said: str
+
+
+def carry_on(
+    engine: Engine, case: Case, waiting: Iterable[str], now: datetime, grace: timedelta
+) -> Repair:
+    """Move a case's flow run on, whatever stopped it; return what was done (one line).
+
+    No run yet: create it. Suspended at a step whose record is stored: resume it. Crashed, failed
+    or cancelled, or Pending/Running with nothing behind it: schedule it again (it replays from the
+    top, applying what is stored, writing nothing twice). The one repair, for `case repair` and the
+    sweep.
+    """
+    if not case.flow_run_id:  # Prefect failed between storing the case and creating its run
+        run_id = launch(engine, case)
+        return Repair(True, f"flow run {run_id} created; it carries on from the last step")
+    state = state_of(case.flow_run_id)
+    if state.type in ("CRASHED", "FAILED", "CANCELLED") or nothing_behind(state, now, grace):
+        restart(case.flow_run_id)
+        what = state.name.lower() + (
+            " (nothing behind it)" if state.type in ("PENDING", "RUNNING") else ""
+        )
+        return Repair(True, f"the {what} run is scheduled again; it replays to its last step")
+    if state.type == "PAUSED":
+        if any(resume_if_waiting(case.flow_run_id, key) for key in sorted(set(waiting))):
+            return Repair(True, "resumed")
+        return Repair(False, f"waits at {state.pause_key}: nothing recorded for it yet")
+    return Repair(False, f"the run is {state.name}; nothing to repair")
 
 
 def resume_if_waiting(flow_run_id: str, key: str) -> bool:

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     sweep_every_minutes: int = Field(
         default=15, ge=1, le=1440, description="how often the scheduled sweep runs"
     )
+    stuck_after_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=86400,
+        description="a case's run Pending/Running this long, or a record unapplied, is repaired",
+    )
     processes: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="modules declaring further processes (each defines PROCESS), comma-separated",

@@ -35,8 +35,9 @@ def take_step(case_id: int, names: list[str], sequence: int, key: str) -> steps.
 
 
 @task(cache_policy=NO_CACHE)
-def tell_missing_rationale(case_id: int) -> int:
-    """Tell, at once, the people who must hear of a decision recorded without its rationale.
+def tell_at_once(case_id: int) -> int:
+    """Tell, at once, the people who must hear of a decision recorded without its rationale, or of
+    a record the flow could not apply.
 
     Writes those notices to the outbox and delivers them now; one that fails to deliver stays
     pending for the next sweep. Idempotent: a replay writes and sends nothing again.
@@ -44,7 +45,7 @@ def tell_missing_rationale(case_id: int) -> int:
     """
     settings = get_settings()
     deps = wiring.casework(settings)
-    written = outbox.tell_missing_rationale(
+    written = outbox.tell_at_once(
         deps.engine,
         policy=deps.policy,
         calendar=deps.calendar,

@@ -4,7 +4,7 @@ Both are idempotent: a case already moving is left alone, and a notice written o
 is never written or sent again (the outbox's keys and claims), so a retried task doubles nothing.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prefect import task
@@ -20,19 +20,26 @@ from safeguard.settings import get_settings
 
 @task(cache_policy=NO_CACHE)
 def wake_recorded_cases() -> list[str]:
-    """Resume runs suspended at a step whose submission is stored but not applied; return their cases.
+    """Carry on every case that should have moved and has not; return those moved.
 
-    This closes the window where `safeguard record` stored a step but gave up (or was killed) before
-    the run was resumed: within one sweep the case moves on without anyone running `case repair`.
+    A step stored but never applied (`safeguard record` gave up, or was killed, before the run was
+    resumed), a run that died before it applied or opened a step (left Pending or Running with
+    nothing behind it after the service was killed), a crashed run, a case with no run: within one
+    sweep each moves on, without anyone running `case repair` (the same repair, `carry_on`).
     """
-    deps = wiring.casework(get_settings())
+    settings = get_settings()
+    deps = wiring.casework(settings)
+    now, grace = system_clock(), timedelta(seconds=settings.stuck_after_seconds)
     with Session(deps.engine) as session:
-        waiting = steps.recorded_not_applied(session)
-    woken = []
-    for reference, run_id, key in waiting:
-        if orchestration.resume_if_waiting(run_id, key):
-            woken.append(reference)
-    return woken
+        found = [
+            (case, steps.recorded_keys(session, case.id or 0))
+            for case in steps.stalled(session, now, now - grace)
+        ]
+    moved = []
+    for case, keys in found:
+        if orchestration.carry_on(deps.engine, case, keys, now, grace).acted:
+            moved.append(case.reference)
+    return moved
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)

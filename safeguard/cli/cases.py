@@ -5,7 +5,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -125,21 +125,36 @@ def record(
         )
         case = cases.get_case(session, reference)
         orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored
-    with orchestration.prefect_api(settings):
-        key, run_id = opened.wait_key or steps.wait_key(step, opened.sequence), case.flow_run_id
+    key, run_id = opened.wait_key or steps.wait_key(step, opened.sequence), case.flow_run_id
+    answering = True
 
-        def moved_on() -> bool:
-            if _moved_on(engine, submission.id or 0, opened.id or 0):
-                return True
-            # Resume whenever the run waits at this step. Checked again and again, not once: the flow
-            # opens a step a moment before it suspends, and a record made in that moment finds it
-            # still running; without another look the run would then wait for ever.
-            if run_id:
+    def moved_on() -> bool:
+        nonlocal answering
+        if _moved_on(engine, submission.id or 0, opened.id or 0):
+            return True
+        # Resume whenever the run waits at this step. Checked again and again, not once: the flow
+        # opens a step a moment before it suspends, and a record made in that moment finds it
+        # still running; without another look the run would then wait for ever.
+        if run_id and answering:
+            try:
                 orchestration.resume_if_waiting(run_id, key)
-            return False
+            except Exception:  # the service went away after the record was stored: say so below
+                answering = False
+        return False
 
-        applied = _wait_until(moved_on, wait, every=1.0)
+    try:
+        with orchestration.prefect_api(settings):
+            _wait_until(moved_on, wait, every=1.0)
+    except InputError:  # Prefect stopped answering between storing and resuming
+        answering = False
+    applied = _moved_on(engine, submission.id or 0, opened.id or 0)  # what is so, at the end
     with session_scope(engine) as session:
+        stored = session.get(Submission, submission.id)
+        if stored is not None and stored.failed_at is not None:
+            raise InputError(
+                f"stored as submission {stored.id}, but the flow could not apply it: "
+                f"{stored.failure}; {step} is open again: record it again, corrected"
+            )
         view = views.case_view(
             session=session,
             policy=policy,
@@ -148,10 +163,23 @@ def record(
             now=system_clock(),
         )
     if as_json:
-        print_json({"submission": submission.id, "applied": applied, "case": view})
+        print_json(
+            {
+                "submission": submission.id,
+                "applied": applied,
+                "service_answering": answering,
+                "case": view,
+            }
+        )
         return
     out = console()
-    if not applied:
+    if not applied and not answering:
+        out.print(
+            f"stored as submission {submission.id}; the service does not answer now: the case "
+            f"will move on when it is back (the scheduled sweep wakes it; or run "
+            f"'safeguard case repair {reference}')"
+        )
+    elif not applied:
         out.print(
             f"stored as submission {submission.id}; the flow has not applied it within {wait} s "
             f"(is 'make run' running?). 'safeguard case repair {reference}' resumes it."
@@ -229,6 +257,8 @@ def _moved_on(engine: Engine, submission_id: int, step_id: int) -> bool:
     """True once the flow has applied the submission and opened what comes next (or closed the case)."""
     with session_scope(engine) as session:
         submission = session.get(Submission, submission_id)
+        if submission is not None and submission.failed_at is not None:
+            return True  # the flow could not apply it: said below
         if submission is None or submission.applied_at is None:
             return False
         case = session.get(Case, submission.case_id)
@@ -335,6 +365,20 @@ def show(
             history,
         )
     out.print(actions)
+    if view["not_applied"]:
+        failed = Table(
+            Column("submission", no_wrap=True),
+            "step",
+            "by",
+            "when",
+            Column("why", overflow="fold"),
+            title="records the flow could not apply (the step took a corrected one)",
+        )
+        for f in view["not_applied"]:
+            failed.add_row(
+                str(f["submission"]), f["step"], f["by"], _local(f["failed_at"], tz), f["reason"]
+            )
+        out.print(failed)
 
 
 def _local(iso: str | None, tz: ZoneInfo) -> str:
@@ -344,43 +388,22 @@ def _local(iso: str | None, tz: ZoneInfo) -> str:
 
 @case_app.command("repair")
 def repair(reference: str = typer.Argument(..., metavar="CASE")) -> None:
-    """Carry a case's flow run on from its last step: resume it, or restart a crashed run."""
+    """Carry a case's flow run on from its last step: create it, resume it, or restart a run that
+    crashed or has nothing behind it (Pending or Running longer than SAFEGUARD_STUCK_AFTER_SECONDS)."""
     settings = get_settings()
     engine = wiring.engine(settings)
     with session_scope(engine) as session:
         case = cases.get_case(session, reference)
-        waiting = {
-            s.wait_key or steps.wait_key(s.name, s.sequence)
-            for s in steps.open_steps_of(session, case.id or 0)
-            if steps.submission_for(session, case.id or 0, s.name, s.sequence) is not None
-        }
+        waiting = steps.recorded_keys(session, case.id or 0)
     with orchestration.prefect_api(settings):
-        if not case.flow_run_id:  # Prefect failed between storing the case and creating its run
-            run_id = orchestration.launch(engine, case)  # the same start service as a new case
-            console().print(
-                f"{reference}: flow run {run_id} created; it carries on from the last step"
-            )
-            return
-        state = orchestration.state_of(case.flow_run_id)
-        if state.type in ("CRASHED", "FAILED", "CANCELLED"):
-            orchestration.restart(case.flow_run_id)
-            console().print(
-                f"{reference}: the {state.name.lower()} run is scheduled again; it replays to its last step"
-            )
-        elif state.type == "PAUSED":
-            resumed = any(
-                orchestration.resume_if_waiting(case.flow_run_id, key) for key in sorted(waiting)
-            )
-            console().print(
-                f"{reference}: "
-                + (
-                    "resumed"
-                    if resumed
-                    else f"waits at {state.pause_key}: nothing recorded for it yet"
-                )
-            )
-        else:
-            console().print(f"{reference}: the run is {state.name}; nothing to repair")
+        done = orchestration.carry_on(
+            engine,
+            case,
+            waiting,
+            system_clock(),
+            timedelta(seconds=settings.stuck_after_seconds),
+        )
+    console().print(f"{reference}: {done.said}")
 
 
 def status(

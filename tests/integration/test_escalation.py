@@ -232,7 +232,8 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     # Every kind of notice was rendered and sent in this case.
     with Session(engine) as session:
         kinds = set(session.exec(select(Notice.kind)).all())
-    assert kinds == {k.value for k in Kind}
+    # (a record the flow could not apply: tests/hostile/test_no_case_stuck.py, names checked there)
+    assert kinds == {k.value for k in Kind} - {Kind.submission_failed.value}
     # Every message went once: no (recipient, subject) twice.
     pairs = [(m.to, m.subject) for m in smtp.received]
     assert len(pairs) == len(set(pairs))

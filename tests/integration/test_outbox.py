@@ -290,7 +290,7 @@ def test_a_decision_without_rationale_is_told_at_once_and_once(
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
     for _ in range(2):  # a replay of the flow tells nobody twice
-        outbox.tell_missing_rationale(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=when)
+        outbox.tell_at_once(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=when)
     assert sorted((m.to[0], m.subject.split(":")[0]) for m in smtp.received) == [
         ("iro-1@example.org", "Decision without rationale"),
         ("ladom-1@example.org", "Decision without rationale"),
