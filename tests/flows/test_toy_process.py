@@ -135,3 +135,20 @@ def test_a_process_declared_only_in_the_tests_runs_end_to_end(
     )
     assert case["status"] == "closed"
     assert until(lambda: state_of(run_id).type == "COMPLETED")
+
+    # Prefect never received a name, narrative or an address: not in the run's
+    # parameters, not in its logs (DESIGN rule 2).
+    from uuid import UUID
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(run_id))
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(run_id)]))
+        )
+    assert logs and run.parameters == {"case_id": run.parameters["case_id"]}
+    seen = " ".join(log.message for log in logs) + json.dumps(run.parameters)
+    for secret in ("Ophelia", "Brackenridge", "needs doing", "mailto:"):
+        assert secret not in seen
