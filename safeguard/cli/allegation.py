@@ -60,4 +60,34 @@ def start(
         "category": category,
         "summary": summary,
     }
-    start_case("allegation", lado, payload, wait=wait, as_json=as_json)
+    try:
+        start_case("allegation", lado, payload, wait=wait, as_json=as_json)
+    except InputError as exc:
+        raise InputError(_as_options(str(exc))) from None
+
+
+# The start input's fields as this command's options, so a refusal names what the user typed.
+OPTIONS = {
+    "received_at": "--received",
+    "aware_on": "--aware",
+    "carer": "--carer",
+    "fostering_service": "--service",
+    "children": "--child",
+    "category": "--category",
+    "summary": "--summary",
+}
+
+
+def _as_options(message: str) -> str:
+    """Return a start refusal in terms of this command's options, without the JSON example."""
+    if not message.startswith("allegation start: "):
+        return message
+    field, _, rest = message.removeprefix("allegation start: ").partition(": ")
+    top, _, below = field.partition(".")
+    option = OPTIONS.get(top)
+    if option is None:
+        return message
+    if top == "children" and below:  # children.0.iro -> the first --child's IRO
+        number, _, part = below.partition(".")
+        option = f"--child {int(number) + 1}" + (f" ({part.replace('_', ' ')})" if part else "")
+    return f"{option}: {rest.split(' (example input:')[0]}"
