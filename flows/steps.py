@@ -14,7 +14,7 @@ from prefect.flow_runs import suspend_flow_run
 
 from models.process import StepDecl
 from models.steps import again, wait_key
-from tasks.steps import show_position, take_step, tell_at_once
+from tasks.steps import case_facts, open_alongside, show_position, take_step, tell_at_once
 
 R = TypeVar("R")
 
@@ -22,6 +22,19 @@ R = TypeVar("R")
 def human_step(case_id: int, step: StepDecl[Any, R], sequence: int = 1) -> R:
     """Open the step, wait until it is recorded, apply it; return its declared result."""
     result: R = phase(case_id, [step], sequence=sequence)[0]
+    return result
+
+
+def alongside(case_id: int, steps: Sequence[StepDecl[Any, Any]]) -> None:
+    """Open steps now that run alongside what the flow waits for next: each has its own clock,
+    owner and ladder, is applied whenever it is recorded (a record resumes the run wherever it
+    waits), and is waited for only where a later `phase` names it."""
+    open_alongside(case_id, [s.name for s in steps])
+
+
+def facts(case_id: int) -> dict[str, Any]:
+    """Return the codes of the case's start that the flow branches on (e.g. planned or not)."""
+    result: dict[str, Any] = case_facts(case_id)
     return result
 
 

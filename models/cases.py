@@ -21,8 +21,8 @@ from models.escalation import CaseParties
 from models.inputs import parse
 from models.permissions import DirectoryContext, require_role
 from models.policy import Policy
-from models.process import StartPlan, upgraded
-from models.tables import Case, CaseChild, CaseEvent, CaseParty, Step
+from models.process import EarlierCase, StartPlan, upgraded
+from models.tables import Case, CaseChild, CaseEvent, CaseLink, CaseParty, Step
 
 
 def start_case(
@@ -47,7 +47,12 @@ def start_case(
         example=decl.start_example,
         context=context,
     )
-    plan = StartPlan(author=author_id, tz=calendar.tz, opened_at=now)
+    plan = StartPlan(
+        author=author_id,
+        tz=calendar.tz,
+        opened_at=now,
+        history=lambda: _earlier(session, decl.code),
+    )
     decl.start(plan, data)
     lead = plan.lead or author_id
     require_role(session, lead, {decl.lead_role}, f"lead {decl.noun} case")
@@ -74,6 +79,13 @@ def start_case(
         CaseChild(case_id=case.id, child_ref=ref, iro_id=iro, social_worker_id=sw)
         for ref, iro, sw in plan.children
     )
+    for reference, why, kind in plan.links:
+        other = session.exec(select(Case).where(Case.reference == reference)).first()
+        if other is None:
+            raise InputError(f"no case {reference!r} to link to; check the reference")
+        if kind is not None and other.process != kind:
+            raise InputError(f"{reference} is a case of {other.process}, not of {kind}")
+        session.add(CaseLink(case_id=case.id, linked_case_id=other.id or 0, why=why[:200]))
     named = dict.fromkeys([(decl.lead_role, lead), *plan.parties])
     session.add_all(CaseParty(case_id=case.id, role=role, staff_id=who) for role, who in named)
     for name, at in plan.events:
@@ -108,6 +120,43 @@ def start_case(
     )
     session.flush()
     return case
+
+
+def _earlier(session: Session, process: str) -> list[EarlierCase]:
+    """The process's cases so far, as a new case's start sees them (its details, as kept)."""
+    return [
+        EarlierCase(c.reference, c.opened_at, details_of(c))
+        for c in session.exec(
+            select(Case).where(Case.process == process).order_by(col(Case.id))
+        ).all()
+    ]
+
+
+def links_of(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """Return the cases linked to this one, either way: reference, process, why."""
+    rows = session.exec(
+        select(CaseLink).where(
+            (col(CaseLink.case_id) == case_id) | (col(CaseLink.linked_case_id) == case_id)
+        )
+    ).all()
+    others = {
+        c.id: c
+        for c in session.exec(
+            select(Case).where(
+                col(Case.id).in_(
+                    [r.linked_case_id if r.case_id == case_id else r.case_id for r in rows]
+                )
+            )
+        ).all()
+    }
+    return [
+        {
+            "reference": others[r.linked_case_id if r.case_id == case_id else r.case_id].reference,
+            "process": others[r.linked_case_id if r.case_id == case_id else r.case_id].process,
+            "why": r.why,
+        }
+        for r in rows
+    ]
 
 
 def _event_at(plan: StartPlan, name: str) -> datetime:

@@ -41,12 +41,14 @@ class Kind(StrEnum):
     stop_review = "stop_review"
     unacknowledged = "unacknowledged"
     submission_failed = "submission_failed"
+    recorded_late = "recorded_late"
 
     @property
     def needs_acknowledgement(self) -> bool:
-        """A reminder, and a record the flow could not apply (its step stays open, its own ladder
-        runs on), are for information; everything else waits for someone to acknowledge it."""
-        return self not in (Kind.reminder, Kind.submission_failed)
+        """A reminder, a record the flow could not apply (its step stays open, its own ladder runs
+        on) and a step recorded after its due day (it is done; it is told so the failure is seen)
+        are for information; everything else waits for someone to acknowledge it."""
+        return self not in (Kind.reminder, Kind.submission_failed, Kind.recorded_late)
 
 
 # --- the clocks the sweep loads ----------------------------------------------------------------
@@ -121,12 +123,28 @@ class FailedRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LateRecord:
+    """A step recorded after its due day, whose policy says who must hear of it at once (e.g. the
+    IRO told after a planned ending: the failure the reviews name)."""
+
+    step_id: int
+    case_id: int
+    reference: str
+    process: str
+    name: str
+    owner_id: str | None
+    due_on: date
+    closed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Clocks:
     steps: Sequence[StepClock] = ()
     actions: Sequence[ActionClock] = ()
     rationales: Sequence[RationaleClock] = ()
     acks: Sequence[AckClock] = ()
     failures: Sequence[FailedRecord] = ()
+    late: Sequence[LateRecord] = ()
 
     def __len__(self) -> int:
         return (
@@ -135,6 +153,7 @@ class Clocks:
             + len(self.rationales)
             + len(self.acks)
             + len(self.failures)
+            + len(self.late)
         )
 
 
@@ -184,7 +203,38 @@ def decide(
     for failed in clocks.failures:
         if failed.failed_at <= now:
             due.append(_failed(failed, calendar))
+    for late in clocks.late:
+        rule = policy.process(late.process).steps.get(late.name)
+        if rule is not None and rule.late_notify and late.closed_at <= now:
+            due.append(_recorded_late(late, rule, calendar))
     return due
+
+
+def _recorded_late(late: LateRecord, rule: StepPolicy, calendar: WorkingCalendar) -> DueNotice:
+    """At once, to those the policy names: the step was done, after its due day."""
+    clock = f"step:{late.step_id}"
+    done_on = calendar.local_date(late.closed_at)
+    return DueNotice(
+        key=notice_key(late.reference, clock, Kind.recorded_late, 0),
+        case_id=late.case_id,
+        reference=late.reference,
+        kind=Kind.recorded_late,
+        clock=clock,
+        rung=0,
+        due_at=late.closed_at,
+        notify=rule.late_notify,
+        owners=(late.owner_id,) if late.owner_id else (),
+        owner_role=rule.owner.value,
+        facts={
+            "step": rule.title,
+            "step_name": late.name,
+            "step_ref": rule.ref,
+            "due_on": late.due_on.isoformat(),
+            "done_on": done_on.isoformat(),
+            "working_days_late": calendar.working_days_between(late.due_on, done_on),
+            "source": rule.source,
+        },
+    )
 
 
 def _failed(failed: FailedRecord, calendar: WorkingCalendar) -> DueNotice:

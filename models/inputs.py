@@ -79,6 +79,11 @@ class InputContext(ABC):
         """Raise ValueError unless the person is in the directory (holding one of `roles`, if any)."""
 
     @abstractmethod
+    def check_approver(self, staff_id: str) -> None:
+        """Raise ValueError unless the person may approve the step's departure (the policy's
+        `approver` role or a more senior one)."""
+
+    @abstractmethod
     def latest_action_due(self, agreed_on: date) -> date:
         """Return the latest day an action agreed on `agreed_on` may be due (the policy's limit)."""
 
@@ -143,6 +148,19 @@ def staff(*roles: Role) -> Any:
     return AfterValidator(check)
 
 
+def approver() -> Any:
+    """Return the validator of an approver field: Annotated[str, approver()] must name someone at
+    least as senior as the step's policy `approver` (e.g. a head of service)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        ctx = _context(info)
+        if ctx is not None:
+            ctx.check_approver(value)
+        return value
+
+    return AfterValidator(check)
+
+
 StaffId = Ref  # checked against the directory by staff(...)
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a row id: an integer column holds no more
 
@@ -151,6 +169,14 @@ class StepInput(BaseModel):
     """Base of every input: unknown fields refused, values frozen once validated."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChildInCase(StepInput):
+    """A child in a case, with the IRO and social worker who must hear of it."""
+
+    child: Ref
+    iro: Annotated[StaffId, staff(Role.iro)]
+    social_worker: Annotated[StaffId, staff(Role.social_worker)]
 
 
 def free_text(value: str, what: str) -> str:

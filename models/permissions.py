@@ -101,8 +101,10 @@ class DirectoryContext(InputContext):
         now: datetime,
         effective: datetime,
         opened: date | None = None,
+        approver_role: Role | None = None,
     ) -> None:
         self.session, self.calendar, self.action_limit = session, calendar, action_limit
+        self.approver_role = approver_role
         self.tz, self.now, self.opened = calendar.tz, now, opened
         self.today = effective.astimezone(self.tz).date()
 
@@ -111,6 +113,11 @@ class DirectoryContext(InputContext):
 
     def latest_action_due(self, agreed_on: date) -> date:
         return self.calendar.due(agreed_on, self.action_limit).due
+
+    def check_approver(self, staff_id: str) -> None:
+        if self.approver_role is None:
+            raise ValueError("this step's policy names no approver: it cannot take an approval")
+        require_senior(self.session, staff_id, self.approver_role, "it")
 
     def action_due(self, agreed_on: date, due: date | int) -> date:
         return due if isinstance(due, date) else self.calendar.due(agreed_on, WorkingDays(due)).due

@@ -127,6 +127,8 @@ class StepPolicy(_Frozen):
     targets: tuple[DurationText, ...] = ()
     extendable_to: DurationText | None = None
     extension_approver: Role | None = None
+    approver: Role | None = None  # who may approve a departure the step records (most junior)
+    late_notify: tuple[Recipient, ...] = ()  # told at once when the step is recorded late
     stoppable: bool = False
     stop_approver: Role | None = None
     stop_review_first: DurationText | None = None

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from models.calendar import WorkingCalendar
 from models.enums import Role
 from models.errors import InputError
+from models.escalation import CaseParties
 from models.inputs import ActionAccount, InputContext, NewAction, StepInput, parse
 from models.policy import ProcessPolicy
 
@@ -44,7 +45,18 @@ Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
 class CheckContext(Protocol):
     """What a step's `check` may ask of the case before anything is stored."""
 
-    reference: str
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        """What the case's start kept."""
+        ...
+
+    @property
+    def parties(self) -> CaseParties:
+        """Who is who in the case: its lead, each child's IRO and social worker, named parties."""
+        ...
 
     def require_every_open_action_accounted(
         self, accounted: Sequence[ActionAccount], held_on: date
@@ -81,6 +93,16 @@ class ApplyContext(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class EarlierCase:
+    """A case of the same process, as a new case's start may need to know of it (e.g. a child's
+    earlier placement endings)."""
+
+    reference: str
+    opened_at: datetime
+    details: Mapping[str, Any]
+
+
 @dataclass
 class StartPlan:
     """What starting a case writes, as a process's `start` says; the engine writes it all or nothing."""
@@ -88,12 +110,18 @@ class StartPlan:
     author: str
     tz: ZoneInfo
     opened_at: datetime  # when the case began (e.g. the referral received); the reference's year
+    history: Callable[[], Sequence[EarlierCase]] = lambda: ()  # the process's cases so far
     details: dict[str, Any] = field(default_factory=dict)  # kept on the case (our database only)
     lead: str | None = None  # default: whoever starts it
     children: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, IRO, social worker)
     parties: list[tuple[Role, str]] = field(default_factory=list)  # other named people, by role
     events: list[tuple[str, datetime]] = field(default_factory=list)
     measured: list[tuple[str, datetime]] = field(default_factory=list)  # (step, when it was done)
+    links: list[tuple[str, str, str | None]] = field(default_factory=list)  # (ref, why, process)
+
+    def earlier(self) -> Sequence[EarlierCase]:
+        """Return the process's cases so far (read only when a start asks)."""
+        return self.history()
 
     def start_of(self, day: date) -> datetime:
         """Return the local start of a day (an event known only by its date)."""
@@ -111,6 +139,11 @@ class StartPlan:
     def measured_step(self, name: str, done_at: datetime) -> None:
         """A step that is measured, not waited for: recorded in time or late as the case starts."""
         self.measured.append((name, done_at))
+
+    def link(self, reference: str, why: str, process: str | None = None) -> None:
+        """Link the case to another (shown on both): e.g. the allegation that led to a removal;
+        `process`, when given, is what the other case must be."""
+        self.links.append((reference, why, process))
 
 
 @dataclass(frozen=True)
@@ -149,6 +182,9 @@ class StepDecl(Generic[I, R]):
     apply: Callable[[ApplyContext, I], None] | None = None
     result: Callable[[I], R] = _nothing  # type: ignore[assignment]
     skipped: Callable[[I], bool] = _never  # the step closes as skipped (with a recorded reason)
+    done_on: Callable[[I], date] | None = (
+        None  # the day it was done, when its input says (else --at)
+    )
     version: int = 1
     upgrades: Mapping[int, Upgrade] = field(default_factory=dict)  # version n -> n + 1
 
@@ -170,6 +206,8 @@ class ProcessDecl(Generic[S]):
     policy_file: str | None = None  # defaults of a process that policy/england.toml does not hold
     view: Callable[[ViewFacts], dict[str, Any]] | None = None  # the process's own view lines
     headline: Callable[[Mapping[str, Any]], str] | None = None  # first line of `case show`
+    facts: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # codes the flow branches
+    # on, from what the start kept (never a name: they go to Prefect as a task's result)
     start_version: int = 1
     start_upgrades: Mapping[int, Upgrade] = field(default_factory=dict)
 

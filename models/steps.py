@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from models import audit, followup, registry
 from models.calendar import WorkingCalendar
-from models.cases import case_by_id, get_case, parties_of
+from models.cases import case_by_id, details_of, get_case, parties_of
 from models.db import database_message
 from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
@@ -65,9 +65,13 @@ def open_steps(
     names: Sequence[str],
     sequence: int = 1,
     key: str | None = None,
+    now: datetime | None = None,
 ) -> list[Step]:
     """Open these steps' clocks together (idempotent by case, step and sequence); each counts from
-    its own event. The flow waits for them under `key` (default: the first step's own key)."""
+    its own event. The flow waits for them under `key` (default: the first step's own key).
+
+    A step whose event is still to come (a planned ending's day) opens `now`, when the flow opens
+    it, and is due from the event: it cannot open in the future."""
     key = key or wait_key(names[0], sequence)
     case = case_by_id(session, case_id)
     parties = parties_of(session, [case_id])[case_id]
@@ -92,7 +96,7 @@ def open_steps(
             name=name,
             sequence=sequence,
             owner_id=parties.only(rule.owner),  # the case's one person in the owner's role
-            opened_at=event.at,
+            opened_at=min(event.at, now) if now is not None else event.at,
             due_on=due.due,
             deadline_at=due.deadline,
             wait_key=key,
@@ -101,7 +105,7 @@ def open_steps(
         session.flush()
         audit.record(
             session,
-            at=event.at,
+            at=step.opened_at,
             action="step.open",
             case_id=case_id,
             entity="step",
@@ -202,6 +206,8 @@ class _Check:
 
     def __init__(self, session: Session, case: Case) -> None:
         self.session, self.case, self.reference = session, case, case.reference
+        self.details = details_of(case)
+        self.parties = parties_of(session, [case.id or 0])[case.id or 0]
 
     def require_every_open_action_accounted(
         self, accounted: Sequence[ActionAccount], held_on: date
@@ -270,6 +276,7 @@ def submit(
         now=now,
         effective=effective,
         opened=calendar.local_date(step.opened_at),
+        approver_role=policy.process(case.process).step(step_name).approver,
     )
     data = parse(
         step_decl.input, payload, what=step_name, example=step_decl.example, context=context
@@ -493,7 +500,12 @@ def apply(
             data,
         )
     step.status = StepStatus.skipped if step_decl.skipped(data) else StepStatus.closed
-    step.closed_at = submission.effective_at
+    done_on = step_decl.done_on(data) if step_decl.done_on else None
+    # The step closes when it was done: the day its input names (the IRO told on...), if it
+    # names one, else when it was recorded as having happened (--at).
+    step.closed_at = (
+        datetime.combine(done_on, time(0), calendar.tz) if done_on else submission.effective_at
+    )
     submission.applied_at = now
     session.add(step)
     session.add(submission)
@@ -532,9 +544,14 @@ def advance(
     key: str,
     now: datetime,
 ) -> Progress:
-    """Open these steps (once), apply each one recorded (once), and say which are still awaited."""
+    """Open these steps (once), apply each one recorded (once), and say which are still awaited.
+
+    Every other open step of the case recorded meanwhile is applied too (a step opened to run
+    alongside the one the flow waits at: the record resumed the run, the replay applies it), so a
+    recorded step never stays open because the flow was waiting elsewhere.
+    """
     progress = Progress()
-    for step in open_steps(
+    waited = open_steps(
         session=session,
         policy=policy,
         calendar=calendar,
@@ -542,10 +559,14 @@ def advance(
         names=names,
         sequence=sequence,
         key=key,
-    ):
-        submission = submission_for(session, case_id, step.name, sequence)
+        now=now,
+    )
+    alongside = [s for s in open_steps_of(session, case_id) if s.id not in {w.id for w in waited}]
+    for step in [*waited, *alongside]:
+        submission = submission_for(session, case_id, step.name, step.sequence)
         if submission is None:
-            progress.waiting.append(step.name)
+            if step in waited:
+                progress.waiting.append(step.name)
             continue
         if submission.applied_at is not None:  # a replay: the same result, nothing written
             progress.results[step.name] = apply(
@@ -554,21 +575,23 @@ def advance(
                 calendar=calendar,
                 case_id=case_id,
                 name=step.name,
-                sequence=sequence,
+                sequence=step.sequence,
                 now=now,
             )
             continue
         try:
             with session.begin_nested():
-                progress.results[step.name] = apply(
+                result = apply(
                     session=session,
                     policy=policy,
                     calendar=calendar,
                     case_id=case_id,
                     name=step.name,
-                    sequence=sequence,
+                    sequence=step.sequence,
                     now=now,
                 )
+            if step in waited:
+                progress.results[step.name] = result
             progress.applied_now.append(step.name)
         except (InputError, DataError, IntegrityError) as exc:
             # What was stored cannot be applied (an input the schema no longer reads, a value the
@@ -576,8 +599,34 @@ def advance(
             # the step takes a corrected record; the case lead and the author are told at once.
             _fail(session, submission, exc, now)
             progress.failed_now.append(step.name)
-            progress.waiting.append(step.name)
+            if step in waited:
+                progress.waiting.append(step.name)
     return progress
+
+
+def open_alongside(
+    *,
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    case_id: int,
+    names: Sequence[str],
+    now: datetime | None = None,
+) -> list[Step]:
+    """Open steps that run alongside the flow (each with its own clock, owner and ladder): they are
+    applied whenever recorded, and waited for only where the flow asks (a later phase)."""
+    return [
+        step
+        for name in names
+        for step in open_steps(
+            session=session,
+            policy=policy,
+            calendar=calendar,
+            case_id=case_id,
+            names=[name],
+            now=now,
+        )
+    ]
 
 
 def _fail(session: Session, submission: Submission, exc: Exception, now: datetime) -> None:

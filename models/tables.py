@@ -105,6 +105,19 @@ class Case(SQLModel, table=True):
     details_version: int = 1
 
 
+class CaseLink(SQLModel, table=True):
+    """One case linked to another, with why (e.g. "the allegation that led to the removal");
+    shown on both."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (sa.UniqueConstraint("case_id", "linked_case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    linked_case_id: int = Field(foreign_key="cases.id", index=True)
+    why: str = Field(max_length=200)
+
+
 class CaseParty(SQLModel, table=True):
     """A person named in a case in a role (the lead, a supervising social worker...): a step owned by
     that role is theirs, and notices for that role go to them, not to every holder of the role."""

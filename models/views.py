@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from models import registry
 from models.calendar import WorkingCalendar
-from models.cases import details_of, get_case
+from models.cases import details_of, get_case, links_of
 from models.enums import ActionStatus, CaseStatus, StepStatus
 from models.policy import Policy
 from models.process import ViewFacts
@@ -95,6 +95,7 @@ def case_view(
         "lead": case.lead_id,
         "flow_run_id": case.flow_run_id,
         "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
+        "links": links_of(session, case.id or 0),
         "not_applied": [
             {
                 "submission": f.id,

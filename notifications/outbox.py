@@ -38,6 +38,7 @@ from models.escalation import (
     DueNotice,
     FailedRecord,
     Kind,
+    LateRecord,
     RationaleClock,
     StepClock,
     decide,
@@ -127,8 +128,43 @@ def load_clocks(
     ]
     rationales = rationale_clocks(session, now)
     return Clocks(
-        steps, actions, rationales, _ack_clocks(session, now), failed_records(session, now)
+        steps,
+        actions,
+        rationales,
+        _ack_clocks(session, now),
+        failed_records(session, now),
+        late_records(session, policy, now),
     )
+
+
+def late_records(
+    session: Session, policy: Policy, now: datetime, case_id: int | None = None
+) -> list[LateRecord]:
+    """Return the steps of open cases recorded after their due day whose policy names who must
+    hear of it (`late_notify`); only those steps are looked at."""
+    told = [
+        (process, name)
+        for process, rules in policy.processes.items()
+        for name, rule in rules.steps.items()
+        if rule.late_notify
+    ]
+    if not told:
+        return []
+    query = (
+        select(Step, Case.reference, Case.process)
+        .join(Case, col(Case.id) == Step.case_id)
+        .where(Case.status == CaseStatus.open, Step.status == StepStatus.closed)
+        .where(col(Step.closed_at) >= col(Step.deadline_at), col(Step.closed_at) <= now)
+        .where(sa.or_(*(sa.and_(col(Case.process) == p, col(Step.name) == n) for p, n in told)))
+    )
+    if case_id is not None:
+        query = query.where(Step.case_id == case_id)
+    return [
+        LateRecord(
+            s.id or 0, s.case_id, ref, proc, s.name, s.owner_id, s.due_on, s.closed_at or now
+        )
+        for s, ref, proc in session.exec(query).all()
+    ]
 
 
 def failed_records(
@@ -553,8 +589,9 @@ def tell_at_once(
         clocks = Clocks(
             rationales=rationale_clocks(session, now, case_id),
             failures=failed_records(session, now, case_id),
+            late=late_records(session, policy, now, case_id),
         )
-        at_once = (Kind.rationale_missing, Kind.submission_failed)
+        at_once = (Kind.rationale_missing, Kind.submission_failed, Kind.recorded_late)
         due = [n for n in decide(clocks, policy, calendar, now) if n.kind in at_once]
         old = existing_keys(session, [n.key for n in due])
         new = [n for n in due if n.key not in old]

@@ -164,19 +164,21 @@ def carry_on(
         )
         return Repair(True, f"the {what} run is scheduled again; it replays to its last step")
     if state.type == "PAUSED":
-        if any(resume_if_waiting(case.flow_run_id, key) for key in sorted(set(waiting))):
+        # A record stored for any open step (the one waited at, or one alongside it): resume.
+        if set(waiting) and resume_if_waiting(case.flow_run_id):
             return Repair(True, "resumed")
         return Repair(False, f"waits at {state.pause_key}: nothing recorded for it yet")
     return Repair(False, f"the run is {state.name}; nothing to repair")
 
 
-def resume_if_waiting(flow_run_id: str, key: str) -> bool:
-    """Resume the run if it is suspended at this step's key; return whether it was resumed."""
+def resume_if_waiting(flow_run_id: str, key: str | None = None) -> bool:
+    """Resume the run if it is suspended (at this step's key, when one is given); return whether it
+    was resumed. A run resumed where nothing new is recorded only waits again."""
     from prefect.exceptions import NotPausedError
     from prefect.flow_runs import resume_flow_run
 
     state = state_of(flow_run_id)
-    if state.type != "PAUSED" or not waits_at(state.pause_key, key):
+    if state.type != "PAUSED" or (key is not None and not waits_at(state.pause_key, key)):
         return False
     try:
         resume_flow_run(UUID(flow_run_id))

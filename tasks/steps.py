@@ -5,11 +5,13 @@ database. Caching is off: each task is idempotent by its natural key, so a repla
 (or a redeploy) simply asks the database again and writes nothing twice.
 """
 
+from typing import Any
+
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models import cases, steps
+from models import cases, registry, steps
 from models.db import session_scope
 from models.wallclock import system_clock
 from notifications import outbox
@@ -32,6 +34,32 @@ def take_step(case_id: int, names: list[str], sequence: int, key: str) -> steps.
             key=key,
             now=system_clock(),
         )
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def open_alongside(case_id: int, names: list[str]) -> list[int]:
+    """Open steps that run alongside the flow (applied whenever recorded); return their ids."""
+    deps = wiring.casework(get_settings())
+    with session_scope(deps.engine) as session:
+        opened = steps.open_alongside(
+            session=session,
+            policy=deps.policy,
+            calendar=deps.calendar,
+            case_id=case_id,
+            names=names,
+            now=system_clock(),
+        )
+        return [s.id or 0 for s in opened]
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def case_facts(case_id: int) -> dict[str, Any]:
+    """Return the codes the flow branches on, from what the case's start kept (no names)."""
+    deps = wiring.casework(get_settings())
+    with session_scope(deps.engine) as session:
+        case = cases.case_by_id(session, case_id)
+        decl = registry.get(case.process)
+        return decl.facts(cases.details_of(case)) if decl.facts else {}
 
 
 @task(cache_policy=NO_CACHE)

@@ -19,24 +19,23 @@ What comes next is the flow's (flows/allegation.py); clocks and ladders are the 
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from models.enums import Role
 from models.inputs import (
     ActionAccount,
+    ChildInCase,
     Label,
     NewAction,
     PastMoment,
     Ref,
-    StaffId,
     StepDay,
     StepInput,
     Text,
     actions_after,
     once_each,
-    staff,
 )
 from models.process import ApplyContext, CheckContext, ProcessDecl, StartPlan, StepDecl, ViewFacts
 
@@ -76,14 +75,6 @@ class OutcomeCategory(StrEnum):
 
 
 # --- the start ---------------------------------------------------------------------------------------
-
-
-class ChildInCase(StepInput):
-    """A child the allegation concerns, with the IRO and social worker who must hear of it."""
-
-    child: Ref
-    iro: Annotated[StaffId, staff(Role.iro)]
-    social_worker: Annotated[StaffId, staff(Role.social_worker)]
 
 
 class NewAllegation(StepInput):

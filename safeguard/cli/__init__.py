@@ -13,6 +13,7 @@ from safeguard.cli import (
     cases,
     clocks,
     db,
+    disruption,
     followup,
     notices,
     policy,
@@ -36,6 +37,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(db.audit_app, name="audit")
 app.command("start")(cases.start)
 app.add_typer(allegation.app, name="allegation")
+app.add_typer(disruption.app, name="disruption")
 app.add_typer(cases.case_app, name="case")
 app.add_typer(followup.action_app, name="action")
 app.command("record")(cases.record)

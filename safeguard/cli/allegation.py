@@ -15,7 +15,8 @@ app = typer.Typer(
 )
 
 
-def _child(text: str) -> dict[str, str]:
+def child_option(text: str) -> dict[str, str]:
+    """Return a --child CHILD_REF:IRO_ID:SOCIAL_WORKER_ID as the start input's child."""
     parts = [p.strip() for p in text.split(":")]
     if len(parts) != 3 or not all(parts):
         raise InputError(
@@ -56,7 +57,7 @@ def start(
         "aware_on": parse_day(aware, tz, "--aware").isoformat(),
         "carer": carer,
         "fostering_service": service,
-        "children": [_child(c) for c in children],
+        "children": [child_option(c) for c in children],
         "category": category,
         "summary": summary,
     }

@@ -125,19 +125,20 @@ def record(
         )
         case = cases.get_case(session, reference)
         orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored
-    key, run_id = opened.wait_key or steps.wait_key(step, opened.sequence), case.flow_run_id
+    run_id = case.flow_run_id
     answering = True
 
     def moved_on() -> bool:
         nonlocal answering
         if _moved_on(engine, submission.id or 0, opened.id or 0):
             return True
-        # Resume whenever the run waits at this step. Checked again and again, not once: the flow
-        # opens a step a moment before it suspends, and a record made in that moment finds it
-        # still running; without another look the run would then wait for ever.
+        # Resume whenever the run is suspended (at this step, or elsewhere while this one runs
+        # alongside). Checked again and again, not once: the flow opens a step a moment before it
+        # suspends, and a record made in that moment finds it still running; without another look
+        # the run would then wait for ever.
         if run_id and answering:
             try:
-                orchestration.resume_if_waiting(run_id, key)
+                orchestration.resume_if_waiting(run_id)
             except Exception:  # the service went away after the record was stored: say so below
                 answering = False
         return False
@@ -306,6 +307,8 @@ def show(
     out = console()
     tz = ZoneInfo(settings.timezone)
     out.print(f"{view['reference']} ({view['process']}, {view['status']}); {view['headline']}")
+    for link in view["links"]:
+        out.print(f"linked: {link['reference']} ({link['process']}): {link['why']}")
     steps = Table(
         Column("step", overflow="fold"),
         "status",

@@ -1,0 +1,62 @@
+"""The placement disruption process as a Prefect flow: one case, one flow run (DESIGN rule 1).
+
+It reads like the procedure. What must follow any ending (notices, the new placement's plan and
+visit, the decision on a meeting) runs alongside from the start, each on its own clock; the flow
+waits for the ending's own steps, then the meeting and its follow-through, then anything still to
+record. The steps are declared in models/processes/disruption.py.
+"""
+
+from typing import Any
+
+from prefect import flow
+
+from flows.steps import alongside, facts, human_step, phase
+from models.process import StepDecl
+from models.processes.disruption import (
+    CARE_PLAN_REVIEW,
+    DISRUPTION_MEETING,
+    EDUCATION_APPROVAL,
+    EMERGENCY_ENDING,
+    FOLLOW_THROUGH,
+    IRO_INFORMED,
+    IRO_INFORMED_EMERGENCY,
+    MEETING_DECISION,
+    MEETING_REPORT,
+    NEW_PLACEMENT_NOTICE,
+    PLACEMENT_PLAN,
+    SOCIAL_WORKER_VISIT,
+    WRITTEN_NOTICE,
+)
+from tasks.steps import close_case
+
+
+@flow(name="disruption", persist_result=True, log_prints=True)
+def disruption(case_id: int) -> str:
+    """Run one placement ending from the IRO told to every recommendation followed through."""
+    ending = facts(case_id)
+    after: list[StepDecl[Any, Any]] = [
+        WRITTEN_NOTICE,
+        NEW_PLACEMENT_NOTICE,
+        PLACEMENT_PLAN,
+        SOCIAL_WORKER_VISIT,
+    ]
+    if ending["key_stage_4"]:
+        after.append(EDUCATION_APPROVAL)
+    alongside(case_id, [*after, MEETING_DECISION])
+
+    if ending["planned"]:  # reviewed, and the IRO told, before the placement ends
+        phase(case_id, [CARE_PLAN_REVIEW, IRO_INFORMED], name="before_ending")
+    else:  # the ground and its approval; the IRO told as soon as practicable
+        phase(case_id, [EMERGENCY_ENDING, IRO_INFORMED_EMERGENCY], name="emergency_ending")
+
+    meetings = 0
+    if human_step(case_id, MEETING_DECISION):  # else its reasons (and approval) are recorded
+        human_step(case_id, DISRUPTION_MEETING)
+        human_step(case_id, MEETING_REPORT)
+        meetings = 1
+        while human_step(case_id, FOLLOW_THROUGH, meetings):  # a recommendation carried forward
+            meetings += 1
+
+    phase(case_id, after, name="after_ending")  # whatever is still to record
+    close_case(case_id)
+    return f"closed after {meetings} follow-through review(s)"

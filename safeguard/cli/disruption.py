@@ -1,0 +1,80 @@
+"""`safeguard disruption start`: a convenience over `safeguard start disruption` with one option per
+field. It builds the same start input and goes through the same start service."""
+
+from zoneinfo import ZoneInfo
+
+import typer
+
+from models.errors import InputError
+from safeguard.cli.allegation import child_option
+from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
+from safeguard.cli.common import parse_day
+from safeguard.settings import get_settings
+
+app = typer.Typer(help="Placement disruptions (a placement ending).", no_args_is_help=True)
+
+
+@app.command("start")
+def start(
+    author: str = typer.Option(
+        ..., "--as", help="Your staff id (the child's social worker or TM)."
+    ),
+    child: str = typer.Option(..., "--child", help="CHILD_REF:IRO_ID:SOCIAL_WORKER_ID."),
+    carer: str = typer.Option(..., "--carer", help="The foster carer's reference."),
+    service: str = typer.Option(..., "--service", help="The fostering service."),
+    ssw: str = typer.Option(..., "--ssw", help="The carer's supervising social worker (staff id)."),
+    team_manager: str = typer.Option(
+        ..., "--team-manager", help="The team manager who leads the case (staff id)."
+    ),
+    kind: str = typer.Option(
+        ...,
+        "--type",
+        help="short_term, long_term, permanent, emergency, parent_and_child, respite or other.",
+    ),
+    ended_by: str = typer.Option(
+        ..., "--ended-by", help="carer_notice, authority, child, court or allegation."
+    ),
+    planned: bool = typer.Option(
+        ..., "--planned/--emergency", help="A planned ending, or an emergency (reg 14(3))."
+    ),
+    ends: str = typer.Option(..., "--ends", help="The day the placement ends (or ended)."),
+    new_placement: str = typer.Option(
+        ..., "--new-placement", help="The day the child's new placement starts."
+    ),
+    allegation: str | None = typer.Option(
+        None, "--allegation", help="The allegation case it followed (ALG-...)."
+    ),
+    siblings: list[str] = typer.Option(
+        [], "--sibling", help="A sibling placed with the child (repeat)."
+    ),
+    key_stage_4: bool = typer.Option(
+        False, "--key-stage-4", help="The child is in years 10-11 (reg 10)."
+    ),
+    wait: int = typer.Option(
+        APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first steps."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Start a placement disruption case and its flow run."""
+    tz = ZoneInfo(get_settings().timezone)
+    payload = {
+        "child": child_option(child),
+        "carer": carer,
+        "fostering_service": service,
+        "supervising_social_worker": ssw,
+        "team_manager": team_manager,
+        "placement_type": kind,
+        "siblings_together": siblings,
+        "key_stage_4": key_stage_4,
+        "ending": {
+            "ended_by": ended_by,
+            "planned": planned,
+            "ends_on": parse_day(ends, tz, "--ends").isoformat(),
+            "new_placement_on": parse_day(new_placement, tz, "--new-placement").isoformat(),
+            **({"allegation": allegation} if allegation else {}),
+        },
+    }
+    try:
+        start_case("disruption", author, payload, wait=wait, as_json=as_json)
+    except InputError as exc:
+        raise InputError(str(exc).split(" (example input:")[0]) from None

@@ -1,0 +1,190 @@
+"""Placement disruptions driven through the CLI against a real Prefect server with the flow served,
+and notices delivered to a real SMTP server: a planned ending done right, from the care plan review
+to the last recommendation followed through; an emergency ending after an allegation, linked both
+ways, with the IRO told late (the IRO and their manager hear at once); steps recorded alongside the
+one the flow waits at are applied as they come."""
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safeguard.cli import main
+from safeguard.orchestration import state_of
+from tests.flows.conftest import write_json
+from tests.smtp import SmtpServer
+
+pytestmark = pytest.mark.flows
+
+TEAM = [
+    ("d-hos", "head_of_service", None),
+    ("d-sm", "service_manager", "d-hos"),
+    ("d-tm", "team_manager", "d-sm"),
+    ("d-sw", "social_worker", "d-tm"),
+    ("d-ssw", "supervising_social_worker", "d-tm"),
+    ("d-irom", "iro_manager", "d-hos"),
+    ("d-iro", "iro", "d-irom"),
+    ("d-ladom", "lado_manager", "d-hos"),
+    ("d-lado", "lado", "d-ladom"),
+]
+
+
+def until(predicate: Callable[[], bool], seconds: float = 90) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[SmtpServer]:
+    """One SMTP server for the module: the team's addresses are added once, with its port."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(mailbox: SmtpServer) -> SmtpServer:
+    return mailbox
+
+
+@pytest.fixture
+def cli(served: str, smtp: SmtpServer, capsys: pytest.CaptureFixture[str], monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str, ok: bool = True) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        if ok:
+            assert code == 0, out.err
+        return code, out.out, out.err
+
+    run("db", "upgrade")
+    if run("staff", "show", "d-hos", ok=False)[0] != 0:
+        for sid, role, manager in TEAM:
+            args = ["staff", "add", sid, "--name", sid, "--role", role, "--address", smtp.url(sid)]
+            run(*args, *(["--manager", manager] if manager else []))
+    return run
+
+
+def start(cli, *options: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    _, out, _ = cli(
+        "disruption", "start", "--as", "d-sw", "--child", "C-31:d-iro:d-sw", "--carer", "FC-31",
+        "--service", "Northshire Fostering", "--ssw", "d-ssw", "--team-manager", "d-tm",
+        *options, "--json",
+    )  # fmt: skip
+    started = json.loads(out)
+    assert started["first_step_open"]
+    return started  # type: ignore[no-any-return]
+
+
+def recorder(cli, tmp_path: Path, ref: str):  # type: ignore[no-untyped-def]
+    def record(
+        step: str, data: dict[str, Any], who: str = "d-sw", at: str | None = None
+    ) -> dict[str, Any]:
+        _, out, _ = cli(
+            "record", ref, step, "--as", who, "--input", write_json(tmp_path, step, data),
+            *(["--at", at] if at else []), "--json",
+        )  # fmt: skip
+        result = json.loads(out)
+        assert result["applied"], f"{step} was stored but not applied by the flow"
+        return result["case"]  # type: ignore[no-any-return]
+
+    return record
+
+
+def open_steps(case: dict[str, Any]) -> list[str]:
+    return sorted(s["step"] for s in case["steps"] if s["status"] == "open")
+
+
+def test_a_planned_ending_done_right(cli, tmp_path: Path, smtp: SmtpServer) -> None:  # type: ignore[no-untyped-def]
+    started = start(
+        cli, "--type", "long_term", "--ended-by", "carer_notice", "--planned",
+        "--ends", "2026-11-20", "--new-placement", "2026-11-20",
+    )  # fmt: skip
+    ref, run_id = started["reference"], started["flow_run_id"]
+    assert until(lambda: state_of(run_id).pause_key == "before-ending-1")
+    record = recorder(cli, tmp_path, ref)
+
+    # A step alongside is applied as it comes, while the flow waits for the ending's own steps.
+    case = record("placement_plan", {"agreed_on": "2026-11-19", "childs_wishes": "to keep her school"})  # fmt: skip
+    assert "placement_plan" not in open_steps(case)
+    assert until(lambda: (state_of(run_id).pause_key or "").startswith("before-ending-1-again-"))
+    record("care_plan_review", {"reviewed_on": "2026-11-13", "decision": "move to a new long-term placement", "rationale": "carer's notice; matched carers found"})  # fmt: skip
+    case = record("iro_informed", {"told_on": "2026-11-13", "how": "at the review"})
+    assert open_steps(case) == ["meeting_decision", "new_placement_notice", "social_worker_visit", "written_notice"]  # fmt: skip
+    record("written_notice", {"sent_on": "2026-11-23", "to": ["parents", "school"]})
+    record("new_placement_notice", {"notified_on": "2026-11-20", "notified": ["iro", "parents"]})
+    record("social_worker_visit", {"visited_on": "2026-11-24", "seen_alone": True})
+    case = record("meeting_decision", {"hold": True}, who="d-tm", at="2026-11-23T10:00")
+    assert open_steps(case) == ["disruption_meeting"]
+    case = record(
+        "disruption_meeting",
+        {
+            "held_on": "2026-11-25",
+            "chair": "d-iro",
+            "attendees": ["iro", "social worker", "carers", "supervising social worker"],
+            "sequence_of_events": "...",
+            "the_match": "...",
+            "support_given": "...",
+            "childs_view": "...",
+            "recommendations": [{"title": "Life story work", "owner": "d-sw", "due": "2026-12-18"}],
+        },
+        who="d-tm",
+    )
+    record("meeting_report", {"filed_on": "2026-11-26", "on_child_record": True, "on_carer_record": True, "summary": "...", "next_review_on": "2026-11-27"}, who="d-tm")  # fmt: skip
+    [action] = case["actions"]
+    case = record("follow_through", {"held_on": "2026-11-27", "review": "looked_after_review", "accounted": [{"action_id": action["id"], "status": "done"}]})  # fmt: skip
+    assert case["status"] == "closed"
+    assert until(lambda: state_of(run_id).type == "COMPLETED")
+    assert {s["step"]: s["timeliness"] for s in case["steps"] if s["timeliness"] != "in time"} == {}
+    assert not [m for m in smtp.received if ref in m.subject]  # all in time: nobody chased
+
+
+def test_an_emergency_ending_after_an_allegation_with_the_iro_told_late(
+    cli, tmp_path: Path, smtp: SmtpServer
+) -> None:  # type: ignore[no-untyped-def]
+    _, out, _ = cli(
+        "allegation", "start", "--lado", "d-lado", "--received", "2026-11-23T09:00",
+        "--aware", "2026-11-23", "--carer", "FC-31", "--service", "S", "--child", "C-31:d-iro:d-sw",
+        "--category", "physical", "--summary", "s", "--json",
+    )  # fmt: skip
+    allegation = json.loads(out)["reference"]
+    started = start(
+        cli, "--type", "short_term", "--ended-by", "allegation", "--allegation", allegation,
+        "--emergency", "--ends", "2026-11-24", "--new-placement", "2026-11-24",
+    )  # fmt: skip
+    ref, run_id = started["reference"], started["flow_run_id"]
+    shown = cli("case", "show", ref)[1]
+    assert f"linked: {allegation} (allegation): the allegation that led to the ending" in shown
+    assert f"linked: {ref} (disruption)" in cli("case", "show", allegation)[1]
+    assert until(lambda: state_of(run_id).pause_key == "emergency-ending-1")
+    record = recorder(cli, tmp_path, ref)
+    code, _, err = cli(
+        "record", ref, "emergency_ending", "--as", "d-sw", "--input",
+        write_json(tmp_path, "e", {"ground": "significant_harm", "rationale": "bruising", "approved_by": "d-tm"}),
+        ok=False,
+    )  # fmt: skip
+    assert code == 2 and "d-tm (team_manager) is too junior" in err
+    record("emergency_ending", {"ground": "significant_harm", "rationale": "bruising seen at school", "approved_by": "d-sm"})  # fmt: skip
+    # Due by the end of Wed 25 Nov (the next working day); told on Thu 26: late, and told at once.
+    case = record("iro_informed_emergency", {"told_on": "2026-11-26", "how": "by phone"})
+    told = next(s for s in case["steps"] if s["step"] == "iro_informed_emergency")
+    assert told["timeliness"] == "late"
+
+    def late_mail() -> list[str]:
+        return sorted(m.to[0].split("@")[0] for m in smtp.received if m.subject.startswith(f"Done late: {ref}"))  # fmt: skip
+
+    assert until(lambda: late_mail() == ["d-iro", "d-irom"])
+    assert "meeting_decision" in open_steps(case)  # a short-term placement: no meeting required
+    case = record("meeting_decision", {"hold": False, "reasons": "emergency move; review at LAC review"}, who="d-tm")  # fmt: skip
+    decision = next(d for d in case["decisions"] if d["kind"] == "disruption_meeting")
+    assert decision["value"] == "not held" and decision["rationale"]
+    assert all("FC-31" not in m.text and "C-31" not in m.text for m in smtp.received)
