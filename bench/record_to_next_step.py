@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument(
         "--long-steps", type=int, default=8, help="steps to take one long case through"
     )
+    parser.add_argument("--disruptions", type=int, default=5, help="disruption cases to time")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     say = (lambda *_: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -133,6 +134,8 @@ def main() -> None:
             ("lado-1", "--role", "lado"),
             ("iro-1", "--role", "iro"),
             ("sw-1", "--role", "social_worker"),
+            ("tm-1", "--role", "team_manager"),
+            ("ssw-1", "--role", "supervising_social_worker"),
         ):
             cli("staff", "add", staff[0], "--name", staff[0], *staff[1:])
 
@@ -184,6 +187,12 @@ def main() -> None:
             f"record -> next step open: median {statistics.median(timings):.2f} s, p95 {q[18]:.2f} s"
         )
 
+        # Placement disruptions: the record that completes the "before the ending" phase, to the
+        # next phase's step open (the meeting decision waited for).
+        results["disruption_record_to_next_phase_s"] = disruption_phases(
+            home, args.disruptions, say
+        )
+
         # One long case: each record's time as the replay grows (every resume replays the flow from
         # the top through every earlier step).
         results["long_case_s"] = long_case(home, args.long_steps, say)
@@ -219,6 +228,34 @@ def main() -> None:
         print(json.dumps(results, indent=2))
     else:
         print(json.dumps(results, indent=2))
+
+
+def disruption_phases(home: Path, n: int, say) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Start `n` planned endings; time the record that completes the phase before the ending."""
+    review, told = home / "review.json", home / "told.json"
+    review.write_text(
+        json.dumps({"reviewed_on": "2026-11-13", "decision": "move", "rationale": "r"})
+    )
+    told.write_text(json.dumps({"told_on": "2026-11-13", "how": "at the review"}))
+    timings = []
+    for i in range(n):
+        ref = json.loads(
+            cli(
+                "disruption", "start", "--as", "sw-1", "--child", f"C-D{i}:iro-1:sw-1",
+                "--carer", f"FC-D{i}", "--service", "S", "--ssw", "ssw-1", "--team-manager", "tm-1",
+                "--type", "long_term", "--ended-by", "carer_notice", "--planned",
+                "--ends", "2026-11-20", "--new-placement", "2026-11-20", "--json",
+            )
+        )["reference"]  # fmt: skip
+        cli("record", ref, "care_plan_review", "--as", "sw-1", "--input", str(review), "--json")
+        start = time.perf_counter()
+        out = json.loads(
+            cli("record", ref, "iro_informed", "--as", "sw-1", "--input", str(told), "--json")
+        )
+        timings.append(time.perf_counter() - start)
+        assert out["applied"], out
+        say(f"  disruption {i + 1}/{n}: record -> next phase {timings[-1]:.2f} s")
+    return {"median": statistics.median(timings), "max": max(timings)}
 
 
 def long_case(home: Path, steps: int, say) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]

@@ -25,7 +25,9 @@ from models.processes.disruption import (
     NEW_PLACEMENT_NOTICE,
     PLACEMENT_PLAN,
     SOCIAL_WORKER_VISIT,
+    STABILITY_MEETING,
     WRITTEN_NOTICE,
+    Stability,
 )
 from tasks.steps import close_case
 
@@ -34,6 +36,16 @@ from tasks.steps import close_case
 def disruption(case_id: int) -> str:
     """Run one placement ending from the IRO told to every recommendation followed through."""
     ending = facts(case_id)
+    if ending["at_risk"]:  # a stability meeting first: support to keep it, or plan its end
+        decision, support = human_step(case_id, STABILITY_MEETING)
+        if decision is Stability.stable:
+            reviews = 0
+            while support:  # the support plan, reviewed until every action is accounted for
+                reviews += 1
+                support = human_step(case_id, FOLLOW_THROUGH, reviews)
+            close_case(case_id)
+            return "closed: the placement is stable"
+        ending = facts(case_id)  # the meeting recorded how it ends
     after: list[StepDecl[Any, Any]] = [
         WRITTEN_NOTICE,
         NEW_PLACEMENT_NOTICE,

@@ -80,12 +80,7 @@ def start_case(
         for ref, iro, sw in plan.children
     )
     for reference, why, kind in plan.links:
-        other = session.exec(select(Case).where(Case.reference == reference)).first()
-        if other is None:
-            raise InputError(f"no case {reference!r} to link to; check the reference")
-        if kind is not None and other.process != kind:
-            raise InputError(f"{reference} is a case of {other.process}, not of {kind}")
-        session.add(CaseLink(case_id=case.id, linked_case_id=other.id or 0, why=why[:200]))
+        link_cases(session, case.id, reference, why, kind)
     named = dict.fromkeys([(decl.lead_role, lead), *plan.parties])
     session.add_all(CaseParty(case_id=case.id, role=role, staff_id=who) for role, who in named)
     for name, at in plan.events:
@@ -130,6 +125,45 @@ def _earlier(session: Session, process: str) -> list[EarlierCase]:
             select(Case).where(Case.process == process).order_by(col(Case.id))
         ).all()
     ]
+
+
+def link_cases(
+    session: Session, case_id: int, reference: str, why: str, process: str | None = None
+) -> None:
+    """Link a case to another by its reference (shown on both); `process`, when given, is what the
+    other case must be. Linking twice changes nothing."""
+    other = session.exec(select(Case).where(Case.reference == reference)).first()
+    if other is None:
+        raise InputError(f"no case {reference!r} to link to; check the reference")
+    if process is not None and other.process != process:
+        raise InputError(f"{reference} is a case of {other.process}, not of {process}")
+    if other.id == case_id:
+        raise InputError(f"{reference} is this case: link it to another")
+    exists = session.exec(
+        select(CaseLink).where(CaseLink.case_id == case_id, CaseLink.linked_case_id == other.id)
+    ).first()
+    if exists is None:
+        session.add(CaseLink(case_id=case_id, linked_case_id=other.id or 0, why=why[:200]))
+
+
+def keep_details(
+    session: Session, case_id: int, details: dict[str, Any], *, at: datetime, actor: str | None
+) -> None:
+    """Add to what the case keeps (e.g. how a placement at risk came to end), as its start would
+    have; the audit log names the fields changed, not their values."""
+    case = case_by_id(session, case_id)
+    case.details = {**case.details, **details}
+    session.add(case)
+    audit.record(
+        session,
+        at=at,
+        actor_id=actor,
+        action="case.details",
+        case_id=case_id,
+        entity="case",
+        entity_id=case.reference,
+        detail={"fields": sorted(details)},
+    )
 
 
 def links_of(session: Session, case_id: int) -> list[dict[str, Any]]:

@@ -92,6 +92,15 @@ class ApplyContext(Protocol):
         owned by that role, and notices for it, go to them."""
         ...
 
+    def keep(self, details: dict[str, Any]) -> None:
+        """Add to what the case keeps (as its start would have: e.g. how a placement at risk ends);
+        the flow's `facts` then see it."""
+        ...
+
+    def link(self, reference: str, why: str, process: str | None = None) -> None:
+        """Link the case to another (shown on both); `process`, when given, is what it must be."""
+        ...
+
 
 @dataclass(frozen=True)
 class EarlierCase:
@@ -157,6 +166,19 @@ class ViewFacts:
     now: datetime
 
 
+@dataclass(frozen=True)
+class Measure:
+    """A process's own count for its timeliness report: `count` of `of` cases."""
+
+    label: str
+    count: int
+    of: int
+
+    def as_dict(self) -> dict[str, Any]:
+        share = round(self.count / self.of, 3) if self.of else None
+        return {"measure": self.label, "count": self.count, "of": self.of, "share": share}
+
+
 # --- the declarations ------------------------------------------------------------------------------
 
 
@@ -206,6 +228,8 @@ class ProcessDecl(Generic[S]):
     policy_file: str | None = None  # defaults of a process that policy/england.toml does not hold
     view: Callable[[ViewFacts], dict[str, Any]] | None = None  # the process's own view lines
     headline: Callable[[Mapping[str, Any]], str] | None = None  # first line of `case show`
+    measures: Callable[[list[dict[str, str]]], list[Measure]] | None = None  # for its report:
+    # given, per case, each step's timeliness (done in the period, or still open)
     facts: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None  # codes the flow branches
     # on, from what the start kept (never a name: they go to Prefect as a task's result)
     start_version: int = 1

@@ -20,7 +20,14 @@ from sqlmodel import Session, col, select
 
 from models import audit, followup, registry
 from models.calendar import WorkingCalendar
-from models.cases import case_by_id, details_of, get_case, parties_of
+from models.cases import (
+    case_by_id,
+    details_of,
+    get_case,
+    keep_details,
+    link_cases,
+    parties_of,
+)
 from models.db import database_message
 from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
@@ -443,6 +450,18 @@ class _Apply:
             self.session.add(
                 CaseParty(case_id=self.submission.case_id, role=role, staff_id=staff_id)
             )
+
+    def keep(self, details: dict[str, Any]) -> None:
+        keep_details(
+            self.session,
+            self.submission.case_id,
+            details,
+            at=self.submission.recorded_at,
+            actor=self.submission.author_id,
+        )
+
+    def link(self, reference: str, why: str, process: str | None = None) -> None:
+        link_cases(self.session, self.submission.case_id, reference, why, process)
 
     def account_for(self, accounted: Sequence[ActionAccount], held_on: date) -> None:
         followup.account_for(

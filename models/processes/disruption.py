@@ -27,7 +27,7 @@ What comes next is the flow's (flows/disruption.py); clocks and ladders are the 
 ([processes.disruption] in policy/england.toml). No database or Prefect imports here.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -51,7 +51,16 @@ from models.inputs import (
     once_each,
     staff,
 )
-from models.process import ApplyContext, CheckContext, ProcessDecl, StartPlan, StepDecl, ViewFacts
+from models.process import (
+    ApplyContext,
+    CheckContext,
+    EarlierCase,
+    Measure,
+    ProcessDecl,
+    StartPlan,
+    StepDecl,
+    ViewFacts,
+)
 
 
 class PlacementType(StrEnum):
@@ -98,7 +107,14 @@ class Ending(StepInput):
         return self
 
 
+class AtRisk(StepInput):
+    identified_on: PastDay  # the carer gave notice, the child asked to leave, an allegation...
+    concern: Text
+
+
 class NewDisruption(StepInput):
+    """A placement ending or ended (`ending`), or at risk of it (`at_risk`): one of the two."""
+
     child: ChildInCase
     carer: Ref
     fostering_service: Label
@@ -107,48 +123,77 @@ class NewDisruption(StepInput):
     placement_type: PlacementType
     siblings_together: tuple[Ref, ...] = ()  # siblings placed with the child
     key_stage_4: bool = False  # years 10-11: a move needs the nominated officer (reg 10)
-    ending: Ending
+    ending: Ending | None = None
+    at_risk: AtRisk | None = None
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> "NewDisruption":
+        if (self.ending is None) == (self.at_risk is None):
+            raise ValueError(
+                "give either ending (the placement ends or ended) or at_risk (a stability "
+                "meeting first), not both"
+            )
+        return self
 
 
 UNPLANNED_WINDOW = timedelta(days=365)
 
 
 def start(plan: StartPlan, new: NewDisruption) -> None:
-    """The child's placement ends: the clocks count from its end and the new placement's start."""
-    if not new.ending.planned and new.ending.ends_on > plan.opened_at.astimezone(plan.tz).date():
+    """The clocks count from the risk identified, or from the placement's end and the new one's
+    start."""
+    plan.details = new.model_dump(mode="json")
+    plan.child(new.child.child, new.child.iro, new.child.social_worker)
+    plan.party(Role.supervising_social_worker, new.supervising_social_worker)
+    plan.lead = new.team_manager
+    if new.at_risk is not None:
+        plan.event("risk_identified", new.at_risk.identified_on)
+        return
+    assert new.ending is not None
+    today = plan.opened_at.astimezone(plan.tz).date()
+    plan.details.update(_history(new.ending, new.child.child, new.carer, plan.earlier(), today))
+    plan.event("placement_ended", new.ending.ends_on)
+    plan.event("placement_started", new.ending.new_placement_on)
+    if new.ending.allegation:
+        plan.link(new.ending.allegation, LINKED, "allegation")
+
+
+LINKED = "the allegation that led to the ending"
+
+
+def _history(
+    ending: Ending, child: str, carer: str, earlier: Sequence[EarlierCase], today: date
+) -> dict[str, Any]:
+    """The child's and the carer's earlier endings: the unplanned ones in the 12 months before
+    this one prompt a disruption meeting (D6)."""
+    if not ending.planned and ending.ends_on > today:
         raise InputError(
             "an emergency ending has happened: ending.ends_on cannot be in the future "
             "(a planned ending may be)"
         )
-    earlier = [e for e in plan.earlier() if e.details.get("ending")]
-    since = new.ending.ends_on - UNPLANNED_WINDOW
+    ended = [e for e in earlier if e.details.get("ending")]
+    since = ending.ends_on - UNPLANNED_WINDOW
 
     def unplanned(by: str, value: str) -> list[str]:
         return [
             e.reference
-            for e in earlier
+            for e in ended
             if _who(e.details, by) == value
             and not e.details["ending"]["planned"]
-            and since <= date.fromisoformat(e.details["ending"]["ends_on"]) <= new.ending.ends_on
+            and since <= date.fromisoformat(e.details["ending"]["ends_on"]) <= ending.ends_on
         ]
 
-    plan.details = new.model_dump(mode="json")
-    plan.details["earlier_unplanned_endings"] = {
-        "child": unplanned("child", new.child.child),
-        "carer": unplanned("carer", new.carer),
+    return {
+        "earlier_unplanned_endings": {
+            "child": unplanned("child", child),
+            "carer": unplanned("carer", carer),
+        },
+        "earlier_cases": [
+            e.reference
+            for e in earlier
+            if _who(e.details, "child") == child or _who(e.details, "carer") == carer
+        ],
     }
-    plan.details["earlier_cases"] = [
-        e.reference
-        for e in earlier
-        if _who(e.details, "child") == new.child.child or _who(e.details, "carer") == new.carer
-    ]
-    plan.child(new.child.child, new.child.iro, new.child.social_worker)
-    plan.party(Role.supervising_social_worker, new.supervising_social_worker)
-    plan.lead = new.team_manager
-    plan.event("placement_ended", new.ending.ends_on)
-    plan.event("placement_started", new.ending.new_placement_on)
-    if new.ending.allegation:
-        plan.link(new.ending.allegation, "the allegation that led to the ending", "allegation")
 
 
 def _who(details: Mapping[str, Any], by: str) -> str | None:
@@ -157,13 +202,67 @@ def _who(details: Mapping[str, Any], by: str) -> str | None:
 
 def facts(details: Mapping[str, Any]) -> dict[str, Any]:
     """What the flow branches on (codes only)."""
-    earlier = details["earlier_unplanned_endings"]
+    ending = details.get("ending")
     return {
-        "planned": details["ending"]["planned"],
+        "at_risk": ending is None,
+        "planned": bool(ending and ending["planned"]),
         "key_stage_4": details["key_stage_4"],
-        "meeting_required": PlacementType(details["placement_type"]).meeting_required,
-        "meeting_prompted": bool(earlier["child"] or earlier["carer"]),
     }
+
+
+# --- a placement at risk: the stability meeting (D1, D2) ------------------------------------------
+
+
+class Stability(StrEnum):
+    stable = "stable"  # the placement goes on, with its support plan
+    ending = "ending"  # it ends: how, below
+
+
+class StabilityMeeting(StepInput):
+    held_on: PastDay
+    attendees: tuple[Label, ...] = Field(min_length=1)
+    decision: Stability
+    rationale: Text
+    support_plan: tuple[NewAction, ...] = ()  # extra visits, respite, direct work...
+    review_on: date | None = None  # when the support plan is reviewed (needed with one)
+    ending: Ending | None = None  # when it ends
+
+    @model_validator(mode="after")
+    def _complete(self) -> "StabilityMeeting":
+        actions_after(self.held_on, self.support_plan)
+        if (self.decision is Stability.ending) != (self.ending is not None):
+            raise ValueError("the placement ends: give ending (and only then)")
+        if self.decision is Stability.stable and self.support_plan and self.review_on is None:
+            raise ValueError("a support plan needs review_on: when it is reviewed")
+        if self.review_on is not None and self.review_on <= self.held_on:
+            raise ValueError("review_on must come after the meeting")
+        return self
+
+
+def after_the_risk(ctx: CheckContext, data: StabilityMeeting) -> None:
+    identified = date.fromisoformat(ctx.details["at_risk"]["identified_on"])
+    if data.held_on < identified:
+        raise InputError(
+            f"stability_meeting: held_on {data.held_on} is before the risk was identified ({identified})"
+        )
+
+
+def meet_on_stability(ctx: ApplyContext, data: StabilityMeeting) -> None:
+    ctx.decide("placement_stability", data.decision.value, data.rationale)
+    ctx.add_actions(data.support_plan, data.held_on)
+    if data.review_on is not None:
+        ctx.event("next_review", data.review_on)
+    if data.ending is not None:  # from here the case runs as an ending
+        ctx.keep({"ending": data.ending.model_dump(mode="json")})
+        ctx.event("placement_ended", data.ending.ends_on)
+        ctx.event("placement_started", data.ending.new_placement_on)
+        if data.ending.allegation:
+            ctx.link(data.ending.allegation, LINKED, "allegation")
+
+
+def decided(data: StabilityMeeting) -> tuple[Stability, bool]:
+    """The decision, and whether a support plan is to be reviewed."""
+    return data.decision, data.review_on is not None
 
 
 # --- before or at the ending -----------------------------------------------------------------------
@@ -400,6 +499,23 @@ def more_to_follow(data: FollowThrough) -> bool:
 SOCIAL_WORK = frozenset({Role.social_worker, Role.team_manager})
 MANAGERS = frozenset({Role.team_manager, Role.service_manager, Role.head_of_service})
 
+STABILITY_MEETING: StepDecl[StabilityMeeting, tuple[Stability, bool]] = StepDecl(
+    name="stability_meeting",
+    input=StabilityMeeting,
+    may_record=MANAGERS | {Role.social_worker, Role.supervising_social_worker},
+    check=after_the_risk,
+    apply=meet_on_stability,
+    result=decided,
+    done_on=lambda data: data.held_on,
+    example={
+        "held_on": "2026-11-10",
+        "attendees": ["social worker", "supervising social worker", "carers"],
+        "decision": "stable",
+        "rationale": "...",
+        "support_plan": [{"title": "Respite weekend", "owner": "STAFF_ID", "due": 10}],
+        "review_on": "2026-12-08",
+    },
+)
 CARE_PLAN_REVIEW: StepDecl[CarePlanReview, None] = StepDecl(
     name="care_plan_review",
     input=CarePlanReview,
@@ -538,7 +654,7 @@ def view(facts_: ViewFacts) -> dict[str, Any]:
     """The placement and how it ended, the earlier disruptions, and the meeting's footing."""
     details = facts_.details
     kind = PlacementType(details["placement_type"])
-    earlier = details["earlier_unplanned_endings"]
+    earlier = details.get("earlier_unplanned_endings", {"child": [], "carer": []})
     return {
         "placement": {
             "child": details["child"]["child"],
@@ -548,18 +664,53 @@ def view(facts_: ViewFacts) -> dict[str, Any]:
             "type": kind.value,
             "siblings_together": details["siblings_together"],
             "key_stage_4": details["key_stage_4"],
-            **details["ending"],
+            "at_risk": details.get("at_risk"),
+            **(details.get("ending") or {}),
         },
         "meeting": {
             "required": kind.meeting_required,
             "prompted_by": earlier,  # second unplanned ending in 12 months, of the child or carer
         },
-        "earlier_cases": details["earlier_cases"],
+        "earlier_cases": details.get("earlier_cases", []),
     }
+
+
+def measures(cases: list[dict[str, str]]) -> list[Measure]:
+    """The failures the seeds name: the IRO not told in time; no meeting and no recorded reason."""
+    endings = [c for c in cases if "iro_informed" in c or "iro_informed_emergency" in c]
+
+    def told_in_time(case: dict[str, str]) -> bool:
+        how = case.get("iro_informed") or case.get("iro_informed_emergency") or ""
+        return how.startswith("in time")
+
+    def held_or_justified(case: dict[str, str]) -> bool:
+        return case.get("meeting_decision", "open") not in ("open", "overdue", "stopped")
+
+    return [
+        Measure(
+            "endings where the IRO was told in time", sum(map(told_in_time, endings)), len(endings)
+        ),
+        Measure(
+            "endings with a meeting held or its absence justified",
+            sum(map(held_or_justified, endings)),
+            len(endings),
+        ),
+        Measure(
+            "endings with both",
+            sum(1 for c in endings if told_in_time(c) and held_or_justified(c)),
+            len(endings),
+        ),
+    ]
 
 
 def headline(seen: Mapping[str, Any]) -> str:
     placement, meeting = seen["placement"], seen["meeting"]
+    if "ends_on" not in placement:
+        return (
+            f"team manager {seen['lead']}; child {placement['child']}, "
+            f"{placement['type'].replace('_', '-')} placement AT RISK since "
+            f"{placement['at_risk']['identified_on']}"
+        )
     prompted = meeting["prompted_by"]["child"] or meeting["prompted_by"]["carer"]
     basis = (
         "required"
@@ -601,6 +752,7 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
     overseer=Role.service_manager,
     start=start,
     steps=(
+        STABILITY_MEETING,
         CARE_PLAN_REVIEW,
         EMERGENCY_ENDING,
         IRO_INFORMED,
@@ -619,4 +771,5 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
     view=view,
     headline=headline,
     facts=facts,
+    measures=measures,
 )

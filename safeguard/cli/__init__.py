@@ -17,6 +17,7 @@ from safeguard.cli import (
     followup,
     notices,
     policy,
+    report,
     service,
     staff,
 )
@@ -47,6 +48,7 @@ app.command("sweep")(notices.sweep)
 app.command("notices")(notices.notices)
 app.command("ack")(notices.ack)
 app.add_typer(clocks.app, name="clock")
+app.add_typer(report.app, name="report")
 app.command("serve")(service.serve)
 
 

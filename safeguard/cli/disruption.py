@@ -31,16 +31,20 @@ def start(
         "--type",
         help="short_term, long_term, permanent, emergency, parent_and_child, respite or other.",
     ),
-    ended_by: str = typer.Option(
-        ..., "--ended-by", help="carer_notice, authority, child, court or allegation."
+    ended_by: str | None = typer.Option(
+        None, "--ended-by", help="carer_notice, authority, child, court or allegation."
     ),
     planned: bool = typer.Option(
-        ..., "--planned/--emergency", help="A planned ending, or an emergency (reg 14(3))."
+        True, "--planned/--emergency", help="A planned ending, or an emergency (reg 14(3))."
     ),
-    ends: str = typer.Option(..., "--ends", help="The day the placement ends (or ended)."),
-    new_placement: str = typer.Option(
-        ..., "--new-placement", help="The day the child's new placement starts."
+    ends: str | None = typer.Option(None, "--ends", help="The day the placement ends (or ended)."),
+    new_placement: str | None = typer.Option(
+        None, "--new-placement", help="The day the child's new placement starts."
     ),
+    at_risk: str | None = typer.Option(
+        None, "--at-risk", help="Instead of an ending: the day a risk to the placement was seen."
+    ),
+    concern: str | None = typer.Option(None, "--concern", help="With --at-risk: the concern."),
     allegation: str | None = typer.Option(
         None, "--allegation", help="The allegation case it followed (ALG-...)."
     ),
@@ -57,6 +61,28 @@ def start(
 ) -> None:
     """Start a placement disruption case and its flow run."""
     tz = ZoneInfo(get_settings().timezone)
+    if at_risk is not None:
+        way_in: dict[str, object] = {
+            "at_risk": {
+                "identified_on": parse_day(at_risk, tz, "--at-risk").isoformat(),
+                "concern": concern or "",
+            }
+        }
+    else:
+        if ended_by is None or ends is None or new_placement is None:
+            raise InputError(
+                "give the ending (--ended-by, --ends, --new-placement, and --planned or "
+                "--emergency), or --at-risk DATE --concern TEXT for a stability meeting first"
+            )
+        way_in = {
+            "ending": {
+                "ended_by": ended_by,
+                "planned": planned,
+                "ends_on": parse_day(ends, tz, "--ends").isoformat(),
+                "new_placement_on": parse_day(new_placement, tz, "--new-placement").isoformat(),
+                **({"allegation": allegation} if allegation else {}),
+            }
+        }
     payload = {
         "child": child_option(child),
         "carer": carer,
@@ -66,13 +92,7 @@ def start(
         "placement_type": kind,
         "siblings_together": siblings,
         "key_stage_4": key_stage_4,
-        "ending": {
-            "ended_by": ended_by,
-            "planned": planned,
-            "ends_on": parse_day(ends, tz, "--ends").isoformat(),
-            "new_placement_on": parse_day(new_placement, tz, "--new-placement").isoformat(),
-            **({"allegation": allegation} if allegation else {}),
-        },
+        **way_in,
     }
     try:
         start_case("disruption", author, payload, wait=wait, as_json=as_json)

@@ -188,3 +188,31 @@ def test_an_emergency_ending_after_an_allegation_with_the_iro_told_late(
     decision = next(d for d in case["decisions"] if d["kind"] == "disruption_meeting")
     assert decision["value"] == "not held" and decision["rationale"]
     assert all("FC-31" not in m.text and "C-31" not in m.text for m in smtp.received)
+
+
+def test_a_placement_at_risk_kept_with_a_support_plan(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    started = start(cli, "--type", "long_term", "--at-risk", "2026-11-16", "--concern", "carer exhausted")  # fmt: skip
+    ref, run_id = started["reference"], started["flow_run_id"]
+    assert until(lambda: state_of(run_id).pause_key == "stability-meeting-1")
+    record = recorder(cli, tmp_path, ref)
+    case = record(
+        "stability_meeting",
+        {
+            "held_on": "2026-11-18",
+            "attendees": ["social worker", "supervising social worker", "carers"],
+            "decision": "stable",
+            "rationale": "respite and extra visits should hold it",
+            "support_plan": [{"title": "Respite weekend", "owner": "d-ssw", "due": "2026-11-24"}],
+            "review_on": "2026-11-27",
+        },
+        who="d-tm",
+    )
+    assert open_steps(case) == ["follow_through"]
+    [action] = case["actions"]
+    case = record(
+        "follow_through",
+        {"held_on": "2026-11-27", "review": "approval_review", "accounted": [{"action_id": action["id"], "status": "done"}]},
+        who="d-ssw",
+    )  # fmt: skip
+    assert case["status"] == "closed"
+    assert until(lambda: state_of(run_id).type == "COMPLETED")

@@ -19,6 +19,8 @@ from models.tables import Case, Submission
 from notifications import outbox
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY, start_case
+from tests.integration.test_cli import Run, refused
+from tests.integration.test_cli import run as run
 from tests.smtp import SmtpServer
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -248,3 +250,84 @@ def test_earlier_unplanned_endings_are_counted_and_an_allegation_is_linked_both_
     ]
     with Session(team) as session:
         assert session.exec(select(func.count()).select_from(Case)).one() == 3
+
+
+def test_the_timeliness_report(
+    team: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, run: Run
+) -> None:
+    first = start(team)  # planned; the IRO told late
+    take(team, first, ["care_plan_review", "iro_informed", "meeting_decision"])
+    submit(team, first, "care_plan_review", {"reviewed_on": "2026-11-13", "decision": "end", "rationale": "r"})  # fmt: skip
+    submit(team, first, "iro_informed", {"told_on": "2026-11-24", "how": "by email"})
+    second = start(team, {"placement_type": "short_term"})  # planned; the IRO told in time
+    take(team, second, ["care_plan_review", "iro_informed", "meeting_decision"])
+    submit(team, second, "iro_informed", {"told_on": "2026-11-19", "how": "at the review"})
+    submit(team, second, "meeting_decision", {"hold": False, "reasons": "short-term; planned"}, who="tm-1")  # fmt: skip
+    for ref in (first, second):
+        take(team, ref, ["care_plan_review", "iro_informed", "meeting_decision"])
+
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    report = run("report", "timeliness", "--process", "disruption", "--from", "2026-11-01", "--to", "2026-11-27", "--json").json()  # fmt: skip
+    rows = {r["step"]: r for r in report["steps"]}  # type: ignore[index]
+    assert (rows["iro_informed"]["done"], rows["iro_informed"]["late"]) == (2, 1)
+    assert rows["iro_informed"]["in_time_share"] == 0.5
+    assert rows["care_plan_review"]["in time"] == 1
+    assert rows["care_plan_review"]["open"] + rows["care_plan_review"]["overdue"] == 1
+    assert rows["meeting_decision"]["done"] == 1
+    measures = {m["measure"]: (m["count"], m["of"]) for m in report["measures"]}  # type: ignore[index]
+    assert measures == {
+        "endings where the IRO was told in time": (1, 2),
+        "endings with a meeting held or its absence justified": (1, 2),
+        "endings with both": (1, 2),
+    }
+    text = run("report", "timeliness", "--process", "disruption", "--from", "2026-11-01", "--to", "2026-11-27")  # fmt: skip
+    assert text.code == 0 and "endings where the IRO was told in time: 1 of 2 (50%)" in text.out
+    csv_out = run("report", "timeliness", "--process", "disruption", "--csv").out.splitlines()
+    assert csv_out[0].startswith("kind,name,done,in time,")
+    assert any(line.startswith("measure,endings with both,") for line in csv_out)
+    refused(run("report", "timeliness", "--process", "tea"), "'tea' is not a process")
+    refused(
+        run("report", "timeliness", "--process", "disruption", "--from", "2026-12-01", "--to", "2026-11-01"),
+        "--from 2026-12-01 is after --to 2026-11-01",
+    )  # fmt: skip
+
+
+AT_RISK = {
+    **{k: v for k, v in START.items() if k != "ending"},
+    "at_risk": {"identified_on": "2026-11-16", "concern": "carer says she cannot go on"},
+}
+
+
+def test_a_placement_at_risk_meets_on_stability_then_ends(team: Engine) -> None:
+    with pytest.raises(InputError, match=r"give either ending .* or at_risk"):
+        start(team, {"at_risk": AT_RISK["at_risk"]})  # both
+    ref = start(team, {"ending": None, "at_risk": AT_RISK["at_risk"]})
+    assert view(team, ref)["headline"].endswith("placement AT RISK since 2026-11-16")
+    take(team, ref, ["stability_meeting"])
+    meeting = {
+        "held_on": "2026-11-18",
+        "attendees": ["social worker", "carers"],
+        "decision": "ending",
+        "rationale": "the carer's health; no support would hold it",
+    }
+    ending = {"ended_by": "carer_notice", "planned": True, "ends_on": "2026-11-27", "new_placement_on": "2026-11-27"}  # fmt: skip
+    for bad, message in (
+        ({**meeting, "held_on": "2026-11-13", "ending": ending}, "before the risk was identified"),
+        (meeting, "the placement ends: give ending"),
+        ({**meeting, "decision": "stable", "support_plan": [{"title": "Respite", "owner": "ssw-1", "due": 5}]}, "needs review_on"),
+    ):  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            submit(team, ref, "stability_meeting", bad, who="tm-1")
+    submit(team, ref, "stability_meeting", {**meeting, "ending": ending}, who="tm-1")
+    from models.processes.disruption import Stability
+
+    assert take(team, ref, ["stability_meeting"]).results["stability_meeting"] == (Stability.ending, False)  # fmt: skip
+    with Session(team) as session:
+        case = cases.get_case(session, ref)
+        assert cases.details_of(case)["ending"]["ends_on"] == "2026-11-27"
+    seen = view(team, ref)
+    assert seen["placement"]["ends_on"] == "2026-11-27" and "planned ending" in seen["headline"]
+    # From here it runs as an ending: its clocks count from the end the meeting recorded.
+    take(team, ref, ["care_plan_review", "iro_informed"])
+    due = {s["step"]: s["due"] for s in view(team, ref)["steps"]}
+    assert due["iro_informed"] == "2026-11-27"

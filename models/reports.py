@@ -1,0 +1,125 @@
+"""Reports across cases: how each step of a process stood against its timescale.
+
+`timeliness` counts, per step, the steps closed in a period (by the day they were done): in time,
+in time with an extension, in time with the clock stopped, late, and their median working days;
+and the steps still open (overdue or not). A process adds its own measures through its
+declaration's `measures` (e.g. a disruption: the endings where the IRO was told in time and a
+meeting was held or its absence justified). Reads only our tables; no names, no narrative.
+"""
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import registry
+from models.calendar import WorkingCalendar
+from models.policy import Policy
+from models.process import Measure
+from models.tables import Case, ClockStop, Extension, Step
+from models.views import timeliness as step_timeliness
+
+CLOSED = ("in time", "in time with extension", "in time (clock stopped)", "late")
+
+
+@dataclass
+class StepRow:
+    step: str
+    title: str
+    counts: Counter[str] = field(default_factory=Counter)
+    working_days: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        done = sum(self.counts[c] for c in CLOSED)
+        return {
+            "step": self.step,
+            "title": self.title,
+            "done": done,
+            **{c: self.counts[c] for c in CLOSED},
+            "open": self.counts["open"],
+            "overdue": self.counts["overdue"] + self.counts["stopped"],
+            "in_time_share": round((done - self.counts["late"]) / done, 3) if done else None,
+            "median_working_days": statistics.median(self.working_days)
+            if self.working_days
+            else None,
+        }
+
+
+@dataclass
+class Report:
+    process: str
+    start: date
+    end: date
+    steps: list[StepRow]
+    measures: list[Measure]
+    cases: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "process": self.process,
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "cases": self.cases,
+            "steps": [r.as_dict() for r in self.steps],
+            "measures": [m.as_dict() for m in self.measures],
+        }
+
+
+def timeliness(
+    *,
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    process: str,
+    start: date,
+    end: date,
+    now: datetime,
+) -> Report:
+    """Return the process's timeliness for steps done from `start` to `end` (local days, inclusive),
+    and the steps still open now. A repeating step counts each time it is done."""
+    decl = registry.get(process)
+    rules = policy.process(process)
+    today = calendar.local_date(now)
+    rows = {name: StepRow(name, rule.title) for name, rule in rules.steps.items()}
+    found = session.exec(
+        select(Step, Case.id)
+        .join(Case, col(Case.id) == Step.case_id)
+        .where(Case.process == process)
+        .order_by(col(Step.case_id), col(Step.id))
+    ).all()
+    step_ids = [s.id for s, _ in found]
+    extensions: dict[int, list[Extension]] = defaultdict(list)
+    for e in session.exec(select(Extension).where(col(Extension.step_id).in_(step_ids))).all():
+        extensions[e.step_id].append(e)
+    stops: dict[int, list[ClockStop]] = defaultdict(list)
+    for c in session.exec(select(ClockStop).where(col(ClockStop.step_id).in_(step_ids))).all():
+        stops[c.step_id].append(c)
+    per_case: dict[int, dict[str, str]] = defaultdict(dict)
+    for step, found_id in found:
+        case_id = found_id or 0
+        how = step_timeliness(step, extensions[step.id or 0], stops[step.id or 0], calendar, today)
+        row = rows.setdefault(step.name, StepRow(step.name, step.name))
+        if step.closed_at is None:
+            row.counts[how] += 1
+            per_case[case_id][step.name] = how
+            continue
+        done_on = calendar.local_date(step.closed_at)
+        if not start <= done_on <= end:
+            continue
+        row.counts[how] += 1
+        opened_on = calendar.local_date(step.opened_at)
+        row.working_days.append(calendar.working_days_between(opened_on, max(done_on, opened_on)))
+        per_case[case_id][step.name] = how
+    cases = len({case_id for _, case_id in found})
+    measures = decl.measures(list(per_case.values())) if decl.measures else []
+    return Report(
+        process,
+        start,
+        end,
+        [r for r in rows.values() if sum(r.counts.values())],
+        measures,
+        cases,
+    )

@@ -1,0 +1,110 @@
+"""`safeguard report`: reports across cases (timeliness per step, per process)."""
+
+import csv
+import sys
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Column, Table
+
+from models import reports
+from models.db import session_scope
+from models.errors import InputError
+from models.wallclock import system_clock
+from safeguard import wiring
+from safeguard.cli.common import console, parse_day, print_json
+from safeguard.settings import get_settings
+
+app = typer.Typer(help="Reports across cases.", no_args_is_help=True)
+
+
+@app.command()
+def timeliness(
+    process: str = typer.Option(..., "--process", help="The process, e.g. disruption."),
+    start: str | None = typer.Option(None, "--from", help="First day (default: a year ago)."),
+    end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Per step: how many were done in time, in time with an extension or a stopped clock, or
+    late, and their median working days; the steps still open; and the process's own measures."""
+    settings = get_settings()
+    tz = ZoneInfo(settings.timezone)
+    deps = wiring.casework(settings)
+    now = system_clock()
+    last = parse_day(end, tz, "--to") if end else deps.calendar.local_date(now)
+    first = parse_day(start, tz, "--from") if start else last - timedelta(days=365)
+    if first > last:
+        raise InputError(f"--from {first} is after --to {last}: give the earlier day first")
+    with session_scope(deps.engine) as session:
+        report = reports.timeliness(
+            session=session,
+            policy=deps.policy,
+            calendar=deps.calendar,
+            process=process,
+            start=first,
+            end=last,
+            now=now,
+        )
+    data = report.as_dict()
+    if as_json:
+        print_json(data)
+        return
+    if as_csv:
+        _csv(data)
+        return
+    table = Table(
+        Column("step", overflow="fold"),
+        "done",
+        "in time",
+        "extended",
+        "stopped",
+        "late",
+        "in time %",
+        "median WD",
+        "open",
+        "overdue",
+        title=f"{process}: steps done {_day(first)} to {_day(last)} ({report.cases} case(s) in all)",
+    )
+    for row in data["steps"]:
+        share = row["in_time_share"]
+        table.add_row(
+            row["step"],
+            str(row["done"]),
+            str(row["in time"]),
+            str(row["in time with extension"]),
+            str(row["in time (clock stopped)"]),
+            str(row["late"]),
+            "-" if share is None else f"{share:.0%}",
+            "-" if row["median_working_days"] is None else f"{row['median_working_days']:g}",
+            str(row["open"]),
+            str(row["overdue"]),
+        )
+    out = console()
+    out.print(table)
+    for m in data["measures"]:
+        share = "-" if m["share"] is None else f"{m['share']:.0%}"
+        out.print(f"{m['measure']}: {m['count']} of {m['of']} ({share})")
+
+
+def _csv(data: dict[str, object]) -> None:
+    writer = csv.writer(sys.stdout)
+    writer.writerow(
+        ["kind", "name", "done", "in time", "in time with extension", "in time (clock stopped)",
+         "late", "in time share", "median working days", "open", "overdue", "count", "of"]
+    )  # fmt: skip
+    for row in data["steps"]:  # type: ignore[attr-defined]
+        writer.writerow(
+            ["step", row["step"], row["done"], row["in time"], row["in time with extension"],
+             row["in time (clock stopped)"], row["late"], row["in_time_share"],
+             row["median_working_days"], row["open"], row["overdue"], "", ""]
+        )  # fmt: skip
+    for m in data["measures"]:  # type: ignore[attr-defined]
+        writer.writerow(
+            ["measure", m["measure"], "", "", "", "", "", m["share"], "", "", "", m["count"], m["of"]]
+        )  # fmt: skip
+
+
+def _day(day: date) -> str:
+    return f"{day:%d %b %Y}"
