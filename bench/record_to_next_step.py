@@ -211,7 +211,7 @@ def main() -> None:
                     "serve_mb": max(peak["serve_mb"], rss_mb(serve_pid)),
                     "server_mb": max(peak["server_mb"], rss_mb(server_pid)),
                 }
-                if counts >= args.suspended + args.cases:
+                if counts >= args.suspended + args.cases + 1 + args.disruptions:  # every case
                     break
                 time.sleep(1)
         after = {"serve_mb": rss_mb(serve_pid), "server_mb": rss_mb(server_pid)}

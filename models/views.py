@@ -301,3 +301,54 @@ def status_rows(
             }
         )
     return rows
+
+
+def record_of(
+    session: Session, *, child: str | None = None, carer: str | None = None
+) -> dict[str, Any]:
+    """Return a child's or a carer's record across processes: every case they are in, and the
+    reports filed on their record (a disruption meeting's report, with its summary)."""
+    if (child is None) == (carer is None):
+        raise ValueError("give a child or a carer")
+    if child is not None:
+        ids = set(session.exec(select(CaseChild.case_id).where(CaseChild.child_ref == child)).all())
+    else:
+        ids = {
+            c.id or 0
+            for c in session.exec(select(Case)).all()
+            if details_of(c).get("carer") == carer
+        }
+    found = session.exec(select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.id))).all()
+    refs = {c.id: c.reference for c in found}
+    reports = session.exec(
+        select(Decision)
+        .where(col(Decision.case_id).in_(ids), Decision.kind == "meeting_report")
+        .order_by(col(Decision.id))
+    ).all()
+    texts = {
+        r.decision_id: r.text
+        for r in session.exec(
+            select(Rationale).where(col(Rationale.decision_id).in_([d.id for d in reports]))
+        ).all()
+    }
+    return {
+        "child" if child is not None else "carer": child if child is not None else carer,
+        "cases": [
+            {
+                "reference": c.reference,
+                "process": c.process,
+                "status": c.status.value,
+                "opened_at": c.opened_at.isoformat(),
+            }
+            for c in found
+        ],
+        "reports": [
+            {
+                "case": refs[d.case_id],
+                "filed_at": d.decided_at.isoformat(),
+                "what": d.value,
+                "summary": texts.get(d.id or 0),
+            }
+            for d in reports
+        ],
+    }

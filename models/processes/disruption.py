@@ -461,6 +461,9 @@ class MeetingReport(StepInput):
 
 
 def file_report(ctx: ApplyContext, data: MeetingReport) -> None:
+    """Filed on the child's and the carer's records: `safeguard child show` and `carer show`
+    list it with the case."""
+    ctx.decide("meeting_report", "filed on the child's and the carer's records", data.summary)
     ctx.event("next_review", data.next_review_on)
 
 
@@ -672,6 +675,9 @@ def view(facts_: ViewFacts) -> dict[str, Any]:
             "prompted_by": earlier,  # second unplanned ending in 12 months, of the child or carer
         },
         "earlier_cases": details.get("earlier_cases", []),
+        "notes": [f"earlier cases of this child or carer: {', '.join(details['earlier_cases'])}"]
+        if details.get("earlier_cases")
+        else [],
     }
 
 

@@ -17,6 +17,7 @@ from safeguard.cli import (
     followup,
     notices,
     policy,
+    records,
     report,
     service,
     staff,
@@ -49,6 +50,8 @@ app.command("notices")(notices.notices)
 app.command("ack")(notices.ack)
 app.add_typer(clocks.app, name="clock")
 app.add_typer(report.app, name="report")
+app.add_typer(records.child_app, name="child")
+app.add_typer(records.carer_app, name="carer")
 app.command("serve")(service.serve)
 
 

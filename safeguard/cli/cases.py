@@ -309,6 +309,8 @@ def show(
     out.print(f"{view['reference']} ({view['process']}, {view['status']}); {view['headline']}")
     for link in view["links"]:
         out.print(f"linked: {link['reference']} ({link['process']}): {link['why']}")
+    for note in view.get("notes", []):
+        out.print(note)
     steps = Table(
         Column("step", overflow="fold"),
         "status",

@@ -100,6 +100,16 @@ def recorder(cli, tmp_path: Path, ref: str):  # type: ignore[no-untyped-def]
     return record
 
 
+def refuser(cli, tmp_path: Path, ref: str):  # type: ignore[no-untyped-def]
+    def refuse(step: str, data: dict[str, Any], who: str, message: str) -> None:
+        code, _, err = cli(
+            "record", ref, step, "--as", who, "--input", write_json(tmp_path, step, data), ok=False
+        )
+        assert code == 2 and message in err, err
+
+    return refuse
+
+
 def open_steps(case: dict[str, Any]) -> list[str]:
     return sorted(s["step"] for s in case["steps"] if s["status"] == "open")
 
@@ -123,8 +133,22 @@ def test_a_planned_ending_done_right(cli, tmp_path: Path, smtp: SmtpServer) -> N
     record("written_notice", {"sent_on": "2026-11-23", "to": ["parents", "school"]})
     record("new_placement_notice", {"notified_on": "2026-11-20", "notified": ["iro", "parents"]})
     record("social_worker_visit", {"visited_on": "2026-11-24", "seen_alone": True})
+    refuse = refuser(cli, tmp_path, ref)
+    refuse("meeting_decision", {"hold": False, "reasons": "carer retired"}, "d-tm",
+           "a disruption meeting is required for a long-term placement")  # fmt: skip
     case = record("meeting_decision", {"hold": True}, who="d-tm", at="2026-11-23T10:00")
     assert open_steps(case) == ["disruption_meeting"]
+    meeting = {
+        "held_on": "2026-11-25",
+        "attendees": ["iro", "social worker", "carers", "supervising social worker"],
+        "sequence_of_events": "...",
+        "the_match": "...",
+        "support_given": "...",
+        "childs_view": "...",
+        "recommendations": [{"title": "Life story work", "owner": "d-sw", "due": "2026-12-18"}],
+    }
+    refuse("disruption_meeting", {**meeting, "chair": "d-sw"}, "d-tm",
+           "d-sw is the child's social worker: the chair must be independent")  # fmt: skip
     case = record(
         "disruption_meeting",
         {
@@ -141,10 +165,19 @@ def test_a_planned_ending_done_right(cli, tmp_path: Path, smtp: SmtpServer) -> N
     )
     record("meeting_report", {"filed_on": "2026-11-26", "on_child_record": True, "on_carer_record": True, "summary": "...", "next_review_on": "2026-11-27"}, who="d-tm")  # fmt: skip
     [action] = case["actions"]
-    case = record("follow_through", {"held_on": "2026-11-27", "review": "looked_after_review", "accounted": [{"action_id": action["id"], "status": "done"}]})  # fmt: skip
+    first = {"held_on": "2026-11-27", "review": "looked_after_review"}
+    refuse("follow_through", {**first, "accounted": []}, "d-sw",
+           f"unaccounted for: {action['id']} (Life story work)")  # fmt: skip
+    carried = {"action_id": action["id"], "status": "carried_forward", "reason": "after Christmas", "new_due": "2027-01-15"}  # fmt: skip
+    case = record("follow_through", {**first, "accounted": [carried], "next_review_on": "2026-11-28"})  # fmt: skip
+    assert case["status"] == "open" and open_steps(case) == ["follow_through"]  # still to account
+    case = record("follow_through", {"held_on": "2026-11-28", "review": "approval_review", "accounted": [{"action_id": action["id"], "status": "done"}]})  # fmt: skip
     assert case["status"] == "closed"
     assert until(lambda: state_of(run_id).type == "COMPLETED")
     assert {s["step"]: s["timeliness"] for s in case["steps"] if s["timeliness"] != "in time"} == {}
+    child = json.loads(cli("child", "show", "C-31", "--json")[1])
+    assert ref in [c["reference"] for c in child["cases"]]
+    assert [r["case"] for r in child["reports"]].count(ref) == 1  # the report, on the record
     assert not [m for m in smtp.received if ref in m.subject]  # all in time: nobody chased
 
 

@@ -193,6 +193,12 @@ def test_the_chair_is_independent_and_every_recommendation_is_followed_through(
     take(team, ref, ["meeting_report"])
     submit(team, ref, "meeting_report", {"filed_on": "2026-11-26", "on_child_record": True, "on_carer_record": True, "summary": "...", "next_review_on": "2026-11-27"}, who="tm-1")  # fmt: skip
     take(team, ref, ["meeting_report"])
+    # The report is on the child's record and on the carer's.
+    with Session(team) as session:
+        for who in ({"child": "C-7"}, {"carer": "FC-9"}):
+            record = views.record_of(session, **who)
+            assert [c["reference"] for c in record["cases"]] == [ref]
+            assert [(r["case"], r["summary"]) for r in record["reports"]] == [(ref, "...")]
     take(team, ref, ["follow_through"])
     ids = [a["id"] for a in view(team, ref)["actions"]]
     review = {"held_on": "2026-11-27", "review": "looked_after_review"}
