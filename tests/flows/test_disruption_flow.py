@@ -249,3 +249,27 @@ def test_a_placement_at_risk_kept_with_a_support_plan(cli, tmp_path: Path) -> No
     )  # fmt: skip
     assert case["status"] == "closed"
     assert until(lambda: state_of(run_id).type == "COMPLETED")
+
+
+def test_a_second_unplanned_ending_in_12_months_prompts_a_meeting(cli) -> None:  # type: ignore[no-untyped-def]
+    def emergency(ends: str) -> str:
+        _, out, _ = cli(
+            "disruption", "start", "--as", "d-sw", "--child", "C-41:d-iro:d-sw", "--carer", "FC-41",
+            "--service", "S", "--ssw", "d-ssw", "--team-manager", "d-tm", "--type", "short_term",
+            "--ended-by", "child", "--emergency", "--ends", ends, "--new-placement", ends,
+            "--json", "--wait", "0",
+        )  # fmt: skip
+        return json.loads(out)["reference"]  # type: ignore[no-any-return]
+
+    first = emergency("2026-06-01")
+    second = emergency("2026-11-02")
+    shown = json.loads(cli("case", "show", second, "--json")[1])
+    assert shown["meeting"] == {
+        "required": False,
+        "prompted_by": {"child": [first], "carer": [first]},
+    }
+    assert (
+        f"disruption meeting prompted (unplanned endings in 12 months: {first})"
+        in (shown["headline"])
+    )
+    assert f"earlier cases of this child or carer: {first}" in cli("case", "show", second)[1]
