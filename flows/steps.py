@@ -32,6 +32,11 @@ def alongside(case_id: int, steps: Sequence[StepDecl[Any, Any]]) -> None:
     open_alongside(case_id, [s.name for s in steps])
 
 
+def announce(case_id: int) -> None:
+    """Tell, now, whoever the policy says hears of a new case (for information): idempotent."""
+    tell_at_once(case_id)
+
+
 def facts(case_id: int) -> dict[str, Any]:
     """Return the codes of the case's start that the flow branches on (e.g. planned or not)."""
     result: dict[str, Any] = case_facts(case_id)

@@ -50,12 +50,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         sa.event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True, **kwargs)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True, **kwargs)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise InputError(
             f"database URL {parsed.render_as_string(hide_password=True)}: its driver is not "
             f"installed ({exc}); use postgresql+psycopg://... or sqlite:///..."
         ) from None
+    sa.event.listen(engine, "handle_error", _primary_only)
+    return engine
+
+
+def _primary_only(context: Any) -> Any:
+    """PostgreSQL's error detail can carry a row's values ("Failing row contains (...)", "Key
+    (...)=(...)"): raise the same error with its primary message only, so no error, wherever it is
+    printed or logged (a terminal, Prefect's logs), carries names, narrative or addresses."""
+    orig = context.original_exception
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if not primary or context.sqlalchemy_exception is None:
+        return None
+    orig.args = (primary,)
+    return sa.exc.DBAPIError.instance(
+        context.statement,
+        context.parameters,
+        orig,
+        context.dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        dialect=context.dialect,
+        connection_invalidated=context.is_disconnect,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,7 +5,7 @@ Each needs a reason and an approver of the seniority the policy sets for that st
 clock. `views.timeliness` tells "in time", "in time with extension" and "late" apart.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -181,6 +181,7 @@ def extend(
     recorded_by: str,
     now: datetime,
     recorded_at: datetime | None = None,
+    told_on: date | None = None,
 ) -> Extension:
     """Extend an open step's timescale to `to` (e.g. "65 working days"), never past the policy's maximum."""
     step, rule = step_and_rule(session, policy, reference, step_name)
@@ -191,6 +192,15 @@ def extend(
         )
     if step.status is not StepStatus.open:
         raise InputError(f"the {step_name} step of {reference} is {step.status.value}, not open")
+    if rule.extension_told and told_on is None:
+        raise InputError(
+            f"extending {step_name} needs --told-on: the day the person was told in writing why, "
+            f"and of the new date ({rule.source})"
+        )
+    if told_on is not None and not (
+        calendar.local_date(step.opened_at) <= told_on <= calendar.local_date(now)
+    ):
+        raise InputError(f"--told-on {told_on} must fall between the step's opening and today")
     text = to.strip()
     wanted = parse_duration(text if not text.isdigit() else f"{text} {_unit(rule)}")
     if type(wanted) is not type(rule.due):
@@ -220,6 +230,7 @@ def extend(
         recorded_at=now,
         due_on_before=step.due_on,
         due_on_after=new_due,
+        told_on=told_on,
     )
     require_staff(session, recorded_by)
     step.due_on, step.deadline_at = new_due, calendar.end_of_day(new_due)

@@ -42,13 +42,19 @@ class Kind(StrEnum):
     unacknowledged = "unacknowledged"
     submission_failed = "submission_failed"
     recorded_late = "recorded_late"
+    information = "information"  # a case has started that these people should know of
 
     @property
     def needs_acknowledgement(self) -> bool:
         """A reminder, a record the flow could not apply (its step stays open, its own ladder runs
         on) and a step recorded after its due day (it is done; it is told so the failure is seen)
         are for information; everything else waits for someone to acknowledge it."""
-        return self not in (Kind.reminder, Kind.submission_failed, Kind.recorded_late)
+        return self not in (
+            Kind.reminder,
+            Kind.submission_failed,
+            Kind.recorded_late,
+            Kind.information,
+        )
 
 
 # --- the clocks the sweep loads ----------------------------------------------------------------
@@ -80,6 +86,7 @@ class ActionClock:
     owner_id: str
     due_on: date
     agreed_at_step: str  # the meeting step it was agreed at
+    process: str = ""  # whose own action ladder applies, if it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +130,11 @@ class FailedRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class LateRecord:
-    """A step recorded after its due day, whose policy says who must hear of it at once (e.g. the
-    IRO told after a planned ending: the failure the reviews name)."""
+class DoneStep:
+    """A step done whose policy says who must hear of it at once: when recorded after its due day
+    (`late_notify`: e.g. the IRO told after a planned ending, the failure the reviews name), or
+    whenever it is done (`done_notify`, for information: e.g. a stage 3 response, told to the
+    stage 2 independent person)."""
 
     step_id: int
     case_id: int
@@ -135,6 +144,18 @@ class LateRecord:
     owner_id: str | None
     due_on: date
     closed_at: datetime
+    late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """A case just started, of a process whose policy names who is told of it (`on_start_notify`:
+    e.g. a complaint about a looked-after child, told to the child's IRO for information)."""
+
+    case_id: int
+    reference: str
+    process: str
+    started_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +165,8 @@ class Clocks:
     rationales: Sequence[RationaleClock] = ()
     acks: Sequence[AckClock] = ()
     failures: Sequence[FailedRecord] = ()
-    late: Sequence[LateRecord] = ()
+    done: Sequence[DoneStep] = ()
+    started: Sequence[NewCase] = ()
 
     def __len__(self) -> int:
         return (
@@ -153,7 +175,8 @@ class Clocks:
             + len(self.rationales)
             + len(self.acks)
             + len(self.failures)
-            + len(self.late)
+            + len(self.done)
+            + len(self.started)
         )
 
 
@@ -203,14 +226,39 @@ def decide(
     for failed in clocks.failures:
         if failed.failed_at <= now:
             due.append(_failed(failed, calendar))
-    for late in clocks.late:
-        rule = policy.process(late.process).steps.get(late.name)
-        if rule is not None and rule.late_notify and late.closed_at <= now:
-            due.append(_recorded_late(late, rule, calendar))
+    for done in clocks.done:
+        rule = policy.process(done.process).steps.get(done.name)
+        if rule is None or done.closed_at > now:
+            continue
+        if rule.late_notify and done.late:
+            due.append(_recorded_late(done, rule, calendar))
+        if rule.done_notify:
+            due.append(_step_done(done, rule, calendar))
+    for new in clocks.started:
+        rules = policy.process(new.process)
+        if rules.on_start_notify and new.started_at <= now:
+            clock = f"case:{new.case_id}"
+            due.append(
+                DueNotice(
+                    key=notice_key(new.reference, clock, Kind.information, 0),
+                    case_id=new.case_id,
+                    reference=new.reference,
+                    kind=Kind.information,
+                    clock=clock,
+                    rung=0,
+                    due_at=new.started_at,
+                    notify=rules.on_start_notify,
+                    owners=(),
+                    facts={
+                        "process": rules.title,
+                        "started_on": calendar.local_date(new.started_at).isoformat(),
+                    },
+                )
+            )
     return due
 
 
-def _recorded_late(late: LateRecord, rule: StepPolicy, calendar: WorkingCalendar) -> DueNotice:
+def _recorded_late(late: DoneStep, rule: StepPolicy, calendar: WorkingCalendar) -> DueNotice:
     """At once, to those the policy names: the step was done, after its due day."""
     clock = f"step:{late.step_id}"
     done_on = calendar.local_date(late.closed_at)
@@ -232,6 +280,30 @@ def _recorded_late(late: LateRecord, rule: StepPolicy, calendar: WorkingCalendar
             "due_on": late.due_on.isoformat(),
             "done_on": done_on.isoformat(),
             "working_days_late": calendar.working_days_between(late.due_on, done_on),
+            "source": rule.source,
+        },
+    )
+
+
+def _step_done(done: DoneStep, rule: StepPolicy, calendar: WorkingCalendar) -> DueNotice:
+    """At once, for information, to those the policy names: the step was done."""
+    clock = f"step:{done.step_id}"
+    return DueNotice(
+        key=notice_key(done.reference, clock, Kind.information, 0),
+        case_id=done.case_id,
+        reference=done.reference,
+        kind=Kind.information,
+        clock=clock,
+        rung=0,
+        due_at=done.closed_at,
+        notify=rule.done_notify,
+        owners=(done.owner_id,) if done.owner_id else (),
+        owner_role=rule.owner.value,
+        facts={
+            "step": rule.title,
+            "step_name": done.name,
+            "step_ref": rule.ref,
+            "done_on": calendar.local_date(done.closed_at).isoformat(),
             "source": rule.source,
         },
     )
@@ -390,7 +462,9 @@ def _action_notices(
 ) -> Iterable[DueNotice]:
     clock = f"action:{action.action_id}@{action.due_on.isoformat()}"
     late = calendar.working_days_between(action.due_on, today)
-    for number, rung in _rungs_reached(policy.actions.escalation, calendar, action.due_on, now):
+    own = policy.processes.get(action.process)
+    ladder = (own and own.action_escalation) or policy.actions.escalation
+    for number, rung in _rungs_reached(ladder, calendar, action.due_on, now):
         yield DueNotice(
             key=notice_key(action.reference, clock, Kind.action_overdue, number),
             case_id=action.case_id,

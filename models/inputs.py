@@ -84,6 +84,10 @@ class InputContext(ABC):
         `approver` role or a more senior one)."""
 
     @abstractmethod
+    def check_independent(self, staff_id: str) -> None:
+        """Raise ValueError unless the person is recorded as independent of the authority."""
+
+    @abstractmethod
     def latest_action_due(self, agreed_on: date) -> date:
         """Return the latest day an action agreed on `agreed_on` may be due (the policy's limit)."""
 
@@ -156,6 +160,20 @@ def approver() -> Any:
         ctx = _context(info)
         if ctx is not None:
             ctx.check_approver(value)
+        return value
+
+    return AfterValidator(check)
+
+
+def independent() -> Any:
+    """Return the validator of a field naming someone who must be independent of the authority
+    (RPR 2006 reg 2: not a member or officer of it, nor the spouse or civil partner of one), as the
+    staff directory records (`staff add --independent`)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        ctx = _context(info)
+        if ctx is not None:
+            ctx.check_independent(value)
         return value
 
     return AfterValidator(check)

@@ -114,6 +114,16 @@ class DirectoryContext(InputContext):
     def latest_action_due(self, agreed_on: date) -> date:
         return self.calendar.due(agreed_on, self.action_limit).due
 
+    def check_independent(self, staff_id: str) -> None:
+        acting_roles(self.session, staff_id)
+        person = self.session.get(Staff, staff_id)
+        if person is None or not person.independent:
+            raise ValueError(
+                f"{staff_id} is not recorded as independent of the authority: an independent "
+                "person may not be a member or officer of it, nor the spouse or civil partner of "
+                "one (RPR 2006 reg 2); record an external person with 'staff add --independent'"
+            )
+
     def check_approver(self, staff_id: str) -> None:
         if self.approver_role is None:
             raise ValueError("this step's policy names no approver: it cannot take an approval")

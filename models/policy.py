@@ -127,8 +127,10 @@ class StepPolicy(_Frozen):
     targets: tuple[DurationText, ...] = ()
     extendable_to: DurationText | None = None
     extension_approver: Role | None = None
+    extension_told: bool = False  # an extension records when the person was told in writing
     approver: Role | None = None  # who may approve a departure the step records (most junior)
     late_notify: tuple[Recipient, ...] = ()  # told at once when the step is recorded late
+    done_notify: tuple[Recipient, ...] = ()  # told, for information, when the step is done
     stoppable: bool = False
     stop_approver: Role | None = None
     stop_review_first: DurationText | None = None
@@ -172,8 +174,12 @@ class StepPolicy(_Frozen):
 class ProcessPolicy(_Frozen):
     title: Text
     reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")]
+    on_start_notify: tuple[Recipient, ...] = ()  # told, for information, when a case starts
+    action_escalation: tuple[Rung, ...] = ()  # the process's own ladder for overdue actions
     events: dict[Key, Text] = Field(min_length=1)
     steps: dict[Key, StepPolicy] = Field(min_length=1)
+
+    _ladder = field_validator("action_escalation")(_check_ladder)
 
     @model_validator(mode="after")
     def _events_known(self) -> "ProcessPolicy":

@@ -58,6 +58,15 @@ class CheckContext(Protocol):
         """Who is who in the case: its lead, each child's IRO and social worker, named parties."""
         ...
 
+    def was_late(self, step: str) -> bool:
+        """True if the case's step of that name was done after its due day (e.g. a request
+        measured against its window)."""
+        ...
+
+    def due_of(self, step: str) -> date | None:
+        """Return the due day of the case's latest step of that name (None if never opened)."""
+        ...
+
     def require_every_open_action_accounted(
         self, accounted: Sequence[ActionAccount], held_on: date
     ) -> None:
@@ -99,6 +108,11 @@ class ApplyContext(Protocol):
 
     def link(self, reference: str, why: str, process: str | None = None) -> None:
         """Link the case to another (shown on both); `process`, when given, is what it must be."""
+        ...
+
+    def close_also(self, step: str) -> None:
+        """Close another open clock this step answers (e.g. an outer time limit watched beside
+        the step's own), as done at the same moment."""
         ...
 
 

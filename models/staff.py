@@ -37,6 +37,7 @@ class NewStaff(BaseModel):
     roles: tuple[Role, ...] = Field(min_length=1)
     line_manager: StaffId | None = None
     addresses: tuple[Annotated[str, Field(max_length=2000)], ...] = ()
+    independent: bool = False  # external to the authority (RPR 2006 reg 2)
 
     @field_validator("name")
     @classmethod
@@ -95,6 +96,7 @@ class StaffView:
     addresses: tuple[str, ...]  # masked
     active: bool
     left_on: date | None = None
+    independent: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +107,7 @@ class StaffView:
             "addresses": list(self.addresses),
             "active": self.active,
             "left_on": self.left_on.isoformat() if self.left_on else None,
+            "independent": self.independent,
         }
 
 
@@ -119,7 +122,9 @@ def new_staff(where: str = "", **fields: Any) -> NewStaff:
         if error["type"] == "string_pattern_mismatch":
             message = f"{error['input']!r} is not a valid staff id ({ID_RULE})"
         elif error["type"] == "extra_forbidden":
-            message = "is not a field; fields: id, name, roles, line_manager, addresses"
+            message = (
+                "is not a field; fields: id, name, roles, line_manager, addresses, independent"
+            )
         elif error["type"] == "missing":
             message = "is required"
         prefix = f"{where}: " if where else ""
@@ -169,7 +174,11 @@ def add_staff(
     for person in _managers_first(people):
         session.add(
             Staff(
-                id=person.id, name=person.name, line_manager_id=person.line_manager, created_at=now
+                id=person.id,
+                name=person.name,
+                line_manager_id=person.line_manager,
+                created_at=now,
+                independent=person.independent,
             )
         )
         session.flush()
@@ -234,6 +243,7 @@ def _views(session: Session, ids: Iterable[str]) -> list[StaffView]:
             addresses=tuple(addresses.get(p.id, [])),
             active=p.active,
             left_on=p.left_on,
+            independent=p.independent,
         )
         for p in people
     ]
@@ -300,7 +310,7 @@ def _managers_first(people: Sequence[NewStaff]) -> list[NewStaff]:
 
 # --- import files -------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("id", "name", "roles", "line_manager", "addresses")
+CSV_COLUMNS = ("id", "name", "roles", "line_manager", "addresses", "independent")
 
 
 def read_import_file(path: Path, progress: Callable[[int], None] | None = None) -> list[NewStaff]:

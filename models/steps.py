@@ -221,6 +221,22 @@ class _Check:
     ) -> None:
         followup.require_accounted(self.session, self.case, accounted, held_on)
 
+    def due_of(self, step: str) -> date | None:
+        found = self.session.exec(
+            select(Step)
+            .where(Step.case_id == self.case.id, Step.name == step)
+            .order_by(col(Step.sequence).desc())
+        ).first()
+        return found.due_on if found else None
+
+    def was_late(self, step: str) -> bool:
+        done = self.session.exec(
+            select(Step)
+            .where(Step.case_id == self.case.id, Step.name == step)
+            .order_by(col(Step.sequence).desc())
+        ).first()
+        return bool(done and done.closed_at and done.closed_at >= done.deadline_at)
+
 
 def submit(
     *,
@@ -404,7 +420,7 @@ class _Apply:
             recorded_at=sub.recorded_at,
             rationale_due_at=None
             if rationale
-            else self.calendar.due(self.at, self.policy.rationale.due).deadline,
+            else self.calendar.due(sub.recorded_at, self.policy.rationale.due).deadline,
         )
         self.session.add(decision)
         self.session.flush()
@@ -463,6 +479,29 @@ class _Apply:
     def link(self, reference: str, why: str, process: str | None = None) -> None:
         link_cases(self.session, self.submission.case_id, reference, why, process)
 
+    def close_also(self, step: str) -> None:
+        other = self.session.exec(
+            select(Step).where(
+                Step.case_id == self.submission.case_id,
+                Step.name == step,
+                col(Step.status).in_([StepStatus.open, StepStatus.stopped]),
+            )
+        ).first()
+        if other is None:
+            return
+        other.status, other.closed_at = StepStatus.closed, self.at
+        self.session.add(other)
+        audit.record(
+            self.session,
+            at=self.submission.recorded_at,
+            actor_id=self.submission.author_id,
+            action="step.close",
+            case_id=self.submission.case_id,
+            entity="step",
+            entity_id=str(other.id),
+            detail={"step": step, "answered_by": self.step.name},
+        )
+
     def account_for(self, accounted: Sequence[ActionAccount], held_on: date) -> None:
         followup.account_for(
             self.session,
@@ -505,26 +544,19 @@ def apply(
     result = step_decl.result(data)
     if submission.applied_at is not None:
         return result
-    if step_decl.apply is not None:
-        step_decl.apply(
-            _Apply(
-                session,
-                policy,
-                calendar,
-                step,
-                submission,
-                sequence=sequence,
-                at=submission.effective_at,
-            ),
-            data,
-        )
-    step.status = StepStatus.skipped if step_decl.skipped(data) else StepStatus.closed
     done_on = step_decl.done_on(data) if step_decl.done_on else None
     # The step closes when it was done: the day its input names (the IRO told on...), if it
     # names one, else when it was recorded as having happened (--at).
-    step.closed_at = (
+    done_at = (
         datetime.combine(done_on, time(0), calendar.tz) if done_on else submission.effective_at
     )
+    if step_decl.apply is not None:
+        step_decl.apply(
+            _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at),
+            data,
+        )
+    step.status = StepStatus.skipped if step_decl.skipped(data) else StepStatus.closed
+    step.closed_at = done_at
     submission.applied_at = now
     session.add(step)
     session.add(submission)

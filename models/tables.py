@@ -59,6 +59,7 @@ class Staff(SQLModel, table=True):
     active: bool = True  # false once they have left: they can then do nothing
     created_at: datetime = _utc()
     left_on: date | None = None
+    independent: bool = False  # external: not a member or officer of the authority (RPR reg 2)
 
 
 class StaffRole(SQLModel, table=True):
@@ -339,6 +340,7 @@ class Extension(SQLModel, table=True):
     recorded_at: datetime = _utc()
     due_on_before: date
     due_on_after: date
+    told_on: date | None = None  # when the person was told in writing why, and the new date
 
 
 class Notice(SQLModel, table=True):

@@ -35,10 +35,11 @@ from models.escalation import (
     CaseParties,
     Clocks,
     Directory,
+    DoneStep,
     DueNotice,
     FailedRecord,
     Kind,
-    LateRecord,
+    NewCase,
     RationaleClock,
     StepClock,
     decide,
@@ -116,9 +117,9 @@ def load_clocks(
     ]
     today = calendar.local_date(now)
     actions = [
-        ActionClock(a.id or 0, a.case_id, ref, a.owner_id, a.due_on, step_name or "meeting")
-        for a, ref, step_name in session.exec(
-            select(Action, Case.reference, Step.name)
+        ActionClock(a.id or 0, a.case_id, ref, a.owner_id, a.due_on, step_name or "meeting", proc)
+        for a, ref, step_name, proc in session.exec(
+            select(Action, Case.reference, Step.name, Case.process)
             .join(Case, col(Case.id) == Action.case_id)
             .outerjoin(Step, col(Step.id) == Action.step_id)
             .where(Action.status == ActionStatus.open, col(Action.due_on) < today)
@@ -133,35 +134,78 @@ def load_clocks(
         rationales,
         _ack_clocks(session, now),
         failed_records(session, now),
-        late_records(session, policy, now),
+        done_steps(session, policy, now),
+        new_cases(session, policy, now),
     )
 
 
-def late_records(
+def new_cases(
     session: Session, policy: Policy, now: datetime, case_id: int | None = None
-) -> list[LateRecord]:
-    """Return the steps of open cases recorded after their due day whose policy names who must
-    hear of it (`late_notify`); only those steps are looked at."""
-    told = [
+) -> list[NewCase]:
+    """Return the open cases of processes that tell someone when a case starts, not yet told."""
+    told = [name for name, rules in policy.processes.items() if rules.on_start_notify]
+    if not told:
+        return []
+    already = sa.exists().where(
+        col(Notice.case_id) == Case.id, col(Notice.kind) == Kind.information.value
+    )
+    query = (
+        select(Case)
+        .where(col(Case.process).in_(told), Case.status == CaseStatus.open, ~already)
+        .where(col(Case.opened_at) <= now)
+    )
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    return [NewCase(c.id or 0, c.reference, c.process, c.opened_at) for c in session.exec(query)]
+
+
+def done_steps(
+    session: Session, policy: Policy, now: datetime, case_id: int | None = None
+) -> list[DoneStep]:
+    """Return the done steps of open cases whose policy names who must hear of them: when
+    recorded late (`late_notify`), or whenever done (`done_notify`); only those steps are looked
+    at, and a step not late only where it is told whenever done."""
+    late_told = [
         (process, name)
         for process, rules in policy.processes.items()
         for name, rule in rules.steps.items()
-        if rule.late_notify
+        if rule.late_notify and not rule.done_notify
     ]
-    if not told:
+    done_told = [
+        (process, name)
+        for process, rules in policy.processes.items()
+        for name, rule in rules.steps.items()
+        if rule.done_notify
+    ]
+    if not late_told and not done_told:
         return []
+
+    def named(pairs: list[tuple[str, str]]) -> Any:
+        return sa.or_(
+            sa.false(), *(sa.and_(col(Case.process) == p, col(Step.name) == n) for p, n in pairs)
+        )
+
+    late = col(Step.closed_at) >= col(Step.deadline_at)
     query = (
         select(Step, Case.reference, Case.process)
         .join(Case, col(Case.id) == Step.case_id)
         .where(Case.status == CaseStatus.open, Step.status == StepStatus.closed)
-        .where(col(Step.closed_at) >= col(Step.deadline_at), col(Step.closed_at) <= now)
-        .where(sa.or_(*(sa.and_(col(Case.process) == p, col(Step.name) == n) for p, n in told)))
+        .where(col(Step.closed_at) <= now)
+        .where(sa.or_(sa.and_(late, named(late_told)), named(done_told)))
     )
     if case_id is not None:
         query = query.where(Step.case_id == case_id)
     return [
-        LateRecord(
-            s.id or 0, s.case_id, ref, proc, s.name, s.owner_id, s.due_on, s.closed_at or now
+        DoneStep(
+            s.id or 0,
+            s.case_id,
+            ref,
+            proc,
+            s.name,
+            s.owner_id,
+            s.due_on,
+            s.closed_at or now,
+            late=s.closed_at is not None and s.closed_at >= s.deadline_at,
         )
         for s, ref, proc in session.exec(query).all()
     ]
@@ -401,6 +445,8 @@ def write_notices(
         people = sorted(recipients.people.items())
         if notice.kind is Kind.unacknowledged and not people:
             continue  # the top of the line-management chain: there is nobody further up to tell
+        if notice.kind is Kind.information and not people:
+            continue  # nobody to inform (no child in the case): nothing to write
         if dry_run:
             written.append(
                 Written(
@@ -589,9 +635,15 @@ def tell_at_once(
         clocks = Clocks(
             rationales=rationale_clocks(session, now, case_id),
             failures=failed_records(session, now, case_id),
-            late=late_records(session, policy, now, case_id),
+            done=done_steps(session, policy, now, case_id),
+            started=new_cases(session, policy, now, case_id),
         )
-        at_once = (Kind.rationale_missing, Kind.submission_failed, Kind.recorded_late)
+        at_once = (
+            Kind.rationale_missing,
+            Kind.submission_failed,
+            Kind.recorded_late,
+            Kind.information,
+        )
         due = [n for n in decide(clocks, policy, calendar, now) if n.kind in at_once]
         old = existing_keys(session, [n.key for n in due])
         new = [n for n in due if n.key not in old]

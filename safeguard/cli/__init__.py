@@ -12,6 +12,7 @@ from safeguard.cli import (
     calendar,
     cases,
     clocks,
+    complaint,
     db,
     disruption,
     followup,
@@ -40,6 +41,7 @@ app.add_typer(db.audit_app, name="audit")
 app.command("start")(cases.start)
 app.add_typer(allegation.app, name="allegation")
 app.add_typer(disruption.app, name="disruption")
+app.add_typer(complaint.app, name="complaint")
 app.add_typer(cases.case_app, name="case")
 app.add_typer(followup.action_app, name="action")
 app.command("record")(cases.record)

@@ -111,7 +111,7 @@ def record(
     moment = parse_datetime(at, ZoneInfo(settings.timezone), "--at") if at else None
     engine, policy, calendar = wiring.casework(settings)
     with session_scope(engine) as session:
-        submission, opened = steps.submit(
+        submission, _ = steps.submit(
             session=session,
             policy=policy,
             calendar=calendar,
@@ -127,15 +127,25 @@ def record(
         orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored
     run_id = case.flow_run_id
     answering = True
+    newest = _newest_step(engine, case.id or 0)
 
     def moved_on() -> bool:
         nonlocal answering
-        if _moved_on(engine, submission.id or 0, opened.id or 0):
+        where = _progress(engine, submission.id or 0, newest)
+        if where == "failed":
             return True
-        # Resume whenever the run is suspended (at this step, or elsewhere while this one runs
-        # alongside). Checked again and again, not once: the flow opens a step a moment before it
-        # suspends, and a record made in that moment finds it still running; without another look
-        # the run would then wait for ever.
+        if where in ("applied", "moved"):  # moved on once the run waits again (or has finished)
+            if not (run_id and answering):
+                return True
+            try:
+                return orchestration.state_of(run_id).type != "RUNNING"
+            except Exception:  # the service went away: it is applied, say where the case is
+                answering = False
+                return True
+        # Not applied yet: resume whenever the run is suspended (at this step, or elsewhere while
+        # this one runs alongside). Checked again and again, not once: the flow opens a step a
+        # moment before it suspends, and a record made in that moment finds it still running;
+        # without another look the run would then wait for ever.
         if run_id and answering:
             try:
                 orchestration.resume_if_waiting(run_id)
@@ -148,7 +158,7 @@ def record(
             _wait_until(moved_on, wait, every=1.0)
     except InputError:  # Prefect stopped answering between storing and resuming
         answering = False
-    applied = _moved_on(engine, submission.id or 0, opened.id or 0)  # what is so, at the end
+    applied = _progress(engine, submission.id or 0, newest) != "waiting"  # what is so, at the end
     with session_scope(engine) as session:
         stored = session.get(Submission, submission.id)
         if stored is not None and stored.failed_at is not None:
@@ -254,17 +264,27 @@ def _has_open_step(engine: Engine, case_id: int) -> bool:
         return bool(steps.open_steps_of(session, case_id))
 
 
-def _moved_on(engine: Engine, submission_id: int, step_id: int) -> bool:
-    """True once the flow has applied the submission and opened what comes next (or closed the case)."""
+def _newest_step(engine: Engine, case_id: int) -> int:
+    with session_scope(engine) as session:
+        return max((s.id or 0 for s in steps.open_steps_of(session, case_id)), default=0)
+
+
+def _progress(engine: Engine, submission_id: int, newest: int) -> str:
+    """Where a recorded step stands: "waiting" for the flow, "failed" (the flow could not apply
+    it), "applied", or "moved" (applied, and the flow opened what comes next or closed the case)."""
     with session_scope(engine) as session:
         submission = session.get(Submission, submission_id)
         if submission is not None and submission.failed_at is not None:
-            return True  # the flow could not apply it: said below
+            return "failed"
         if submission is None or submission.applied_at is None:
-            return False
+            return "waiting"
         case = session.get(Case, submission.case_id)
-        later = [s for s in steps.open_steps_of(session, submission.case_id) if s.id != step_id]
-        return bool(later) or (case is not None and case.status is CaseStatus.closed)
+        if case is not None and case.status is CaseStatus.closed:
+            return "moved"
+        later = [
+            s for s in steps.open_steps_of(session, submission.case_id) if (s.id or 0) > newest
+        ]
+        return "moved" if later else "applied"
 
 
 def _print_position(view: dict[str, Any]) -> None:

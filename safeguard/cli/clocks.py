@@ -1,5 +1,7 @@
 """Clock commands: stop, resume or extend a step's clock (each needs a reason and an approver)."""
 
+from zoneinfo import ZoneInfo
+
 import typer
 
 from models import departures
@@ -7,7 +9,7 @@ from models.db import session_scope
 from models.escalation import first_review
 from models.wallclock import system_clock
 from safeguard import wiring
-from safeguard.cli.common import DATE_HELP, as_at, console
+from safeguard.cli.common import DATE_HELP, as_at, console, parse_day
 from safeguard.settings import get_settings
 
 app = typer.Typer(
@@ -87,6 +89,9 @@ def extend(
     ),
     approver: str = typer.Option(..., "--approver", help="Staff id of the approving manager."),
     who: str | None = typer.Option(None, "--as", help="Who records it (default: the approver)."),
+    told_on: str | None = typer.Option(
+        None, "--told-on", help="The day the person was told in writing (where the law asks it)."
+    ),
 ) -> None:
     """Extend a step's timescale, up to the policy's legal maximum."""
     settings = get_settings()
@@ -104,6 +109,9 @@ def extend(
             recorded_by=who or approver,
             now=system_clock(),
             recorded_at=system_clock(),
+            told_on=parse_day(told_on, ZoneInfo(settings.timezone), "--told-on")
+            if told_on
+            else None,
         )
         due = extension.due_on_after
         total = extension.extended_to

@@ -52,6 +52,13 @@ def show(
         ladder = "; ".join(f"+{r.after}: {', '.join(r.notify)}" for r in rungs)
         out.print(f"{label} goes up: {ladder}")
     for key, proc in chosen.items():
+        if proc.on_start_notify:
+            out.print(
+                f"[{key}] a new case is told, for information, to: {', '.join(proc.on_start_notify)}"
+            )
+        if proc.action_escalation:
+            ladder = "; ".join(f"+{r.after}: {', '.join(r.notify)}" for r in proc.action_escalation)
+            out.print(f"[{key}] an overdue action goes up its own ladder: {ladder}")
         table = Table(
             "step",
             "due",
@@ -108,4 +115,9 @@ def _due(step: StepPolicy) -> str:
 
 
 def _ladder(step: StepPolicy) -> str:
-    return "\n".join(f"+{rung.after}: {', '.join(rung.notify)}" for rung in step.escalation) or "-"
+    lines = [f"+{rung.after}: {', '.join(rung.notify)}" for rung in step.escalation]
+    if step.late_notify:
+        lines.append(f"recorded late: told {', '.join(step.late_notify)}")
+    if step.done_notify:
+        lines.append(f"done: told {', '.join(step.done_notify)} (information)")
+    return "\n".join(lines) or "-"

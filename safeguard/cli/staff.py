@@ -39,11 +39,22 @@ def add(
     addresses: list[str] = typer.Option(
         [], "--address", help="An Apprise URL for notices (repeat for several)."
     ),
+    independent: bool = typer.Option(
+        False,
+        "--independent",
+        help="External to the authority (RPR 2006 reg 2): may be a stage 2 independent person "
+        "or sit on a review panel.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Add one member of staff."""
     person = new_staff(
-        id=staff_id, name=name, roles=roles, line_manager=line_manager, addresses=addresses
+        id=staff_id,
+        name=name,
+        roles=roles,
+        line_manager=line_manager,
+        addresses=addresses,
+        independent=independent,
     )
     engine = wiring.engine(get_settings())
     with session_scope(engine) as session:

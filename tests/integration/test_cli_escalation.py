@@ -172,11 +172,17 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
         )
     before = counts(engine)
     refused(
+        run("clock", "extend", ref, "stage2_response", "--to", "45", "--reason", "r", "--approver", "cm-1"),
+        "extending stage2_response needs --told-on",
+    )  # fmt: skip
+    refused(
         run(
             "clock",
             "extend",
             ref,
             "stage2_response",
+            "--told-on",
+            "2026-11-20",
             "--to",
             "70",
             "--reason",
@@ -193,6 +199,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             "extend",
             ref,
             "stage2_response",
+            "--told-on",
+            "2026-11-20",
             "--to",
             "65",
             "--reason",
@@ -208,6 +216,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             "extend",
             ref,
             "stage2_response",
+            "--told-on",
+            "2026-11-20",
             "--to",
             "2 calendar months",
             "--reason",
@@ -223,6 +233,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             "extend",
             ref,
             "stage2_response",
+            "--told-on",
+            "2026-11-20",
             "--to",
             "20",
             "--reason",
@@ -238,6 +250,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
         "extend",
         ref,
         "stage2_response",
+        "--told-on",
+        "2026-11-20",
         "--to",
         "65",
         "--reason",

@@ -1,0 +1,606 @@
+"""A stage 2 complaint under the Children Act 1989 representations procedure, declared: s26, s26A and
+the Representations Procedure (England) Regulations 2006 (RPR), reference §3 (C0-C9).
+
+Read top to bottom:
+
+    start               the complainant and their standing (s26(3); "sufficient interest" judged
+                        with reasons), the child concerned (their IRO told, for information),
+                        advocacy offered (s26A), the stage 1 record if stage 1 was used, the
+                        stage 2 request; the stage 1 response and the request window measured
+    eligibility         accepted or refused with the reason (out of scope: s47 enquiries, court
+                        proceedings...); a complaint over a year old, or a late request, accepted
+                        only with the complaints manager's reasons                (C0, C3)
+    acknowledgement     alongside: the complaint acknowledged                    (C1)
+    statement           the statement of complaint agreed, as numbered points; an investigating
+                        officer and an independent person (independent of the authority, reg 2)
+                        appointed                                                 (C4)
+    stage2_response     25 working days from the statement, extendable to 65 with a reason, an
+                        approver and the day the complainant was told; the 65-day outer limit
+                        from the request watched alongside; each point decided (upheld / partly
+                        upheld / not upheld) with rationale; remedies as actions; the stage 3
+                        rights and the Ombudsman stated                           (C5)
+    stage3_request      whether a review panel was asked for (20 working days)    (C6)
+    stage3_panel        three independent people (not the stage 2 independent person) (C7)
+    panel_report        within 5 working days of the panel                       (C8)
+    stage3_response     within 15 working days, with the stage 2 independent person (C9)
+    remedies_review     each remedy accounted for, round by round
+
+What comes next is the flow's (flows/complaint.py); clocks and ladders are the policy's
+([processes.complaint] in policy/england.toml). No database or Prefect imports here.
+"""
+
+from collections.abc import Mapping
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from models.enums import Role
+from models.errors import InputError
+from models.inputs import (
+    ActionAccount,
+    ChildInCase,
+    NewAction,
+    PastDay,
+    Ref,
+    StaffId,
+    StepInput,
+    Text,
+    actions_after,
+    approver,
+    independent,
+    once_each,
+    staff,
+)
+from models.process import ApplyContext, CheckContext, Measure, ProcessDecl, StartPlan, StepDecl
+
+
+class Standing(StrEnum):
+    """Who may make representations (CA 1989 s26(3))."""
+
+    child = "child"
+    parent = "parent"
+    parental_responsibility = "parental_responsibility"
+    foster_carer = "foster_carer"
+    sufficient_interest = "sufficient_interest"  # as the authority judges, with its reasons
+
+
+class Complainant(StepInput):
+    reference: Ref  # how the case refers to them (our database only)
+    standing: Standing
+    sufficient_interest_reasons: Text | None = None
+
+    @model_validator(mode="after")
+    def _judged(self) -> "Complainant":
+        if (self.standing is Standing.sufficient_interest) != bool(
+            self.sufficient_interest_reasons
+        ):
+            raise ValueError(
+                "a complainant of sufficient interest needs the authority's reasons "
+                "(sufficient_interest_reasons), and only they do"
+            )
+        return self
+
+
+class Stage1(StepInput):
+    received_on: PastDay
+    answered_on: PastDay
+    response: Text
+
+    @model_validator(mode="after")
+    def _order(self) -> "Stage1":
+        if self.answered_on < self.received_on:
+            raise ValueError("stage1.answered_on is before stage1.received_on")
+        return self
+
+
+class NewComplaint(StepInput):
+    complainant: Complainant
+    child: ChildInCase | None = None  # the looked-after child the complaint concerns, if one
+    advocacy_offered: bool  # s26A
+    advocacy: Literal["accepted", "declined", "not_applicable"]
+    received_on: PastDay  # the authority first received the complaint
+    matter_known_on: date  # the matters complained of happened, or became known
+    stage1: Stage1 | None = None
+    stage2_requested_on: PastDay
+    complaints_manager: Annotated[StaffId, staff(Role.complaints_manager)]  # leads the case
+    summary: Text
+
+    @model_validator(mode="after")
+    def _dates(self) -> "NewComplaint":
+        if self.matter_known_on > self.received_on:
+            raise ValueError("matter_known_on is after the complaint was received")
+        if self.stage2_requested_on < self.received_on:
+            raise ValueError("stage2_requested_on is before the complaint was received")
+        if self.stage1 and not (
+            self.received_on
+            <= self.stage1.received_on
+            <= self.stage1.answered_on
+            <= self.stage2_requested_on
+        ):
+            raise ValueError(
+                "the stage 1 dates must run received_on <= stage1.received_on <= "
+                "stage1.answered_on <= stage2_requested_on"
+            )
+        return self
+
+
+def start(plan: StartPlan, new: NewComplaint) -> None:
+    """Stage 2 begins with the request; stage 1, if used, is measured as the case starts."""
+    plan.details = new.model_dump(mode="json")
+    plan.details["over_a_year"] = (new.received_on - new.matter_known_on).days > 365
+    plan.lead = new.complaints_manager
+    if new.child is not None:  # its IRO is told, for information ([processes.complaint])
+        plan.child(new.child.child, new.child.iro, new.child.social_worker)
+    plan.event("received", new.received_on)
+    plan.event("stage2_requested", new.stage2_requested_on)
+    if new.stage1 is not None:
+        plan.event("stage1_received", new.stage1.received_on)
+        plan.event("stage1_response_received", new.stage1.answered_on)
+        plan.measured_step("stage1_response", plan.start_of(new.stage1.answered_on))
+        plan.measured_step("stage2_request_window", plan.start_of(new.stage2_requested_on))
+
+
+def facts(details: Mapping[str, Any]) -> dict[str, Any]:
+    return {"stage1": details.get("stage1") is not None}
+
+
+# --- eligibility and set-up ----------------------------------------------------------------------
+
+
+class OutOfScope(StrEnum):
+    s47_enquiry = "s47_enquiry"  # a child protection enquiry: its own route
+    court_proceedings = "court_proceedings"  # before a court
+    other_procedure = "other_procedure"  # e.g. a foster carer's registration (IRM)
+    other = "other"
+
+
+class Eligibility(StepInput):
+    accepted: bool
+    reasons: Text | None = None  # why refused
+    out_of_scope: OutOfScope | None = None
+    late_complaint_reasons: Text | None = None  # a complaint over a year old, accepted
+    late_request_reasons: Text | None = None  # a stage 2 request past its window, accepted
+
+    @model_validator(mode="after")
+    def _reasons(self) -> "Eligibility":
+        if not self.accepted and not self.reasons:
+            raise ValueError("refusing the complaint needs reasons")
+        return self
+
+
+def eligible(ctx: CheckContext, data: Eligibility) -> None:
+    if not data.accepted:
+        return
+    if ctx.details["over_a_year"] and not data.late_complaint_reasons:
+        raise InputError(
+            "eligibility: the complaint came more than a year after the matter: accepting it "
+            "needs the complaints manager's reasons (late_complaint_reasons)"
+        )
+    if ctx.was_late("stage2_request_window") and not data.late_request_reasons:
+        raise InputError(
+            "eligibility: stage 2 was asked for after its window: accepting it needs the "
+            "complaints manager's reasons (late_request_reasons)"
+        )
+
+
+def decide_eligibility(ctx: ApplyContext, data: Eligibility) -> None:
+    reasons = data.reasons or data.late_complaint_reasons or data.late_request_reasons
+    value = "accepted" if data.accepted else f"refused{f' ({data.out_of_scope.value})' if data.out_of_scope else ''}"  # fmt: skip
+    ctx.decide("eligibility", value, reasons or "within a year and within the window")
+
+
+class Acknowledgement(StepInput):
+    acknowledged_on: PastDay
+
+
+class Point(StepInput):
+    number: Annotated[int, Field(ge=1, le=200)]
+    text: Text
+
+
+class Statement(StepInput):
+    agreed_on: PastDay  # with the complainant (reg 16): the 25-working-day clock starts
+    points: tuple[Point, ...] = Field(min_length=1)
+    investigating_officer: Annotated[StaffId, staff(Role.investigating_officer)]
+    independent_person: Annotated[
+        StaffId, staff(Role.independent_person), independent()
+    ]  # reg 17(2), reg 2
+
+    @field_validator("points")
+    @classmethod
+    def _numbered(cls, value: tuple[Point, ...]) -> tuple[Point, ...]:
+        numbers = [p.number for p in value]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"number the points 1, 2, 3... in order (got {numbers})")
+        return value
+
+
+def agree_statement(ctx: ApplyContext, data: Statement) -> None:
+    ctx.keep({"points": [p.model_dump(mode="json") for p in data.points]})
+    ctx.party(Role.investigating_officer, data.investigating_officer)
+    ctx.party(Role.independent_person, data.independent_person)
+    ctx.event("statement_agreed", data.agreed_on)
+
+
+# --- stage 2: investigation and adjudication ---------------------------------------------------------
+
+
+class Finding(StrEnum):
+    upheld = "upheld"
+    partly_upheld = "partly_upheld"
+    not_upheld = "not_upheld"
+
+
+class PointFinding(StepInput):
+    point: Annotated[int, Field(ge=1, le=200)]
+    finding: Finding
+    rationale: Text | None = None
+
+
+class Stage2Response(StepInput):
+    io_report_on: PastDay
+    ip_report_on: PastDay
+    adjudicated_on: PastDay
+    adjudicating_officer: Annotated[StaffId, approver()]
+    findings: tuple[PointFinding, ...] = Field(min_length=1)
+    remedies: tuple[NewAction, ...] = ()
+    remedies_review_on: date | None = None  # when the remedies are next reviewed
+    response_sent_on: PastDay
+    stage3_rights_stated: Literal[True]  # the right to a review panel (reg 18)
+    ombudsman_stated: Literal[True]  # and to the Local Government and Social Care Ombudsman
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Stage2Response":
+        actions_after(self.adjudicated_on, self.remedies)
+        if self.remedies and self.remedies_review_on is None:
+            raise ValueError("remedies need remedies_review_on: when they are reviewed")
+        if self.remedies_review_on is not None and self.remedies_review_on <= self.adjudicated_on:
+            raise ValueError("remedies_review_on must come after the adjudication")
+        if self.response_sent_on < self.adjudicated_on:
+            raise ValueError("response_sent_on is before the adjudication")
+        return self
+
+
+def every_point(ctx: CheckContext, data: Stage2Response) -> None:
+    points = [p["number"] for p in ctx.details.get("points", [])]
+    decided = [f.point for f in data.findings]
+    missing = sorted(set(points) - set(decided))
+    if missing:
+        raise InputError(
+            f"stage2_response: point(s) {', '.join(map(str, missing))} of the statement have no "
+            "finding: decide each point (upheld, partly_upheld or not_upheld)"
+        )
+    unknown = sorted(set(decided) - set(points))
+    twice = sorted({p for p in decided if decided.count(p) > 1})
+    if unknown or twice:
+        raise InputError(
+            f"stage2_response: findings must name each point of the statement once "
+            f"(not a point: {unknown or '-'}; twice: {twice or '-'})"
+        )
+
+
+def adjudicate(ctx: ApplyContext, data: Stage2Response) -> None:
+    for finding in sorted(data.findings, key=lambda f: f.point):
+        ctx.decide("finding", f"point {finding.point}: {finding.finding.value}", finding.rationale)
+    ctx.add_actions(data.remedies, data.adjudicated_on)
+    if data.remedies_review_on is not None:
+        ctx.event("remedies_review", data.remedies_review_on)
+    ctx.event("stage2_response_received", data.response_sent_on)
+    ctx.close_also("stage2_outer_limit")  # answered: the outer limit is met
+
+
+def remedies_to_review(data: Stage2Response) -> bool:
+    return data.remedies_review_on is not None
+
+
+class OuterLimit(StepInput):
+    """The outer limit is closed by the stage 2 response; recorded alone only to note why not."""
+
+    note: Text
+
+
+# --- stage 3 ------------------------------------------------------------------------------------------
+
+
+class Stage3Request(StepInput):
+    requested: bool
+    requested_on: PastDay | None = None
+    late_reasons: Text | None = None  # asked for after the window, accepted
+
+    @model_validator(mode="after")
+    def _when(self) -> "Stage3Request":
+        if self.requested != (self.requested_on is not None):
+            raise ValueError("give requested_on when (and only when) a review panel was asked for")
+        return self
+
+
+def request_rules(ctx: CheckContext, data: Stage3Request) -> None:
+    window = ctx.due_of("stage3_request")
+    late = data.requested_on is not None and window and data.requested_on > window
+    if late and not data.late_reasons:
+        raise InputError(
+            f"stage3_request: asked for on {data.requested_on}, after the window closed "
+            f"({window}): accepting it needs the complaints manager's reasons (late_reasons)"
+        )
+
+
+def record_request(ctx: ApplyContext, data: Stage3Request) -> None:
+    if data.requested_on is not None:
+        ctx.event("stage3_requested", data.requested_on)
+        if data.late_reasons:
+            ctx.decide("late_stage3_request", "accepted", data.late_reasons)
+
+
+def requested(data: Stage3Request) -> bool:
+    return data.requested
+
+
+class Panel(StepInput):
+    held_on: PastDay
+    members: tuple[Annotated[StaffId, staff(), independent()], ...] = Field(
+        min_length=3, max_length=3
+    )  # three independent persons (reg 19)
+    chair: Annotated[StaffId, staff()]
+
+    @model_validator(mode="after")
+    def _chair(self) -> "Panel":
+        if len(set(self.members)) != 3:
+            raise ValueError("the panel is three different people")
+        if self.chair not in self.members:
+            raise ValueError("the chair is one of the three members")
+        return self
+
+
+def not_the_stage2_ip(ctx: CheckContext, data: Panel) -> None:
+    for member in data.members:
+        if member in ctx.parties.holding(Role.independent_person):
+            raise InputError(
+                f"stage3_panel: {member} was the stage 2 independent person and may not sit on "
+                "the review panel (reg 19)"
+            )
+
+
+def hold_panel(ctx: ApplyContext, data: Panel) -> None:
+    ctx.event("panel_held", data.held_on)
+
+
+class PanelReport(StepInput):
+    received_on: PastDay  # the authority received the panel's report
+    recommendations: tuple[Text, ...] = ()
+
+
+def receive_report(ctx: ApplyContext, data: PanelReport) -> None:
+    ctx.event("panel_report_received", data.received_on)
+
+
+class Stage3Response(StepInput):
+    responded_on: PastDay
+    decided_with_stage2_ip: Literal[True]  # reg 20(3)
+    not_followed_reasons: Text | None = None  # reasons for any recommendation not followed
+    ombudsman_stated: Literal[True]
+
+
+def respond_stage3(ctx: ApplyContext, data: Stage3Response) -> None:
+    ctx.decide(
+        "stage3_response",
+        "recommendations not all followed"
+        if data.not_followed_reasons
+        else "recommendations followed",
+        data.not_followed_reasons or "every recommendation followed",
+    )
+
+
+class RemediesReview(StepInput):
+    held_on: PastDay
+    accounted: tuple[ActionAccount, ...] = ()
+    next_review_on: date | None = None
+
+    _once = field_validator("accounted")(once_each)
+
+    @model_validator(mode="after")
+    def _next(self) -> "RemediesReview":
+        carried = any(a.status == "carried_forward" for a in self.accounted)
+        if carried and self.next_review_on is None:
+            raise ValueError("a remedy is carried forward: give next_review_on")
+        if self.next_review_on is not None and self.next_review_on <= self.held_on:
+            raise ValueError("next_review_on must come after this review")
+        return self
+
+
+def every_remedy(ctx: CheckContext, data: RemediesReview) -> None:
+    ctx.require_every_open_action_accounted(data.accounted, data.held_on)
+
+
+def review_remedies(ctx: ApplyContext, data: RemediesReview) -> None:
+    ctx.account_for(data.accounted, data.held_on)
+    if data.next_review_on is not None:
+        ctx.event("remedies_review", data.next_review_on, sequence=ctx.sequence + 1)
+
+
+def more_remedies(data: RemediesReview) -> bool:
+    return any(a.status == "carried_forward" for a in data.accounted)
+
+
+MANAGER = frozenset({Role.complaints_manager})
+
+ELIGIBILITY: StepDecl[Eligibility, bool] = StepDecl(
+    name="eligibility",
+    input=Eligibility,
+    may_record=MANAGER,
+    check=eligible,
+    apply=decide_eligibility,
+    result=lambda data: data.accepted,
+    example={"accepted": True, "late_request_reasons": "..."},
+)
+ACKNOWLEDGEMENT: StepDecl[Acknowledgement, None] = StepDecl(
+    name="acknowledgement",
+    input=Acknowledgement,
+    may_record=MANAGER,
+    done_on=lambda data: data.acknowledged_on,
+    example={"acknowledged_on": "2026-11-03"},
+)
+STATEMENT: StepDecl[Statement, None] = StepDecl(
+    name="stage2_appointments",
+    input=Statement,
+    may_record=MANAGER,
+    apply=agree_statement,
+    done_on=lambda data: data.agreed_on,
+    example={
+        "agreed_on": "2026-11-06",
+        "points": [{"number": 1, "text": "..."}, {"number": 2, "text": "..."}],
+        "investigating_officer": "STAFF_ID",
+        "independent_person": "STAFF_ID",
+    },
+)
+STAGE2_RESPONSE: StepDecl[Stage2Response, bool] = StepDecl(
+    name="stage2_response",
+    input=Stage2Response,
+    may_record=MANAGER,
+    check=every_point,
+    apply=adjudicate,
+    result=remedies_to_review,
+    done_on=lambda data: data.response_sent_on,
+    example={
+        "io_report_on": "2026-12-04",
+        "ip_report_on": "2026-12-04",
+        "adjudicated_on": "2026-12-09",
+        "adjudicating_officer": "STAFF_ID",
+        "findings": [{"point": 1, "finding": "upheld", "rationale": "..."}],
+        "remedies": [{"title": "...", "owner": "STAFF_ID", "due": 10}],
+        "remedies_review_on": "2027-01-15",
+        "response_sent_on": "2026-12-10",
+        "stage3_rights_stated": True,
+        "ombudsman_stated": True,
+    },
+)
+STAGE2_OUTER_LIMIT: StepDecl[OuterLimit, None] = StepDecl(
+    name="stage2_outer_limit",
+    input=OuterLimit,
+    may_record=MANAGER,
+    example={"note": "..."},
+)
+STAGE3_REQUEST: StepDecl[Stage3Request, bool] = StepDecl(
+    name="stage3_request",
+    input=Stage3Request,
+    may_record=MANAGER,
+    check=request_rules,
+    apply=record_request,
+    result=requested,
+    example={"requested": True, "requested_on": "2026-12-20"},
+)
+STAGE3_PANEL: StepDecl[Panel, None] = StepDecl(
+    name="stage3_panel",
+    input=Panel,
+    may_record=MANAGER,
+    check=not_the_stage2_ip,
+    apply=hold_panel,
+    done_on=lambda data: data.held_on,
+    example={"held_on": "2027-01-28", "members": ["IP_1", "IP_2", "IP_3"], "chair": "IP_1"},
+)
+PANEL_REPORT: StepDecl[PanelReport, None] = StepDecl(
+    name="panel_report",
+    input=PanelReport,
+    may_record=MANAGER,
+    apply=receive_report,
+    done_on=lambda data: data.received_on,
+    example={"received_on": "2027-02-03", "recommendations": ["..."]},
+)
+STAGE3_RESPONSE: StepDecl[Stage3Response, None] = StepDecl(
+    name="stage3_response",
+    input=Stage3Response,
+    may_record=MANAGER | {Role.director, Role.head_of_service},
+    apply=respond_stage3,
+    done_on=lambda data: data.responded_on,
+    example={
+        "responded_on": "2027-02-20",
+        "decided_with_stage2_ip": True,
+        "ombudsman_stated": True,
+    },
+)
+REMEDIES_REVIEW: StepDecl[RemediesReview, bool] = StepDecl(
+    name="remedies_review",
+    input=RemediesReview,
+    may_record=MANAGER,
+    check=every_remedy,
+    apply=review_remedies,
+    result=more_remedies,
+    done_on=lambda data: data.held_on,
+    example={"held_on": "2027-01-15", "accounted": [{"action_id": 1, "status": "done"}]},
+)
+
+
+def measures(cases: list[dict[str, str]]) -> list[Measure]:
+    """The annual representations report's stage 2 line: within 25 working days, within 65."""
+    answered = [c["stage2_response"] for c in cases if "stage2_response" in c]
+    done = [a for a in answered if a not in ("open", "overdue", "stopped")]
+    return [
+        Measure("stage 2 responses within 25 working days", done.count("in time"), len(done)),
+        Measure(
+            "stage 2 responses within 65 working days (extended)",
+            sum(1 for a in done if a.startswith("in time")),
+            len(done),
+        ),
+    ]
+
+
+def headline(seen: Mapping[str, Any]) -> str:
+    return f"complaints manager {seen['lead']}; complainant {seen['complaint']['complainant']} ({seen['complaint']['standing']})"
+
+
+def view(facts_: Any) -> dict[str, Any]:
+    details = facts_.details
+    return {
+        "complaint": {
+            "complainant": details["complainant"]["reference"],
+            "standing": details["complainant"]["standing"],
+            "child": (details.get("child") or {}).get("child"),
+            "advocacy": details["advocacy"],
+            "received_on": details["received_on"],
+            "stage2_requested_on": details["stage2_requested_on"],
+            "over_a_year": details["over_a_year"],
+            "stage1": details.get("stage1"),
+            "points": details.get("points", []),
+        }
+    }
+
+
+COMPLAINT: ProcessDecl[NewComplaint] = ProcessDecl(
+    code="complaint",
+    noun="a complaint",
+    start_input=NewComplaint,
+    start_example={
+        "complainant": {"reference": "Complainant A", "standing": "foster_carer"},
+        "child": {"child": "C-1042", "iro": "iro-1", "social_worker": "sw-1"},
+        "advocacy_offered": True,
+        "advocacy": "declined",
+        "received_on": "2026-10-01",
+        "matter_known_on": "2026-09-20",
+        "stage1": {"received_on": "2026-10-01", "answered_on": "2026-10-14", "response": "..."},
+        "stage2_requested_on": "2026-10-28",
+        "complaints_manager": "cm-1",
+        "summary": "...",
+    },
+    may_start=MANAGER,
+    lead_role=Role.complaints_manager,
+    overseer=Role.head_of_service,
+    start=start,
+    steps=(
+        ELIGIBILITY,
+        ACKNOWLEDGEMENT,
+        STATEMENT,
+        STAGE2_RESPONSE,
+        STAGE2_OUTER_LIMIT,
+        STAGE3_REQUEST,
+        STAGE3_PANEL,
+        PANEL_REPORT,
+        STAGE3_RESPONSE,
+        REMEDIES_REVIEW,
+    ),
+    flow="flows.complaint:complaint",
+    view=view,
+    headline=headline,
+    facts=facts,
+    measures=measures,
+)

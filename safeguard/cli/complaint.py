@@ -1,0 +1,86 @@
+"""`safeguard complaint start`: a convenience over `safeguard start complaint` with one option per
+field. It builds the same start input and goes through the same start service."""
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from models.errors import InputError
+from safeguard.cli.allegation import child_option
+from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
+from safeguard.cli.common import parse_day
+from safeguard.settings import get_settings
+
+app = typer.Typer(
+    help="Complaints under the Children Act 1989 representations procedure (stage 2 onwards).",
+    no_args_is_help=True,
+)
+
+
+@app.command("start")
+def start(
+    author: str = typer.Option(..., "--as", help="Your staff id (a complaints manager)."),
+    complainant: str = typer.Option(..., "--complainant", help="How the case refers to them."),
+    standing: str = typer.Option(
+        ...,
+        "--standing",
+        help="child, parent, parental_responsibility, foster_carer or sufficient_interest.",
+    ),
+    interest: str | None = typer.Option(
+        None, "--interest-reasons", help="Why they have sufficient interest (s26(3)(e))."
+    ),
+    child: str | None = typer.Option(
+        None, "--child", help="CHILD_REF:IRO_ID:SOCIAL_WORKER_ID of the child it concerns."
+    ),
+    offered: bool = typer.Option(
+        ..., "--advocacy-offered/--advocacy-not-offered", help="Advocacy offered (s26A)."
+    ),
+    advocacy: str = typer.Option(..., "--advocacy", help="accepted, declined or not_applicable."),
+    received: str = typer.Option(..., "--received", help="The day the complaint was received."),
+    known: str = typer.Option(
+        ..., "--known", help="The day the matters happened or became known (the year's limit)."
+    ),
+    stage1_received: str | None = typer.Option(None, "--stage1-received"),
+    stage1_answered: str | None = typer.Option(None, "--stage1-answered"),
+    stage1_response: str | None = typer.Option(None, "--stage1-response"),
+    requested: str = typer.Option(..., "--requested", help="The day stage 2 was asked for."),
+    manager: str = typer.Option(..., "--manager", help="The complaints manager who leads."),
+    summary: str = typer.Option(..., "--summary", help="A short summary (our database only)."),
+    wait: int = typer.Option(
+        APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first step."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Start a stage 2 complaint case and its flow run."""
+    tz = ZoneInfo(get_settings().timezone)
+    stage1 = [stage1_received, stage1_answered, stage1_response]
+    if any(stage1) and not all(stage1):
+        raise InputError(
+            "give all of --stage1-received, --stage1-answered and --stage1-response, or none"
+        )
+    payload: dict[str, Any] = {
+        "complainant": {
+            "reference": complainant,
+            "standing": standing,
+            **({"sufficient_interest_reasons": interest} if interest else {}),
+        },
+        **({"child": child_option(child)} if child else {}),
+        "advocacy_offered": offered,
+        "advocacy": advocacy,
+        "received_on": parse_day(received, tz, "--received").isoformat(),
+        "matter_known_on": parse_day(known, tz, "--known").isoformat(),
+        "stage2_requested_on": parse_day(requested, tz, "--requested").isoformat(),
+        "complaints_manager": manager,
+        "summary": summary,
+    }
+    if all(stage1):
+        payload["stage1"] = {
+            "received_on": parse_day(str(stage1_received), tz, "--stage1-received").isoformat(),
+            "answered_on": parse_day(str(stage1_answered), tz, "--stage1-answered").isoformat(),
+            "response": stage1_response,
+        }
+    try:
+        start_case("complaint", author, payload, wait=wait, as_json=as_json)
+    except InputError as exc:
+        raise InputError(str(exc).split(" (example input:")[0]) from None
