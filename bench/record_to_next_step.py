@@ -346,6 +346,8 @@ def _start_args(i: int) -> tuple[str, ...]:
         f"FC-{i}",
         "--service",
         "Bench Fostering",
+        "--ssw",
+        "ssw-1",
         "--child",
         f"C-{i}:iro-1:sw-1",
         "--category",

@@ -100,6 +100,12 @@ class WorkingCalendar:
             days[day] = f"{days[day]}; {local}" if day in days else local
         return days
 
+    @cached_property
+    def legal(self) -> "WorkingCalendar":
+        """The legal working day (RPR 2006 reg 2, CPPCR): this calendar without local closures,
+        for the clocks the law sets; an authority's closures never stretch them."""
+        return WorkingCalendar(tz=self.tz) if self.local_closures else self
+
     def closed_because(self, day: date) -> str:
         """Return why `day` is not a working day, or "" when it is one."""
         _check_year(day)

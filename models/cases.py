@@ -90,7 +90,7 @@ def start_case(
         # Measured, not waited for: recorded in time or late as the case starts.
         rule = rules.step(name)
         opened = _event_at(plan, rule.counts_from)
-        due = calendar.due(opened, rule.due)
+        due = rule.clock_calendar(calendar).due(opened, rule.due)
         session.add(
             Step(
                 case_id=case.id,

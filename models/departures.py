@@ -132,7 +132,8 @@ def resume(
 ) -> ClockStop:
     """Restart a stopped clock as at `now`: the due day moves on by the working days it stood
     still. `recorded_at` is the real moment it is recorded (`now` may not be after it)."""
-    step, _ = step_and_rule(session, policy, reference, step_name)
+    step, rule = step_and_rule(session, policy, reference, step_name)
+    calendar = rule.clock_calendar(calendar)
     _when(step, now, recorded_at, "a resumed clock")
     if step.status is not StepStatus.stopped:
         raise InputError(f"the {step_name} clock of {reference} is not stopped")
@@ -214,7 +215,7 @@ def extend(
         )
     event = latest_event(session, step.case_id, rule.counts_from)
     trigger = event.at if event else step.opened_at
-    new_due = calendar.due(trigger, wanted).due
+    new_due = rule.clock_calendar(calendar).due(trigger, wanted).due
     if new_due <= step.due_on:
         raise InputError(f"{wanted} does not move the due day on from {step.due_on:%a %d %b %Y}")
     extension = Extension(

@@ -613,18 +613,22 @@ def resolve(notice: DueNotice, parties: CaseParties, directory: Directory) -> Re
 
     A role is the case's own people in it when it names any (the LADO of the case, each child's
     IRO), else looked for in the line-management chains of the people in the case (so the LADO's
-    own manager, the child's IRO's own manager), then among everyone who holds it. Nobody
-    inactive is told. A recipient that resolves to nobody is reported: the head of service receives
-    the notice in its place.
+    own manager, the child's IRO's own manager), then among everyone who holds it. An owner is
+    never "everyone who holds the role": it is the step's assignee, else the case's own person in
+    the role, else a holder in the line-management chains of the case's people. Nobody inactive is
+    told. A recipient that resolves to nobody is reported: the case lead's manager receives the
+    notice in place of a missing owner, the head of service in place of anyone else.
     """
-    owners = [o for o in notice.owners if o] or _by_role(notice.owner_role, parties, directory, ())
-    in_case = [
-        *owners,
+    base = [
         parties.lead,
         *parties.iros,
         *parties.social_workers,
         *(p for people in parties.named.values() for p in people),
     ]
+    owners = [o for o in notice.owners if o] or _owner_by_role(
+        notice.owner_role, parties, directory, base
+    )
+    in_case = [*owners, *base]
     people: dict[str, list[str]] = {}
     unfilled: list[str] = []
 
@@ -654,6 +658,17 @@ def resolve(notice: DueNotice, parties: CaseParties, directory: Directory) -> Re
             found = tell(_by_role(token, parties, directory, in_case), token)
         if not found:
             unfilled.append(token)
+    gap = [] if owners else [t for t in unfilled if t.startswith("owner")]
+    others = [t for t in unfilled if t not in gap]
+    if gap:  # nobody in the case owns the step
+        role = (notice.owner_role or "owner").replace("_", " ")
+        lead_manager = _first_active(directory.chain(parties.lead), directory, 0)
+        if not tell([lead_manager], f"instead of the owner (nobody in the case is its {role})"):
+            others = unfilled  # nobody above the case lead either: the head of service
+    if others:
+        stand_in = f"instead of {', '.join(others)} (nobody holds it)"
+        tell(directory.holders(Role.head_of_service), stand_in)
+    return Recipients(people, tuple(unfilled))
     if unfilled:
         stand_in = f"instead of {', '.join(unfilled)} (nobody holds it)"
         tell(directory.holders(Role.head_of_service), stand_in)
@@ -664,6 +679,19 @@ def _first_active(chain: Sequence[str], directory: Directory, skip: int) -> str:
     """Return the (skip+1)-th active manager up the chain, or "" when the chain runs out."""
     active = [m for m in chain if directory.active(m)]
     return active[skip] if len(active) > skip else ""
+
+
+def _owner_by_role(
+    role_name: str | None, parties: CaseParties, directory: Directory, in_case: Sequence[str]
+) -> list[str]:
+    """The owner by role: the case's own person, else a holder near the case; never everyone."""
+    if role_name is None:
+        return []
+    role = Role(role_name)
+    if role in (Role.iro, Role.social_worker) or parties.holding(role):
+        return list(parties.holding(role))
+    nearby = {m for person in in_case for m in (person, *directory.chain(person))}
+    return [h for h in directory.holders(role) if h in nearby]
 
 
 def _by_role(

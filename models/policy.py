@@ -16,7 +16,7 @@ from datetime import date
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -129,6 +129,7 @@ class StepPolicy(_Frozen):
     extension_approver: Role | None = None
     extension_told: bool = False  # an extension records when the person was told in writing
     approver: Role | None = None  # who may approve a departure the step records (most junior)
+    calendar: Literal["legal", "local"] | None = None  # default: local for design, else legal
     late_notify: tuple[Recipient, ...] = ()  # told at once when the step is recorded late
     done_notify: tuple[Recipient, ...] = ()  # told, for information, when the step is done
     stoppable: bool = False
@@ -169,6 +170,18 @@ class StepPolicy(_Frozen):
         if not self.stoppable and any(f is not None for f in stop_fields):
             raise ValueError("stop_* settings need 'stoppable = true'")
         return self
+
+    @property
+    def local_days(self) -> bool:
+        """True when the authority's closure days count against this clock: a design or local
+        figure; a clock the law or national guidance sets runs on the legal working day."""
+        if self.calendar is not None:
+            return self.calendar == "local"
+        return self.confidence is Confidence.design
+
+    def clock_calendar(self, calendar: WorkingCalendar) -> WorkingCalendar:
+        """Return the calendar this step's due day is counted on."""
+        return calendar if self.local_days else calendar.legal
 
 
 class ProcessPolicy(_Frozen):
@@ -325,6 +338,7 @@ def load_policy(override: Path | None = None, processes: Sequence[str | Path] = 
                 f"{override}: files: is not a setting here; check the spelling against policy/england.toml"
             )
         merged = _merge(merged, over, (), str(override))
+        _local_figures(merged, over)
         files.append(str(override))
     try:
         return Policy.model_validate({**merged, "files": tuple(files)})
@@ -332,6 +346,18 @@ def load_policy(override: Path | None = None, processes: Sequence[str | Path] = 
         raise _explain(
             exc, over, base_name, str(override) if override else base_name, brought
         ) from None
+
+
+def _local_figures(merged: dict[str, Any], over: dict[str, Any]) -> None:
+    """A step whose timescale or source the authority's file sets is a local figure: its clock
+    counts the authority's closure days, unless the file says `calendar` itself."""
+    processes = over.get("processes")
+    for process, table in processes.items() if isinstance(processes, dict) else ():
+        steps = table.get("steps") if isinstance(table, dict) else None
+        for name, entries in steps.items() if isinstance(steps, dict) else ():
+            local = isinstance(entries, dict) and {"due", "source"} & set(entries)
+            if local and "calendar" not in entries:
+                merged["processes"][process]["steps"][name]["calendar"] = "local"
 
 
 def read_toml(path: Path) -> dict[str, Any]:

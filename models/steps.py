@@ -97,7 +97,7 @@ def open_steps(
             raise RuntimeError(
                 f"{case.reference}: cannot open {name}: no {rule.counts_from} event yet"
             )
-        due = calendar.due(event.at, rule.due)
+        due = rule.clock_calendar(calendar).due(event.at, rule.due)
         step = Step(
             case_id=case_id,
             name=name,

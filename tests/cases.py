@@ -37,6 +37,7 @@ TEAM = [
     ("sm-1", ("service_manager",), "hos-1"),
     ("tm-1", ("team_manager",), "sm-1"),
     ("sw-1", ("social_worker",), "tm-1"),
+    ("ssw-1", ("supervising_social_worker",), "tm-1"),
 ]
 
 
@@ -77,6 +78,7 @@ def start_case(engine: Engine) -> str:
                 "aware_on": "2026-11-02",
                 "carer": f"FC-77 {CARER_NAME}",
                 "fostering_service": "Northshire Fostering",
+                "supervising_social_worker": "ssw-1",
                 "children": [
                     {"child": f"C-9 {CHILD_NAME}", "iro": "iro-1", "social_worker": "sw-1"}
                 ],

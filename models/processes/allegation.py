@@ -19,11 +19,12 @@ What comes next is the flow's (flows/allegation.py); clocks and ladders are the 
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from models.enums import Role
+from models.errors import InputError
 from models.inputs import (
     ActionAccount,
     ChildInCase,
@@ -31,11 +32,14 @@ from models.inputs import (
     NewAction,
     PastMoment,
     Ref,
+    StaffId,
     StepDay,
     StepInput,
     Text,
     actions_after,
+    approver,
     once_each,
+    staff,
 )
 from models.process import ApplyContext, CheckContext, ProcessDecl, StartPlan, StepDecl, ViewFacts
 
@@ -84,6 +88,9 @@ class NewAllegation(StepInput):
     aware_on: date  # the organisation became aware
     carer: Ref  # the foster carer's reference
     fostering_service: Label
+    supervising_social_worker: Annotated[
+        StaffId, staff(Role.supervising_social_worker)
+    ]  # the carer's: a named party (their steps and ladders go to them)
     children: tuple[ChildInCase, ...]
     category: Ref  # physical, sexual, emotional, neglect...
     summary: Text
@@ -114,6 +121,8 @@ def start(plan: StartPlan, new: NewAllegation) -> None:
     plan.details = new.model_dump(mode="json", exclude={"children"})
     for child in new.children:
         plan.child(child.child, child.iro, child.social_worker)
+    plan.party(Role.supervising_social_worker, new.supervising_social_worker)
+    plan.details["child_refs"] = [child.child for child in new.children]
     plan.event("aware", new.aware_on)
     plan.event("referral_received", new.received_at)
     plan.measured_step("referral", new.received_at)  # in time or late: 1 working day after aware
@@ -127,6 +136,10 @@ class InitialConsideration(StepInput):
     limbs: tuple[Limb, ...] = ()
     route: Route
     rationale: Text | None = None
+    # Closing here (no further action, or advice) is a decision with a senior manager's approval
+    # (L4); advice records the fostering service's follow-up.
+    approved_by: Annotated[StaffId, approver()] | None = None
+    follow_up: Text | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "InitialConsideration":
@@ -142,6 +155,29 @@ class InitialConsideration(StepInput):
             raise ValueError(
                 f"route {self.route.value} needs the threshold met; choose no_further_action or advice"
             )
+        if self.threshold_met and self.route is Route.no_further_action:
+            raise ValueError(
+                "no_further_action with threshold_met true: a case that meets the harm threshold "
+                "goes to a strategy discussion or an allegation meeting (or advice, with reasons)"
+            )
+        if not self.route.needs_meeting:
+            missing = [
+                name
+                for name, value in (
+                    ("rationale", self.rationale),
+                    ("approved_by", self.approved_by),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    f"closing at initial consideration ({self.route.value}) needs "
+                    f"{' and '.join(missing)}: the reasons and a LADO manager's (or more senior) approval"
+                )
+        if self.route is Route.advice and not self.follow_up:
+            raise ValueError("advice: record the fostering service's follow-up (follow_up)")
+        if self.route.needs_meeting and (self.approved_by or self.follow_up):
+            raise ValueError("approved_by and follow_up belong to closing at initial consideration")
         return self
 
 
@@ -150,6 +186,11 @@ def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
         f"threshold met ({', '.join(data.limbs)})" if data.threshold_met else "threshold not met"
     )
     ctx.decide("threshold_and_route", f"{threshold}; route: {data.route.value}", data.rationale)
+    if not data.route.needs_meeting:  # concluded here: the time to outcome ends now
+        ctx.decide("closure_approved", f"approved by {data.approved_by}", data.rationale)
+        if data.follow_up:
+            ctx.decide("advice_follow_up", "fostering service follow-up", data.follow_up)
+        ctx.close_also("outcome")
 
 
 class Meeting(StepInput):
@@ -178,6 +219,8 @@ def hold_meeting(ctx: ApplyContext, data: Meeting) -> None:
     ctx.add_actions(data.actions, data.held_on)
     if isinstance(data, Review):
         ctx.account_for(data.accounted, data.held_on)
+    if data.ready_for_outcome:
+        ctx.keep({"ready_for_outcome_on": data.held_on.isoformat()})
 
 
 def every_action_accounted(ctx: CheckContext, data: Review) -> None:
@@ -198,6 +241,16 @@ class Outcome(StepInput):
     )
 
 
+def meeting_found_ready(ctx: CheckContext, data: Outcome) -> None:
+    """The outcome clock runs from the referral; recording the outcome waits for a meeting that
+    found the case ready for it."""
+    if not ctx.details.get("ready_for_outcome_on"):
+        raise InputError(
+            "outcome: no meeting has found the case ready for outcome yet: record the meeting "
+            "(or review) with ready_for_outcome true first; the outcome's clock runs meanwhile"
+        )
+
+
 def decide_outcome(ctx: ApplyContext, data: Outcome) -> None:
     ctx.decide("outcome", data.category.value, data.rationale)
     ctx.decide(
@@ -206,9 +259,60 @@ def decide_outcome(ctx: ApplyContext, data: Outcome) -> None:
     ctx.event("outcome_recorded", ctx.at)
 
 
+class ChildTold(StepInput):
+    """Who was told of the outcome for one child: their social worker (or placing authority),
+    their IRO, and their parents where appropriate (else why not)."""
+
+    child: Ref
+    social_worker_told_on: StepDay
+    iro_told_on: StepDay
+    parents_told_on: StepDay | None = None
+    parents_not_told_reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _parents(self) -> "ChildTold":
+        if (self.parents_told_on is None) == (self.parents_not_told_reason is None):
+            raise ValueError(
+                f"child {self.child}: give parents_told_on, or parents_not_told_reason "
+                "(why telling them was not appropriate), not both"
+            )
+        return self
+
+
 class OutcomeNotification(StepInput):
     carer_told_on: StepDay
     fostering_service_told_on: StepDay
+    how: Literal["letter", "email", "meeting_and_letter"] = "letter"  # in writing (L11)
+    children: tuple[ChildTold, ...] = Field(min_length=1)
+
+    @field_validator("children")
+    @classmethod
+    def _once(cls, value: tuple[ChildTold, ...]) -> tuple[ChildTold, ...]:
+        refs = [c.child for c in value]
+        if len(set(refs)) != len(refs):
+            raise ValueError("a child is listed twice")
+        return value
+
+
+def every_child_told(ctx: CheckContext, data: OutcomeNotification) -> None:
+    named = set(ctx.details.get("child_refs", ()))
+    given = {c.child for c in data.children}
+    if not named:  # a case started before the children's references were kept
+        return
+    if given != named:
+        missing, unknown = sorted(named - given), sorted(given - named)
+        raise InputError(
+            "outcome_notification: say who was told for each child of the case "
+            f"(missing: {', '.join(missing) or '-'}; not in the case: {', '.join(unknown) or '-'})"
+        )
+
+
+def record_told(ctx: ApplyContext, data: OutcomeNotification) -> None:
+    ctx.event("carer_told_outcome", data.carer_told_on)
+    ctx.event("fostering_service_told_outcome", data.fostering_service_told_on)
+    for child in data.children:
+        if child.parents_not_told_reason:
+            ctx.decide("parents_not_told", f"child {child.child}", child.parents_not_told_reason)
 
 
 class ApprovalReview(StepInput):
@@ -289,6 +393,7 @@ OUTCOME: StepDecl[Outcome, None] = StepDecl(
     name="outcome",
     input=Outcome,
     may_record=frozenset({Role.lado}),
+    check=meeting_found_ready,
     apply=decide_outcome,
     example={
         "category": "unsubstantiated",
@@ -301,7 +406,21 @@ OUTCOME_NOTIFICATION: StepDecl[OutcomeNotification, None] = StepDecl(
     name="outcome_notification",
     input=OutcomeNotification,
     may_record=MEETING_RECORDERS,
-    example={"carer_told_on": "2026-12-10", "fostering_service_told_on": "2026-12-10"},
+    check=every_child_told,
+    apply=record_told,
+    example={
+        "carer_told_on": "2026-12-10",
+        "fostering_service_told_on": "2026-12-10",
+        "how": "letter",
+        "children": [
+            {
+                "child": "C-1042",
+                "social_worker_told_on": "2026-12-10",
+                "iro_told_on": "2026-12-10",
+                "parents_not_told_reason": "...",
+            }
+        ],
+    },
 )
 APPROVAL_REVIEW: StepDecl[ApprovalReview, None] = StepDecl(
     name="approval_review",
@@ -364,6 +483,7 @@ ALLEGATION: ProcessDecl[NewAllegation] = ProcessDecl(
         "aware_on": "2026-10-19",
         "carer": "FC-0042",
         "fostering_service": "Northshire Fostering",
+        "supervising_social_worker": "ssw-1",
         "children": [{"child": "C-1042", "iro": "iro-1", "social_worker": "sw-1"}],
         "category": "physical",
         "summary": "...",

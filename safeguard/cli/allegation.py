@@ -34,6 +34,9 @@ def start(
     aware: str = typer.Option(..., "--aware", help="When the organisation became aware (date)."),
     carer: str = typer.Option(..., "--carer", help="The foster carer's reference."),
     service: str = typer.Option(..., "--service", help="The fostering service."),
+    ssw: str = typer.Option(
+        ..., "--ssw", help="The carer's supervising social worker (staff id): a named party."
+    ),
     children: list[str] = typer.Option(
         ..., "--child", help="CHILD_REF:IRO_ID:SOCIAL_WORKER_ID (repeat for each child)."
     ),
@@ -57,6 +60,7 @@ def start(
         "aware_on": parse_day(aware, tz, "--aware").isoformat(),
         "carer": carer,
         "fostering_service": service,
+        "supervising_social_worker": ssw,
         "children": [child_option(c) for c in children],
         "category": category,
         "summary": summary,
@@ -73,6 +77,7 @@ OPTIONS = {
     "aware_on": "--aware",
     "carer": "--carer",
     "fostering_service": "--service",
+    "supervising_social_worker": "--ssw",
     "children": "--child",
     "category": "--category",
     "summary": "--summary",

@@ -7,6 +7,7 @@ import typer
 from rich.table import Table
 
 from models.durations import CalendarDays, CalendarMonths, Duration, WorkingDays
+from models.errors import InputError
 from safeguard import wiring
 from safeguard.cli.common import (
     DATE_HELP,
@@ -44,6 +45,12 @@ def due(
     explain: bool = typer.Option(
         False, "--explain", help="List every day counted and skipped, with why."
     ),
+    clock: str | None = typer.Option(
+        None,
+        "--clock",
+        metavar="PROCESS.STEP",
+        help="Count on that clock's calendar (legal working days, or with local closures).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Print the due date N working days after FROM (the trigger day is day 0)."""
@@ -51,14 +58,28 @@ def due(
     tz = ZoneInfo(settings.timezone)
     trigger = parse_moment(from_, tz, "FROM")
     duration: Duration = _DURATION[unit](parse_count(n, "N"))
-    result = wiring.working_calendar(settings).due(trigger, duration)
+    calendar = wiring.working_calendar(settings)
+    if clock is not None:
+        process, _, step = clock.partition(".")
+        if not step:
+            raise InputError(f"--clock {clock!r}: write PROCESS.STEP, e.g. allegation.outcome")
+        calendar = wiring.policy(settings).process(process).step(step).clock_calendar(calendar)
+    local = wiring.working_calendar(settings)
+    if not local.local_closures:
+        which = "no local closures in force"
+    elif calendar is local:
+        which = "local closures counted"
+    else:
+        which = "the legal working day: local closures not counted"
+    result = calendar.due(trigger, duration)
     if as_json:
-        print_json(result.as_dict())
+        print_json({**result.as_dict(), "calendar": which})
         return
     out = console()
     out.print(
         f"{long_date(result.due)}: {duration} after {long_date(result.trigger)}. "
-        f"Late from {result.deadline:%H:%M} on {long_date(result.deadline.date())} ({settings.timezone})."
+        f"Late from {result.deadline:%H:%M} on {long_date(result.deadline.date())} ({settings.timezone}); "
+        f"{which}."
     )
     if explain:
         table = Table(

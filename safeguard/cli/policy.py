@@ -33,6 +33,11 @@ def show(
     if as_json:
         data = policy.model_dump(mode="json")
         data["processes"] = {k: v.model_dump(mode="json") for k, v in chosen.items()}
+        for key, proc in chosen.items():  # the calendar each clock counts on, defaults resolved
+            for name, step in proc.steps.items():
+                data["processes"][key]["steps"][name]["calendar"] = (
+                    "local" if step.local_days else "legal"
+                )
         print_json(data)
         return
     out = console()
@@ -42,15 +47,16 @@ def show(
     closures = ", ".join(f"{c.date} {c.name}" for c in policy.calendar.closures) or "none"
     out.print(f"Local closure days: {closures}")
     out.print(
-        f"Rationale due {policy.rationale.due} after a decision recorded without it; "
-        f"notices to be acknowledged within {policy.notices.acknowledge_within}."
+        f"Rationale due {policy.rationale.due} after a decision recorded without it "
+        f"({policy.rationale.confidence.value}); notices to be acknowledged within "
+        f"{policy.notices.acknowledge_within} ({policy.notices.confidence.value})."
     )
-    for label, rungs in (
-        ("A decision without rationale", policy.rationale.escalation),
-        ("An overdue action", policy.actions.escalation),
+    for label, rungs, confidence in (
+        ("A decision without rationale", policy.rationale.escalation, policy.rationale.confidence),
+        ("An overdue action", policy.actions.escalation, policy.actions.confidence),
     ):
         ladder = "; ".join(f"+{r.after}: {', '.join(r.notify)}" for r in rungs)
-        out.print(f"{label} goes up: {ladder}")
+        out.print(f"{label} goes up: {ladder} ({confidence.value})")
     for key, proc in chosen.items():
         if proc.on_start_notify:
             out.print(
@@ -101,6 +107,7 @@ def check(file: Path = typer.Argument(..., help="The authority's override file (
 
 def _due(step: StepPolicy) -> str:
     text = str(step.due)
+    text += "\n(local closures count)" if step.local_days else "\n(legal working days)"
     if step.measured_only:
         text += "\n(measured only)"
     if step.repeats:

@@ -56,6 +56,8 @@ def start(cli, received: str = "2026-10-19T09:15") -> str:  # type: ignore[no-un
         "FC-0042",
         "--service",
         "Northshire Fostering",
+        "--ssw",
+        "ssw-1",
         "--child",
         "C-1042:iro-1:sw-1",
         "--category",
@@ -100,7 +102,8 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         for r in json.loads(cli("status", "--process", "allegation", "--json")[1])
         if r["reference"] == ref
     )
-    assert row["step"] == "initial_consideration" and row["due"] == "2026-10-20" and row["overdue"]
+    assert row["step"] == "initial_consideration, outcome"  # the outcome's clock runs from now
+    assert row["due"] == "2026-10-20" and row["overdue"]
     assert _until(lambda: _status_row(cli, ref)["run_state"] == "Suspended")
     assert ref in [r["reference"] for r in json.loads(cli("status", "--overdue", "--json")[1])]
     case = record(
@@ -111,7 +114,8 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         {"threshold_met": True, "limbs": ["harm", "offence"], "route": "allegation_meeting"},
         "2026-10-19T15:00",
     )
-    assert open_steps(case) == ["allegation_meeting"]
+    # The outcome's clock has run since the referral (L10); the meeting opens now.
+    assert sorted(open_steps(case)) == ["allegation_meeting", "outcome"]
     assert case["decisions"][0]["rationale_due"] is not None  # recorded without rationale
 
     case = record(
@@ -131,7 +135,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         },
         "2026-10-22T16:00",
     )
-    assert open_steps(case) == ["review_meeting"]
+    assert sorted(open_steps(case)) == ["outcome", "review_meeting"]
     assert [a["due"] for a in case["actions"]] == ["2026-10-29", "2026-10-27", "2026-10-27"]
     review = next(s for s in case["steps"] if s["step"] == "review_meeting")
     assert review["due"] == "2026-11-19"  # 28 calendar days after the meeting
@@ -208,7 +212,18 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         tmp_path,
         ref,
         "outcome_notification",
-        {"carer_told_on": "2026-11-19", "fostering_service_told_on": "2026-11-19"},
+        {
+            "carer_told_on": "2026-11-19",
+            "fostering_service_told_on": "2026-11-19",
+            "children": [
+                {
+                    "child": "C-1042",
+                    "social_worker_told_on": "2026-11-19",
+                    "iro_told_on": "2026-11-19",
+                    "parents_told_on": "2026-11-20",
+                }
+            ],
+        },
         "2026-11-26T16:00",
     )
     assert case["status"] == "closed"
@@ -227,7 +242,12 @@ def test_no_further_action_closes_at_once(cli, team, tmp_path: Path) -> None:  #
         tmp_path,
         ref,
         "initial_consideration",
-        {"threshold_met": False, "route": "no_further_action", "rationale": "patently unfounded"},
+        {
+            "threshold_met": False,
+            "route": "no_further_action",
+            "rationale": "patently unfounded",
+            "approved_by": "ladom-1",
+        },
         "2026-10-20T12:00",
     )
     assert case["status"] == "closed"
@@ -346,8 +366,15 @@ def test_resuming_from_the_ui_with_nothing_recorded_waits_again(cli, team, tmp_p
         tmp_path,
         ref,
         "initial_consideration",
-        {"threshold_met": False, "route": "advice", "rationale": "single-agency action"},
+        {
+            "threshold_met": False,
+            "route": "advice",
+            "rationale": "single-agency action",
+            "approved_by": "ladom-1",
+            "follow_up": "supervision visit",
+        },
         "2026-10-22T12:00",
     )
     assert case["status"] == "closed"
-    assert [d["kind"] for d in case["decisions"]] == ["threshold_and_route"]
+    kinds = [d["kind"] for d in case["decisions"]]
+    assert kinds == ["threshold_and_route", "closure_approved", "advice_follow_up"]

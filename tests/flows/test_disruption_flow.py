@@ -186,7 +186,7 @@ def test_an_emergency_ending_after_an_allegation_with_the_iro_told_late(
 ) -> None:  # type: ignore[no-untyped-def]
     _, out, _ = cli(
         "allegation", "start", "--lado", "d-lado", "--received", "2026-11-23T09:00",
-        "--aware", "2026-11-23", "--carer", "FC-31", "--service", "S", "--child", "C-31:d-iro:d-sw",
+        "--aware", "2026-11-23", "--carer", "FC-31", "--service", "S", "--ssw", "d-ssw", "--child", "C-31:d-iro:d-sw",
         "--category", "physical", "--summary", "s", "--json",
     )  # fmt: skip
     allegation = json.loads(out)["reference"]

@@ -50,6 +50,7 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
         ("lado-9", "lado", "ladom-9"),
         ("iro-9", "iro", None),
         ("sw-9", "social_worker", None),
+        ("ssw-9", "supervising_social_worker", None),
     ):
         args = ["staff", "add", sid, "--name", sid, "--role", role, "--address", smtp.url(sid)]
         cli(*args, *(["--manager", manager] if manager else []))
@@ -67,6 +68,8 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
             "FC-9",
             "--service",
             "Northshire Fostering",
+            "--ssw",
+            "ssw-9",
             "--child",
             "C-9:iro-9:sw-9",
             "--category",
@@ -113,7 +116,7 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
     run_id = status()["flow_run_id"]
     late = next(m for m in smtp.received if ref in m.subject)
     assert f"/runs/flow-run/{run_id}" in late.html  # the notice links to the case's run
-    assert until(lambda: status()["step"] == "allegation_meeting")  # the woken case moved on
+    assert until(lambda: status()["step"] == "allegation_meeting, outcome")  # moved on
     # The decision was recorded without its rationale: the flow told the LADO's manager and the
     # child's IRO at once, without waiting for a sweep.
     expected = ["iro-9@example.org", "ladom-9@example.org"]
@@ -124,5 +127,15 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
     assert [w for w in again["written"] if w["reference"] == ref] == []
     assert mail("LATE (rung 1)") == ["lado-9@example.org", "ladom-9@example.org"]
     assert mail("Decision without rationale") == expected
-    assert len([m for m in smtp.received if ref in m.subject]) == 4
+    assert len([m for m in smtp.received if ref in m.subject]) == 8
+    # the other four: the case's start and the route decided, each told for information to the
+    # child's IRO and social worker
+    assert sorted(
+        m.to[0] for m in smtp.received if m.subject.startswith(f"For information: {ref}")
+    ) == [
+        "iro-9@example.org",
+        "iro-9@example.org",
+        "sw-9@example.org",
+        "sw-9@example.org",
+    ]
     engine.dispose()

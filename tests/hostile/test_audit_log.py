@@ -33,7 +33,13 @@ def history(
         engine,
         ref,
         "initial_consideration",
-        {"threshold_met": False, "route": "advice", "rationale": "single agency"},
+        {
+            "threshold_met": False,
+            "route": "advice",
+            "rationale": "single agency",
+            "approved_by": "ladom-1",
+            "follow_up": "supervision visit",
+        },
         at("2026-11-02T15:00"),
     )
     with Session(engine) as session:

@@ -162,6 +162,7 @@ def test_values_over_a_columns_length_are_refused_at_input(
         "aware_on": "2026-11-02",
         "carer": f"FC-{NAME}-" + "x" * 80,
         "fostering_service": "S",
+        "supervising_social_worker": "ssw-1",
         "children": [{"child": "C-1", "iro": "iro-1", "social_worker": "sw-1"}],
         "category": "physical",
         "summary": f"{NAME} did it",

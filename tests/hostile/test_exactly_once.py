@@ -109,6 +109,7 @@ def test_cases_started_at_once_get_distinct_references(
                     "aware_on": "2026-11-02",
                     "carer": "FC-1",
                     "fostering_service": "S",
+                    "supervising_social_worker": "ssw-1",
                     "children": [{"child": "C-1", "iro": "iro-1", "social_worker": "sw-1"}],
                     "category": "physical",
                     "summary": "s",

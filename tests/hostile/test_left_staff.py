@@ -77,7 +77,7 @@ def test_leaving_with_open_work_needs_a_successor_who_can_take_it(
         assert {s.owner_id for s in steps} == {"lado-2"}
         assert session.exec(select(Action.owner_id)).all() == ["lado-2"]
         assert session.exec(select(Case.lead_id)).all() == ["lado-2"]
-        assert session.exec(select(CaseParty.staff_id)).all() == ["lado-2"]
+        assert sorted(session.exec(select(CaseParty.staff_id)).all()) == ["lado-2", "ssw-1"]
         left = session.get(Staff, "lado-1")
         assert left is not None and not left.active and str(left.left_on) == "2026-11-20"
         [entry] = session.exec(select(AuditEntry).where(AuditEntry.action == "staff.leave")).all()
@@ -99,7 +99,7 @@ def test_someone_who_has_left_can_do_nothing(
     start = tmp_path / "start.json"
     start.write_text(
         '{"received_at": "2026-11-02T09:00", "aware_on": "2026-11-02", "carer": "FC-1",'
-        ' "fostering_service": "S", "children": [{"child": "C-2", "iro": "iro-1",'
+        ' "fostering_service": "S", "supervising_social_worker": "ssw-1", "children": [{"child": "C-2", "iro": "iro-1",'
         ' "social_worker": "sw-1"}], "category": "physical", "summary": "s"}'
     )
     attempts = {

@@ -133,7 +133,13 @@ def test_a_record_that_cannot_be_applied_is_failed_told_and_replaced(
 
     # The correction is taken, not refused as "already recorded", and the case moves on.
     corrected = (
-        {"threshold_met": False, "route": "advice", "rationale": "single agency"}
+        {
+            "threshold_met": False,
+            "route": "advice",
+            "rationale": "single agency",
+            "approved_by": "ladom-1",
+            "follow_up": "supervision visit",
+        }
         if step == "initial_consideration"
         else {**payload, "actions": [{"title": "Visit", "owner": "sw-1", "due": 2}]}
     )
@@ -200,7 +206,17 @@ def test_record_says_honestly_when_the_service_goes_away_after_storing(
 
     monkeypatch.setattr(orchestration, "resume_if_waiting", gone)
     path = tmp_path / "ic.json"
-    path.write_text(json.dumps({"threshold_met": False, "route": "advice", "rationale": "r"}))
+    path.write_text(
+        json.dumps(
+            {
+                "threshold_met": False,
+                "route": "advice",
+                "rationale": "r",
+                "approved_by": "ladom-1",
+                "follow_up": "f",
+            }
+        )
+    )
     from safeguard.cli import main
 
     code = main(
@@ -236,7 +252,17 @@ def test_record_output_when_the_service_is_gone(
 
     monkeypatch.setattr(orchestration, "prefect_api", stopped_answering)
     path = tmp_path / "ic.json"
-    path.write_text(json.dumps({"threshold_met": False, "route": "advice", "rationale": "r"}))
+    path.write_text(
+        json.dumps(
+            {
+                "threshold_met": False,
+                "route": "advice",
+                "rationale": "r",
+                "approved_by": "ladom-1",
+                "follow_up": "f",
+            }
+        )
+    )
     code = main(
         ["record", ref, "initial_consideration", "--as", "lado-1", "--input", str(path),
          "--at", "2026-11-02T15:00", "--wait", "1"]

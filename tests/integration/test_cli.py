@@ -307,6 +307,7 @@ def lado_team(run: Run, db: str) -> None:
         ("lado-1", "--name", "L", "--role", "lado"),
         ("iro-1", "--name", "I", "--role", "iro"),
         ("sw-1", "--name", "S", "--role", "social_worker"),
+        ("ssw-1", "--name", "SSW", "--role", "supervising_social_worker"),
     ):
         assert run("staff", "add", *args).code == 0
 
@@ -324,6 +325,8 @@ START = (
     "FC-1",
     "--service",
     "S",
+    "--ssw",
+    "ssw-1",
     "--child",
     "C-1:iro-1:sw-1",
     "--category",

@@ -74,9 +74,10 @@ def test_sweep_notices_and_ack(run: Run, setup: str, engine: Engine, smtp: SmtpS
     assert result.code == 0, result.err
     report = result.json()
     assert isinstance(report, dict)
-    [written] = report["written"]
+    written, started = report["written"]  # the late step; the case's start, for information
     assert (written["kind"], written["recipients"]) == ("lapsed", ["lado-1", "ladom-1"])
-    assert report["delivery"]["delivered"] == 2
+    assert (started["kind"], started["recipients"]) == ("information", ["iro-1", "sw-1"])
+    assert report["delivery"]["delivered"] == 4
     notice_id = written["notice_id"]
 
     # A dry run looking ahead shows rung 2 and writes nothing; a real sweep cannot look ahead.
@@ -102,7 +103,7 @@ def test_sweep_notices_and_ack(run: Run, setup: str, engine: Engine, smtp: SmtpS
     assert counts(engine) == before
     ok = run("ack", str(notice_id), "--as", "ladom-1")
     assert ok.code == 0 and "acknowledged by ladom-1" in ok.out
-    [row] = json.loads(run("notices", "--json").out)
+    [row] = [r for r in json.loads(run("notices", "--json").out) if r["kind"] == "lapsed"]
     assert row["acknowledged_by"] == "ladom-1" and row["ack_due_at"] is None
 
 

@@ -41,11 +41,14 @@ from tests.smtp import SmtpServer
 def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> None:
     add_team(engine, smtp)
     ref = start_case(engine)
+    open_step(engine, ref, "outcome")  # as the flow does: the time to outcome runs from referral
     inbox = Inbox(smtp)
 
-    # Tue 3 Nov: the initial consideration is due today; nothing is late, it has no reminder.
-    assert sweep(engine, at("2026-11-03T12:00")).written == []
-    assert inbox.new() == sorted([])
+    # Tue 3 Nov: the initial consideration is due today; nothing is late, it has no reminder. The
+    # child's IRO and social worker are told the case started, for information (the flow tells
+    # them at once; here, with no flow, the sweep does).
+    assert [w.kind for w in sweep(engine, at("2026-11-03T12:00")).written] == ["information"]
+    assert inbox.new() == sorted([("iro-1", "For information"), ("sw-1", "For information")])
 
     # Wed 4 Nov: lapsed. Rung 1 to the owner and the LADO manager; a second sweep sends nothing.
     sweep(engine, at("2026-11-04T09:00"))
@@ -80,6 +83,8 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
             ("iro-1", "Decision without rationale"),  # the child's IRO, at once
             ("ladom-1", "Decision without rationale"),  # the decision-maker's line manager
             ("lado-1", "Reminder"),  # the meeting is due Mon 9 Nov: 2 working days' reminder
+            ("iro-1", "For information"),  # the route decided: the IRO and social worker told
+            ("sw-1", "For information"),
         ]
     )
 
@@ -104,7 +109,6 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
         },
         at("2026-11-09T15:00"),
     )
-    open_step(engine, ref, "outcome")
 
     # Tue 10 Nov 09:00: nobody acknowledged "decision without rationale" (due by the end of Mon 9
     # Nov) and it is still missing: it goes to the managers of those told (LADO manager → head of
@@ -227,18 +231,18 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     sweep(engine, at("2027-01-12T09:00"))  # 5 working days before Tue 19 Jan: the reminder
     assert inbox.new() == sorted([("lado-1", "Reminder")])
     sweep(engine, at("2027-01-20T09:00"))  # lapsed on the moved due day: a fresh ladder
-    assert inbox.new() == sorted([("ladom-1", "LATE (rung 1)"), ("lado-1", "LATE (rung 1)")])
+    assert inbox.new() == sorted(
+        [("iro-1", "LATE (rung 1)"), ("ladom-1", "LATE (rung 1)"), ("lado-1", "LATE (rung 1)")]
+    )  # the child's IRO is on the first rung of the outcome's ladder
 
     # Every kind of notice was rendered and sent in this case.
     with Session(engine) as session:
         kinds = set(session.exec(select(Notice.kind)).all())
     # (a record the flow could not apply: tests/hostile/test_no_case_stuck.py; a step recorded
-    # late that the policy tells at once: the disruption tests; a case's start told for
-    # information: the complaint tests; names checked there)
+    # late that the policy tells at once: the disruption tests; names checked there)
     assert kinds == {k.value for k in Kind} - {
         Kind.submission_failed.value,
         Kind.recorded_late.value,
-        Kind.information.value,
     }
     # Every message went once: no (recipient, subject) twice.
     pairs = [(m.to, m.subject) for m in smtp.received]

@@ -21,6 +21,8 @@ from tests.cases import CALENDAR, POLICY, add_team, at, notice_id, record, start
 from tests.smtp import SmtpServer
 
 LAPSED = at("2026-11-04T09:00")  # every case below: initial consideration lapsed, rung 1 due
+# ...and each case's start told, for information, to the child's IRO and social worker (the flow
+# tells them at once; with no flow here, the sweep does): one more notice, two more deliveries.
 
 
 def cases(engine: Engine, smtp: SmtpServer, n: int) -> None:
@@ -37,7 +39,7 @@ def deliveries(engine: Engine) -> Counter[str]:
 def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
     engine: Engine, smtp: SmtpServer
 ) -> None:
-    cases(engine, smtp, 6)  # 6 cases x rung 1 (owner + LADO manager) = 12 deliveries
+    cases(engine, smtp, 6)  # 6 cases x (rung 1: owner + LADO manager; started: IRO + SW) = 24
     calls, lock = 0, threading.Lock()
     three_in, gone = threading.Event(), threading.Event()
     smtp.on_message = lambda _mail: three_in.set() if len(smtp.received) == 3 else None
@@ -67,7 +69,7 @@ def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
     )
     assert report.delivery is not None
     delivered, failed = report.delivery.delivered, report.delivery.failed
-    assert (delivered, failed) == (3, 9) and len(smtp.received) == 3
+    assert (delivered, failed) == (3, 21) and len(smtp.received) == 3
     assert deliveries(engine) == {"delivered": delivered, "pending": failed}
     with Session(engine) as session:
         pending = session.exec(
@@ -86,11 +88,11 @@ def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
     # Back: the next sweep due for them delivers each exactly once; a further sweep sends nothing.
     for later in (LAPSED + timedelta(minutes=15), LAPSED + timedelta(minutes=30)):
         outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=later, clock=lambda: later)  # noqa: B023
-    assert deliveries(engine) == {"delivered": 12}
+    assert deliveries(engine) == {"delivered": 24}
     received = Counter((m.to, m.subject) for m in smtp.received)
-    assert len(received) == 12 and set(received.values()) == {1}
+    assert len(received) == 24 and set(received.values()) == {1}
     with Session(engine) as session:
-        assert session.exec(select(func.count()).select_from(Notice)).one() == 6
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 12
 
 
 def test_two_sweeps_at_once_send_each_notice_once(
@@ -117,10 +119,10 @@ def test_two_sweeps_at_once_send_each_notice_once(
     for t in threads:
         t.join(timeout=120)
     assert errors == []
-    assert sum(len(r.written) for r in reports) == 10  # each notice written by one sweep only
-    assert deliveries(engine) == {"delivered": 20}
+    assert sum(len(r.written) for r in reports) == 20  # each notice written by one sweep only
+    assert deliveries(engine) == {"delivered": 40}
     received = Counter((m.to, m.subject) for m in smtp.received)
-    assert len(smtp.received) == 20 and set(received.values()) == {1}
+    assert len(smtp.received) == 40 and set(received.values()) == {1}
 
 
 def test_a_sweep_as_at_a_past_moment_claims_and_records_in_real_time(
@@ -174,11 +176,12 @@ def test_a_role_nobody_holds_is_reported_to_the_head_of_service(
                 person("lado-1", "lado", manager="hos-1", addresses=[smtp.url("lado-1")]),
                 person("iro-1", "iro", addresses=[smtp.url("iro-1")]),
                 person("sw-1", "social_worker", addresses=[smtp.url("sw-1")]),
+                person("ssw-1", "supervising_social_worker"),
             ],
         )
     ref = start_case(engine)
     report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
-    [written] = report.written
+    [written] = [w for w in report.written if w.kind == "lapsed"]
     assert written.unfilled == ["lado_manager"]
     assert written.recipients == ["hos-1", "lado-1"]
     [to_head] = smtp.to("hos-1")
@@ -227,7 +230,7 @@ def test_a_person_without_an_address_stays_pending_with_the_reason(
         now=LAPSED,
         sender=lambda urls, s, t, h: send_with_apprise([], s, t, h),
     )
-    assert report.delivery is not None and report.delivery.failed == 2
+    assert report.delivery is not None and report.delivery.failed == 4  # lapsed 2, started 2
     with Session(engine) as session:
         errors = set(session.exec(select(NoticeDelivery.last_error)).all())
     assert errors == {"no notification address on record: add one with 'safeguard staff add'"}
@@ -236,7 +239,7 @@ def test_a_person_without_an_address_stays_pending_with_the_reason(
 def test_a_dry_run_writes_and_sends_nothing(engine: Engine, smtp: SmtpServer) -> None:
     cases(engine, smtp, 2)
     report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED, dry_run=True)
-    assert len(report.written) == 2 and all(w.notice_id is None for w in report.written)
+    assert len(report.written) == 4 and all(w.notice_id is None for w in report.written)
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
     assert smtp.received == []
@@ -263,6 +266,7 @@ def test_a_notice_nobody_can_receive_is_kept_and_listed_as_pending(
                 person("lado-1", "lado", addresses=[smtp.url("lado-1")]),
                 person("iro-1", "iro"),
                 person("sw-1", "social_worker"),
+                person("ssw-1", "supervising_social_worker"),
             ],
         )
     start_case(engine)
@@ -270,9 +274,9 @@ def test_a_notice_nobody_can_receive_is_kept_and_listed_as_pending(
     with Session(engine) as session:
         pending = outbox.notice_rows(session, pending=True)
     # Rung 1 reached the LADO (delivered); rung 2 (head of service) has nobody: kept, and listed.
-    assert [(r["rung"], r["deliveries"], r["unfilled"]) for r in pending] == [
-        (2, [], ["head_of_service"])
-    ]
+    assert [
+        (r["rung"], r["deliveries"], r["unfilled"]) for r in pending if r["kind"] == "lapsed"
+    ] == [(2, [], ["head_of_service"])]
 
 
 def test_a_decision_without_rationale_is_told_at_once_and_once(
@@ -291,12 +295,17 @@ def test_a_decision_without_rationale_is_told_at_once_and_once(
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
     for _ in range(2):  # a replay of the flow tells nobody twice
         outbox.tell_at_once(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=when)
-    assert sorted((m.to[0], m.subject.split(":")[0]) for m in smtp.received) == [
-        ("iro-1@example.org", "Decision without rationale"),
-        ("ladom-1@example.org", "Decision without rationale"),
+    told = sorted((m.to[0], m.subject.split(" ALG")[0]) for m in smtp.received)
+    assert told == [
+        ("iro-1@example.org", "Decision without rationale:"),
+        ("iro-1@example.org", "For information:"),  # the case started (as the flow tells)
+        ("iro-1@example.org", "For information:"),  # the route decided (done_notify)
+        ("ladom-1@example.org", "Decision without rationale:"),
+        ("sw-1@example.org", "For information:"),
+        ("sw-1@example.org", "For information:"),
     ]
     with Session(engine) as session:
-        assert session.exec(select(func.count()).select_from(Notice)).one() == 1
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 3
 
 
 def test_an_escalation_stops_at_the_top_of_the_chain(engine: Engine, smtp: SmtpServer) -> None:
@@ -310,6 +319,7 @@ def test_an_escalation_stops_at_the_top_of_the_chain(engine: Engine, smtp: SmtpS
                 person("lado-1", "lado", manager="hos-1", addresses=[smtp.url("lado-1")]),
                 person("iro-1", "iro"),
                 person("sw-1", "social_worker"),
+                person("ssw-1", "supervising_social_worker"),
             ],
         )
     start_case(engine)
@@ -320,5 +330,6 @@ def test_an_escalation_stops_at_the_top_of_the_chain(engine: Engine, smtp: SmtpS
     assert [w.kind for w in report.written] == ["lapsed"]  # rung 2 of the step's own ladder
     with Session(engine) as session:
         first = session.get(Notice, 1)
-        assert first is not None and first.ack_due_at is None and first.acknowledged_at is None
-        assert session.exec(select(func.count()).select_from(Notice)).one() == 2
+        assert first is not None and first.kind == "lapsed"
+        assert first.ack_due_at is None and first.acknowledged_at is None
+        assert session.exec(select(func.count()).select_from(Notice)).one() == 3  # + started

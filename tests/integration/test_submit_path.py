@@ -50,6 +50,7 @@ def case(engine: Engine) -> str:
                 person("lado-2", "lado", manager="ladom-1"),
                 person("iro-1", "iro"),
                 person("sw-1", "social_worker"),
+                person("ssw-1", "supervising_social_worker"),
             ],
         )
         started = start(session, "lado-1", {**START, "aware_on": "2026-10-15"})
@@ -68,6 +69,7 @@ START = {
     "aware_on": "2026-10-19",
     "carer": "FC-0042",
     "fostering_service": "Northshire Fostering",
+    "supervising_social_worker": "ssw-1",
     "children": [{"child": "C-1042", "iro": "iro-1", "social_worker": "sw-1"}],
     "category": "physical",
     "summary": "A child said a carer grabbed their arm.",

@@ -197,3 +197,65 @@ def test_an_action_due_before_its_meeting_is_refused() -> None:
                 "actions": [{"title": "x", "owner": "sw-1", "due": "2026-10-20"}],
             },
         )
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (
+            {
+                "threshold_met": True,
+                "limbs": ["harm"],
+                "route": "no_further_action",
+                "rationale": "r",
+                "approved_by": "ladom-1",
+            },
+            "no_further_action with threshold_met true",
+        ),
+        (
+            {"threshold_met": False, "route": "no_further_action", "rationale": "r"},
+            "needs approved_by",
+        ),
+        (
+            {"threshold_met": False, "route": "no_further_action", "approved_by": "ladom-1"},
+            "needs rationale",
+        ),
+        (
+            {"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "ladom-1"},
+            "record the fostering service's follow-up",
+        ),
+        (
+            {
+                "threshold_met": True,
+                "limbs": ["harm"],
+                "route": "allegation_meeting",
+                "approved_by": "ladom-1",
+            },
+            "belong to closing at initial consideration",
+        ),
+    ],
+)
+def test_closing_at_initial_consideration_is_a_decision_with_approval(
+    payload: dict,  # type: ignore[type-arg]
+    message: str,
+) -> None:
+    """L4: no further action, or advice, needs the reasons and a senior manager's approval."""
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_input("initial_consideration", payload)
+    closing = {"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "m", "follow_up": "f"}  # fmt: skip
+    assert parse_input("initial_consideration", closing).route is Route.advice  # type: ignore[attr-defined]
+
+
+def test_the_outcome_notification_says_who_was_told_for_each_child() -> None:
+    told = {"carer_told_on": "2026-12-10", "fostering_service_told_on": "2026-12-10"}
+    child = {"child": "C-1", "social_worker_told_on": "2026-12-10", "iro_told_on": "2026-12-11"}
+    with pytest.raises(InputError, match="children: is required"):
+        parse_input("outcome_notification", told)
+    with pytest.raises(InputError, match="give parents_told_on, or parents_not_told_reason"):
+        parse_input("outcome_notification", {**told, "children": [child]})
+    both = {**child, "parents_told_on": "2026-12-10", "parents_not_told_reason": "x"}
+    with pytest.raises(InputError, match="not both"):
+        parse_input("outcome_notification", {**told, "children": [both]})
+    with pytest.raises(InputError, match="a child is listed twice"):
+        twice = {**child, "parents_told_on": "2026-12-12"}
+        parse_input("outcome_notification", {**told, "children": [twice, twice]})

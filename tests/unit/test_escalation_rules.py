@@ -203,13 +203,21 @@ def test_roles_resolve_in_the_case_first() -> None:
     assert told.unfilled == ()
 
 
-def test_an_unassigned_owner_resolves_by_the_steps_role() -> None:
-    told = resolve(
-        notice(("owner", "owner_manager"), owners=(), owner_role="supervising_social_worker"),
-        PARTIES,
-        DIRECTORY,
-    )
-    assert told.people == {"ssw-1": ["owner"], "tm-1": ["owner_manager"]}
+def test_an_unassigned_owner_is_the_cases_own_person_in_the_steps_role() -> None:
+    ssw = notice(("owner", "owner_manager"), owners=(), owner_role="supervising_social_worker")
+    named = CaseParties(**{**PARTIES.__dict__, "named": {**PARTIES.named, Role.supervising_social_worker: ("ssw-1",)}})  # fmt: skip
+    assert resolve(ssw, named, DIRECTORY).people == {"ssw-1": ["owner"], "tm-1": ["owner_manager"]}
+
+
+def test_an_owner_is_never_everyone_in_the_role_a_missing_one_goes_to_the_leads_manager() -> None:
+    """The SSW is not named in the case, and ssw-1 (who holds the role) is nowhere near it: not
+    told; the LADO's manager is, and the notice says who is missing (issue 12, item 9)."""
+    ssw = notice(("owner", "owner_manager"), owners=(), owner_role="supervising_social_worker")
+    told = resolve(ssw, PARTIES, DIRECTORY)
+    assert told.people == {
+        "ladom-1": ["instead of the owner (nobody in the case is its supervising social worker)"]
+    }
+    assert told.unfilled == ("owner", "owner_manager")
 
 
 def test_a_role_nobody_holds_goes_to_the_head_of_service_and_is_reported() -> None:
