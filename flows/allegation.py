@@ -7,14 +7,26 @@ models/processes/allegation.py; waiting and replaying are flows/steps.py's.
 
 from prefect import flow
 
-from flows.steps import alongside, announce, human_step, phase
+from flows.steps import (
+    account_for_open_actions,
+    alongside,
+    announce,
+    human_step,
+    phase,
+    strand,
+)
 from models.processes.allegation import (
     ALLEGATION_MEETING,
+    APPROVAL_DETERMINATION,
     APPROVAL_REVIEW,
+    CARER_SUPPORT,
+    CLOSURE,
     INITIAL_CONSIDERATION,
     OUTCOME,
     OUTCOME_NOTIFICATION,
+    POLICE_REVIEW,
     REVIEW_MEETING,
+    SUSPENSION_DECISION,
 )
 from tasks.steps import close_case
 
@@ -30,13 +42,24 @@ def allegation(case_id: int) -> str:
         return f"closed at initial consideration: {route.value}"
 
     ready = human_step(case_id, ALLEGATION_MEETING)
+    # Beside the meetings: the children's placements decided (L6), support for the carer (L15).
+    alongside(case_id, [SUSPENSION_DECISION, CARER_SUPPORT])
     reviews = 0
     while not ready:  # each review must account for every open action
         reviews += 1
         ready = human_step(case_id, REVIEW_MEETING, reviews)
 
+    strand(case_id, POLICE_REVIEW)  # while the police investigate: reviewed until charge or close
     human_step(case_id, OUTCOME)  # open since the referral; recorded once a meeting found it ready
-    # The carer and fostering service are told, and the carer's approval reviewed, side by side.
-    phase(case_id, [OUTCOME_NOTIFICATION, APPROVAL_REVIEW], name="after_outcome")
+    # The carer and fostering service are told, and the carer's approval reviewed, side by side;
+    # the placements decision and the carer's support, open since the meeting, are done too.
+    _, determination, _, _ = phase(
+        case_id,
+        [OUTCOME_NOTIFICATION, APPROVAL_REVIEW, SUSPENSION_DECISION, CARER_SUPPORT],
+        name="after_outcome",
+    )
+    if determination:  # approval to end or change: the carer's 28 days, then the final decision
+        human_step(case_id, APPROVAL_DETERMINATION)
+    account_for_open_actions(case_id, CLOSURE)  # nothing open is forgotten at closure
     close_case(case_id)
     return f"closed after {reviews} review meeting(s)"

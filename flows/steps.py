@@ -14,7 +14,15 @@ from prefect.flow_runs import suspend_flow_run
 
 from models.process import StepDecl
 from models.steps import again, wait_key
-from tasks.steps import case_facts, open_alongside, show_position, take_step, tell_at_once
+from tasks.steps import (
+    case_facts,
+    loose_ends,
+    open_alongside,
+    opened,
+    show_position,
+    take_step,
+    tell_at_once,
+)
 
 R = TypeVar("R")
 
@@ -30,6 +38,24 @@ def alongside(case_id: int, steps: Sequence[StepDecl[Any, Any]]) -> None:
     owner and ladder, is applied whenever it is recorded (a record resumes the run wherever it
     waits), and is waited for only where a later `phase` names it."""
     open_alongside(case_id, [s.name for s in steps])
+
+
+def strand(case_id: int, step: StepDecl[Any, Any]) -> int:
+    """Follow a strand of a repeating step that runs beside the flow and opens its own next round
+    (e.g. the police's reviews): wait for each round opened, in turn, until one opens no other.
+    Return how many rounds there were (0 when the strand never started)."""
+    rounds = 0
+    while opened(case_id, step.name, rounds + 1):
+        rounds += 1
+        human_step(case_id, step, rounds)
+    return rounds
+
+
+def account_for_open_actions(case_id: int, step: StepDecl[Any, Any]) -> None:
+    """Before the case closes: if any action is still open, wait for `step` to account for each
+    (done, transferred to another case, or not needed, with reasons). Nothing open is forgotten."""
+    if loose_ends(case_id, step.name):
+        human_step(case_id, step)
 
 
 def announce(case_id: int) -> None:

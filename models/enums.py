@@ -69,6 +69,7 @@ class ActionStatus(StrEnum):
     open = "open"
     done = "done"
     not_needed = "not_needed"
+    transferred = "transferred"  # carried on in another case (named in its update's reason)
 
 
 def role_list() -> str:

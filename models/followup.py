@@ -75,12 +75,15 @@ def change_action(
         new_due = action.due_on = due_day(calendar, base, account.new_due)
     else:
         action.status = ActionStatus(account.status)
+    reason = account.reason
+    if account.to_case:
+        reason = f"to {account.to_case}: {reason}"
     session.add(action)
     session.add(
         ActionUpdate(
             action_id=action.id,
             status=action.status,
-            reason=account.reason,
+            reason=reason,
             new_due_on=new_due,
             author_id=author_id,
             author_role=author_role,

@@ -95,6 +95,10 @@ class InputContext(ABC):
     def action_due(self, agreed_on: date, due: date | int) -> date:
         """Return the day an action is due: a date, or working days after `agreed_on`."""
 
+    def working_days_after(self, day: date, n: int) -> date:
+        """Return the day `n` working days after `day` (the authority's calendar)."""
+        return self.action_due(day, n)
+
 
 def _context(info: ValidationInfo) -> InputContext | None:
     return info.context if isinstance(info.context, InputContext) else None
@@ -231,9 +235,10 @@ class ActionAccount(StepInput):
     """What a review says of one open action."""
 
     action_id: DbId
-    status: Literal["done", "carried_forward", "not_needed"]
+    status: Literal["done", "carried_forward", "not_needed", "transferred"]
     reason: Text | None = None
     new_due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] | None = None
+    to_case: Ref | None = None  # transferred: the case that carries it on
 
     @model_validator(mode="after")
     def _reasons(self) -> "ActionAccount":
@@ -246,6 +251,11 @@ class ActionAccount(StepInput):
         if self.status != "carried_forward" and self.new_due is not None:
             raise ValueError(
                 f"action {self.action_id}: new_due is only for an action carried forward"
+            )
+        if (self.status == "transferred") != (self.to_case is not None):
+            raise ValueError(
+                f"action {self.action_id}: give to_case (the case that carries it on) when, and "
+                "only when, it is transferred"
             )
         return self
 

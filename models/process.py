@@ -110,6 +110,11 @@ class ApplyContext(Protocol):
         """Link the case to another (shown on both); `process`, when given, is what it must be."""
         ...
 
+    def open_next(self, step: str, sequence: int = 1) -> None:
+        """Open another clock now, counting from its event (e.g. the next review of a strand that
+        runs beside the flow: the flow waits for it where it follows the strand)."""
+        ...
+
     def close_also(self, step: str) -> None:
         """Close another open clock this step answers (e.g. an outer time limit watched beside
         the step's own), as done at the same moment."""

@@ -146,6 +146,11 @@ def _step(session: Session, case_id: int, name: str, sequence: int) -> Step | No
     ).first()
 
 
+def step_exists(session: Session, case_id: int, name: str, sequence: int = 1) -> bool:
+    """True if the case's step of that name (and sequence) has been opened."""
+    return _step(session, case_id, name, sequence) is not None
+
+
 def submission_for(session: Session, case_id: int, name: str, sequence: int) -> Submission | None:
     """Return the stored submission of a step, if someone has recorded it."""
     step = _step(session, case_id, name, sequence)
@@ -478,6 +483,18 @@ class _Apply:
 
     def link(self, reference: str, why: str, process: str | None = None) -> None:
         link_cases(self.session, self.submission.case_id, reference, why, process)
+
+    def open_next(self, step: str, sequence: int = 1) -> None:
+        self.session.flush()  # the events it counts from, just written
+        open_steps(
+            session=self.session,
+            policy=self.policy,
+            calendar=self.calendar,
+            case_id=self.submission.case_id,
+            names=[step],
+            sequence=sequence,
+            now=self.at,
+        )
 
     def close_also(self, step: str) -> None:
         other = self.session.exec(

@@ -11,7 +11,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models import cases, registry, steps
+from models import cases, followup, registry, steps
 from models.db import session_scope
 from models.wallclock import system_clock
 from notifications import outbox
@@ -60,6 +60,25 @@ def case_facts(case_id: int) -> dict[str, Any]:
         case = cases.case_by_id(session, case_id)
         decl = registry.get(case.process)
         return decl.facts(cases.details_of(case)) if decl.facts else {}
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def loose_ends(case_id: int, step_name: str) -> bool:
+    """True if the case has actions still open, or the closing step is already open (so a
+    replay waits for it as the first run did)."""
+    deps = wiring.casework(get_settings())
+    with session_scope(deps.engine) as session:
+        return bool(followup.open_actions(session, case_id)) or steps.step_exists(
+            session, case_id, step_name
+        )
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def opened(case_id: int, step_name: str, sequence: int) -> bool:
+    """True if the case's step of that name and sequence has been opened."""
+    deps = wiring.casework(get_settings())
+    with session_scope(deps.engine) as session:
+        return steps.step_exists(session, case_id, step_name, sequence)
 
 
 @task(cache_policy=NO_CACHE)

@@ -98,8 +98,14 @@ def start_case(engine: Engine) -> str:
 
 
 def record(
-    engine: Engine, ref: str, step: str, payload: dict, when: datetime, sequence: int = 1
-) -> None:  # type: ignore[type-arg]
+    engine: Engine,
+    ref: str,
+    step: str,
+    payload: dict,  # type: ignore[type-arg]
+    when: datetime,
+    sequence: int = 1,
+    author: str = "lado-1",
+) -> None:
     with session_scope(engine) as session:
         steps.submit(
             session=session,
@@ -107,7 +113,7 @@ def record(
             calendar=CALENDAR,
             reference=ref,
             step_name=step,
-            author_id="lado-1",
+            author_id=author,
             payload=payload,
             at=when,
             key=None,

@@ -17,7 +17,7 @@ What comes next is the flow's (flows/allegation.py); clocks and ladders are the 
 """
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -140,6 +140,7 @@ class InitialConsideration(StepInput):
     # (L4); advice records the fostering service's follow-up.
     approved_by: Annotated[StaffId, approver()] | None = None
     follow_up: Text | None = None
+    police_investigating: bool = False  # a police strand: reviews 4 weeks on, then fortnightly
 
     @model_validator(mode="after")
     def _consistent(self) -> "InitialConsideration":
@@ -155,30 +156,38 @@ class InitialConsideration(StepInput):
             raise ValueError(
                 f"route {self.route.value} needs the threshold met; choose no_further_action or advice"
             )
-        if self.threshold_met and self.route is Route.no_further_action:
-            raise ValueError(
-                "no_further_action with threshold_met true: a case that meets the harm threshold "
-                "goes to a strategy discussion or an allegation meeting (or advice, with reasons)"
-            )
-        if not self.route.needs_meeting:
-            missing = [
-                name
-                for name, value in (
-                    ("rationale", self.rationale),
-                    ("approved_by", self.approved_by),
-                )
-                if not value
-            ]
-            if missing:
-                raise ValueError(
-                    f"closing at initial consideration ({self.route.value}) needs "
-                    f"{' and '.join(missing)}: the reasons and a LADO manager's (or more senior) approval"
-                )
-        if self.route is Route.advice and not self.follow_up:
-            raise ValueError("advice: record the fostering service's follow-up (follow_up)")
-        if self.route.needs_meeting and (self.approved_by or self.follow_up):
-            raise ValueError("approved_by and follow_up belong to closing at initial consideration")
         return self
+
+
+def closing_rules(_: CheckContext, data: InitialConsideration) -> None:
+    """Closing at initial consideration is a decision with approval (L4). Checked when recorded,
+    so an input stored before these rules still replays."""
+    fault = ""
+    if data.threshold_met and data.route is Route.no_further_action:
+        fault = (
+            "no_further_action with threshold_met true: a case that meets the harm threshold "
+            "goes to a strategy discussion or an allegation meeting (or advice, with reasons)"
+        )
+    elif not data.route.needs_meeting:
+        given = (("rationale", data.rationale), ("approved_by", data.approved_by))
+        missing = [name for name, value in given if not value]
+        if missing:
+            fault = (
+                f"closing at initial consideration ({data.route.value}) needs "
+                f"{' and '.join(missing)}: the reasons and a LADO manager's (or more senior) "
+                "approval"
+            )
+        elif data.route is Route.advice and not data.follow_up:
+            fault = "advice: record the fostering service's follow-up (follow_up)"
+    elif data.approved_by or data.follow_up:
+        fault = "approved_by and follow_up belong to closing at initial consideration"
+    if not fault and data.police_investigating and not data.route.needs_meeting:
+        fault = (
+            f"police_investigating with route {data.route.value}: a police investigation needs a "
+            "strategy discussion or an allegation meeting"
+        )
+    if fault:
+        raise InputError(f"initial_consideration: {fault}")
 
 
 def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
@@ -186,6 +195,9 @@ def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
         f"threshold met ({', '.join(data.limbs)})" if data.threshold_met else "threshold not met"
     )
     ctx.decide("threshold_and_route", f"{threshold}; route: {data.route.value}", data.rationale)
+    if data.police_investigating:  # the first police review no later than 4 weeks on (L7)
+        ctx.event("police_review_due", ctx.at + timedelta(days=28), sequence=1)
+        ctx.open_next("police_review", 1)
     if not data.route.needs_meeting:  # concluded here: the time to outcome ends now
         ctx.decide("closure_approved", f"approved by {data.approved_by}", data.rationale)
         if data.follow_up:
@@ -230,6 +242,160 @@ def every_action_accounted(ctx: CheckContext, data: Review) -> None:
 
 def ready(data: Meeting) -> bool:
     return data.ready_for_outcome
+
+
+# --- beside the meetings: the children's placements, support for the carer ------------------------
+
+
+class PlacementDecision(StrEnum):
+    """What happens to the placements while the allegation is looked into (L6)."""
+
+    children_stay = "children_stay"
+    children_removed = "children_removed"
+    new_placements_paused = "new_placements_paused"
+
+
+class Alternative(StepInput):
+    alternative: Text
+    why_rejected: Text
+
+
+class SuspensionDecision(StepInput):
+    decided_on: StepDay
+    decision: PlacementDecision
+    children_removed: tuple[Ref, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()  # considered, and why each was rejected
+    rationale: Text
+    approved_by: Annotated[StaffId, approver()]
+    named_contact: Label  # the carer's contact while it lasts
+    confirmed_to_carer_on: StepDay | None = None  # in writing (L6: within 1 working day)
+    late_confirmation_reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _complete(self, info: ValidationInfo) -> "SuspensionDecision":
+        removing = self.decision is PlacementDecision.children_removed
+        if removing != bool(self.children_removed):
+            raise ValueError("name children_removed when, and only when, the children are removed")
+        if self.decision is not PlacementDecision.children_stay:
+            if not self.alternatives:
+                raise ValueError(
+                    f"{self.decision.value}: record the alternatives considered and why each was "
+                    "rejected (alternatives: [{alternative, why_rejected}])"
+                )
+            if self.confirmed_to_carer_on is None:
+                raise ValueError(
+                    f"{self.decision.value}: give confirmed_to_carer_on, the day it was confirmed "
+                    "to the carer in writing"
+                )
+        if self.confirmed_to_carer_on is not None:
+            if self.confirmed_to_carer_on < self.decided_on:
+                raise ValueError("confirmed_to_carer_on is before decided_on")
+            ctx = info.context if info is not None else None
+            latest = ctx.working_days_after(self.decided_on, 1) if ctx is not None else None
+            late = latest is not None and self.confirmed_to_carer_on > latest
+            if late and not self.late_confirmation_reason:
+                raise ValueError(
+                    f"confirmed to the carer on {self.confirmed_to_carer_on}, after {latest} "
+                    "(1 working day from the decision, L6): give late_confirmation_reason"
+                )
+        return self
+
+
+def children_in_case(ctx: CheckContext, data: SuspensionDecision) -> None:
+    named = set(ctx.details.get("child_refs", ()))
+    unknown = sorted(set(data.children_removed) - named) if named else []
+    if unknown:
+        raise InputError(
+            f"suspension_decision: {', '.join(unknown)} is not a child of this case "
+            f"(children: {', '.join(sorted(named))})"
+        )
+
+
+def decide_placements(ctx: ApplyContext, data: SuspensionDecision) -> None:
+    ctx.decide("placements", data.decision.value, data.rationale)
+    ctx.decide("placements_approved", f"approved by {data.approved_by}", data.rationale)
+    for option in data.alternatives:
+        ctx.decide("alternative_rejected", option.alternative, option.why_rejected)
+    if data.late_confirmation_reason:
+        ctx.decide("confirmation_late", "confirmed late", data.late_confirmation_reason)
+    for child in data.children_removed:  # a placement ending: its disruption case to start
+        ctx.decide(
+            "disruption_to_start",
+            f"child {child}",
+            "removed by the suspension decision: start its placement disruption case with "
+            "'safeguard disruption start --ended-by allegation --allegation' and this case's "
+            "reference (the two are then linked both ways)",
+        )
+
+
+class CarerSupport(StepInput):
+    carer_told_on: StepDay  # the carer was told of the allegation
+    support_offered_on: StepDay
+    offered_by: Label  # the independent person or organisation (e.g. FosterTalk)
+    allowances: Literal["continue", "reduced", "suspended"]
+    fees: Literal["continue", "reduced", "suspended", "not_applicable"]
+    rationale: Text  # for the allowance and fee decisions
+
+    @model_validator(mode="after")
+    def _order(self) -> "CarerSupport":
+        if self.support_offered_on < self.carer_told_on:
+            raise ValueError("support_offered_on is before carer_told_on")
+        return self
+
+
+def decide_support(ctx: ApplyContext, data: CarerSupport) -> None:
+    ctx.event("carer_told", data.carer_told_on)
+    ctx.decide("allowances_and_fees", f"allowances {data.allowances}; fees {data.fees}", data.rationale)  # fmt: skip
+
+
+class Closure(StepInput):
+    """Before the case closes, every action still open is accounted for: done, transferred to
+    another case, or not needed, with reasons (nothing open is forgotten)."""
+
+    closed_on: StepDay
+    accounted: tuple[ActionAccount, ...] = ()
+
+    _once = field_validator("accounted")(once_each)
+
+    @field_validator("accounted")
+    @classmethod
+    def _nothing_left_open(cls, value: tuple[ActionAccount, ...]) -> tuple[ActionAccount, ...]:
+        kept = [a.action_id for a in value if a.status == "carried_forward"]
+        if kept:
+            raise ValueError(
+                f"action(s) {', '.join(map(str, kept))}: a closing case cannot carry an action "
+                "forward: mark it done, transferred (to_case) or not_needed, with the reason"
+            )
+        return value
+
+
+def every_action_closed(ctx: CheckContext, data: Closure) -> None:
+    ctx.require_every_open_action_accounted(data.accounted, data.closed_on)
+
+
+def close_actions(ctx: ApplyContext, data: Closure) -> None:
+    ctx.account_for(data.accounted, data.closed_on)
+
+
+class PoliceReview(StepInput):
+    """A police progress review (L7): what the police decided, and when the next one falls."""
+
+    held_on: StepDay
+    decision: Literal["charge", "continue", "close"]
+    notes: Text | None = None
+
+
+def review_police(ctx: ApplyContext, data: PoliceReview) -> None:
+    ctx.event("police_review_held", data.held_on, sequence=ctx.sequence)
+    ctx.decide("police_review", data.decision, data.notes)
+    if data.decision == "continue":  # then ideally fortnightly
+        nxt = ctx.sequence + 1
+        ctx.event("police_review_due", data.held_on + timedelta(days=14), sequence=nxt)
+        ctx.open_next("police_review", nxt)
+
+
+def police_continue(data: PoliceReview) -> bool:
+    return data.decision == "continue"
 
 
 class Outcome(StepInput):
@@ -283,7 +449,7 @@ class OutcomeNotification(StepInput):
     carer_told_on: StepDay
     fostering_service_told_on: StepDay
     how: Literal["letter", "email", "meeting_and_letter"] = "letter"  # in writing (L11)
-    children: tuple[ChildTold, ...] = Field(min_length=1)
+    children: tuple[ChildTold, ...] = ()  # each child of the case: checked when recorded
 
     @field_validator("children")
     @classmethod
@@ -315,34 +481,138 @@ def record_told(ctx: ApplyContext, data: OutcomeNotification) -> None:
             ctx.decide("parents_not_told", f"child {child.child}", child.parents_not_told_reason)
 
 
+class ApprovalOutcome(StrEnum):
+    """What the decision maker decides of the carer's approval (FSR 2011 reg 28)."""
+
+    continue_approval = "continue"
+    revise = "revise"  # a qualifying determination: the carer has 28 days (L17)
+    terminate = "terminate"  # likewise
+    resigned = "resigned"  # the carer gave notice: approval ends 28 days after it (L18)
+
+
 class ApprovalReview(StepInput):
+    """The review of the carer's approval after the allegation. The panel is optional unless the
+    regulations require it (a first review); the decision maker decides, with reasons."""
+
     presented_to_panel_on: StepDay | None = None
     panel_recommendation: Text | None = None
+    decision: ApprovalOutcome | None = None
+    decided_by: Annotated[StaffId, approver()] | None = None  # the agency decision maker
+    reasons: Text | None = None
+    resigned_on: StepDay | None = None  # the carer's written notice received
+    notice_sent_on: StepDay | None = None  # revise or terminate: the qualifying determination
+    dbs_referral: bool | None = None  # approval ends, or would have ended (L13, L18)
+    dbs_reason: Text | None = None
     skipped_reason: Text | None = None
+    skip_approved_by: Annotated[StaffId, approver()] | None = None
 
     @model_validator(mode="after")
-    def _one_or_other(self) -> "ApprovalReview":
-        if (self.presented_to_panel_on is None) == (self.skipped_reason is None):
-            raise ValueError(
-                "give presented_to_panel_on (with panel_recommendation), or skipped_reason "
-                "(e.g. the carer has resigned), not both"
-            )
-        if self.presented_to_panel_on and not self.panel_recommendation:
-            raise ValueError("give the panel_recommendation")
+    def _panel(self) -> "ApprovalReview":
+        if (self.presented_to_panel_on is None) != (self.panel_recommendation is None):
+            raise ValueError("give presented_to_panel_on with panel_recommendation, or neither")
         return self
+
+
+def approval_rules(_: CheckContext, data: ApprovalReview) -> None:
+    """Checked when recorded (an input stored before these rules still replays)."""
+
+    def need(*fields: str, why: str) -> None:
+        missing = [f for f in fields if getattr(data, f) in (None, "")]
+        if missing:
+            raise InputError(f"approval_review: {why}: give {', '.join(missing)}")
+
+    if data.skipped_reason is not None:
+        need("skip_approved_by", why="a skipped review needs a manager's approval, not one SSW's")
+        if data.decision is not None or data.presented_to_panel_on is not None:
+            raise InputError("approval_review: a skipped review has no panel and no decision")
+        return
+    need("decision", "decided_by", "reasons", why="the decision maker decides, with reasons")
+    if data.decision is ApprovalOutcome.resigned:
+        need("resigned_on", why="the carer resigned: the day their written notice was received")
+    if data.decision in (ApprovalOutcome.revise, ApprovalOutcome.terminate):
+        need("notice_sent_on", why="a qualifying determination: the day notice was sent")
+    ending = data.decision in (ApprovalOutcome.terminate, ApprovalOutcome.resigned)
+    if ending:
+        need("dbs_referral", "dbs_reason", why="approval ends or would have ended: the DBS duty")
 
 
 def review_approval(ctx: ApplyContext, data: ApprovalReview) -> None:
     if data.skipped_reason:  # a departure from procedure needs its reason (DESIGN rule 9)
-        ctx.decide("approval_review_skipped", "skipped", data.skipped_reason)
+        ctx.decide("approval_review_skipped", f"skipped, approved by {data.skip_approved_by}", data.skipped_reason)  # fmt: skip
+        return
+    if data.panel_recommendation:
+        ctx.decide("panel_recommendation", "recommended", data.panel_recommendation)
+    if data.decision is not None:
+        ctx.decide("approval", f"{data.decision.value} (by {data.decided_by})", data.reasons)
+    if data.resigned_on is not None:  # approval ends 28 days after the notice (FSR reg 28(13))
+        ctx.event("resignation_received", data.resigned_on)
+        ctx.event("approval_ends", data.resigned_on + timedelta(days=28))
+    if data.notice_sent_on is not None:
+        ctx.event("determination_notice", data.notice_sent_on)
+        ctx.keep({"determination_notice_on": data.notice_sent_on.isoformat()})
+    if data.dbs_referral is not None:
+        ctx.decide("dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason)  # fmt: skip
 
 
 def skipped(data: ApprovalReview) -> bool:
     return data.skipped_reason is not None
 
 
+def qualifying_determination(data: ApprovalReview) -> bool:
+    return data.decision in (ApprovalOutcome.revise, ApprovalOutcome.terminate)
+
+
+class Representations(StrEnum):
+    none = "none"  # neither, in the 28 days
+    to_the_provider = "to_the_provider"
+    independent_review = "independent_review"  # the Independent Review Mechanism
+
+
+class ApprovalDetermination(StepInput):
+    """The final decision after a qualifying determination (L17)."""
+
+    decided_on: StepDay
+    representations: Representations
+    irm_recommendation: Text | None = None
+    decision: Literal["continue", "revise", "terminate"]
+    decided_by: Annotated[StaffId, approver()]
+    reasons: Text
+    dbs_referral: bool | None = None
+    dbs_reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ApprovalDetermination":
+        irm = self.representations is Representations.independent_review
+        if irm != (self.irm_recommendation is not None):
+            raise ValueError("give irm_recommendation when, and only when, the IRM reviewed it")
+        if self.decision == "terminate" and (self.dbs_referral is None or not self.dbs_reason):
+            raise ValueError("approval terminated: the DBS duty: give dbs_referral and dbs_reason")
+        return self
+
+
+def after_the_window(ctx: CheckContext, data: ApprovalDetermination) -> None:
+    notice = ctx.details.get("determination_notice_on")
+    window = date.fromisoformat(notice) + timedelta(days=28) if notice else None
+    if window and data.representations is Representations.none and data.decided_on < window:
+        raise InputError(
+            f"approval_determination: the carer has until {window} to make representations or "
+            "apply to the IRM (28 days from the notice): decide after it, or record what they did"
+        )
+
+
+def determine(ctx: ApplyContext, data: ApprovalDetermination) -> None:
+    ctx.decide("approval_final", f"{data.decision} (by {data.decided_by}; representations: {data.representations.value})", data.reasons)  # fmt: skip
+    if data.irm_recommendation:
+        ctx.decide("irm_recommendation", "recommended", data.irm_recommendation)
+    if data.dbs_referral is not None:
+        ctx.decide("dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason)  # fmt: skip
+
+
 def route(data: InitialConsideration) -> Route:
     return data.route
+
+
+CLOSERS = frozenset({Role.lado, Role.lado_manager})
 
 
 MEETING_RECORDERS = frozenset({Role.lado, Role.lado_manager})
@@ -351,6 +621,7 @@ INITIAL_CONSIDERATION: StepDecl[InitialConsideration, Route] = StepDecl(
     name="initial_consideration",
     input=InitialConsideration,
     may_record=frozenset({Role.lado}),
+    check=closing_rules,
     apply=decide_threshold,
     result=route,
     example={
@@ -422,15 +693,97 @@ OUTCOME_NOTIFICATION: StepDecl[OutcomeNotification, None] = StepDecl(
         ],
     },
 )
-APPROVAL_REVIEW: StepDecl[ApprovalReview, None] = StepDecl(
+POLICE_REVIEW: StepDecl[PoliceReview, bool] = StepDecl(
+    name="police_review",
+    input=PoliceReview,
+    may_record=frozenset({Role.lado, Role.lado_manager}),
+    apply=review_police,
+    result=police_continue,
+    done_on=lambda data: data.held_on,
+    example={"held_on": "2026-12-01", "decision": "continue", "notes": "..."},
+)
+SUSPENSION_DECISION: StepDecl[SuspensionDecision, None] = StepDecl(
+    name="suspension_decision",
+    input=SuspensionDecision,
+    may_record=frozenset({Role.lado, Role.lado_manager, Role.team_manager, Role.service_manager}),
+    check=children_in_case,
+    apply=decide_placements,
+    done_on=lambda data: data.decided_on,
+    example={
+        "decided_on": "2026-11-05",
+        "decision": "new_placements_paused",
+        "alternatives": [{"alternative": "children moved", "why_rejected": "..."}],
+        "rationale": "...",
+        "approved_by": "STAFF_ID",
+        "named_contact": "supervising social worker",
+        "confirmed_to_carer_on": "2026-11-05",
+    },
+)
+CARER_SUPPORT: StepDecl[CarerSupport, None] = StepDecl(
+    name="carer_support",
+    input=CarerSupport,
+    may_record=frozenset(
+        {Role.supervising_social_worker, Role.team_manager, Role.lado, Role.lado_manager}
+    ),
+    apply=decide_support,
+    done_on=lambda data: data.support_offered_on,
+    example={
+        "carer_told_on": "2026-11-05",
+        "support_offered_on": "2026-11-05",
+        "offered_by": "FosterTalk",
+        "allowances": "continue",
+        "fees": "continue",
+        "rationale": "...",
+    },
+)
+CLOSURE: StepDecl[Closure, None] = StepDecl(
+    name="closure",
+    input=Closure,
+    may_record=CLOSERS,
+    check=every_action_closed,
+    apply=close_actions,
+    done_on=lambda data: data.closed_on,
+    example={
+        "closed_on": "2026-12-18",
+        "accounted": [
+            {"action_id": 1, "status": "transferred", "to_case": "DSR-2026-0003", "reason": "..."}
+        ],
+    },
+)
+APPROVAL_REVIEW: StepDecl[ApprovalReview, bool] = StepDecl(
     name="approval_review",
     input=ApprovalReview,
     may_record=frozenset(
         {Role.supervising_social_worker, Role.team_manager, Role.service_manager, Role.lado_manager}
     ),
+    check=approval_rules,
     apply=review_approval,
+    result=qualifying_determination,
     skipped=skipped,
-    example={"presented_to_panel_on": "2027-01-14", "panel_recommendation": "..."},
+    example={
+        "presented_to_panel_on": "2027-01-14",
+        "panel_recommendation": "...",
+        "decision": "continue",
+        "decided_by": "STAFF_ID",
+        "reasons": "...",
+    },
+)
+APPROVAL_DETERMINATION: StepDecl[ApprovalDetermination, None] = StepDecl(
+    name="approval_determination",
+    input=ApprovalDetermination,
+    may_record=frozenset({Role.team_manager, Role.service_manager, Role.head_of_service}),
+    check=after_the_window,
+    apply=determine,
+    done_on=lambda data: data.decided_on,
+    example={
+        "decided_on": "2027-02-15",
+        "representations": "none",
+        "decision": "terminate",
+        "decided_by": "STAFF_ID",
+        "reasons": "...",
+        "dbs_referral": True,
+        "dbs_reason": "...",
+    },
 )
 
 
@@ -499,6 +852,11 @@ ALLEGATION: ProcessDecl[NewAllegation] = ProcessDecl(
         OUTCOME,
         OUTCOME_NOTIFICATION,
         APPROVAL_REVIEW,
+        APPROVAL_DETERMINATION,
+        POLICE_REVIEW,
+        SUSPENSION_DECISION,
+        CARER_SUPPORT,
+        CLOSURE,
     ),
     flow="flows.allegation:allegation",
     view=view,

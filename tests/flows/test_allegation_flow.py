@@ -135,7 +135,13 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         },
         "2026-10-22T16:00",
     )
-    assert sorted(open_steps(case)) == ["outcome", "review_meeting"]
+    # Beside the meetings: the placements decision and the carer's support.
+    assert sorted(open_steps(case)) == [
+        "carer_support",
+        "outcome",
+        "review_meeting",
+        "suspension_decision",
+    ]
     assert [a["due"] for a in case["actions"]] == ["2026-10-29", "2026-10-27", "2026-10-27"]
     review = next(s for s in case["steps"] if s["step"] == "review_meeting")
     assert review["due"] == "2026-11-19"  # 28 calendar days after the meeting
@@ -173,7 +179,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         }
     )
     case = record(cli, tmp_path, ref, "review_meeting", refused, "2026-11-17T12:00")
-    assert open_steps(case) == ["outcome"]
+    assert sorted(open_steps(case)) == ["carer_support", "outcome", "suspension_decision"]
     assert [a["status"] for a in case["actions"]] == ["done", "done", "open"]
 
     case = record(
@@ -189,7 +195,12 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         },
         "2026-11-18T10:00",
     )
-    assert sorted(open_steps(case)) == ["approval_review", "outcome_notification"]
+    assert sorted(open_steps(case)) == [
+        "approval_review",
+        "carer_support",
+        "outcome_notification",
+        "suspension_decision",
+    ]
     assert case["time_to_outcome"]["within"] == "1 calendar month"
 
     # Both are one phase: the flow waits for the two together, under one key, in either order.
@@ -200,11 +211,22 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         tmp_path,
         ref,
         "approval_review",
-        {"presented_to_panel_on": "2026-11-26", "panel_recommendation": "continue approval"},
+        {
+            "presented_to_panel_on": "2026-11-26",
+            "panel_recommendation": "continue approval",
+            "decision": "continue",
+            "decided_by": "hos-1",
+            "reasons": "the allegation was unsubstantiated; the carer's practice is sound",
+        },
         "2026-11-26T15:00",
         who="ssw-1",
     )
-    assert case["status"] == "open" and open_steps(case) == ["outcome_notification"]
+    assert case["status"] == "open"
+    assert sorted(open_steps(case)) == [
+        "carer_support",
+        "outcome_notification",
+        "suspension_decision",
+    ]
     # Resumed with the phase still partial: it waits again, for the step still to record.
     assert _until(lambda: state_of(run_id).pause_key == "after-outcome-1-again-1")
     case = record(
@@ -225,6 +247,54 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
             ],
         },
         "2026-11-26T16:00",
+    )
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "suspension_decision",
+        {
+            "decided_on": "2026-10-22",
+            "decision": "new_placements_paused",
+            "alternatives": [
+                {"alternative": "the child moved", "why_rejected": "safe with a plan"}
+            ],
+            "rationale": "no new children while the police look into it",
+            "approved_by": "hos-1",
+            "named_contact": "supervising social worker",
+            "confirmed_to_carer_on": "2026-10-23",
+        },
+        "2026-11-26T16:10",
+    )
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "carer_support",
+        {
+            "carer_told_on": "2026-10-22",
+            "support_offered_on": "2026-10-22",
+            "offered_by": "FosterTalk",
+            "allowances": "continue",
+            "fees": "continue",
+            "rationale": "no reason to stop them",
+        },
+        "2026-11-26T16:20",
+        who="ssw-1",
+    )
+    # The support offer to the carer was carried forward at the review: still open, so the case
+    # waits for the closing account (nothing open is forgotten).
+    assert case["status"] == "open" and open_steps(case) == ["closure"]
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "closure",
+        {
+            "closed_on": "2026-11-27",
+            "accounted": [{"action_id": ids[2], "status": "done"}],
+        },
+        "2026-11-27T10:00",
     )
     assert case["status"] == "closed"
     assert state_of(case["flow_run_id"]).type == "COMPLETED" or _completes(case["flow_run_id"])
@@ -378,3 +448,39 @@ def test_resuming_from_the_ui_with_nothing_recorded_waits_again(cli, team, tmp_p
     assert case["status"] == "closed"
     kinds = [d["kind"] for d in case["decisions"]]
     assert kinds == ["threshold_and_route", "closure_approved", "advice_follow_up"]
+
+
+def test_the_police_strand_is_followed_round_by_round_before_the_outcome(
+    cli, team, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The police investigate: each review opens the next (a fortnight on) until the police
+    charge or close; the flow follows the strand to its end before it waits for the outcome."""
+    ref = start(cli, "2026-10-26T10:00")
+    case = record(
+        cli,
+        tmp_path,
+        ref,
+        "initial_consideration",
+        {
+            "threshold_met": True,
+            "limbs": ["offence"],
+            "route": "strategy_discussion",
+            "rationale": "possible offence: the police lead",
+            "police_investigating": True,
+        },
+        "2026-10-26T12:00",
+    )
+    review = next(s for s in case["steps"] if s["step"] == "police_review")
+    assert review["due"] == "2026-11-23"  # 4 weeks after the initial evaluation
+    meeting = {"held_on": "2026-10-28", "attendees": ["lado", "police", "health"], "ready_for_outcome": True}  # fmt: skip
+    case = record(cli, tmp_path, ref, "allegation_meeting", meeting, "2026-10-28T16:00")
+    run_id = case["flow_run_id"]
+    assert _until(lambda: state_of(run_id).pause_key == "police-review-1")  # the strand first
+    case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-20", "decision": "continue", "notes": "awaiting forensics"}, "2026-11-20T12:00")  # fmt: skip
+    assert _until(lambda: state_of(run_id).pause_key == "police-review-2")
+    case = _show(cli, ref)
+    second = next(s for s in case["steps"] if s["step"] == "police_review" and s["sequence"] == 2)
+    assert second["due"] == "2026-12-04"  # a fortnight on
+    case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-27", "decision": "close", "notes": "no further police action"}, "2026-11-27T12:00")  # fmt: skip
+    assert _until(lambda: state_of(run_id).pause_key == "outcome-1")  # the strand ended
+    assert "police_review" not in open_steps(_show(cli, ref))

@@ -154,3 +154,133 @@ def test_the_iro_and_social_worker_know_from_the_start_and_the_ssw_is_the_cases_
     with Session(team) as session:
         seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-06T13:00"))  # fmt: skip
     assert ("parents_not_told", "child C-9 Zebedee Quartermain") in [(d["kind"], d["value"]) for d in seen["decisions"]]  # fmt: skip
+
+
+def test_the_placements_decision_and_nothing_open_at_closure(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    ref = start_case(team)
+    open_step(team, ref, "outcome")
+    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
+    open_step(team, ref, "allegation_meeting")
+    meeting = {
+        "held_on": "2026-11-04",
+        "attendees": ["lado", "police"],
+        "actions": [{"title": "Police interview", "owner": "sw-1", "due": "2026-11-20"}],
+        "ready_for_outcome": True,
+    }
+    record(team, ref, "allegation_meeting", meeting, at("2026-11-04T15:00"))
+    open_step(team, ref, "suspension_decision")  # the flow opens both beside the meetings
+    open_step(team, ref, "carer_support")
+    assert steps_of(team, ref, "2026-11-04T16:00")["suspension_decision"]["due"] == "2026-11-05"
+
+    removed = {
+        "decided_on": "2026-11-05",
+        "decision": "children_removed",
+        "children_removed": ["C-9 Zebedee Quartermain"],
+        "alternatives": [{"alternative": "a safety plan at home", "why_rejected": "r"}],
+        "rationale": "r",
+        "approved_by": "sm-1",
+        "named_contact": "supervising social worker",
+        "confirmed_to_carer_on": "2026-11-05",
+    }
+    when = "2026-11-09T10:00"
+    refused(team, ref, "suspension_decision", {**removed, "approved_by": "tm-1"}, "tm-1 (team_manager) is too junior", when)  # fmt: skip
+    refused(team, ref, "suspension_decision", {**removed, "children_removed": ["C-404"]}, "C-404 is not a child of this case", when)  # fmt: skip
+    # Confirmed on Mon 9 Nov: after Fri 6 Nov (1 working day from Thu 5): needs the reason.
+    refused(team, ref, "suspension_decision", {**removed, "confirmed_to_carer_on": "2026-11-09"}, "give late_confirmation_reason", when)  # fmt: skip
+    record(team, ref, "suspension_decision", {**removed, "confirmed_to_carer_on": "2026-11-09", "late_confirmation_reason": "carer in hospital"}, at(when))  # fmt: skip
+    record(team, ref, "carer_support", {"carer_told_on": "2026-11-04", "support_offered_on": "2026-11-05", "offered_by": "FosterTalk", "allowances": "continue", "fees": "continue", "rationale": "r"}, at(when))  # fmt: skip
+    with Session(team) as session:
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at(when))  # fmt: skip
+    decided = [(d["kind"], d["value"]) for d in seen["decisions"]]
+    for expected in [
+        ("placements", "children_removed"),
+        ("placements_approved", "approved by sm-1"),
+        ("alternative_rejected", "a safety plan at home"),
+        ("confirmation_late", "confirmed late"),
+        ("disruption_to_start", "child C-9 Zebedee Quartermain"),
+        ("allowances_and_fees", "allowances continue; fees continue"),
+    ]:
+        assert expected in decided
+
+    record(team, ref, "outcome", {"category": "unfounded", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-10T10:00"))  # fmt: skip
+    open_step(team, ref, "closure")
+    # The police interview is still open: the case cannot close until it is accounted for.
+    refused(team, ref, "closure", {"closed_on": "2026-11-11", "accounted": []}, "unaccounted for: 1 (Police interview)", "2026-11-11T10:00")  # fmt: skip
+    record(team, ref, "closure", {"closed_on": "2026-11-11", "accounted": [{"action_id": 1, "status": "transferred", "to_case": "DSR-2026-0001", "reason": "the disruption's plan carries it"}]}, at("2026-11-11T10:00"))  # fmt: skip
+    with Session(team) as session:
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-11T11:00"))  # fmt: skip
+    assert [a["status"] for a in seen["actions"]] == ["transferred"]
+
+
+def test_ending_approval_waits_for_the_carers_28_days_and_decides_the_dbs_referral(
+    team: Engine,
+) -> None:
+    ref = start_case(team)
+    open_step(team, ref, "outcome")
+    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
+    open_step(team, ref, "allegation_meeting")
+    record(team, ref, "allegation_meeting", {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}, at("2026-11-04T15:00"))  # fmt: skip
+    record(team, ref, "outcome", {"category": "substantiated", "rationale": "r", "dbs_referral": True, "dbs_reason": "harm test met"}, at("2026-11-05T10:00"))  # fmt: skip
+    open_step(team, ref, "approval_review")
+    review = {"decision": "terminate", "decided_by": "tm-1", "reasons": "r", "notice_sent_on": "2026-11-20"}  # fmt: skip
+    when = "2026-11-20T12:00"
+    with pytest.raises(InputError, match="the DBS duty"):
+        record(team, ref, "approval_review", review, at(when), author="ssw-1")
+    with pytest.raises(InputError, match=r"ssw-1 .* is too junior"):
+        record(team, ref, "approval_review", {"skipped_reason": "moving away", "skip_approved_by": "ssw-1"}, at(when), author="ssw-1")  # fmt: skip
+    record(team, ref, "approval_review", {**review, "dbs_referral": True, "dbs_reason": "harm test met"}, at(when), author="ssw-1")  # fmt: skip
+    open_step(team, ref, "approval_determination")  # the flow waits for it: a determination
+    assert steps_of(team, ref, "2026-11-21T09:00")["approval_determination"]["due"] == "2027-01-01"
+    final = {"decided_on": "2026-12-10", "representations": "none", "decision": "terminate", "decided_by": "tm-1", "reasons": "r", "dbs_referral": True, "dbs_reason": "harm test met"}  # fmt: skip
+    with pytest.raises(InputError, match=re.escape("the carer has until 2026-12-18")):
+        record(team, ref, "approval_determination", final, at("2026-12-10T12:00"), author="tm-1")
+    record(team, ref, "approval_determination", {**final, "decided_on": "2026-12-18"}, at("2026-12-18T12:00"), author="tm-1")  # fmt: skip
+    with Session(team) as session:
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-12-18T13:00"))  # fmt: skip
+    decided = [(d["kind"], d["value"]) for d in seen["decisions"]]
+    assert ("approval", "terminate (by tm-1)") in decided
+    assert ("approval_final", "terminate (by tm-1; representations: none)") in decided
+    assert decided.count(("dbs_referral", "referral made")) == 3  # outcome, review, final
+
+
+def test_the_police_strand_keeps_its_own_clock_while_the_outcome_clock_stands(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    """L7: the first police review no later than 4 weeks after the initial evaluation, then
+    fortnightly, each charge / continue / close; the outcome clock stopped meanwhile."""
+    ref = start_case(team)
+    open_step(team, ref, "outcome")
+    with pytest.raises(InputError, match="a police investigation needs a strategy discussion"):
+        record(team, ref, "initial_consideration", {"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "ladom-1", "follow_up": "f", "police_investigating": True}, at("2026-11-02T14:00"))  # fmt: skip
+    record(team, ref, "initial_consideration", {**THRESHOLD, "route": "strategy_discussion", "police_investigating": True}, at("2026-11-02T14:00"))  # fmt: skip
+    assert steps_of(team, ref, "2026-11-02T15:00")["police_review"]["due"] == "2026-11-30"
+    with session_scope(team) as session:
+        departures.stop(
+            session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            reference=ref,
+            step_name="outcome",
+            reason="police investigation",
+            approver_id="ladom-1",
+            recorded_by="lado-1",
+            now=at("2026-11-03T09:00"),
+        )
+    record(team, ref, "police_review", {"held_on": "2026-11-27", "decision": "continue", "notes": "interviews pending"}, at("2026-11-27T12:00"))  # fmt: skip
+    seen = steps_of(team, ref, "2026-11-27T13:00")
+    assert seen["police_review"]["due"] == "2026-12-11"  # the second round: a fortnight on
+    # Mon 14 Dec: the second review lapsed; the outcome (due Wed 2 Dec) stands stopped: no lapse.
+    inbox = Inbox(smtp)
+    sweep(team, at("2026-12-14T09:00"))
+    late = sorted((m.to[0].split("@")[0], m.subject.split(" ALG")[0]) for m in smtp.received if m.subject.startswith("LATE"))  # fmt: skip
+    assert late == [("lado-1", "LATE (rung 1):"), ("ladom-1", "LATE (rung 1):")]
+    assert all("Police progress review" in m.subject for m in smtp.received if m.subject.startswith("LATE"))  # fmt: skip
+    inbox.new()
+    record(team, ref, "police_review", {"held_on": "2026-12-14", "decision": "close", "notes": "no further police action"}, at("2026-12-14T12:00"), sequence=2)  # fmt: skip
+    with Session(team) as session:
+        seen_case = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-12-14T13:00"))  # fmt: skip
+    rounds = [(s["sequence"], s["status"]) for s in seen_case["steps"] if s["step"] == "police_review"]  # fmt: skip
+    assert rounds == [(1, "closed"), (2, "closed")]  # closed by the police: no third round
+    assert [d["value"] for d in seen_case["decisions"] if d["kind"] == "police_review"] == ["continue", "close"]  # fmt: skip

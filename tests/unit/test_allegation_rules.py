@@ -8,10 +8,26 @@ import pytest
 
 from models.errors import InputError
 from models.inputs import unaccounted
-from models.processes.allegation import ALLEGATION, Review, Route
+from models.processes.allegation import (
+    ALLEGATION,
+    Review,
+    Route,
+    after_the_window,
+    approval_rules,
+    closing_rules,
+    every_child_told,
+    qualifying_determination,
+)
 from models.steps import again, wait_key
 
 STEPS = [s.name for s in ALLEGATION.steps]
+
+
+class Facts:
+    """A case as a step's check sees it: only what these rules read."""
+
+    def __init__(self, details: dict | None = None) -> None:  # type: ignore[type-arg]
+        self.details = details or {}
 
 
 def parse_input(step: str, payload: Any) -> Any:
@@ -148,12 +164,44 @@ def test_a_meeting_needs_its_attendees_and_actions_their_owner_and_due() -> None
     assert meeting.actions[0].due == date(2026, 10, 30)  # type: ignore[attr-defined]
 
 
-def test_an_approval_review_is_held_or_skipped_with_a_reason() -> None:
-    parse_input("approval_review", {"skipped_reason": "the carer resigned on 2026-11-20"})
-    with pytest.raises(InputError, match="not both"):
-        parse_input("approval_review", {})
-    with pytest.raises(InputError, match="panel_recommendation"):
+def test_an_approval_review_is_decided_with_reasons_or_skipped_with_approval() -> None:
+    """The decision maker decides with reasons (the panel only where required); a skipped review
+    needs an approver, not one SSW alone; an ending (or a resignation) needs the DBS decision;
+    revising or ending approval is a qualifying determination with its notice (L16-L18)."""
+    with pytest.raises(InputError, match="panel_recommendation, or neither"):
         parse_input("approval_review", {"presented_to_panel_on": "2026-11-26"})
+
+    def refused(payload: dict, message: str) -> None:  # type: ignore[type-arg]
+        with pytest.raises(InputError, match=re.escape(message)):
+            approval_rules(Facts(), parse_input("approval_review", payload))
+
+    refused({"skipped_reason": "the carer resigned"}, "give skip_approved_by")
+    refused({}, "give decision, decided_by, reasons")
+    decided = {"decision": "continue", "decided_by": "tm-1", "reasons": "r"}
+    approval_rules(Facts(), parse_input("approval_review", decided))  # no panel: allowed
+    refused({**decided, "decision": "terminate"}, "give notice_sent_on")
+    refused({**decided, "decision": "terminate", "notice_sent_on": "2026-12-01"}, "the DBS duty: give dbs_referral, dbs_reason")  # fmt: skip
+    refused({**decided, "decision": "resigned"}, "give resigned_on")
+    refused({**decided, "decision": "resigned", "resigned_on": "2026-11-20"}, "the DBS duty")
+    ending = {**decided, "decision": "resigned", "resigned_on": "2026-11-20", "dbs_referral": False, "dbs_reason": "harm test not met"}  # fmt: skip
+    data = parse_input("approval_review", ending)
+    approval_rules(Facts(), data)
+    assert not qualifying_determination(data)
+    revise = parse_input("approval_review", {**decided, "decision": "revise", "notice_sent_on": "2026-12-01"})  # fmt: skip
+    assert qualifying_determination(revise)
+    # An input stored before these rules (panel, or skipped with a reason) still reads.
+    parse_input("approval_review", {"presented_to_panel_on": "2026-11-26", "panel_recommendation": "continue"})  # fmt: skip
+
+
+def test_the_final_decision_waits_for_the_carers_28_days() -> None:
+    final = {"decided_on": "2026-12-20", "representations": "none", "decision": "continue", "decided_by": "tm-1", "reasons": "r"}  # fmt: skip
+    with pytest.raises(InputError, match=re.escape("the carer has until 2026-12-29")):
+        after_the_window(Facts({"determination_notice_on": "2026-12-01"}), parse_input("approval_determination", final))  # fmt: skip
+    after_the_window(Facts({"determination_notice_on": "2026-12-01"}), parse_input("approval_determination", {**final, "decided_on": "2026-12-29"}))  # fmt: skip
+    with pytest.raises(InputError, match="irm_recommendation"):
+        parse_input("approval_determination", {**final, "representations": "independent_review"})
+    with pytest.raises(InputError, match="the DBS duty"):
+        parse_input("approval_determination", {**final, "decision": "terminate"})
 
 
 def test_an_input_that_is_not_an_object_shows_an_example() -> None:
@@ -239,18 +287,20 @@ def test_closing_at_initial_consideration_is_a_decision_with_approval(
     payload: dict,  # type: ignore[type-arg]
     message: str,
 ) -> None:
-    """L4: no further action, or advice, needs the reasons and a senior manager's approval."""
+    """L4: no further action, or advice, needs the reasons and a senior manager's approval:
+    checked when recorded; an input stored before the rule still reads (and replays)."""
+    stored = parse_input("initial_consideration", payload)
     with pytest.raises(InputError, match=re.escape(message)):
-        parse_input("initial_consideration", payload)
+        closing_rules(Facts(), stored)
     closing = {"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "m", "follow_up": "f"}  # fmt: skip
-    assert parse_input("initial_consideration", closing).route is Route.advice  # type: ignore[attr-defined]
+    closing_rules(Facts(), parse_input("initial_consideration", closing))
 
 
 def test_the_outcome_notification_says_who_was_told_for_each_child() -> None:
     told = {"carer_told_on": "2026-12-10", "fostering_service_told_on": "2026-12-10"}
     child = {"child": "C-1", "social_worker_told_on": "2026-12-10", "iro_told_on": "2026-12-11"}
-    with pytest.raises(InputError, match="children: is required"):
-        parse_input("outcome_notification", told)
+    with pytest.raises(InputError, match=re.escape("missing: C-1; not in the case: -")):
+        every_child_told(Facts({"child_refs": ["C-1"]}), parse_input("outcome_notification", told))
     with pytest.raises(InputError, match="give parents_told_on, or parents_not_told_reason"):
         parse_input("outcome_notification", {**told, "children": [child]})
     both = {**child, "parents_told_on": "2026-12-10", "parents_not_told_reason": "x"}
@@ -259,3 +309,51 @@ def test_the_outcome_notification_says_who_was_told_for_each_child() -> None:
     with pytest.raises(InputError, match="a child is listed twice"):
         twice = {**child, "parents_told_on": "2026-12-12"}
         parse_input("outcome_notification", {**told, "children": [twice, twice]})
+
+
+SUSPENSION = {
+    "decided_on": "2026-11-05",
+    "decision": "new_placements_paused",
+    "alternatives": [{"alternative": "children moved", "why_rejected": "no risk to them shown"}],
+    "rationale": "r",
+    "approved_by": "sm-1",
+    "named_contact": "supervising social worker",
+    "confirmed_to_carer_on": "2026-11-05",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"alternatives": []}, "record the alternatives considered and why each was rejected"),
+        ({"confirmed_to_carer_on": None}, "give confirmed_to_carer_on"),
+        ({"decision": "children_removed"}, "name children_removed when, and only when"),
+        ({"children_removed": ["C-1"]}, "name children_removed when, and only when"),
+        ({"confirmed_to_carer_on": "2026-11-04"}, "confirmed_to_carer_on is before decided_on"),
+        ({"approved_by": None}, "approved_by"),
+        ({"alternatives": [{"alternative": "moved"}]}, "why_rejected"),
+    ],
+)
+def test_the_placements_decision_records_its_alternatives_and_its_confirmation(
+    change: dict,  # type: ignore[type-arg]
+    message: str,
+) -> None:
+    """L6: the rationale, the alternatives considered and why rejected, an approver, and the
+    written confirmation to the carer."""
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_input("suspension_decision", {**SUSPENSION, **change})
+    stay = {k: v for k, v in SUSPENSION.items() if k not in ("alternatives", "confirmed_to_carer_on")}  # fmt: skip
+    assert parse_input("suspension_decision", {**stay, "decision": "children_stay"})
+
+
+def test_the_carers_support_and_the_closing_account() -> None:
+    support = {"carer_told_on": "2026-11-06", "support_offered_on": "2026-11-05", "offered_by": "FosterTalk", "allowances": "continue", "fees": "continue", "rationale": "r"}  # fmt: skip
+    with pytest.raises(InputError, match="support_offered_on is before carer_told_on"):
+        parse_input("carer_support", support)
+    with pytest.raises(InputError, match="a closing case cannot carry an action forward"):
+        parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "carried_forward", "reason": "r", "new_due": 5}]})  # fmt: skip
+    with pytest.raises(InputError, match="give to_case"):
+        parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "transferred", "reason": "r"}]})  # fmt: skip
+    with pytest.raises(InputError, match="give to_case"):
+        parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "done", "to_case": "DSR-2026-0001"}]})  # fmt: skip
+    assert parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "transferred", "to_case": "DSR-2026-0001", "reason": "the disruption's plan carries it"}]})  # fmt: skip
