@@ -7,7 +7,7 @@ It creates no flow run: the caller does, once the case is stored (safeguard/orch
 """
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ from models.errors import InputError
 from models.escalation import CaseParties
 from models.inputs import parse
 from models.permissions import DirectoryContext, require_role
-from models.policy import Policy
+from models.policy import Policy, RetentionPolicy
 from models.process import EarlierCase, StartPlan, upgraded
 from models.tables import Case, CaseChild, CaseEvent, CaseLink, CaseParty, Step
 
@@ -56,7 +56,7 @@ def start_case(
     decl.start(plan, data)
     lead = plan.lead or author_id
     require_role(session, lead, {decl.lead_role}, f"lead {decl.noun} case")
-    refs = [ref for ref, _, _ in plan.children]
+    refs = [child[0] for child in plan.children]
     if len(set(refs)) != len(refs):
         raise InputError("a child is listed twice")
 
@@ -76,8 +76,15 @@ def start_case(
     )
     assert case.id is not None
     session.add_all(
-        CaseChild(case_id=case.id, child_ref=ref, iro_id=iro, social_worker_id=sw)
-        for ref, iro, sw in plan.children
+        CaseChild(
+            case_id=case.id,
+            child_ref=ref,
+            iro_id=iro,
+            social_worker_id=sw,
+            placed_by=placed_by,
+            contact=contact,
+        )
+        for ref, iro, sw, placed_by, contact in plan.children
     )
     for reference, why, kind in plan.links:
         link_cases(session, case.id, reference, why, kind)
@@ -284,20 +291,50 @@ def parties_of(session: Session, case_ids: Iterable[int]) -> dict[int, CaseParti
         kids = children.get(case_id or 0, [])
         result[case_id or 0] = CaseParties(
             lead=lead,
-            iros=tuple(dict.fromkeys(c.iro_id for c in kids)),
-            social_workers=tuple(dict.fromkeys(c.social_worker_id for c in kids)),
+            iros=tuple(dict.fromkeys(c.iro_id for c in kids if c.iro_id)),
+            social_workers=tuple(
+                dict.fromkeys(c.social_worker_id for c in kids if c.social_worker_id)
+            ),
+            placed_elsewhere=tuple(
+                dict.fromkeys((c.placed_by or "", c.contact or "") for c in kids if not c.iro_id)
+            ),
             named={r: tuple(p) for r, p in named.get(case_id or 0, {}).items()},
         )
     return result
 
 
-def close_case(*, session: Session, case_id: int, now: datetime) -> None:
-    """Close the case (idempotent); its closing time is its last step's."""
+def retain_until(case: Case, rule: RetentionPolicy, calendar: WorkingCalendar) -> date:
+    """The later of `years` from the case's start and, where the rule says so and the start gave
+    it, the day the case asks its record be kept until (e.g. the carer's pension age)."""
+    start = calendar.local_date(case.opened_at)
+    try:
+        until = start.replace(year=start.year + rule.years)
+    except ValueError:  # 29 February into a year without one
+        until = start.replace(year=start.year + rule.years, day=28)
+    asked = case.details.get("retain_at_least_until")
+    if rule.or_until_pension_age and asked:
+        until = max(until, date.fromisoformat(asked))
+    return until
+
+
+def close_case(
+    *,
+    session: Session,
+    case_id: int,
+    now: datetime,
+    policy: Policy | None = None,
+    calendar: WorkingCalendar | None = None,
+) -> None:
+    """Close the case (idempotent); its closing time is its last step's. Where its process keeps
+    records for a set time, the day it is kept until is recorded too."""
     case = case_by_id(session, case_id)
     if case.status is CaseStatus.closed:
         return
     last = session.exec(select(func.max(Step.closed_at)).where(Step.case_id == case_id)).one()
     case.status, case.closed_at = CaseStatus.closed, last or now
+    rule = policy.processes[case.process].retention if policy else None
+    if rule is not None and calendar is not None:
+        case.retain_until = retain_until(case, rule, calendar)
     session.add(case)
     audit.record(
         session,
@@ -306,4 +343,5 @@ def close_case(*, session: Session, case_id: int, now: datetime) -> None:
         case_id=case_id,
         entity="case",
         entity_id=case.reference,
+        detail={"retain_until": case.retain_until.isoformat()} if case.retain_until else None,
     )

@@ -586,6 +586,9 @@ class CaseParties:
     iros: tuple[str, ...] = ()
     social_workers: tuple[str, ...] = ()
     named: Mapping[Role, tuple[str, ...]] = field(default_factory=dict)
+    # children whose IRO is not in our directory: (placed by, contact); their IRO's notices go to
+    # the case lead, with the contact
+    placed_elsewhere: tuple[tuple[str, str], ...] = ()
 
     def holding(self, role: Role) -> tuple[str, ...]:
         """Return the people of the case in `role`: the children's IROs or social workers, or the
@@ -654,6 +657,9 @@ def resolve(notice: DueNotice, parties: CaseParties, directory: Directory) -> Re
         elif token in ("child_iro", "child_social_worker"):
             children = parties.iros if token == "child_iro" else parties.social_workers
             found = tell(children, token) or not children  # no child in the case: nothing to tell
+            for placed_by, contact in parties.placed_elsewhere:  # their IRO is not ours to reach
+                who = "IRO" if token == "child_iro" else "social worker"
+                found = tell([parties.lead], f"for the {who} of a child placed by {placed_by}: pass it on ({contact})") or found  # fmt: skip
         else:
             found = tell(_by_role(token, parties, directory, in_case), token)
         if not found:

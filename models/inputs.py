@@ -194,11 +194,32 @@ class StepInput(BaseModel):
 
 
 class ChildInCase(StepInput):
-    """A child in a case, with the IRO and social worker who must hear of it."""
+    """A child in a case, with the IRO and social worker who must hear of it; or, for a child
+    neither of whom is in our directory (the carer's own child, a child another authority
+    placed), who placed them and the contact there (what their IRO's notices go out with)."""
 
     child: Ref
-    iro: Annotated[StaffId, staff(Role.iro)]
-    social_worker: Annotated[StaffId, staff(Role.social_worker)]
+    iro: Annotated[StaffId, staff(Role.iro)] | None = None
+    social_worker: Annotated[StaffId, staff(Role.social_worker)] | None = None
+    placed_by: Label | None = None  # "own child", or the placing authority
+    contact: Label | None = None  # e.g. the placing authority's duty IRO line
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "ChildInCase":
+        ours = self.iro is not None and self.social_worker is not None
+        theirs = self.placed_by is not None and self.contact is not None
+        partly = self.iro is not None or self.social_worker is not None
+        if ours == theirs or (theirs and partly):
+            raise ValueError(
+                f"child {self.child}: give iro and social_worker (staff ids), or, for a child "
+                "whose IRO is not in the directory (the carer's own child, a child another "
+                "authority placed), placed_by and contact"
+            )
+        return self
+
+    @property
+    def external(self) -> bool:
+        return self.iro is None
 
 
 def free_text(value: str, what: str) -> str:

@@ -184,11 +184,22 @@ class StepPolicy(_Frozen):
         return calendar if self.local_days else calendar.legal
 
 
+class RetentionPolicy(_Frozen):
+    """How long a closed case's record is kept, and how long before that it is listed for review."""
+
+    years: Annotated[int, Field(ge=1, le=100)]
+    or_until_pension_age: bool = False  # the later of the two, where the start gives the day
+    review_within: DurationText
+    source: Text
+    confidence: Confidence
+
+
 class ProcessPolicy(_Frozen):
     title: Text
     reference_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,5}$")]
     on_start_notify: tuple[Recipient, ...] = ()  # told, for information, when a case starts
     action_escalation: tuple[Rung, ...] = ()  # the process's own ladder for overdue actions
+    retention: RetentionPolicy | None = None  # a closed case's record: kept until, reviewed when
     events: dict[Key, Text] = Field(min_length=1)
     steps: dict[Key, StepPolicy] = Field(min_length=1)
 

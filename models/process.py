@@ -141,7 +141,9 @@ class StartPlan:
     history: Callable[[], Sequence[EarlierCase]] = lambda: ()  # the process's cases so far
     details: dict[str, Any] = field(default_factory=dict)  # kept on the case (our database only)
     lead: str | None = None  # default: whoever starts it
-    children: list[tuple[str, str, str]] = field(default_factory=list)  # (ref, IRO, social worker)
+    children: list[tuple[str, str | None, str | None, str | None, str | None]] = field(
+        default_factory=list
+    )  # (ref, IRO, social worker, placed by, contact): our staff, or who placed them
     parties: list[tuple[Role, str]] = field(default_factory=list)  # other named people, by role
     events: list[tuple[str, datetime]] = field(default_factory=list)
     measured: list[tuple[str, datetime]] = field(default_factory=list)  # (step, when it was done)
@@ -155,8 +157,15 @@ class StartPlan:
         """Return the local start of a day (an event known only by its date)."""
         return datetime.combine(day, time(0), tzinfo=self.tz)
 
-    def child(self, ref: str, iro: str, social_worker: str) -> None:
-        self.children.append((ref, iro, social_worker))
+    def child(
+        self,
+        ref: str,
+        iro: str | None,
+        social_worker: str | None,
+        placed_by: str | None = None,
+        contact: str | None = None,
+    ) -> None:
+        self.children.append((ref, iro, social_worker, placed_by, contact))
 
     def party(self, role: Role, staff_id: str) -> None:
         self.parties.append((role, staff_id))

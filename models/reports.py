@@ -10,13 +10,14 @@ meeting was held or its absence justified). Reads only our tables; no names, no 
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from models import registry
 from models.calendar import WorkingCalendar
+from models.durations import CalendarMonths, Duration
 from models.policy import Policy
 from models.process import Measure
 from models.tables import Case, ClockStop, Extension, Step
@@ -66,6 +67,53 @@ class Report:
             "steps": [r.as_dict() for r in self.steps],
             "measures": [m.as_dict() for m in self.measures],
         }
+
+
+def retention(
+    *, session: Session, policy: Policy, today: date, due_only: bool = False
+) -> list[dict[str, Any]]:
+    """Closed cases with a retention date: when each is kept until, when it comes up for review
+    (the process's `review_within` before), whether that is now, and what the case says may be
+    said of it (e.g. an allegation: in references or not; removed from the carer's file)."""
+    rows = []
+    for case in session.exec(
+        select(Case).where(col(Case.retain_until).is_not(None)).order_by(col(Case.retain_until))
+    ):
+        rule = policy.processes[case.process].retention if case.process in policy.processes else None  # fmt: skip
+        assert case.retain_until is not None
+        review_from = (
+            _back(case.retain_until, rule.review_within) if rule is not None else case.retain_until
+        )
+        due = review_from <= today
+        if due_only and not due:
+            continue
+        rows.append(
+            {
+                "reference": case.reference,
+                "process": case.process,
+                "closed_on": case.closed_at.date().isoformat() if case.closed_at else None,
+                "retain_until": case.retain_until.isoformat(),
+                "review_from": review_from.isoformat(),
+                "due_for_review": due,
+                "in_references": case.details.get("in_references"),
+                "remove_from_file": case.details.get("remove_from_carer_file"),
+            }
+        )
+    return rows
+
+
+def _back(day: date, span: Duration) -> date:
+    """Return `day` less a span given in calendar days or months (working days count as days)."""
+    if isinstance(span, CalendarMonths):
+        month = day.month - span.n
+        year = day.year + (month - 1) // 12
+        month = (month - 1) % 12 + 1
+        for last in (31, 30, 29, 28):
+            try:
+                return day.replace(year=year, month=month, day=min(day.day, last))
+            except ValueError:
+                continue
+    return day - timedelta(days=span.n)
 
 
 def timeliness(

@@ -104,6 +104,7 @@ class Case(SQLModel, table=True):
     flow_run_id: str | None = Field(default=None, max_length=36)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     details_version: int = 1
+    retain_until: date | None = None  # the record kept until then (the policy's rule at closing)
 
 
 class CaseLink(SQLModel, table=True):
@@ -280,8 +281,10 @@ class CaseChild(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     child_ref: str = Field(max_length=64)
-    iro_id: str = Field(foreign_key="staff.id", max_length=64)
-    social_worker_id: str = Field(foreign_key="staff.id", max_length=64)
+    iro_id: str | None = Field(default=None, foreign_key="staff.id", max_length=64)
+    social_worker_id: str | None = Field(default=None, foreign_key="staff.id", max_length=64)
+    placed_by: str | None = Field(default=None, max_length=200)  # no IRO here: who placed them
+    contact: str | None = Field(default=None, max_length=200)  # and how to reach their IRO
 
 
 class CaseEvent(SQLModel, table=True):

@@ -92,6 +92,7 @@ def case_view(
         "status": case.status.value,
         "opened_at": case.opened_at.isoformat(),
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "retain_until": case.retain_until.isoformat() if case.retain_until else None,
         "lead": case.lead_id,
         "flow_run_id": case.flow_run_id,
         "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
@@ -107,7 +108,13 @@ def case_view(
             for f in failed
         ],
         "children": [
-            {"child": c.child_ref, "iro": c.iro_id, "social_worker": c.social_worker_id}
+            {
+                "child": c.child_ref,
+                "iro": c.iro_id,
+                "social_worker": c.social_worker_id,
+                "placed_by": c.placed_by,
+                "contact": c.contact,
+            }
             for c in children
         ],
         "steps": [

@@ -108,7 +108,13 @@ def close_case(case_id: int) -> None:
     """Close the case."""
     deps = wiring.casework(get_settings())
     with session_scope(deps.engine) as session:
-        cases.close_case(session=session, case_id=case_id, now=system_clock())
+        cases.close_case(
+            session=session,
+            case_id=case_id,
+            now=system_clock(),
+            policy=deps.policy,
+            calendar=deps.calendar,
+        )
 
 
 @task(cache_policy=NO_CACHE)

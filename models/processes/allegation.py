@@ -94,6 +94,7 @@ class NewAllegation(StepInput):
     children: tuple[ChildInCase, ...]
     category: Ref  # physical, sexual, emotional, neglect...
     summary: Text
+    carer_pension_age_on: date | None = None  # if known: the record is kept at least until then
 
     @field_validator("children")
     @classmethod
@@ -120,9 +121,11 @@ def start(plan: StartPlan, new: NewAllegation) -> None:
     plan.opened_at = new.received_at
     plan.details = new.model_dump(mode="json", exclude={"children"})
     for child in new.children:
-        plan.child(child.child, child.iro, child.social_worker)
+        plan.child(child.child, child.iro, child.social_worker, child.placed_by, child.contact)
     plan.party(Role.supervising_social_worker, new.supervising_social_worker)
     plan.details["child_refs"] = [child.child for child in new.children]
+    if new.carer_pension_age_on is not None:  # the retention rule's other date (L12)
+        plan.details["retain_at_least_until"] = new.carer_pension_age_on.isoformat()
     plan.event("aware", new.aware_on)
     plan.event("referral_received", new.received_at)
     plan.measured_step("referral", new.received_at)  # in time or late: 1 working day after aware
@@ -417,8 +420,33 @@ def meeting_found_ready(ctx: CheckContext, data: Outcome) -> None:
         )
 
 
+NOT_IN_REFERENCES = frozenset(
+    {
+        OutcomeCategory.false,
+        OutcomeCategory.unsubstantiated,
+        OutcomeCategory.unfounded,
+        OutcomeCategory.malicious,
+    }
+)  # KCSIE: such outcomes are not mentioned in references (L12)
+REMOVED_FROM_FILE = frozenset({OutcomeCategory.false, OutcomeCategory.malicious})
+
+
 def decide_outcome(ctx: ApplyContext, data: Outcome) -> None:
     ctx.decide("outcome", data.category.value, data.rationale)
+    in_references = data.category not in NOT_IN_REFERENCES
+    removed = data.category in REMOVED_FROM_FILE
+    ctx.keep({"in_references": in_references, "remove_from_carer_file": removed})
+    ctx.decide(
+        "references",
+        "may be mentioned in references" if in_references else "never mentioned in references",
+        f"the outcome is {data.category.value} (KCSIE, L12)",
+    )
+    if removed:
+        ctx.decide(
+            "carer_file",
+            "remove from the carer's file",
+            f"a {data.category.value} allegation is removed unless the carer consents (KCSIE, L12)",
+        )
     ctx.decide(
         "dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason
     )
@@ -816,6 +844,10 @@ def view(facts: ViewFacts) -> dict[str, Any]:
         "time_to_outcome": {
             "measured_to": "outcome" if outcome else "now",
             "within": met[0] if met else "beyond every target",
+        },
+        "record": {  # L12: what may be said of it, and what leaves the carer's file
+            "in_references": details.get("in_references"),
+            "remove_from_carer_file": details.get("remove_from_carer_file"),
         },
     }
 

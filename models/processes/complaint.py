@@ -132,7 +132,13 @@ def start(plan: StartPlan, new: NewComplaint) -> None:
     plan.details["over_a_year"] = (new.received_on - new.matter_known_on).days > 365
     plan.lead = new.complaints_manager
     if new.child is not None:  # its IRO is told, for information ([processes.complaint])
-        plan.child(new.child.child, new.child.iro, new.child.social_worker)
+        plan.child(
+            new.child.child,
+            new.child.iro,
+            new.child.social_worker,
+            new.child.placed_by,
+            new.child.contact,
+        )
     plan.event("received", new.received_on)
     plan.event("stage2_requested", new.stage2_requested_on)
     if new.stage1 is not None:

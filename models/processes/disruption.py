@@ -133,6 +133,11 @@ class NewDisruption(StepInput):
                 "give either ending (the placement ends or ended) or at_risk (a stability "
                 "meeting first), not both"
             )
+        if self.child.external:
+            raise ValueError(
+                "child: a placement this authority ends is of a child it looks after: give the "
+                "child's iro and social_worker (staff ids)"
+            )
         return self
 
 

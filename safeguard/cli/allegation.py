@@ -25,6 +25,18 @@ def child_option(text: str) -> dict[str, str]:
     return dict(zip(("child", "iro", "social_worker"), parts, strict=True))
 
 
+def placed_elsewhere_option(text: str) -> dict[str, str]:
+    """Return a --child-placed-elsewhere CHILD_REF:PLACED_BY:CONTACT as the start input's child."""
+    ref, _, rest = text.partition(":")
+    placed_by, _, contact = rest.partition(":")
+    if not (ref.strip() and placed_by.strip() and contact.strip()):
+        raise InputError(
+            f"--child-placed-elsewhere {text!r}: write CHILD_REF:PLACED_BY:CONTACT, e.g. "
+            "'C-77:Westshire Council:duty IRO 01632 960000' (or 'C-78:own child:the carer')"
+        )
+    return {"child": ref.strip(), "placed_by": placed_by.strip(), "contact": contact.strip()}
+
+
 @app.command("start")
 def start(
     lado: str = typer.Option(..., "--lado", help="The LADO's staff id (they chair and decide)."),
@@ -38,7 +50,13 @@ def start(
         ..., "--ssw", help="The carer's supervising social worker (staff id): a named party."
     ),
     children: list[str] = typer.Option(
-        ..., "--child", help="CHILD_REF:IRO_ID:SOCIAL_WORKER_ID (repeat for each child)."
+        [], "--child", help="CHILD_REF:IRO_ID:SOCIAL_WORKER_ID (repeat for each child)."
+    ),
+    elsewhere: list[str] = typer.Option(
+        [],
+        "--child-placed-elsewhere",
+        help="CHILD_REF:PLACED_BY:CONTACT for a child whose IRO is not in the directory (the "
+        "carer's own child, a child another authority placed): their IRO's notices go to the LADO.",
     ),
     category: str = typer.Option(
         ...,
@@ -47,6 +65,11 @@ def start(
     ),
     summary: str = typer.Option(
         ..., "--summary", help="A short summary (kept in our database only)."
+    ),
+    pension_age_on: str | None = typer.Option(
+        None,
+        "--pension-age-on",
+        help="The carer's normal pension age, if known: the record is kept at least until then.",
     ),
     wait: int = typer.Option(
         APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first step."
@@ -61,10 +84,15 @@ def start(
         "carer": carer,
         "fostering_service": service,
         "supervising_social_worker": ssw,
-        "children": [child_option(c) for c in children],
+        "children": [child_option(c) for c in children]
+        + [placed_elsewhere_option(c) for c in elsewhere],
         "category": category,
         "summary": summary,
     }
+    if pension_age_on is not None:
+        payload["carer_pension_age_on"] = parse_day(
+            pension_age_on, tz, "--pension-age-on"
+        ).isoformat()
     try:
         start_case("allegation", lado, payload, wait=wait, as_json=as_json)
     except InputError as exc:
@@ -81,6 +109,7 @@ OPTIONS = {
     "children": "--child",
     "category": "--category",
     "summary": "--summary",
+    "carer_pension_age_on": "--pension-age-on",
 }
 
 

@@ -327,6 +327,8 @@ def show(
     out = console()
     tz = ZoneInfo(settings.timezone)
     out.print(f"{view['reference']} ({view['process']}, {view['status']}); {view['headline']}")
+    if view.get("retain_until"):
+        out.print(f"record kept until {view['retain_until']} (its retention rule)")
     for link in view["links"]:
         out.print(f"linked: {link['reference']} ({link['process']}): {link['why']}")
     for note in view.get("notes", []):

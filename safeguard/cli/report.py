@@ -88,6 +88,50 @@ def timeliness(
         out.print(f"{m['measure']}: {m['count']} of {m['of']} ({share})")
 
 
+@app.command()
+def retention(
+    due: bool = typer.Option(False, "--due", help="Only the records due for review now."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Closed cases' records: kept until when, due for review from when (the process's retention
+    rule), and what may be said of each (an allegation: in references, removed from the file)."""
+    settings = get_settings()
+    deps = wiring.casework(settings)
+    today = deps.calendar.local_date(system_clock())
+    with session_scope(deps.engine) as session:
+        rows = reports.retention(session=session, policy=deps.policy, today=today, due_only=due)
+    if as_json:
+        print_json(rows)
+        return
+
+    def flag(value: object) -> str:
+        return "-" if value is None else ("yes" if value else "no")
+
+    table = Table(
+        "case",
+        "process",
+        "closed",
+        "kept until",
+        "review from",
+        "due now",
+        "in references",
+        "remove from file",
+        title=f"Records with a retention date ({'due for review' if due else 'all'}), as at {_day(today)}",
+    )
+    for row in rows:
+        table.add_row(
+            row["reference"],
+            row["process"],
+            row["closed_on"] or "-",
+            row["retain_until"],
+            row["review_from"],
+            "DUE" if row["due_for_review"] else "",
+            flag(row["in_references"]),
+            flag(row["remove_from_file"]),
+        )
+    console().print(table)
+
+
 def _csv(data: dict[str, object]) -> None:
     writer = csv.writer(sys.stdout)
     writer.writerow(

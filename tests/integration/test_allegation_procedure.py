@@ -284,3 +284,126 @@ def test_the_police_strand_keeps_its_own_clock_while_the_outcome_clock_stands(
     rounds = [(s["sequence"], s["status"]) for s in seen_case["steps"] if s["step"] == "police_review"]  # fmt: skip
     assert rounds == [(1, "closed"), (2, "closed")]  # closed by the police: no third round
     assert [d["value"] for d in seen_case["decisions"] if d["kind"] == "police_review"] == ["continue", "close"]  # fmt: skip
+
+
+def test_a_closed_case_keeps_its_record_until_the_later_day_and_says_what_references_may_say(
+    team: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """L12: kept until the carer's pension age (if known) or 10 years from the allegation,
+    whichever is later; a malicious outcome is never in references and leaves the carer's file;
+    `report retention` lists what is due for review."""
+    import json
+
+    from models import cases
+    from models.tables import Case
+    from safeguard.cli import main
+
+    ten_years = start_case(team)  # referral Mon 2 Nov 2026; no pension day known
+    with session_scope(team) as session:
+        pension = cases.start_case(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            process="allegation",
+            author_id="lado-1",
+            payload={
+                "received_at": RECEIVED.isoformat(),
+                "aware_on": "2026-11-02",
+                "carer": "FC-78",
+                "fostering_service": "S",
+                "supervising_social_worker": "ssw-1",
+                "children": [{"child": "C-10", "iro": "iro-1", "social_worker": "sw-1"}],
+                "category": "physical",
+                "summary": "s",
+                "carer_pension_age_on": "2041-03-15",
+            },
+            now=RECEIVED,
+        ).reference
+    for ref in (ten_years, pension):
+        open_step(team, ref, "initial_consideration")
+        open_step(team, ref, "outcome")
+        record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
+        open_step(team, ref, "allegation_meeting")
+        record(team, ref, "allegation_meeting", {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}, at("2026-11-04T15:00"))  # fmt: skip
+    record(team, ten_years, "outcome", {"category": "malicious", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
+    record(team, pension, "outcome", {"category": "substantiated", "rationale": "r", "dbs_referral": True, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
+    with session_scope(team) as session:
+        for ref in (ten_years, pension):
+            case_id = cases.get_case(session, ref).id or 0
+            cases.close_case(session=session, case_id=case_id, now=at("2026-11-06T10:00"), policy=POLICY, calendar=CALENDAR)  # fmt: skip
+    with Session(team) as session:
+        kept = {c.reference: c.retain_until for c in session.exec(select(Case)).all()}
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ten_years, now=at("2026-11-06T11:00"))  # fmt: skip
+    assert (str(kept[ten_years]), str(kept[pension])) == ("2036-11-02", "2041-03-15")
+    decided = [(d["kind"], d["value"]) for d in seen["decisions"]]
+    assert ("references", "never mentioned in references") in decided
+    assert ("carer_file", "remove from the carer's file") in decided
+    assert seen["record"] == {"in_references": False, "remove_from_carer_file": True}
+
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr("safeguard.cli.report.system_clock", lambda: at("2036-09-01T09:00"))
+    assert main(["report", "retention", "--due", "--json"]) == 0
+    due = json.loads(capsys.readouterr().out)
+    assert [
+        (r["reference"], r["review_from"], r["in_references"], r["remove_from_file"]) for r in due
+    ] == [(ten_years, "2036-08-02", False, True)]
+    assert main(["report", "retention"]) == 0
+    table = capsys.readouterr().out
+    assert ten_years in table and pension in table and "DUE" in table
+
+
+def test_a_child_whose_iro_is_not_in_the_directory(team: Engine, smtp: SmtpServer) -> None:
+    """The carer's own child and a child another authority placed are named with who placed them
+    and the contact there; their IRO's notices go to the LADO, with the contact to pass them on."""
+    from models import cases
+
+    with session_scope(team) as session:
+        ref = cases.start_case(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            process="allegation",
+            author_id="lado-1",
+            payload={
+                "received_at": RECEIVED.isoformat(),
+                "aware_on": "2026-11-02",
+                "carer": "FC-79",
+                "fostering_service": "S",
+                "supervising_social_worker": "ssw-1",
+                "children": [
+                    {"child": "C-11", "iro": "iro-1", "social_worker": "sw-1"},
+                    {
+                        "child": "C-12",
+                        "placed_by": "Westshire Council",
+                        "contact": "duty IRO 01632 960000",
+                    },
+                    {"child": "C-13", "placed_by": "own child", "contact": "the carer"},
+                ],
+                "category": "physical",
+                "summary": "s",
+            },
+            now=RECEIVED,
+        ).reference
+    both = {"child": "C-14", "iro": "iro-1", "placed_by": "Westshire Council", "contact": "x"}
+    with (
+        pytest.raises(InputError, match=r"give iro and social_worker .* or, for a child"),
+        session_scope(team) as session,
+    ):
+        cases.start_case(session=session, policy=POLICY, calendar=CALENDAR, process="allegation", author_id="lado-1", payload={"received_at": RECEIVED.isoformat(), "aware_on": "2026-11-02", "carer": "FC-80", "fostering_service": "S", "supervising_social_worker": "ssw-1", "children": [both], "category": "physical", "summary": "s"}, now=RECEIVED)  # fmt: skip
+    sweep(team, at("2026-11-02T10:00"))  # the case's start, for information
+    told = {m.to[0].split("@")[0]: m for m in smtp.received if m.subject.startswith(f"For information: {ref}")}  # fmt: skip
+    assert sorted(told) == ["iro-1", "lado-1", "sw-1"]
+    lead = told["lado-1"].text
+    assert "placed by Westshire Council: pass it on (duty IRO 01632 960000)" in lead
+    assert "placed by own child: pass it on (the carer)" in lead
+    with Session(team) as session:
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-02T11:00"))  # fmt: skip
+    assert [(c["child"], c["iro"], c["placed_by"]) for c in seen["children"]] == [
+        ("C-11", "iro-1", None),
+        ("C-12", None, "Westshire Council"),
+        ("C-13", None, "own child"),
+    ]

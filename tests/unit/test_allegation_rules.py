@@ -357,3 +357,28 @@ def test_the_carers_support_and_the_closing_account() -> None:
     with pytest.raises(InputError, match="give to_case"):
         parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "done", "to_case": "DSR-2026-0001"}]})  # fmt: skip
     assert parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "transferred", "to_case": "DSR-2026-0001", "reason": "the disruption's plan carries it"}]})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "child",
+    [
+        {"child": "C-1"},
+        {"child": "C-1", "iro": "iro-1"},
+        {"child": "C-1", "placed_by": "Westshire Council"},
+        {"child": "C-1", "iro": "iro-1", "social_worker": "sw-1", "placed_by": "W", "contact": "x"},
+    ],
+)
+def test_a_child_is_ours_with_iro_and_social_worker_or_placed_elsewhere_with_a_contact(
+    child: dict,  # type: ignore[type-arg]
+) -> None:
+    start = {**ALLEGATION.start_example, "children": [child]}
+    with pytest.raises(InputError, match="give iro and social_worker"):
+        parse_input_start(start)
+    ok = {**ALLEGATION.start_example, "children": [{"child": "C-2", "placed_by": "own child", "contact": "the carer"}]}  # fmt: skip
+    assert parse_input_start(ok)
+
+
+def parse_input_start(payload: Any) -> Any:
+    from models.inputs import parse
+
+    return parse(ALLEGATION.start_input, payload, what="allegation start", example={})

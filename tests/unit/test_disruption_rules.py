@@ -83,3 +83,11 @@ def test_the_reports_measures() -> None:
         "endings with a meeting held or its absence justified": (2, 3),
         "endings with both": (1, 3),
     }
+
+
+def test_a_disruption_is_of_a_child_this_authority_looks_after() -> None:
+    """A child named by who placed them (no IRO here) can be in an allegation, not a disruption."""
+    start = {**DISRUPTION.start_example}
+    start["child"] = {"child": "C-12", "placed_by": "Westshire Council", "contact": "duty IRO"}
+    with pytest.raises(InputError, match="give the child's iro and social_worker"):
+        parse_input(DISRUPTION.start_input, start, what="disruption start", example={})
