@@ -20,7 +20,7 @@ from models.calendar import WorkingCalendar
 from models.durations import CalendarMonths, Duration
 from models.policy import Policy
 from models.process import Measure
-from models.tables import Case, ClockStop, Extension, Step
+from models.tables import Case, ClockStop, Decision, Extension, Rationale, Step
 from models.views import timeliness as step_timeliness
 
 CLOSED = ("in time", "in time with extension", "in time (clock stopped)", "late")
@@ -32,6 +32,7 @@ class StepRow:
     title: str
     counts: Counter[str] = field(default_factory=Counter)
     working_days: list[int] = field(default_factory=list)
+    late_explained: int = 0  # done late, with the reason recorded (DESIGN rule 9)
 
     def as_dict(self) -> dict[str, Any]:
         done = sum(self.counts[c] for c in CLOSED)
@@ -40,6 +41,7 @@ class StepRow:
             "title": self.title,
             "done": done,
             **{c: self.counts[c] for c in CLOSED},
+            "late_with_reason": self.late_explained,
             "open": self.counts["open"],
             "overdue": self.counts["overdue"] + self.counts["stopped"],
             "in_time_share": round((done - self.counts["late"]) / done, 3) if done else None,
@@ -145,6 +147,13 @@ def timeliness(
     stops: dict[int, list[ClockStop]] = defaultdict(list)
     for c in session.exec(select(ClockStop).where(col(ClockStop.step_id).in_(step_ids))).all():
         stops[c.step_id].append(c)
+    explained = set(
+        session.exec(
+            select(Decision.step_id)
+            .join(Rationale, col(Rationale.decision_id) == Decision.id)
+            .where(Decision.kind == "late", col(Decision.step_id).in_(step_ids))
+        ).all()
+    )
     per_case: dict[int, dict[str, str]] = defaultdict(dict)
     for step, found_id in found:
         case_id = found_id or 0
@@ -158,6 +167,8 @@ def timeliness(
         if not start <= done_on <= end:
             continue
         row.counts[how] += 1
+        if how == "late" and step.id in explained:
+            row.late_explained += 1
         opened_on = calendar.local_date(step.opened_at)
         row.working_days.append(calendar.working_days_between(opened_on, max(done_on, opened_on)))
         per_case[case_id][step.name] = how

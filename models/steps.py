@@ -31,7 +31,7 @@ from models.cases import (
 from models.db import database_message
 from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
-from models.inputs import ActionAccount, NewAction, parse
+from models.inputs import ActionAccount, NewAction, free_text, parse
 from models.permissions import DirectoryContext, require_chair, require_role
 from models.policy import Policy
 from models.process import StepDecl, upgraded
@@ -255,8 +255,11 @@ def submit(
     at: datetime | None,
     key: str | None,
     now: datetime,
+    late_reason: str | None = None,
 ) -> tuple[Submission, Step]:
-    """Check and store what a person recorded for an open step; return it with its step.
+    """Check and store what a person recorded for an open step; return it with its step. A step
+    done after its due day takes the reason (`late_reason`); without it, the lateness is a
+    decision whose rationale is due (DESIGN rule 9).
 
     Nothing is stored unless everything holds. The same `key` sent again returns the first submission.
     """
@@ -323,6 +326,7 @@ def submit(
         idempotency_key=key or None,
         payload=data.model_dump(mode="json", exclude_none=True),
         schema_version=step_decl.version,
+        late_reason=free_text(late_reason, "--late-reason") if late_reason is not None else None,
     )
     try:
         with session.begin_nested():  # the database has the last word on "one per step"
@@ -571,6 +575,13 @@ def apply(
         step_decl.apply(
             _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at),
             data,
+        )
+    if done_at >= step.deadline_at:  # closed late: a departure, with its reason (DESIGN rule 9)
+        late = calendar.working_days_between(step.due_on, calendar.local_date(done_at))
+        _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at).decide(
+            "late",
+            f"{name} done {late} working day(s) after its due day ({step.due_on.isoformat()})",
+            submission.late_reason,
         )
     step.status = StepStatus.skipped if step_decl.skipped(data) else StepStatus.closed
     step.closed_at = done_at

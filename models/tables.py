@@ -182,6 +182,7 @@ class Submission(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     schema_version: int = 1  # the step's input version it was written under
     applied_at: datetime | None = _utc(nullable=True)  # when the flow applied it to the case
+    late_reason: str | None = Field(default=None, max_length=4000)  # done after its due day: why
     failed_at: datetime | None = _utc(nullable=True)  # when the flow found it could not apply it
     failure: str | None = Field(default=None, max_length=500)  # why (no narrative, no values)
 

@@ -105,6 +105,7 @@ def record(
     when: datetime,
     sequence: int = 1,
     author: str = "lado-1",
+    late_reason: str | None = None,
 ) -> None:
     with session_scope(engine) as session:
         steps.submit(
@@ -118,6 +119,7 @@ def record(
             at=when,
             key=None,
             now=when,
+            late_reason=late_reason,
         )
     with session_scope(engine) as session:
         case_id = cases.get_case(session, ref).id or 0

@@ -100,6 +100,11 @@ def record(
     key: str | None = typer.Option(
         None, "--key", help="An idempotency key: the same key is stored once."
     ),
+    late_reason: str | None = typer.Option(
+        None,
+        "--late-reason",
+        help="Why it was done after its due day (without it, the reason falls due as a rationale).",
+    ),
     wait: int = typer.Option(
         APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to apply it."
     ),
@@ -122,6 +127,7 @@ def record(
             at=moment,
             key=key,
             now=system_clock(),
+            late_reason=late_reason,
         )
         case = cases.get_case(session, reference)
         orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored

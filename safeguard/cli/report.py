@@ -61,6 +61,7 @@ def timeliness(
         "extended",
         "stopped",
         "late",
+        "late, why given",
         "in time %",
         "median WD",
         "open",
@@ -76,6 +77,7 @@ def timeliness(
             str(row["in time with extension"]),
             str(row["in time (clock stopped)"]),
             str(row["late"]),
+            str(row["late_with_reason"]),
             "-" if share is None else f"{share:.0%}",
             "-" if row["median_working_days"] is None else f"{row['median_working_days']:g}",
             str(row["open"]),
@@ -136,17 +138,18 @@ def _csv(data: dict[str, object]) -> None:
     writer = csv.writer(sys.stdout)
     writer.writerow(
         ["kind", "name", "done", "in time", "in time with extension", "in time (clock stopped)",
-         "late", "in time share", "median working days", "open", "overdue", "count", "of"]
+         "late", "late with reason", "in time share", "median working days", "open", "overdue",
+         "count", "of"]
     )  # fmt: skip
     for row in data["steps"]:  # type: ignore[attr-defined]
         writer.writerow(
             ["step", row["step"], row["done"], row["in time"], row["in time with extension"],
-             row["in time (clock stopped)"], row["late"], row["in_time_share"],
+             row["in time (clock stopped)"], row["late"], row["late_with_reason"], row["in_time_share"],
              row["median_working_days"], row["open"], row["overdue"], "", ""]
         )  # fmt: skip
     for m in data["measures"]:  # type: ignore[attr-defined]
         writer.writerow(
-            ["measure", m["measure"], "", "", "", "", "", m["share"], "", "", "", m["count"], m["of"]]
+            ["measure", m["measure"], "", "", "", "", "", "", m["share"], "", "", "", m["count"], m["of"]]
         )  # fmt: skip
 
 

@@ -102,6 +102,7 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
             at=datetime.fromisoformat("2026-11-04T10:00+00:00"),
             key=None,
             now=datetime.fromisoformat("2026-11-04T10:00+00:00"),
+            late_reason="the referral reached the LADO's inbox late",  # done late, with why
         )
 
     # Wed 4 Nov 09:00, as the sweep sees it: initial consideration lapsed the night before (what

@@ -407,3 +407,33 @@ def test_a_child_whose_iro_is_not_in_the_directory(team: Engine, smtp: SmtpServe
         ("C-12", None, "Westshire Council"),
         ("C-13", None, "own child"),
     ]
+
+
+def test_a_step_done_late_needs_its_reason(team: Engine, smtp: SmtpServer) -> None:
+    """DESIGN rule 9 (issue 12, item 14): a step done after its due day is a departure: its reason
+    is given with the record, or it falls due as a rationale (the manager and the IRO told at
+    once); the case view shows it, and the timeliness report counts late steps with their reason."""
+    from models import reports
+    from notifications import outbox
+
+    ref = start_case(team)  # initial consideration due Tue 3 Nov
+    open_step(team, ref, "outcome")
+    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-05T10:00"))  # no reason
+    open_step(team, ref, "allegation_meeting")  # due Mon 9 Nov
+    outbox.tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=at("2026-11-05T10:05"))  # fmt: skip
+    late_told = sorted(m.to[0].split("@")[0] for m in smtp.received if m.subject.startswith("Decision without rationale"))  # fmt: skip
+    assert late_told == ["iro-1", "ladom-1"]
+    record(team, ref, "allegation_meeting", {"held_on": "2026-11-10", "attendees": ["lado"]}, at("2026-11-10T15:00"), late_reason="the police could not attend before")  # fmt: skip
+    with Session(team) as session:
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-10T16:00"))  # fmt: skip
+        report = reports.timeliness(session=session, policy=POLICY, calendar=CALENDAR, process="allegation", start=at("2026-11-01T00:00").date(), end=at("2026-11-30T00:00").date(), now=at("2026-11-10T16:00")).as_dict()  # fmt: skip
+    late = [
+        (d["value"], d["rationale_due"] is None) for d in seen["decisions"] if d["kind"] == "late"
+    ]
+    assert late == [
+        ("initial_consideration done 2 working day(s) after its due day (2026-11-03)", False),
+        ("allegation_meeting done 1 working day(s) after its due day (2026-11-09)", True),
+    ]
+    rows = {r["step"]: r for r in report["steps"]}
+    assert (rows["initial_consideration"]["late"], rows["initial_consideration"]["late_with_reason"]) == (1, 0)  # fmt: skip
+    assert (rows["allegation_meeting"]["late"], rows["allegation_meeting"]["late_with_reason"]) == (1, 1)  # fmt: skip

@@ -75,6 +75,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
         "initial_consideration",
         {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"},
         at("2026-11-05T10:00"),
+        late_reason="the LADO was in court on Tuesday and Wednesday",  # late, with its reason
     )
     open_step(engine, ref, "allegation_meeting")
     sweep(engine, at("2026-11-05T10:30"))
