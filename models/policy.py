@@ -130,6 +130,7 @@ class StepPolicy(_Frozen):
     extension_told: bool = False  # an extension records when the person was told in writing
     approver: Role | None = None  # who may approve a departure the step records (most junior)
     calendar: Literal["legal", "local"] | None = None  # default: local for design, else legal
+    agreed_by: Key | None = None  # an event naming the day agreed for it: due then, never later
     late_notify: tuple[Recipient, ...] = ()  # told at once when the step is recorded late
     done_notify: tuple[Recipient, ...] = ()  # told, for information, when the step is done
     stoppable: bool = False
@@ -208,6 +209,12 @@ class ProcessPolicy(_Frozen):
     @model_validator(mode="after")
     def _events_known(self) -> "ProcessPolicy":
         for name, step in self.steps.items():
+            if step.agreed_by is not None and step.agreed_by not in self.events:
+                raise _AtError(
+                    ("steps", name, "agreed_by"),
+                    f"{step.agreed_by!r} is not an event of this process; "
+                    f"use one of {', '.join(self.events)}",
+                )
             if step.counts_from not in self.events:
                 raise _AtError(
                     ("steps", name, "counts_from"),

@@ -58,6 +58,11 @@ class CheckContext(Protocol):
         """Who is who in the case: its lead, each child's IRO and social worker, named parties."""
         ...
 
+    def latest_agreed(self, step: str, after: date) -> date | None:
+        """Return the latest day a date agreed for `step` may fall, counting from `after` (the
+        step's policy `agreed_within`), or None when the policy sets no limit."""
+        ...
+
     def was_late(self, step: str) -> bool:
         """True if the case's step of that name was done after its due day (e.g. a request
         measured against its window)."""
@@ -108,6 +113,10 @@ class ApplyContext(Protocol):
 
     def link(self, reference: str, why: str, process: str | None = None) -> None:
         """Link the case to another (shown on both); `process`, when given, is what it must be."""
+        ...
+
+    def latest_agreed(self, step: str, after: date) -> date | None:
+        """As CheckContext.latest_agreed: the policy's limit for a day agreed for `step`."""
         ...
 
     def open_next(self, step: str, sequence: int = 1) -> None:

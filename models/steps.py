@@ -29,6 +29,7 @@ from models.cases import (
     parties_of,
 )
 from models.db import database_message
+from models.durations import WorkingDays
 from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.inputs import ActionAccount, NewAction, free_text, parse
@@ -98,6 +99,9 @@ def open_steps(
                 f"{case.reference}: cannot open {name}: no {rule.counts_from} event yet"
             )
         due = rule.clock_calendar(calendar).due(event.at, rule.due)
+        agreed = _agreed(session, case_id, rule.agreed_by, event.sequence)
+        if agreed is not None and calendar.local_date(agreed.at) < due.due:
+            due = rule.clock_calendar(calendar).due(agreed.at, WorkingDays(0))
         step = Step(
             case_id=case_id,
             name=name,
@@ -129,6 +133,17 @@ def latest_event(session: Session, case_id: int, name: str) -> CaseEvent | None:
         select(CaseEvent)
         .where(CaseEvent.case_id == case_id, CaseEvent.name == name)
         .order_by(col(CaseEvent.sequence).desc())
+    ).first()
+
+
+def _agreed(session: Session, case_id: int, name: str | None, sequence: int) -> CaseEvent | None:
+    """Return the event naming the day agreed for a step (e.g. the next review), if any."""
+    if name is None:
+        return None
+    return session.exec(
+        select(CaseEvent).where(
+            CaseEvent.case_id == case_id, CaseEvent.name == name, CaseEvent.sequence == sequence
+        )
     ).first()
 
 
@@ -216,10 +231,16 @@ def open_steps_of(session: Session, case_id: int) -> list[Step]:
 class _Check:
     """The CheckContext a step's `check` is given."""
 
-    def __init__(self, session: Session, case: Case) -> None:
+    def __init__(
+        self, session: Session, case: Case, policy: Policy, calendar: WorkingCalendar
+    ) -> None:
         self.session, self.case, self.reference = session, case, case.reference
+        self.policy, self.calendar = policy, calendar
         self.details = details_of(case)
         self.parties = parties_of(session, [case.id or 0])[case.id or 0]
+
+    def latest_agreed(self, step: str, after: date) -> date | None:
+        return _latest_agreed(self.policy, self.calendar, self.case.process, step, after)
 
     def require_every_open_action_accounted(
         self, accounted: Sequence[ActionAccount], held_on: date
@@ -241,6 +262,15 @@ class _Check:
             .order_by(col(Step.sequence).desc())
         ).first()
         return bool(done and done.closed_at and done.closed_at >= done.deadline_at)
+
+
+def _latest_agreed(
+    policy: Policy, calendar: WorkingCalendar, process: str, step: str, after: date
+) -> date | None:
+    rule = policy.process(process).step(step)
+    if rule.agreed_by is None:
+        return None
+    return rule.clock_calendar(calendar).due(after, rule.due).due
 
 
 def submit(
@@ -313,7 +343,7 @@ def submit(
         step_decl.input, payload, what=step_name, example=step_decl.example, context=context
     )
     if step_decl.check is not None:
-        step_decl.check(_Check(session, case), data)
+        step_decl.check(_Check(session, case, policy, calendar), data)
     assert case.id is not None
     submission = Submission(
         case_id=case.id,
@@ -487,6 +517,10 @@ class _Apply:
 
     def link(self, reference: str, why: str, process: str | None = None) -> None:
         link_cases(self.session, self.submission.case_id, reference, why, process)
+
+    def latest_agreed(self, step: str, after: date) -> date | None:
+        process = case_by_id(self.session, self.submission.case_id).process
+        return _latest_agreed(self.policy, self.calendar, process, step, after)
 
     def open_next(self, step: str, sequence: int = 1) -> None:
         self.session.flush()  # the events it counts from, just written

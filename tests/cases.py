@@ -134,7 +134,11 @@ def record(
         )
 
 
-def open_step(engine: Engine, ref: str, name: str, sequence: int = 1) -> None:
+def open_step(
+    engine: Engine, ref: str, name: str, sequence: int = 1, now: datetime | None = None
+) -> None:
+    """Open a step as the flow does (`now`: when the flow opens it; a review agreed for a later
+    day opens then, not on that day)."""
     with session_scope(engine) as session:
         steps.open_steps(
             session=session,
@@ -143,6 +147,7 @@ def open_step(engine: Engine, ref: str, name: str, sequence: int = 1) -> None:
             case_id=cases.get_case(session, ref).id or 0,
             names=[name],
             sequence=sequence,
+            now=now,
         )
 
 

@@ -208,12 +208,32 @@ def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
         ctx.close_also("outcome")
 
 
+class Told(StepInput):
+    """Who is told what, and by whom, as the meeting agreed (the carer, the children's parents...)."""
+
+    who: Label
+    what: Text
+    by: Label | None = None
+
+
 class Meeting(StepInput):
     held_on: StepDay
     attendees: tuple[Label, ...] = Field(min_length=1, description="who attended, by role")
     decisions: tuple[Text, ...] = ()
     actions: tuple[NewAction, ...] = ()
+    interview_plan: Text | None = None  # who interviews whom, in what order (the police first)
+    told: tuple[Told, ...] = ()  # who is told what
+    suspension_view: Text | None = None  # the meeting's view on the placements (L6)
+    next_review_on: date | None = None  # agreed; default and latest: the policy's agreed_within
     ready_for_outcome: bool = False
+
+    @model_validator(mode="after")
+    def _next(self) -> "Meeting":
+        if self.next_review_on is not None and self.next_review_on <= self.held_on:
+            raise ValueError("next_review_on must come after the meeting (held_on)")
+        if self.next_review_on is not None and self.ready_for_outcome:
+            raise ValueError("ready_for_outcome: no further review to agree (drop next_review_on)")
+        return self
 
     @model_validator(mode="after")
     def _dues(self, info: ValidationInfo) -> "Meeting":
@@ -227,10 +247,35 @@ class Review(Meeting):
     _once = field_validator("accounted")(once_each)
 
 
+def review_within_limit(ctx: CheckContext, data: Meeting) -> None:
+    """The next review is agreed at each meeting, no later than the policy allows (28 days)."""
+    latest = ctx.latest_agreed("review_meeting", data.held_on)
+    if data.next_review_on is not None and latest is not None and data.next_review_on > latest:
+        raise InputError(
+            f"next_review_on {data.next_review_on} is after {latest}, the latest the policy allows "
+            "for the next review: agree an earlier date"
+        )
+
+
+def meeting_rules(ctx: CheckContext, data: Meeting) -> None:
+    review_within_limit(ctx, data)
+    if isinstance(data, Review):
+        every_action_accounted(ctx, data)
+
+
 def hold_meeting(ctx: ApplyContext, data: Meeting) -> None:
-    """The meeting is an event (the next review counts from it); its actions start their clocks."""
+    """The meeting is an event; the next review falls on the day it agreed (or the policy's
+    latest); its actions start their clocks; what it agreed is kept as decisions."""
     number = ctx.sequence + (1 if isinstance(data, Review) else 0)  # the first review is meeting 2
     ctx.event("meeting_held", data.held_on, sequence=number)
+    if data.next_review_on is not None:  # the next review falls then (else 28 days on)
+        ctx.event("review_agreed", data.next_review_on, sequence=number)
+    if data.interview_plan:
+        ctx.decide("interview_plan", "agreed", data.interview_plan)
+    for told in data.told:
+        ctx.decide("told", f"{told.who}" + (f" (by {told.by})" if told.by else ""), told.what)
+    if data.suspension_view:
+        ctx.decide("suspension_view", "the meeting's view", data.suspension_view)
     ctx.add_actions(data.actions, data.held_on)
     if isinstance(data, Review):
         ctx.account_for(data.accounted, data.held_on)
@@ -664,6 +709,7 @@ ALLEGATION_MEETING: StepDecl[Meeting, bool] = StepDecl(
     input=Meeting,
     may_record=MEETING_RECORDERS,
     chair_only=True,
+    check=meeting_rules,
     apply=hold_meeting,
     result=ready,
     example={
@@ -671,6 +717,10 @@ ALLEGATION_MEETING: StepDecl[Meeting, bool] = StepDecl(
         "attendees": ["lado", "supervising_social_worker", "police"],
         "decisions": ["..."],
         "actions": [{"title": "...", "owner": "STAFF_ID", "due": 5}],
+        "interview_plan": "...",
+        "told": [{"who": "the carer", "what": "...", "by": "supervising social worker"}],
+        "suspension_view": "...",
+        "next_review_on": "2026-11-26",
     },
 )
 REVIEW_MEETING: StepDecl[Review, bool] = StepDecl(
@@ -678,7 +728,7 @@ REVIEW_MEETING: StepDecl[Review, bool] = StepDecl(
     input=Review,
     may_record=MEETING_RECORDERS,
     chair_only=True,
-    check=every_action_accounted,
+    check=meeting_rules,
     apply=hold_meeting,
     result=ready,
     example={

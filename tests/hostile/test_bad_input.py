@@ -101,7 +101,7 @@ def test_huge_numbers_in_an_input_or_as_ids_are_one_line(
         "attendees": ["lado"],
         "accounted": [{"action_id": 10**30, "status": "done"}],
     }
-    open_step(engine, case, "review_meeting")
+    open_step(engine, case, "review_meeting", now=at("2026-11-03T15:05"))
     before = counts(engine)
     result = record_with(run, tmp_path, case, json.dumps(review).encode(), "review_meeting")
     refused(result, "accounted.0.action_id")

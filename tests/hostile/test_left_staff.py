@@ -46,7 +46,7 @@ def case(
         },
         at("2026-11-05T15:00"),
     )
-    open_step(engine, ref, "review_meeting")
+    open_step(engine, ref, "review_meeting", now=at("2026-11-05T15:05"))
     open_step(engine, ref, "outcome")
     return ref
 

@@ -437,3 +437,44 @@ def test_a_step_done_late_needs_its_reason(team: Engine, smtp: SmtpServer) -> No
     rows = {r["step"]: r for r in report["steps"]}
     assert (rows["initial_consideration"]["late"], rows["initial_consideration"]["late_with_reason"]) == (1, 0)  # fmt: skip
     assert (rows["allegation_meeting"]["late"], rows["allegation_meeting"]["late_with_reason"]) == (1, 1)  # fmt: skip
+
+
+def test_each_meeting_agrees_the_next_review_within_the_policys_limit(team: Engine) -> None:
+    """What a LADO records at every meeting: the interview plan, who is told what, the view on
+    the placements, and the next review's day (at most 28 days on; 28 when none is agreed)."""
+    ref = start_case(team)
+    open_step(team, ref, "outcome")
+    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
+    open_step(team, ref, "allegation_meeting")
+    meeting = {
+        "held_on": "2026-11-04",
+        "attendees": ["lado", "police", "supervising social worker"],
+        "interview_plan": "police interview the child first, then the carer",
+        "told": [
+            {"who": "the carer", "what": "that an allegation is made", "by": "the SSW"},
+            {"who": "the child's parents", "what": "that it is looked into"},
+        ],
+        "suspension_view": "the children stay with a safety plan",
+        "next_review_on": "2026-12-03",
+    }
+    refused(team, ref, "allegation_meeting", meeting, "next_review_on 2026-12-03 is after 2026-12-02, the latest the policy allows", "2026-11-04T15:00")  # fmt: skip
+    record(team, ref, "allegation_meeting", {**meeting, "next_review_on": "2026-11-18"}, at("2026-11-04T15:00"))  # fmt: skip
+    open_step(team, ref, "review_meeting", now=at("2026-11-04T15:05"))  # as the flow does
+    assert steps_of(team, ref, "2026-11-05T09:00")["review_meeting"]["due"] == "2026-11-18"
+    with Session(team) as session:
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-05T09:00"))  # fmt: skip
+    kept = [(d["kind"], d["value"]) for d in seen["decisions"]]
+    for expected in [
+        ("interview_plan", "agreed"),
+        ("told", "the carer (by the SSW)"),
+        ("told", "the child's parents"),
+        ("suspension_view", "the meeting's view"),
+    ]:
+        assert expected in kept
+    # The review agrees nothing: the next falls on the policy's latest, 28 days on.
+    record(team, ref, "review_meeting", {"held_on": "2026-11-18", "attendees": ["lado"]}, at("2026-11-18T15:00"))  # fmt: skip
+    open_step(team, ref, "review_meeting", sequence=2, now=at("2026-11-18T15:05"))
+    with Session(team) as session:
+        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-19T09:00"))  # fmt: skip
+    second = [s for s in seen["steps"] if s["step"] == "review_meeting" and s["sequence"] == 2]
+    assert second[0]["due"] == "2026-12-16"

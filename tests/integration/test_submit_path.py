@@ -366,8 +366,9 @@ def test_meeting_actions_and_a_review_that_must_account_for_them(engine: Engine,
             case_id=case_id,
             names=["review_meeting"],
             sequence=1,
+            now=datetime.fromisoformat("2026-10-22T16:05+01:00"),  # as the flow opens it
         )
-        assert review.due_on == date(2026, 11, 19)
+        assert review.due_on == date(2026, 11, 19)  # none agreed: the policy's latest, 28 days
         ids = list(session.exec(select(Action.id).order_by(Action.id)))
     before = counts(engine)
     with pytest.raises(InputError, match=f"unaccounted for: {ids[1]} \\(Interview\\)"):

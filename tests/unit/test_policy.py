@@ -33,6 +33,7 @@ def test_england_defaults_hold_the_statutory_numbers() -> None:
     assert allegation.step("initial_consideration").due == WorkingDays(1)
     assert allegation.step("allegation_meeting").due == WorkingDays(5)
     assert allegation.step("review_meeting").due == CalendarDays(28)
+    assert allegation.step("review_meeting").agreed_by == "review_agreed"
     assert allegation.step("review_meeting").repeats
     assert allegation.step("outcome").targets == (
         CalendarMonths(1),
