@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from models import audit, registry
-from models.calendar import WorkingCalendar
+from models.calendar import WorkingCalendar, add_months
 from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.escalation import CaseParties
@@ -306,11 +306,7 @@ def parties_of(session: Session, case_ids: Iterable[int]) -> dict[int, CaseParti
 def retain_until(case: Case, rule: RetentionPolicy, calendar: WorkingCalendar) -> date:
     """The later of `years` from the case's start and, where the rule says so and the start gave
     it, the day the case asks its record be kept until (e.g. the carer's pension age)."""
-    start = calendar.local_date(case.opened_at)
-    try:
-        until = start.replace(year=start.year + rule.years)
-    except ValueError:  # 29 February into a year without one
-        until = start.replace(year=start.year + rule.years, day=28)
+    until = add_months(calendar.local_date(case.opened_at), 12 * rule.years)
     asked = case.details.get("retain_at_least_until")
     if rule.or_until_pension_age and asked:
         until = max(until, date.fromisoformat(asked))

@@ -28,7 +28,7 @@ from typing import Any
 from models.calendar import WorkingCalendar
 from models.durations import WorkingDays
 from models.enums import Role
-from models.policy import Policy, Rung, StepPolicy
+from models.policy import Policy, ProcessPolicy, Rung, StepPolicy
 from models.staff import walk_up
 
 
@@ -237,66 +237,64 @@ def decide(
     for new in clocks.started:
         rules = policy.process(new.process)
         if rules.on_start_notify and new.started_at <= now:
-            clock = f"case:{new.case_id}"
-            due.append(
-                DueNotice(
-                    key=notice_key(new.reference, clock, Kind.information, 0),
-                    case_id=new.case_id,
-                    reference=new.reference,
-                    kind=Kind.information,
-                    clock=clock,
-                    rung=0,
-                    due_at=new.started_at,
-                    notify=rules.on_start_notify,
-                    owners=(),
-                    facts={
-                        "process": rules.title,
-                        "started_on": calendar.local_date(new.started_at).isoformat(),
-                    },
-                )
-            )
+            due.append(_case_started(new, rules, calendar))
     return due
 
 
-def _recorded_late(late: DoneStep, rule: StepPolicy, calendar: WorkingCalendar) -> DueNotice:
-    """At once, to those the policy names: the step was done, after its due day."""
-    clock = f"step:{late.step_id}"
-    done_on = calendar.local_date(late.closed_at)
+def _case_started(new: NewCase, rules: ProcessPolicy, calendar: WorkingCalendar) -> DueNotice:
+    """At once, for information, to those the process's policy names: a case has started."""
+    clock = f"case:{new.case_id}"
     return DueNotice(
-        key=notice_key(late.reference, clock, Kind.recorded_late, 0),
-        case_id=late.case_id,
-        reference=late.reference,
-        kind=Kind.recorded_late,
+        key=notice_key(new.reference, clock, Kind.information, 0),
+        case_id=new.case_id,
+        reference=new.reference,
+        kind=Kind.information,
         clock=clock,
         rung=0,
-        due_at=late.closed_at,
-        notify=rule.late_notify,
-        owners=(late.owner_id,) if late.owner_id else (),
-        owner_role=rule.owner.value,
+        due_at=new.started_at,
+        notify=rules.on_start_notify,
+        owners=(),
         facts={
-            "step": rule.title,
-            "step_name": late.name,
-            "step_ref": rule.ref,
-            "due_on": late.due_on.isoformat(),
-            "done_on": done_on.isoformat(),
-            "working_days_late": calendar.working_days_between(late.due_on, done_on),
-            "source": rule.source,
+            "process": rules.title,
+            "started_on": calendar.local_date(new.started_at).isoformat(),
         },
     )
 
 
+def _recorded_late(late: DoneStep, rule: StepPolicy, calendar: WorkingCalendar) -> DueNotice:
+    """At once, to those the policy names: the step was done, after its due day."""
+    done_on = calendar.local_date(late.closed_at)
+    lateness = {
+        "due_on": late.due_on.isoformat(),
+        "working_days_late": calendar.working_days_between(late.due_on, done_on),
+    }
+    return _step_told(late, rule, calendar, Kind.recorded_late, rule.late_notify, lateness)
+
+
 def _step_done(done: DoneStep, rule: StepPolicy, calendar: WorkingCalendar) -> DueNotice:
     """At once, for information, to those the policy names: the step was done."""
+    return _step_told(done, rule, calendar, Kind.information, rule.done_notify)
+
+
+def _step_told(
+    done: DoneStep,
+    rule: StepPolicy,
+    calendar: WorkingCalendar,
+    kind: Kind,
+    notify: tuple[str, ...],
+    more: Mapping[str, Any] | None = None,
+) -> DueNotice:
+    """A notice, at once, that a step was done (its one per kind: the step's clock, rung 0)."""
     clock = f"step:{done.step_id}"
     return DueNotice(
-        key=notice_key(done.reference, clock, Kind.information, 0),
+        key=notice_key(done.reference, clock, kind, 0),
         case_id=done.case_id,
         reference=done.reference,
-        kind=Kind.information,
+        kind=kind,
         clock=clock,
         rung=0,
         due_at=done.closed_at,
-        notify=rule.done_notify,
+        notify=notify,
         owners=(done.owner_id,) if done.owner_id else (),
         owner_role=rule.owner.value,
         facts={
@@ -305,6 +303,7 @@ def _step_done(done: DoneStep, rule: StepPolicy, calendar: WorkingCalendar) -> D
             "step_ref": rule.ref,
             "done_on": calendar.local_date(done.closed_at).isoformat(),
             "source": rule.source,
+            **(more or {}),
         },
     )
 

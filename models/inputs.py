@@ -16,6 +16,7 @@ No database or Prefect imports here.
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -104,6 +105,11 @@ def _context(info: ValidationInfo) -> InputContext | None:
     return info.context if isinstance(info.context, InputContext) else None
 
 
+def input_context(info: ValidationInfo | None) -> InputContext | None:
+    """Return the engine's context a validator was given (None when a stored input replays)."""
+    return _context(info) if info is not None else None
+
+
 def _step_day(value: date, info: ValidationInfo) -> date:
     ctx = _context(info)
     if ctx is None:
@@ -146,41 +152,33 @@ def staff(*roles: Role) -> Any:
     """Return the validator of a staff-id field: Annotated[str, staff(Role.iro)] must name someone
     in the directory holding one of `roles` (anyone in the directory when no role is given)."""
     wanted = frozenset(roles)
-
-    def check(value: str, info: ValidationInfo) -> str:
-        ctx = _context(info)
-        if ctx is not None:
-            ctx.check_staff(value, wanted)
-        return value
-
-    return AfterValidator(check)
+    return _in_directory(lambda ctx, value: ctx.check_staff(value, wanted))
 
 
 def approver() -> Any:
     """Return the validator of an approver field: Annotated[str, approver()] must name someone at
     least as senior as the step's policy `approver` (e.g. a head of service)."""
-
-    def check(value: str, info: ValidationInfo) -> str:
-        ctx = _context(info)
-        if ctx is not None:
-            ctx.check_approver(value)
-        return value
-
-    return AfterValidator(check)
+    return _in_directory(lambda ctx, value: ctx.check_approver(value))
 
 
 def independent() -> Any:
     """Return the validator of a field naming someone who must be independent of the authority
     (RPR 2006 reg 2: not a member or officer of it, nor the spouse or civil partner of one), as the
     staff directory records (`staff add --independent`)."""
+    return _in_directory(lambda ctx, value: ctx.check_independent(value))
 
-    def check(value: str, info: ValidationInfo) -> str:
+
+def _in_directory(check: Callable[[InputContext, str], None]) -> Any:
+    """Return a field validator asking the staff directory (only when the engine's context is
+    given: a stored input replays without it)."""
+
+    def validate(value: str, info: ValidationInfo) -> str:
         ctx = _context(info)
         if ctx is not None:
-            ctx.check_independent(value)
+            check(ctx, value)
         return value
 
-    return AfterValidator(check)
+    return AfterValidator(validate)
 
 
 StaffId = Ref  # checked against the directory by staff(...)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import registry
-from models.calendar import WorkingCalendar
+from models.calendar import WorkingCalendar, add_months
 from models.durations import CalendarMonths, Duration
 from models.policy import Policy
 from models.process import Measure
@@ -105,16 +105,9 @@ def retention(
 
 
 def _back(day: date, span: Duration) -> date:
-    """Return `day` less a span given in calendar days or months (working days count as days)."""
+    """Return `day` less a span given in calendar months or days (working days count as days)."""
     if isinstance(span, CalendarMonths):
-        month = day.month - span.n
-        year = day.year + (month - 1) // 12
-        month = (month - 1) % 12 + 1
-        for last in (31, 30, 29, 28):
-            try:
-                return day.replace(year=year, month=month, day=min(day.day, last))
-            except ValueError:
-                continue
+        return add_months(day, -span.n)
     return day - timedelta(days=span.n)
 
 

@@ -165,18 +165,14 @@ def done_steps(
     """Return the done steps of open cases whose policy names who must hear of them: when
     recorded late (`late_notify`), or whenever done (`done_notify`); only those steps are looked
     at, and a step not late only where it is told whenever done."""
-    late_told = [
-        (process, name)
-        for process, rules in policy.processes.items()
-        for name, rule in rules.steps.items()
-        if rule.late_notify and not rule.done_notify
-    ]
-    done_told = [
-        (process, name)
-        for process, rules in policy.processes.items()
-        for name, rule in rules.steps.items()
-        if rule.done_notify
-    ]
+    late_told: list[tuple[str, str]] = []  # told only when late
+    done_told: list[tuple[str, str]] = []  # told whenever done (late or not)
+    for process, rules in policy.processes.items():
+        for name, rule in rules.steps.items():
+            if rule.done_notify:
+                done_told.append((process, name))
+            elif rule.late_notify:
+                late_told.append((process, name))
     if not late_told and not done_told:
         return []
 

@@ -38,6 +38,7 @@ from models.inputs import (
     Text,
     actions_after,
     approver,
+    input_context,
     once_each,
     staff,
 )
@@ -338,7 +339,7 @@ class SuspensionDecision(StepInput):
         if self.confirmed_to_carer_on is not None:
             if self.confirmed_to_carer_on < self.decided_on:
                 raise ValueError("confirmed_to_carer_on is before decided_on")
-            ctx = info.context if info is not None else None
+            ctx = input_context(info)
             latest = ctx.working_days_after(self.decided_on, 1) if ctx is not None else None
             late = latest is not None and self.confirmed_to_carer_on > latest
             if late and not self.late_confirmation_reason:
