@@ -3,12 +3,13 @@ names and narrative (which no notice may carry), and helpers to record steps and
 """
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import cases, steps
+from models import cases, departures, steps, views
 from models.db import session_scope
 from models.policy import load_policy
 from models.staff import add_staff
@@ -65,7 +66,8 @@ CARER_NAME = "Ophelia Brackenridge"
 NARRATIVE = "bruise on the forearm after the trip to Llandudno"
 
 
-def start_case(engine: Engine) -> str:
+def start_case(engine: Engine, **changes: Any) -> str:
+    """Start the allegation (its start input changed by `changes`); open its first step."""
     with session_scope(engine) as session:
         case = cases.start_case(
             session=session,
@@ -84,6 +86,7 @@ def start_case(engine: Engine) -> str:
                 ],
                 "category": "physical",
                 "summary": f"{CHILD_NAME} said {CARER_NAME} caused a {NARRATIVE}.",
+                **changes,
             },
             now=RECEIVED,
         )
@@ -177,3 +180,90 @@ def notice_id(engine: Engine, kind: str, to: str) -> int:
         ).all()
     assert ids, f"no {kind} notice to {to}"
     return ids[0] or 0
+
+
+# --- any process, through the engine's services as a flow drives them --------------------------------
+
+
+def start_as(
+    engine: Engine, process: str, author: str, payload: dict[str, Any], now: datetime
+) -> str:
+    """Start a case of `process`; return its reference."""
+    with session_scope(engine) as session:
+        return cases.start_case(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            process=process,
+            author_id=author,
+            payload=payload,
+            now=now,
+        ).reference
+
+
+def advance_case(
+    engine: Engine, ref: str, names: list[str], now: datetime, sequence: int = 1
+) -> steps.Progress:
+    """What the flow's `phase` does: open the steps (once), apply what is recorded (once)."""
+    with session_scope(engine) as session:
+        return steps.advance(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            case_id=cases.get_case(session, ref).id or 0,
+            names=names,
+            sequence=sequence,
+            key=steps.wait_key(names[0], sequence),
+            now=now,
+        )
+
+
+def submit_as(
+    engine: Engine, ref: str, step: str, payload: dict[str, Any], who: str, now: datetime
+) -> None:
+    """What `safeguard record` stores (the flow applies it at its next `advance_case`)."""
+    with session_scope(engine) as session:
+        steps.submit(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            reference=ref,
+            step_name=step,
+            author_id=who,
+            payload=payload,
+            at=None,
+            key=None,
+            now=now,
+        )
+
+
+def view_at(engine: Engine, ref: str, now: datetime) -> dict[str, Any]:
+    """The case as `case show --json` gives it, as at `now`."""
+    with Session(engine) as session:
+        return views.case_view(
+            session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=now
+        )
+
+
+def stop_clock(
+    engine: Engine,
+    ref: str,
+    step: str,
+    approver: str,
+    now: datetime,
+    reason: str = "police investigation",
+    by: str = "lado-1",
+) -> None:
+    """`safeguard clock stop`: the step's clock stopped with a reason and an approver."""
+    with session_scope(engine) as session:
+        departures.stop(
+            session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            reference=ref,
+            step_name=step,
+            reason=reason,
+            approver_id=approver,
+            recorded_by=by,
+            now=now,
+        )

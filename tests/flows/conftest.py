@@ -5,7 +5,8 @@ import asyncio
 import contextvars
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,14 @@ def write_json(tmp_path: Path, name: str, data: object) -> str:
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(data))
     return str(path)
+
+
+def until(predicate: Callable[[], bool], seconds: float = 90) -> bool:
+    """Poll `predicate` every half second until it holds (True) or `seconds` pass (False): for
+    what a served run does in its own process, never for a deadline (those are given as --at)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False

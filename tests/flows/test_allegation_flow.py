@@ -8,7 +8,7 @@ import pytest
 
 from safeguard.cli import main
 from safeguard.orchestration import state_of
-from tests.flows.conftest import write_json
+from tests.flows.conftest import until, write_json
 
 pytestmark = pytest.mark.flows
 
@@ -104,7 +104,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
     )
     assert row["step"] == "initial_consideration, outcome"  # the outcome's clock runs from now
     assert row["due"] == "2026-10-20" and row["overdue"]
-    assert _until(lambda: _status_row(cli, ref)["run_state"] == "Suspended")
+    assert until(lambda: _status_row(cli, ref)["run_state"] == "Suspended")
     assert ref in [r["reference"] for r in json.loads(cli("status", "--overdue", "--json")[1])]
     case = record(
         cli,
@@ -205,7 +205,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
 
     # Both are one phase: the flow waits for the two together, under one key, in either order.
     run_id = case["flow_run_id"]
-    assert _until(lambda: state_of(run_id).pause_key == "after-outcome-1")
+    assert until(lambda: state_of(run_id).pause_key == "after-outcome-1")
     case = record(
         cli,
         tmp_path,
@@ -228,7 +228,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         "suspension_decision",
     ]
     # Resumed with the phase still partial: it waits again, for the step still to record.
-    assert _until(lambda: state_of(run_id).pause_key == "after-outcome-1-again-1")
+    assert until(lambda: state_of(run_id).pause_key == "after-outcome-1-again-1")
     case = record(
         cli,
         tmp_path,
@@ -302,7 +302,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
 
 def _completes(flow_run_id: str) -> bool:
     """True once the run is Completed (it finishes just after it closes the case)."""
-    return _until(lambda: state_of(flow_run_id).type == "COMPLETED")
+    return until(lambda: state_of(flow_run_id).type == "COMPLETED")
 
 
 def test_no_further_action_closes_at_once(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -376,7 +376,7 @@ def test_a_crashed_run_is_repaired_without_losing_or_repeating_records(
 
     code, out, err = cli("case", "repair", ref)
     assert code == 0 and "scheduled again" in out, err
-    assert _until(lambda: "review_meeting" in open_steps(_show(cli, ref)))
+    assert until(lambda: "review_meeting" in open_steps(_show(cli, ref)))
     again = cli(
         "record",
         ref,
@@ -397,7 +397,7 @@ def test_a_crashed_run_is_repaired_without_losing_or_repeating_records(
     assert [a["title"] for a in case["actions"]] == ["Visit"]
     assert [s["step"] for s in case["steps"]].count("allegation_meeting") == 1
     # The step is opened a moment before the run suspends at it: wait for that, as a user would.
-    assert _until(lambda: state_of(run_id).type == "PAUSED")
+    assert until(lambda: state_of(run_id).type == "PAUSED")
     assert state_of(run_id).pause_key == "review-meeting-1"
 
 
@@ -411,16 +411,6 @@ def _show(cli, ref: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
     return json.loads(out)
 
 
-def _until(predicate) -> bool:  # type: ignore[no-untyped-def]
-    import time
-
-    for _ in range(120):  # the repaired run is picked up by the Runner within seconds
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
-
-
 def test_resuming_from_the_ui_with_nothing_recorded_waits_again(cli, team, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from uuid import UUID
 
@@ -428,9 +418,9 @@ def test_resuming_from_the_ui_with_nothing_recorded_waits_again(cli, team, tmp_p
 
     ref = start(cli, "2026-10-22T10:00")
     run_id = _show(cli, ref)["flow_run_id"]
-    assert _until(lambda: state_of(run_id).type == "PAUSED")  # the UI offers Resume only then
+    assert until(lambda: state_of(run_id).type == "PAUSED")  # the UI offers Resume only then
     resume_flow_run(UUID(run_id))  # what the UI's Resume button does
-    assert _until(lambda: state_of(run_id).pause_key == "initial-consideration-1-again-1")
+    assert until(lambda: state_of(run_id).pause_key == "initial-consideration-1-again-1")
     case = record(
         cli,
         tmp_path,
@@ -475,12 +465,12 @@ def test_the_police_strand_is_followed_round_by_round_before_the_outcome(
     meeting = {"held_on": "2026-10-28", "attendees": ["lado", "police", "health"], "ready_for_outcome": True}  # fmt: skip
     case = record(cli, tmp_path, ref, "allegation_meeting", meeting, "2026-10-28T16:00")
     run_id = case["flow_run_id"]
-    assert _until(lambda: state_of(run_id).pause_key == "police-review-1")  # the strand first
+    assert until(lambda: state_of(run_id).pause_key == "police-review-1")  # the strand first
     case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-20", "decision": "continue", "notes": "awaiting forensics"}, "2026-11-20T12:00")  # fmt: skip
-    assert _until(lambda: state_of(run_id).pause_key == "police-review-2")
+    assert until(lambda: state_of(run_id).pause_key == "police-review-2")
     case = _show(cli, ref)
     second = next(s for s in case["steps"] if s["step"] == "police_review" and s["sequence"] == 2)
     assert second["due"] == "2026-12-04"  # a fortnight on
     case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-27", "decision": "close", "notes": "no further police action"}, "2026-11-27T12:00")  # fmt: skip
-    assert _until(lambda: state_of(run_id).pause_key == "outcome-1")  # the strand ended
+    assert until(lambda: state_of(run_id).pause_key == "outcome-1")  # the strand ended
     assert "police_review" not in open_steps(_show(cli, ref))

@@ -5,8 +5,7 @@ refused for the panel, the panel's report and the authority's response, the stag
 person told, the case closed. No notice carries a name, a complaint's text or a finding."""
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 
 from safeguard.cli import main
 from safeguard.orchestration import state_of
-from tests.flows.conftest import write_json
+from tests.flows.conftest import until, write_json
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.flows
@@ -34,15 +33,6 @@ TEAM = [
     ("c-ip3", "independent_person", None, True),
     ("c-ip4", "independent_person", None, True),
 ]
-
-
-def until(predicate: Callable[[], bool], seconds: float = 90) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ ways, with the IRO told late (the IRO and their manager hear at once); steps rec
 one the flow waits at are applied as they come."""
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 
 from safeguard.cli import main
 from safeguard.orchestration import state_of
-from tests.flows.conftest import write_json
+from tests.flows.conftest import until, write_json
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.flows
@@ -30,15 +29,6 @@ TEAM = [
     ("d-ladom", "lado_manager", "d-hos"),
     ("d-lado", "lado", "d-ladom"),
 ]
-
-
-def until(predicate: Callable[[], bool], seconds: float = 90) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 @pytest.fixture(scope="module")

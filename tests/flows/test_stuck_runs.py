@@ -5,7 +5,6 @@ applied twice."""
 
 import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -16,18 +15,10 @@ from models.db import make_engine, session_scope
 from models.policy import load_policy
 from safeguard.cli import main
 from safeguard.orchestration import state_of
+from tests.flows.conftest import until
 from tests.flows.test_sweep_flow import run_sweep
 
 pytestmark = pytest.mark.flows
-
-
-def until(predicate: Callable[[], bool], seconds: float = 90) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_a_run_left_pending_is_carried_on_by_repair_and_by_the_sweep(

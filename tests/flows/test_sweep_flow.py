@@ -2,8 +2,6 @@
 applied, and delivers the notices due through Apprise to a real SMTP server, once."""
 
 import json
-import time
-from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -12,18 +10,10 @@ from models import steps
 from models.db import make_engine, session_scope
 from models.policy import load_policy
 from safeguard.cli import main
+from tests.flows.conftest import until
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.flows
-
-
-def until(predicate: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def run_sweep(at: str) -> dict:  # type: ignore[type-arg]

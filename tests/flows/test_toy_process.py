@@ -4,28 +4,17 @@ started with `safeguard start`, recorded, escalated by the served sweep deployme
 server, and closed, on a real Prefect server with its flow served."""
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from safeguard.cli import main
 from safeguard.orchestration import state_of
-from tests.flows.conftest import write_json
+from tests.flows.conftest import until, write_json
 from tests.flows.test_sweep_flow import run_sweep
 from tests.smtp import SmtpServer
 
 pytestmark = pytest.mark.flows
-
-
-def until(predicate: Callable[[], bool], seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_a_process_declared_only_in_the_tests_runs_end_to_end(

@@ -27,7 +27,9 @@ from tests.cases import (
     open_step,
     record,
     start_case,
+    stop_clock,
     sweep,
+    view_at,
 )
 from tests.smtp import SmtpServer
 
@@ -55,6 +57,26 @@ def team(engine: Engine, smtp: SmtpServer) -> Engine:
     return engine
 
 
+def opened(team: Engine) -> str:
+    """Start the allegation as its flow does: the first step, and the outcome's clock at once."""
+    ref = start_case(team)  # referral received Mon 2 Nov 09:15
+    open_step(team, ref, "outcome")
+    return ref
+
+
+def to_the_meeting(team: Engine, ref: str) -> None:
+    """The threshold met, with reasons (Mon 2 Nov): the allegation meeting opens."""
+    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
+    open_step(team, ref, "allegation_meeting")
+
+
+def found_ready(team: Engine, ref: str) -> None:
+    """...and the meeting (Wed 4 Nov) finds the case ready for its outcome."""
+    to_the_meeting(team, ref)
+    meeting = {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}
+    record(team, ref, "allegation_meeting", meeting, at("2026-11-04T15:00"))
+
+
 def refused(engine: Engine, ref: str, step: str, payload: dict, message: str, when: str) -> None:  # type: ignore[type-arg]
     with Session(engine) as session:
         before = session.exec(select(func.count()).select_from(Submission)).one()
@@ -65,28 +87,14 @@ def refused(engine: Engine, ref: str, step: str, payload: dict, message: str, wh
 
 
 def steps_of(engine: Engine, ref: str, when: str) -> dict[str, dict]:  # type: ignore[type-arg]
-    with Session(engine) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at(when))  # fmt: skip
-    return {s["step"]: s for s in seen["steps"]}
+    return {s["step"]: s for s in view_at(engine, ref, at(when))["steps"]}
 
 
 def test_the_outcome_clock_runs_from_the_referral(team: Engine, smtp: SmtpServer) -> None:
-    ref = start_case(team)  # referral received Mon 2 Nov 09:15
-    open_step(team, ref, "outcome")  # as the flow does, first
+    ref = opened(team)  # the outcome's clock opens with the case, as the flow does first
     assert steps_of(team, ref, "2026-11-02T10:00")["outcome"]["due"] == "2026-12-02"
     # The police investigate before any meeting: the outcome clock can be stopped at once.
-    with session_scope(team) as session:
-        departures.stop(
-            session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            reference=ref,
-            step_name="outcome",
-            reason="police investigation",
-            approver_id="ladom-1",
-            recorded_by="lado-1",
-            now=at("2026-11-02T11:00"),
-        )
+    stop_clock(team, ref, "outcome", "ladom-1", at("2026-11-02T11:00"))
     with session_scope(team) as session:
         departures.resume(
             session,
@@ -97,8 +105,7 @@ def test_the_outcome_clock_runs_from_the_referral(team: Engine, smtp: SmtpServer
             recorded_by="lado-1",
             now=at("2026-11-02T12:00"),
         )
-    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
-    open_step(team, ref, "allegation_meeting")
+    to_the_meeting(team, ref)
     outcome = {"category": "unfounded", "rationale": "r", "dbs_referral": False, "dbs_reason": "no harm"}  # fmt: skip
     refused(team, ref, "outcome", outcome, "no meeting has found the case ready for outcome", "2026-11-03T09:00")  # fmt: skip
     record(team, ref, "allegation_meeting", {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}, at("2026-11-04T15:00"))  # fmt: skip
@@ -108,14 +115,12 @@ def test_the_outcome_clock_runs_from_the_referral(team: Engine, smtp: SmtpServer
 
 
 def test_closing_at_initial_consideration_needs_a_senior_managers_approval(team: Engine) -> None:
-    ref = start_case(team)
-    open_step(team, ref, "outcome")
+    ref = opened(team)
     nfa = {"threshold_met": False, "route": "no_further_action", "rationale": "patently unfounded"}
     refused(team, ref, "initial_consideration", {**nfa, "approved_by": "lado-2"}, "lado-2 (lado) is too junior", "2026-11-02T14:00")  # fmt: skip
     refused(team, ref, "initial_consideration", nfa, "needs approved_by", "2026-11-02T14:00")
     record(team, ref, "initial_consideration", {**nfa, "approved_by": "ladom-1"}, at("2026-11-02T14:00"))  # fmt: skip
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-02T15:00"))  # fmt: skip
+    seen = view_at(team, ref, at("2026-11-02T15:00"))
     assert [(d["kind"], d["value"]) for d in seen["decisions"]] == [
         ("threshold_and_route", "threshold not met; route: no_further_action"),
         ("closure_approved", "approved by ladom-1"),
@@ -127,14 +132,11 @@ def test_closing_at_initial_consideration_needs_a_senior_managers_approval(team:
 def test_the_iro_and_social_worker_know_from_the_start_and_the_ssw_is_the_cases_own(
     team: Engine, smtp: SmtpServer
 ) -> None:
-    ref = start_case(team)
-    open_step(team, ref, "outcome")
+    ref = opened(team)
     inbox = Inbox(smtp)
     sweep(team, at("2026-11-02T10:00"))
     assert inbox.new() == [("iro-1", "For information"), ("sw-1", "For information")]
-    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
-    open_step(team, ref, "allegation_meeting")
-    record(team, ref, "allegation_meeting", {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}, at("2026-11-04T15:00"))  # fmt: skip
+    found_ready(team, ref)
     record(team, ref, "outcome", {"category": "unfounded", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
     open_step(team, ref, "approval_review")
     open_step(team, ref, "outcome_notification")
@@ -151,18 +153,15 @@ def test_the_iro_and_social_worker_know_from_the_start_and_the_ssw_is_the_cases_
     refused(team, ref, "outcome_notification", {**told, "children": [other]}, "missing: C-9 Zebedee Quartermain; not in the case: C-404", "2026-11-06T12:00")  # fmt: skip
     child = {**other, "child": "C-9 Zebedee Quartermain", "parents_told_on": None, "parents_not_told_reason": "parents' whereabouts unknown"}  # fmt: skip
     record(team, ref, "outcome_notification", {**told, "children": [child]}, at("2026-11-06T12:00"))
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-06T13:00"))  # fmt: skip
+    seen = view_at(team, ref, at("2026-11-06T13:00"))
     assert ("parents_not_told", "child C-9 Zebedee Quartermain") in [(d["kind"], d["value"]) for d in seen["decisions"]]  # fmt: skip
 
 
 def test_the_placements_decision_and_nothing_open_at_closure(
     team: Engine, smtp: SmtpServer
 ) -> None:
-    ref = start_case(team)
-    open_step(team, ref, "outcome")
-    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
-    open_step(team, ref, "allegation_meeting")
+    ref = opened(team)
+    to_the_meeting(team, ref)
     meeting = {
         "held_on": "2026-11-04",
         "attendees": ["lado", "police"],
@@ -191,8 +190,7 @@ def test_the_placements_decision_and_nothing_open_at_closure(
     refused(team, ref, "suspension_decision", {**removed, "confirmed_to_carer_on": "2026-11-09"}, "give late_confirmation_reason", when)  # fmt: skip
     record(team, ref, "suspension_decision", {**removed, "confirmed_to_carer_on": "2026-11-09", "late_confirmation_reason": "carer in hospital"}, at(when))  # fmt: skip
     record(team, ref, "carer_support", {"carer_told_on": "2026-11-04", "support_offered_on": "2026-11-05", "offered_by": "FosterTalk", "allowances": "continue", "fees": "continue", "rationale": "r"}, at(when))  # fmt: skip
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at(when))  # fmt: skip
+    seen = view_at(team, ref, at(when))
     decided = [(d["kind"], d["value"]) for d in seen["decisions"]]
     for expected in [
         ("placements", "children_removed"),
@@ -209,19 +207,15 @@ def test_the_placements_decision_and_nothing_open_at_closure(
     # The police interview is still open: the case cannot close until it is accounted for.
     refused(team, ref, "closure", {"closed_on": "2026-11-11", "accounted": []}, "unaccounted for: 1 (Police interview)", "2026-11-11T10:00")  # fmt: skip
     record(team, ref, "closure", {"closed_on": "2026-11-11", "accounted": [{"action_id": 1, "status": "transferred", "to_case": "DSR-2026-0001", "reason": "the disruption's plan carries it"}]}, at("2026-11-11T10:00"))  # fmt: skip
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-11T11:00"))  # fmt: skip
+    seen = view_at(team, ref, at("2026-11-11T11:00"))
     assert [a["status"] for a in seen["actions"]] == ["transferred"]
 
 
 def test_ending_approval_waits_for_the_carers_28_days_and_decides_the_dbs_referral(
     team: Engine,
 ) -> None:
-    ref = start_case(team)
-    open_step(team, ref, "outcome")
-    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
-    open_step(team, ref, "allegation_meeting")
-    record(team, ref, "allegation_meeting", {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}, at("2026-11-04T15:00"))  # fmt: skip
+    ref = opened(team)
+    found_ready(team, ref)
     record(team, ref, "outcome", {"category": "substantiated", "rationale": "r", "dbs_referral": True, "dbs_reason": "harm test met"}, at("2026-11-05T10:00"))  # fmt: skip
     open_step(team, ref, "approval_review")
     review = {"decision": "terminate", "decided_by": "tm-1", "reasons": "r", "notice_sent_on": "2026-11-20"}  # fmt: skip
@@ -237,8 +231,7 @@ def test_ending_approval_waits_for_the_carers_28_days_and_decides_the_dbs_referr
     with pytest.raises(InputError, match=re.escape("the carer has until 2026-12-18")):
         record(team, ref, "approval_determination", final, at("2026-12-10T12:00"), author="tm-1")
     record(team, ref, "approval_determination", {**final, "decided_on": "2026-12-18"}, at("2026-12-18T12:00"), author="tm-1")  # fmt: skip
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-12-18T13:00"))  # fmt: skip
+    seen = view_at(team, ref, at("2026-12-18T13:00"))
     decided = [(d["kind"], d["value"]) for d in seen["decisions"]]
     assert ("approval", "terminate (by tm-1)") in decided
     assert ("approval_final", "terminate (by tm-1; representations: none)") in decided
@@ -250,24 +243,12 @@ def test_the_police_strand_keeps_its_own_clock_while_the_outcome_clock_stands(
 ) -> None:
     """L7: the first police review no later than 4 weeks after the initial evaluation, then
     fortnightly, each charge / continue / close; the outcome clock stopped meanwhile."""
-    ref = start_case(team)
-    open_step(team, ref, "outcome")
+    ref = opened(team)
     with pytest.raises(InputError, match="a police investigation needs a strategy discussion"):
         record(team, ref, "initial_consideration", {"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "ladom-1", "follow_up": "f", "police_investigating": True}, at("2026-11-02T14:00"))  # fmt: skip
     record(team, ref, "initial_consideration", {**THRESHOLD, "route": "strategy_discussion", "police_investigating": True}, at("2026-11-02T14:00"))  # fmt: skip
     assert steps_of(team, ref, "2026-11-02T15:00")["police_review"]["due"] == "2026-11-30"
-    with session_scope(team) as session:
-        departures.stop(
-            session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            reference=ref,
-            step_name="outcome",
-            reason="police investigation",
-            approver_id="ladom-1",
-            recorded_by="lado-1",
-            now=at("2026-11-03T09:00"),
-        )
+    stop_clock(team, ref, "outcome", "ladom-1", at("2026-11-03T09:00"))
     record(team, ref, "police_review", {"held_on": "2026-11-27", "decision": "continue", "notes": "interviews pending"}, at("2026-11-27T12:00"))  # fmt: skip
     seen = steps_of(team, ref, "2026-11-27T13:00")
     assert seen["police_review"]["due"] == "2026-12-11"  # the second round: a fortnight on
@@ -279,8 +260,7 @@ def test_the_police_strand_keeps_its_own_clock_while_the_outcome_clock_stands(
     assert all("Police progress review" in m.subject for m in smtp.received if m.subject.startswith("LATE"))  # fmt: skip
     inbox.new()
     record(team, ref, "police_review", {"held_on": "2026-12-14", "decision": "close", "notes": "no further police action"}, at("2026-12-14T12:00"), sequence=2)  # fmt: skip
-    with Session(team) as session:
-        seen_case = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-12-14T13:00"))  # fmt: skip
+    seen_case = view_at(team, ref, at("2026-12-14T13:00"))
     rounds = [(s["sequence"], s["status"]) for s in seen_case["steps"] if s["step"] == "police_review"]  # fmt: skip
     assert rounds == [(1, "closed"), (2, "closed")]  # closed by the police: no third round
     assert [d["value"] for d in seen_case["decisions"] if d["kind"] == "police_review"] == ["continue", "close"]  # fmt: skip
@@ -302,32 +282,10 @@ def test_a_closed_case_keeps_its_record_until_the_later_day_and_says_what_refere
     from safeguard.cli import main
 
     ten_years = start_case(team)  # referral Mon 2 Nov 2026; no pension day known
-    with session_scope(team) as session:
-        pension = cases.start_case(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            process="allegation",
-            author_id="lado-1",
-            payload={
-                "received_at": RECEIVED.isoformat(),
-                "aware_on": "2026-11-02",
-                "carer": "FC-78",
-                "fostering_service": "S",
-                "supervising_social_worker": "ssw-1",
-                "children": [{"child": "C-10", "iro": "iro-1", "social_worker": "sw-1"}],
-                "category": "physical",
-                "summary": "s",
-                "carer_pension_age_on": "2041-03-15",
-            },
-            now=RECEIVED,
-        ).reference
+    pension = start_case(team, carer_pension_age_on="2041-03-15")
     for ref in (ten_years, pension):
-        open_step(team, ref, "initial_consideration")
         open_step(team, ref, "outcome")
-        record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
-        open_step(team, ref, "allegation_meeting")
-        record(team, ref, "allegation_meeting", {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}, at("2026-11-04T15:00"))  # fmt: skip
+        found_ready(team, ref)
     record(team, ten_years, "outcome", {"category": "malicious", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
     record(team, pension, "outcome", {"category": "substantiated", "rationale": "r", "dbs_referral": True, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
     with session_scope(team) as session:
@@ -359,49 +317,24 @@ def test_a_closed_case_keeps_its_record_until_the_later_day_and_says_what_refere
 def test_a_child_whose_iro_is_not_in_the_directory(team: Engine, smtp: SmtpServer) -> None:
     """The carer's own child and a child another authority placed are named with who placed them
     and the contact there; their IRO's notices go to the LADO, with the contact to pass them on."""
-    from models import cases
-
-    with session_scope(team) as session:
-        ref = cases.start_case(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            process="allegation",
-            author_id="lado-1",
-            payload={
-                "received_at": RECEIVED.isoformat(),
-                "aware_on": "2026-11-02",
-                "carer": "FC-79",
-                "fostering_service": "S",
-                "supervising_social_worker": "ssw-1",
-                "children": [
-                    {"child": "C-11", "iro": "iro-1", "social_worker": "sw-1"},
-                    {
-                        "child": "C-12",
-                        "placed_by": "Westshire Council",
-                        "contact": "duty IRO 01632 960000",
-                    },
-                    {"child": "C-13", "placed_by": "own child", "contact": "the carer"},
-                ],
-                "category": "physical",
-                "summary": "s",
-            },
-            now=RECEIVED,
-        ).reference
+    ref = start_case(
+        team,
+        children=[
+            {"child": "C-11", "iro": "iro-1", "social_worker": "sw-1"},
+            {"child": "C-12", "placed_by": "Westshire Council", "contact": "duty IRO 01632 960000"},
+            {"child": "C-13", "placed_by": "own child", "contact": "the carer"},
+        ],
+    )
     both = {"child": "C-14", "iro": "iro-1", "placed_by": "Westshire Council", "contact": "x"}
-    with (
-        pytest.raises(InputError, match=r"give iro and social_worker .* or, for a child"),
-        session_scope(team) as session,
-    ):
-        cases.start_case(session=session, policy=POLICY, calendar=CALENDAR, process="allegation", author_id="lado-1", payload={"received_at": RECEIVED.isoformat(), "aware_on": "2026-11-02", "carer": "FC-80", "fostering_service": "S", "supervising_social_worker": "ssw-1", "children": [both], "category": "physical", "summary": "s"}, now=RECEIVED)  # fmt: skip
+    with pytest.raises(InputError, match=r"give iro and social_worker .* or, for a child"):
+        start_case(team, children=[both])
     sweep(team, at("2026-11-02T10:00"))  # the case's start, for information
     told = {m.to[0].split("@")[0]: m for m in smtp.received if m.subject.startswith(f"For information: {ref}")}  # fmt: skip
     assert sorted(told) == ["iro-1", "lado-1", "sw-1"]
     lead = told["lado-1"].text
     assert "placed by Westshire Council: pass it on (duty IRO 01632 960000)" in lead
     assert "placed by own child: pass it on (the carer)" in lead
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-02T11:00"))  # fmt: skip
+    seen = view_at(team, ref, at("2026-11-02T11:00"))
     assert [(c["child"], c["iro"], c["placed_by"]) for c in seen["children"]] == [
         ("C-11", "iro-1", None),
         ("C-12", None, "Westshire Council"),
@@ -416,8 +349,7 @@ def test_a_step_done_late_needs_its_reason(team: Engine, smtp: SmtpServer) -> No
     from models import reports
     from notifications import outbox
 
-    ref = start_case(team)  # initial consideration due Tue 3 Nov
-    open_step(team, ref, "outcome")
+    ref = opened(team)  # initial consideration due Tue 3 Nov
     record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-05T10:00"))  # no reason
     open_step(team, ref, "allegation_meeting")  # due Mon 9 Nov
     outbox.tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=at("2026-11-05T10:05"))  # fmt: skip
@@ -442,10 +374,8 @@ def test_a_step_done_late_needs_its_reason(team: Engine, smtp: SmtpServer) -> No
 def test_each_meeting_agrees_the_next_review_within_the_policys_limit(team: Engine) -> None:
     """What a LADO records at every meeting: the interview plan, who is told what, the view on
     the placements, and the next review's day (at most 28 days on; 28 when none is agreed)."""
-    ref = start_case(team)
-    open_step(team, ref, "outcome")
-    record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-02T14:00"))
-    open_step(team, ref, "allegation_meeting")
+    ref = opened(team)
+    to_the_meeting(team, ref)
     meeting = {
         "held_on": "2026-11-04",
         "attendees": ["lado", "police", "supervising social worker"],
@@ -461,8 +391,7 @@ def test_each_meeting_agrees_the_next_review_within_the_policys_limit(team: Engi
     record(team, ref, "allegation_meeting", {**meeting, "next_review_on": "2026-11-18"}, at("2026-11-04T15:00"))  # fmt: skip
     open_step(team, ref, "review_meeting", now=at("2026-11-04T15:05"))  # as the flow does
     assert steps_of(team, ref, "2026-11-05T09:00")["review_meeting"]["due"] == "2026-11-18"
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-05T09:00"))  # fmt: skip
+    seen = view_at(team, ref, at("2026-11-05T09:00"))
     kept = [(d["kind"], d["value"]) for d in seen["decisions"]]
     for expected in [
         ("interview_plan", "agreed"),
@@ -474,7 +403,6 @@ def test_each_meeting_agrees_the_next_review_within_the_policys_limit(team: Engi
     # The review agrees nothing: the next falls on the policy's latest, 28 days on.
     record(team, ref, "review_meeting", {"held_on": "2026-11-18", "attendees": ["lado"]}, at("2026-11-18T15:00"))  # fmt: skip
     open_step(team, ref, "review_meeting", sequence=2, now=at("2026-11-18T15:05"))
-    with Session(team) as session:
-        seen = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=at("2026-11-19T09:00"))  # fmt: skip
+    seen = view_at(team, ref, at("2026-11-19T09:00"))
     second = [s for s in seen["steps"] if s["step"] == "review_meeting" and s["sequence"] == 2]
     assert second[0]["due"] == "2026-12-16"

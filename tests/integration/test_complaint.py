@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import cases, departures, steps, views
+from models import cases, departures, steps
 from models.db import session_scope
 from models.errors import InputError
 from models.staff import add_staff
 from models.tables import Extension, Submission
 from notifications import outbox
 from tests.builders import accept_any_address, person
-from tests.cases import CALENDAR, POLICY
+from tests.cases import CALENDAR, POLICY, advance_case, start_as, submit_as, view_at
 from tests.smtp import SmtpServer
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -72,46 +72,15 @@ def team(engine: Engine, smtp: SmtpServer) -> Engine:
 
 
 def start(engine: Engine, change: dict[str, Any] | None = None) -> str:
-    with session_scope(engine) as session:
-        return cases.start_case(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            process="complaint",
-            author_id="cm-1",
-            payload={**START, **(change or {})},
-            now=NOW,
-        ).reference
+    return start_as(engine, "complaint", "cm-1", {**START, **(change or {})}, NOW)
 
 
 def take(engine: Engine, ref: str, names: list[str], sequence: int = 1) -> steps.Progress:
-    with session_scope(engine) as session:
-        return steps.advance(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            case_id=cases.get_case(session, ref).id or 0,
-            names=names,
-            sequence=sequence,
-            key=steps.wait_key(names[0], sequence),
-            now=NOW,
-        )
+    return advance_case(engine, ref, names, NOW, sequence)
 
 
 def submit(engine: Engine, ref: str, step: str, payload: dict[str, Any], who: str = "cm-1") -> None:
-    with session_scope(engine) as session:
-        steps.submit(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            reference=ref,
-            step_name=step,
-            author_id=who,
-            payload=payload,
-            at=None,
-            key=None,
-            now=NOW,
-        )
+    submit_as(engine, ref, step, payload, who, NOW)
 
 
 def refused(engine: Engine, ref: str, step: str, payload: dict[str, Any], message: str) -> None:
@@ -124,10 +93,7 @@ def refused(engine: Engine, ref: str, step: str, payload: dict[str, Any], messag
 
 
 def view(engine: Engine, ref: str) -> dict[str, Any]:
-    with Session(engine) as session:
-        return views.case_view(
-            session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=NOW
-        )
+    return view_at(engine, ref, NOW)
 
 
 STATEMENT = {

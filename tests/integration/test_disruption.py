@@ -18,7 +18,7 @@ from models.staff import add_staff
 from models.tables import Case, Submission
 from notifications import outbox
 from tests.builders import accept_any_address, person
-from tests.cases import CALENDAR, POLICY, start_case
+from tests.cases import CALENDAR, POLICY, advance_case, start_as, start_case, submit_as, view_at
 from tests.integration.test_cli import Run, refused
 from tests.integration.test_cli import run as run
 from tests.smtp import SmtpServer
@@ -69,54 +69,19 @@ def team(engine: Engine, smtp: SmtpServer) -> Engine:
 
 
 def start(engine: Engine, change: dict[str, Any] | None = None, who: str = "sw-1") -> str:
-    payload = {**START, **(change or {})}
-    with session_scope(engine) as session:
-        return cases.start_case(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            process="disruption",
-            author_id=who,
-            payload=payload,
-            now=NOW,
-        ).reference
+    return start_as(engine, "disruption", who, {**START, **(change or {})}, NOW)
 
 
 def take(engine: Engine, ref: str, names: list[str], sequence: int = 1) -> steps.Progress:
-    with session_scope(engine) as session:
-        return steps.advance(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            case_id=cases.get_case(session, ref).id or 0,
-            names=names,
-            sequence=sequence,
-            key=steps.wait_key(names[0], sequence),
-            now=NOW,
-        )
+    return advance_case(engine, ref, names, NOW, sequence)
 
 
 def submit(engine: Engine, ref: str, step: str, payload: dict[str, Any], who: str = "sw-1") -> None:
-    with session_scope(engine) as session:
-        steps.submit(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            reference=ref,
-            step_name=step,
-            author_id=who,
-            payload=payload,
-            at=None,
-            key=None,
-            now=NOW,
-        )
+    submit_as(engine, ref, step, payload, who, NOW)
 
 
 def view(engine: Engine, ref: str) -> dict[str, Any]:
-    with Session(engine) as session:
-        return views.case_view(
-            session=session, policy=POLICY, calendar=CALENDAR, reference=ref, now=NOW
-        )
+    return view_at(engine, ref, NOW)
 
 
 def count(engine: Engine, table: type) -> int:
