@@ -11,6 +11,7 @@ from flows.steps import (
     account_for_open_actions,
     alongside,
     announce,
+    facts,
     human_step,
     phase,
     strand,
@@ -26,7 +27,9 @@ from models.processes.allegation import (
     OUTCOME_NOTIFICATION,
     POLICE_REVIEW,
     REVIEW_MEETING,
+    STRATEGY_DISCUSSION,
     SUSPENSION_DECISION,
+    Route,
 )
 from tasks.steps import close_case
 
@@ -41,13 +44,16 @@ def allegation(case_id: int) -> str:
         close_case(case_id)
         return f"closed at initial consideration: {route.value}"
 
-    ready = human_step(case_id, ALLEGATION_MEETING)
-    # Beside the meetings: the children's placements decided (L6), support for the carer (L15).
-    alongside(case_id, [SUSPENSION_DECISION, CARER_SUPPORT])
+    # The first meeting: a s47 strategy discussion, or the LADO's allegation meeting (L4, L5).
+    first = STRATEGY_DISCUSSION if route is Route.strategy_discussion else ALLEGATION_MEETING
+    ready = human_step(case_id, first)
+    alongside(case_id, [SUSPENSION_DECISION])  # beside the meetings: the placements decided (L6)
+    support_for_the_carer(case_id)
     reviews = 0
     while not ready:  # each review must account for every open action
         reviews += 1
         ready = human_step(case_id, REVIEW_MEETING, reviews)
+        support_for_the_carer(case_id)
 
     strand(case_id, POLICE_REVIEW)  # while the police investigate: reviewed until charge or close
     human_step(case_id, OUTCOME)  # open since the referral; recorded once a meeting found it ready
@@ -63,3 +69,10 @@ def allegation(case_id: int) -> str:
     account_for_open_actions(case_id, CLOSURE)  # nothing open is forgotten at closure
     close_case(case_id)
     return f"closed after {reviews} review meeting(s)"
+
+
+def support_for_the_carer(case_id: int) -> None:
+    """Once a meeting records the carer told of the allegation, support for the carer (L15) runs
+    beside the meetings, its clock counting from that day (opened once: a replay opens nothing)."""
+    if facts(case_id)["carer_told"]:
+        alongside(case_id, [CARER_SUPPORT])

@@ -16,6 +16,7 @@ from models.process import StepDecl
 from models.steps import again, wait_key
 from tasks.steps import (
     case_facts,
+    launch_started,
     loose_ends,
     open_alongside,
     opened,
@@ -83,6 +84,8 @@ def phase(
     attempt = 0
     while True:
         progress = take_step(case_id, names, sequence, key)
+        if progress.applied_now:
+            launch_started(case_id)  # cases a step started (e.g. a removed child's disruption)
         if progress.applied_now or progress.failed_now:
             tell_at_once(case_id)  # a decision without its reasons, a record that failed
         if not progress.waiting:

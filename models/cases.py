@@ -7,7 +7,7 @@ It creates no flow run: the caller does, once the case is stored (safeguard/orch
 """
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -151,6 +151,92 @@ def link_cases(
     ).first()
     if exists is None:
         session.add(CaseLink(case_id=case_id, linked_case_id=other.id or 0, why=why[:200]))
+
+
+def child_of(session: Session, case_id: int, ref: str) -> dict[str, str] | None:
+    """Return a child of the case as a start input names one (child, iro, social_worker, or
+    placed_by and contact), or None if the case has no such child."""
+    found = session.exec(
+        select(CaseChild).where(CaseChild.case_id == case_id, CaseChild.child_ref == ref)
+    ).first()
+    if found is None:
+        return None
+    named = {
+        "child": found.child_ref,
+        "iro": found.iro_id,
+        "social_worker": found.social_worker_id,
+        "placed_by": found.placed_by,
+        "contact": found.contact,
+    }
+    return {k: v for k, v in named.items() if v is not None}
+
+
+def unlaunched(session: Session, case_id: int) -> list[Case]:
+    """Return the open cases started from this one (linked back to it) that have no flow run yet."""
+    return list(
+        session.exec(
+            select(Case)
+            .join(CaseLink, col(CaseLink.case_id) == Case.id)
+            .where(
+                CaseLink.linked_case_id == case_id,
+                col(Case.flow_run_id).is_(None),
+                Case.status == CaseStatus.open,
+            )
+            .order_by(col(Case.id))
+        ).all()
+    )
+
+
+def record_case_event(
+    *,
+    session: Session,
+    calendar: WorkingCalendar,
+    reference: str,
+    name: str,
+    on: date,
+    author_id: str,
+    now: datetime,
+) -> list[tuple[str, date]]:
+    """Record an event of an open case as it comes (e.g. the carer's resignation), with the events
+    that follow from it; return them all (name, day). Once per case: a second is refused."""
+    case = get_case(session, reference)
+    decl = registry.get(case.process)
+    event = decl.case_event(name)
+    if case.status is not CaseStatus.open:
+        raise InputError(f"{reference} is closed; nothing more can be recorded")
+    require_role(session, author_id, event.may_record, f"record {name} in {reference}")
+    today, opened = calendar.local_date(now), calendar.local_date(case.opened_at)
+    if on > today:
+        raise InputError(
+            f"{event.what} on {on}: that day is in the future; give the day it happened"
+        )
+    details = details_of(case)
+    if details.get(event.kept_as):
+        raise InputError(
+            f"{reference}: {event.what} is already recorded ({details[event.kept_as]}); it is "
+            "recorded once"
+        )
+    written = [(name, on)] + [
+        (then, on + timedelta(days=days)) for then, days in event.then.items()
+    ]
+    for what, day in written:
+        session.add(
+            CaseEvent(
+                case_id=case.id or 0, name=what, at=datetime.combine(day, time(0), calendar.tz)
+            )
+        )
+    keep_details(session, case.id or 0, {event.kept_as: on.isoformat()}, at=now, actor=author_id)
+    audit.record(
+        session,
+        at=now,
+        actor_id=author_id,
+        action="case.event",
+        case_id=case.id,
+        entity="case",
+        entity_id=reference,
+        detail={"event": name, "before_opened": on < opened},
+    )
+    return written
 
 
 def keep_details(

@@ -133,6 +133,7 @@ class StepPolicy(_Frozen):
     agreed_by: Key | None = None  # an event naming the day agreed for it: due then, never later
     late_notify: tuple[Recipient, ...] = ()  # told at once when the step is recorded late
     done_notify: tuple[Recipient, ...] = ()  # told, for information, when the step is done
+    panel_required_for: tuple[Key, ...] = ()  # reviews that must go to a panel (e.g. first_review)
     stoppable: bool = False
     stop_approver: Role | None = None
     stop_review_first: DurationText | None = None

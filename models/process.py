@@ -30,7 +30,7 @@ from models.enums import Role
 from models.errors import InputError
 from models.escalation import CaseParties
 from models.inputs import ActionAccount, InputContext, NewAction, StepInput, parse
-from models.policy import ProcessPolicy
+from models.policy import ProcessPolicy, StepPolicy
 
 I = TypeVar("I", bound=BaseModel)  # noqa: E741  (a step's input)
 R = TypeVar("R")  # what the flow branches on
@@ -78,12 +78,44 @@ class CheckContext(Protocol):
         """Raise InputError unless `accounted` names each open action of the case, and only those."""
         ...
 
+    def child(self, ref: str) -> Mapping[str, str] | None:
+        """Return a child of the case as a start input names one (child, iro, social_worker, or
+        placed_by and contact), or None if the case has no such child."""
+        ...
+
+    def rule(self, step: str) -> StepPolicy:
+        """Return the policy of one of the case's steps (e.g. which reviews must go to panel)."""
+        ...
+
+    def try_start(self, process: str, author: str, payload: Mapping[str, Any]) -> None:
+        """Raise InputError unless a case of `process` could start now with this input (checked
+        as the start would be, and nothing kept): a step that starts another case says so first."""
+        ...
+
 
 class ApplyContext(Protocol):
     """What applying a stored step may write (the engine writes it once, in one transaction)."""
 
     sequence: int  # the step's sequence (review meeting 1, 2, ...)
     at: datetime  # when it happened (the submission's effective moment)
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def details(self) -> Mapping[str, Any]:
+        """What the case keeps (its start's details and what steps kept since)."""
+        ...
+
+    def child(self, ref: str) -> Mapping[str, str] | None:
+        """As CheckContext.child."""
+        ...
+
+    def start_case(self, process: str, author: str, payload: Mapping[str, Any]) -> str:
+        """Start another case of `process` (e.g. the disruption case of a child removed), in this
+        step's transaction; return its reference. Its flow run is created once this is stored
+        (the flow, else the sweep); a start that links back to this case is shown on both."""
+        ...
 
     def decide(self, kind: str, value: str, rationale: str | None) -> None:
         """Record a decision; without a rationale its rationale clock starts (DESIGN rule 9)."""
@@ -249,6 +281,23 @@ class StepDecl(Generic[I, R]):
 
 
 @dataclass(frozen=True)
+class CaseEventDecl:
+    """Something that happens to a case outside its steps, recorded as it comes (e.g. the carer's
+    resignation): a dated event of the process's policy, the events that follow from it a set
+    number of days on, and who may record it. Kept once in the case's details under `name`_on
+    (the steps' checks read it there)."""
+
+    name: str  # an event of the process's policy, e.g. "resignation_received"
+    what: str  # said back: "the carer's written notice of resignation received"
+    may_record: frozenset[Role]
+    then: Mapping[str, int] = field(default_factory=dict)  # event -> calendar days after it
+
+    @property
+    def kept_as(self) -> str:
+        return f"{self.name}_on"
+
+
+@dataclass(frozen=True)
 class ProcessDecl(Generic[S]):
     """A statutory process: its start, its steps, its flow and its view."""
 
@@ -271,6 +320,7 @@ class ProcessDecl(Generic[S]):
     # on, from what the start kept (never a name: they go to Prefect as a task's result)
     start_version: int = 1
     start_upgrades: Mapping[int, Upgrade] = field(default_factory=dict)
+    case_events: Sequence[CaseEventDecl] = ()  # recorded as they come: `safeguard case event`
 
     def step(self, name: str) -> StepDecl[Any, Any]:
         """Return the step called `name`, or raise InputError listing the steps."""
@@ -285,6 +335,16 @@ class ProcessDecl(Generic[S]):
         """Return a step's validated input, or raise InputError naming the field and an example."""
         step = self.step(name)
         return parse(step.input, payload, what=name, example=step.example, context=context)
+
+    def case_event(self, name: str) -> CaseEventDecl:
+        """Return the case event called `name`, or raise InputError listing those there are."""
+        for event in self.case_events:
+            if event.name == name:
+                return event
+        known = ", ".join(e.name for e in self.case_events) or "none"
+        raise InputError(
+            f"{name!r} is not an event {self.noun} case records as it comes; events: {known}"
+        )
 
     @property
     def flow_path(self) -> str:

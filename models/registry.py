@@ -102,6 +102,13 @@ def check_policy(policy: Policy) -> None:
             raise InputError(
                 f"process {decl.code!r}: step {name!r} has no clock in [processes.{decl.code}.steps]"
             )
+        for event in decl.case_events:
+            for name in (event.name, *event.then):
+                if name not in section.events:
+                    raise InputError(
+                        f"process {decl.code!r}: case event {name!r} is not in "
+                        f"[processes.{decl.code}.events]; add it there"
+                    )
         for name, rule in section.steps.items():
             if name not in declared and not rule.measured_only:
                 raise InputError(

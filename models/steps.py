@@ -10,7 +10,7 @@ Several steps may be open at once (a phase): they share the flow's suspend key (
 the flow waits until each is recorded (`advance`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -22,11 +22,13 @@ from models import audit, followup, registry
 from models.calendar import WorkingCalendar
 from models.cases import (
     case_by_id,
+    child_of,
     details_of,
     get_case,
     keep_details,
     link_cases,
     parties_of,
+    start_case,
 )
 from models.db import database_message
 from models.durations import WorkingDays
@@ -34,7 +36,7 @@ from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.inputs import ActionAccount, NewAction, free_text, parse
 from models.permissions import DirectoryContext, require_chair, require_role
-from models.policy import Policy
+from models.policy import Policy, StepPolicy
 from models.process import StepDecl, upgraded
 from models.tables import (
     AuditEntry,
@@ -232,15 +234,41 @@ class _Check:
     """The CheckContext a step's `check` is given."""
 
     def __init__(
-        self, session: Session, case: Case, policy: Policy, calendar: WorkingCalendar
+        self,
+        session: Session,
+        case: Case,
+        policy: Policy,
+        calendar: WorkingCalendar,
+        now: datetime,
     ) -> None:
         self.session, self.case, self.reference = session, case, case.reference
-        self.policy, self.calendar = policy, calendar
+        self.policy, self.calendar, self.now = policy, calendar, now
         self.details = details_of(case)
         self.parties = parties_of(session, [case.id or 0])[case.id or 0]
 
     def latest_agreed(self, step: str, after: date) -> date | None:
         return _latest_agreed(self.policy, self.calendar, self.case.process, step, after)
+
+    def child(self, ref: str) -> dict[str, str] | None:
+        return child_of(self.session, self.case.id or 0, ref)
+
+    def rule(self, step: str) -> StepPolicy:
+        return self.policy.process(self.case.process).step(step)
+
+    def try_start(self, process: str, author: str, payload: Mapping[str, Any]) -> None:
+        savepoint = self.session.begin_nested()  # as the start would be; then nothing kept
+        try:
+            start_case(
+                session=self.session,
+                policy=self.policy,
+                calendar=self.calendar,
+                process=process,
+                author_id=author,
+                payload=dict(payload),
+                now=self.now,
+            )
+        finally:
+            savepoint.rollback()
 
     def require_every_open_action_accounted(
         self, accounted: Sequence[ActionAccount], held_on: date
@@ -343,7 +371,7 @@ def submit(
         step_decl.input, payload, what=step_name, example=step_decl.example, context=context
     )
     if step_decl.check is not None:
-        step_decl.check(_Check(session, case, policy, calendar), data)
+        step_decl.check(_Check(session, case, policy, calendar, now), data)
     assert case.id is not None
     submission = Submission(
         case_id=case.id,
@@ -517,6 +545,30 @@ class _Apply:
 
     def link(self, reference: str, why: str, process: str | None = None) -> None:
         link_cases(self.session, self.submission.case_id, reference, why, process)
+
+    @property
+    def reference(self) -> str:
+        return case_by_id(self.session, self.submission.case_id).reference
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return details_of(case_by_id(self.session, self.submission.case_id))
+
+    def child(self, ref: str) -> dict[str, str] | None:
+        return child_of(self.session, self.submission.case_id, ref)
+
+    def start_case(self, process: str, author: str, payload: Mapping[str, Any]) -> str:
+        self.session.flush()
+        started = start_case(
+            session=self.session,
+            policy=self.policy,
+            calendar=self.calendar,
+            process=process,
+            author_id=author,
+            payload=dict(payload),
+            now=self.submission.recorded_at,
+        )
+        return started.reference
 
     def latest_agreed(self, step: str, after: date) -> date | None:
         process = case_by_id(self.session, self.submission.case_id).process

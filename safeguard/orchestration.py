@@ -81,6 +81,7 @@ def start_run(process: str, case_id: int, reference: str) -> str:
         timeout=0,
         flow_run_name=reference,
         tags=[process, reference],
+        as_subflow=False,  # started from another case's flow, it is still a case of its own
     )
     return str(run.id)  # type: ignore[union-attr]  # sync call: a FlowRun, not a coroutine
 

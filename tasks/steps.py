@@ -104,6 +104,20 @@ def tell_at_once(case_id: int) -> int:
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def launch_started(case_id: int) -> list[str]:
+    """Create the flow run of each case a step of this one started (e.g. the disruption case of a
+    child removed) that has none yet; return their references. Idempotent: a case with a run is
+    left alone, and one whose run could not be created is created by the next sweep."""
+    settings = get_settings()
+    deps = wiring.casework(settings)
+    with session_scope(deps.engine) as session:
+        started = cases.unlaunched(session, case_id)
+    for case in started:
+        orchestration.launch(deps.engine, case)
+    return [c.reference for c in started]
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
 def close_case(case_id: int) -> None:
     """Close the case."""
     deps = wiring.casework(get_settings())

@@ -42,7 +42,15 @@ from models.inputs import (
     once_each,
     staff,
 )
-from models.process import ApplyContext, CheckContext, ProcessDecl, StartPlan, StepDecl, ViewFacts
+from models.process import (
+    ApplyContext,
+    CaseEventDecl,
+    CheckContext,
+    ProcessDecl,
+    StartPlan,
+    StepDecl,
+    ViewFacts,
+)
 
 
 class Limb(StrEnum):
@@ -226,6 +234,8 @@ class Meeting(StepInput):
     told: tuple[Told, ...] = ()  # who is told what
     suspension_view: Text | None = None  # the meeting's view on the placements (L6)
     next_review_on: date | None = None  # agreed; default and latest: the policy's agreed_within
+    carer_told_on: StepDay | None = None  # the carer was told of the allegation (once, L15)
+    police_investigating: bool = False  # the police strand starts here (if not already running)
     ready_for_outcome: bool = False
 
     @model_validator(mode="after")
@@ -240,6 +250,15 @@ class Meeting(StepInput):
     def _dues(self, info: ValidationInfo) -> "Meeting":
         actions_after(self.held_on, self.actions, info, getattr(self, "accounted", ()))
         return self
+
+
+class StrategyDiscussion(Meeting):
+    """A s47 strategy discussion (Working Together 2023), led by children's social care with the
+    police and health, the LADO taking part: the case's first meeting when the initial
+    consideration routes it there. It records whether a s47 enquiry follows, and why."""
+
+    section_47: bool
+    section_47_reason: Text
 
 
 class Review(Meeting):
@@ -260,6 +279,30 @@ def review_within_limit(ctx: CheckContext, data: Meeting) -> None:
 
 def meeting_rules(ctx: CheckContext, data: Meeting) -> None:
     review_within_limit(ctx, data)
+    told = ctx.details.get("carer_told_on")
+    if data.carer_told_on is not None and told and data.carer_told_on.isoformat() != told:
+        raise InputError(
+            f"carer_told_on: the carer was told on {told}, as an earlier meeting recorded: "
+            "drop carer_told_on or give that day"
+        )
+    if data.ready_for_outcome and not (told or data.carer_told_on):
+        raise InputError(
+            "ready_for_outcome: the carer must have been told of the allegation before its "
+            "outcome: give carer_told_on (the day they were told)"
+        )
+    if data.police_investigating and ctx.due_of("police_review") is not None:
+        raise InputError(
+            "police_investigating: the police strand is already running (its reviews are open "
+            "or done): record each police review as it is held"
+        )
+    if isinstance(data, StrategyDiscussion):
+        led_with = " ".join(data.attendees).lower()
+        missing = [who for who in ("police", "health") if who not in led_with]
+        if missing:
+            raise InputError(
+                "strategy_discussion: a s47 strategy discussion is held by children's social "
+                f"care with the police and health: name {' and '.join(missing)} in attendees"
+            )
     if isinstance(data, Review):
         every_action_accounted(ctx, data)
 
@@ -277,6 +320,14 @@ def hold_meeting(ctx: ApplyContext, data: Meeting) -> None:
         ctx.decide("told", f"{told.who}" + (f" (by {told.by})" if told.by else ""), told.what)
     if data.suspension_view:
         ctx.decide("suspension_view", "the meeting's view", data.suspension_view)
+    if isinstance(data, StrategyDiscussion):
+        ctx.decide("section_47", "s47 enquiry" if data.section_47 else "no s47 enquiry", data.section_47_reason)  # fmt: skip
+    if data.carer_told_on is not None and not ctx.details.get("carer_told_on"):
+        ctx.event("carer_told", data.carer_told_on)  # support for the carer counts from it (L15)
+        ctx.keep({"carer_told_on": data.carer_told_on.isoformat()})
+    if data.police_investigating:  # the first police review no later than 4 weeks on (L7)
+        ctx.event("police_review_due", data.held_on + timedelta(days=28), sequence=1)
+        ctx.open_next("police_review", 1)
     ctx.add_actions(data.actions, data.held_on)
     if isinstance(data, Review):
         ctx.account_for(data.accounted, data.held_on)
@@ -309,10 +360,23 @@ class Alternative(StepInput):
     why_rejected: Text
 
 
+class Removal(StepInput):
+    """A child removed: what their placement disruption case starts with (the rest, the carer,
+    the fostering service and the child's IRO and social worker, the case already knows)."""
+
+    child: Ref
+    ends_on: date  # the day the placement ends or ended
+    new_placement_on: date  # the day the child's next placement starts
+    planned: bool = False  # a removal is usually not
+    placement_type: Label  # short_term, long_term, permanent, emergency... (the disruption's)
+    team_manager: Annotated[StaffId, staff(Role.team_manager)]  # leads the disruption case
+
+
 class SuspensionDecision(StepInput):
     decided_on: StepDay
     decision: PlacementDecision
     children_removed: tuple[Ref, ...] = ()
+    removals: tuple[Removal, ...] = ()  # each child removed whom this authority looks after
     alternatives: tuple[Alternative, ...] = ()  # considered, and why each was rejected
     rationale: Text
     approved_by: Annotated[StaffId, approver()]
@@ -351,13 +415,64 @@ class SuspensionDecision(StepInput):
 
 
 def children_in_case(ctx: CheckContext, data: SuspensionDecision) -> None:
-    named = set(ctx.details.get("child_refs", ()))
-    unknown = sorted(set(data.children_removed) - named) if named else []
+    """Every child removed is a child of the case; each one this authority looks after has its
+    placement disruption case started with the decision, so what it starts with must hold now."""
+    unknown = sorted(c for c in data.children_removed if ctx.child(c) is None)
     if unknown:
+        named = ", ".join(ctx.details.get("child_refs", ()))
         raise InputError(
             f"suspension_decision: {', '.join(unknown)} is not a child of this case "
-            f"(children: {', '.join(sorted(named))})"
+            f"(children: {named})"
         )
+    given = [r.child for r in data.removals]
+    if len(set(given)) != len(given):
+        raise InputError("suspension_decision: a child is in removals twice")
+    for child in data.children_removed:
+        ours = "iro" in (ctx.child(child) or {})
+        if ours and child not in given:
+            raise InputError(
+                f"suspension_decision: {child} is removed: give their removal (removals: [{{child, "
+                "ends_on, new_placement_on, placement_type, team_manager}]) so their placement "
+                "disruption case starts with the decision"
+            )
+        if not ours and child in given:
+            raise InputError(
+                f"suspension_decision: {child} is placed by another authority: their placing "
+                "authority runs any disruption process; leave them out of removals"
+            )
+    for removal in data.removals:
+        if removal.child not in data.children_removed:
+            raise InputError(
+                f"suspension_decision: {removal.child} is in removals but not in children_removed"
+            )
+        try:
+            ctx.try_start("disruption", removal.team_manager, _disruption(ctx, removal))
+        except InputError as refused:  # said as this step's field, without the other's example
+            said = str(refused).split(" (example input:")[0].removeprefix("disruption start: ")
+            raise InputError(
+                f"suspension_decision: removals ({removal.child}): their placement disruption "
+                f"case could not start: {said}"
+            ) from None
+
+
+def _disruption(ctx: CheckContext | ApplyContext, removal: Removal) -> dict[str, Any]:
+    """The start input of a removed child's placement disruption case."""
+    details = ctx.details
+    return {
+        "child": {k: v for k, v in (ctx.child(removal.child) or {}).items() if k != "contact"},
+        "carer": details["carer"],
+        "fostering_service": details["fostering_service"],
+        "supervising_social_worker": details["supervising_social_worker"],
+        "team_manager": removal.team_manager,
+        "placement_type": removal.placement_type,
+        "ending": {
+            "ended_by": "allegation",
+            "planned": removal.planned,
+            "ends_on": removal.ends_on.isoformat(),
+            "new_placement_on": removal.new_placement_on.isoformat(),
+            "allegation": ctx.reference,
+        },
+    }
 
 
 def decide_placements(ctx: ApplyContext, data: SuspensionDecision) -> None:
@@ -367,18 +482,33 @@ def decide_placements(ctx: ApplyContext, data: SuspensionDecision) -> None:
         ctx.decide("alternative_rejected", option.alternative, option.why_rejected)
     if data.late_confirmation_reason:
         ctx.decide("confirmation_late", "confirmed late", data.late_confirmation_reason)
-    for child in data.children_removed:  # a placement ending: its disruption case to start
+    removals = {r.child: r for r in data.removals}
+    for child in data.children_removed:  # a placement ending: its disruption case starts (L6)
+        removal = removals.get(child)
+        if removal is not None:
+            started = ctx.start_case("disruption", removal.team_manager, _disruption(ctx, removal))
+            ctx.decide(
+                "disruption_started",
+                f"child {child}: {started}",
+                "removed by the suspension decision: the placement disruption case is linked",
+            )
+            continue
+        where = ctx.child(child) or {}
         ctx.decide(
-            "disruption_to_start",
+            "disruption_elsewhere" if "placed_by" in where else "disruption_to_start",
             f"child {child}",
-            "removed by the suspension decision: start its placement disruption case with "
-            "'safeguard disruption start --ended-by allegation --allegation' and this case's "
-            "reference (the two are then linked both ways)",
+            f"placed by {where['placed_by']} (contact {where.get('contact', 'not given')}): their "
+            "placing authority runs any disruption process"
+            if "placed_by" in where
+            else "removed by the suspension decision (recorded before removals were asked for): "
+            "start its placement disruption case with 'safeguard disruption start'",
         )
 
 
 class CarerSupport(StepInput):
-    carer_told_on: StepDay  # the carer was told of the allegation
+    """Opened once a meeting records the carer told of the allegation: its clock counts from then."""
+
+    carer_told_on: StepDay | None = None  # recorded by the meeting now; kept for older records
     support_offered_on: StepDay
     offered_by: Label  # the independent person or organisation (e.g. FosterTalk)
     allowances: Literal["continue", "reduced", "suspended"]
@@ -387,13 +517,21 @@ class CarerSupport(StepInput):
 
     @model_validator(mode="after")
     def _order(self) -> "CarerSupport":
-        if self.support_offered_on < self.carer_told_on:
+        if self.carer_told_on is not None and self.support_offered_on < self.carer_told_on:
             raise ValueError("support_offered_on is before carer_told_on")
         return self
 
 
+def support_after_told(ctx: CheckContext, data: CarerSupport) -> None:
+    told = ctx.details.get("carer_told_on")
+    if told and data.support_offered_on.isoformat() < told:
+        raise InputError(
+            f"carer_support: support_offered_on {data.support_offered_on} is before the carer "
+            f"was told of the allegation ({told}): give the day support was offered"
+        )
+
+
 def decide_support(ctx: ApplyContext, data: CarerSupport) -> None:
-    ctx.event("carer_told", data.carer_told_on)
     ctx.decide("allowances_and_fees", f"allowances {data.allowances}; fees {data.fees}", data.rationale)  # fmt: skip
 
 
@@ -568,6 +706,7 @@ class ApprovalReview(StepInput):
     """The review of the carer's approval after the allegation. The panel is optional unless the
     regulations require it (a first review); the decision maker decides, with reasons."""
 
+    first_review: bool = False  # the carer's first review since approval
     presented_to_panel_on: StepDay | None = None
     panel_recommendation: Text | None = None
     decision: ApprovalOutcome | None = None
@@ -587,7 +726,7 @@ class ApprovalReview(StepInput):
         return self
 
 
-def approval_rules(_: CheckContext, data: ApprovalReview) -> None:
+def approval_rules(ctx: CheckContext, data: ApprovalReview) -> None:
     """Checked when recorded (an input stored before these rules still replays)."""
 
     def need(*fields: str, why: str) -> None:
@@ -595,13 +734,23 @@ def approval_rules(_: CheckContext, data: ApprovalReview) -> None:
         if missing:
             raise InputError(f"approval_review: {why}: give {', '.join(missing)}")
 
+    resigned = ctx.details.get(RESIGNATION.kept_as)
+    if resigned:  # a resignation recorded as it came (L18): the DBS duty still applies (L13)
+        need("dbs_referral", "dbs_reason", why=f"the carer resigned (notice received {resigned}): the DBS duty")  # fmt: skip
     if data.skipped_reason is not None:
         need("skip_approved_by", why="a skipped review needs a manager's approval, not one SSW's")
         if data.decision is not None or data.presented_to_panel_on is not None:
             raise InputError("approval_review: a skipped review has no panel and no decision")
         return
+    panel_for = ctx.rule("approval_review").panel_required_for
+    if data.first_review and "first_review" in panel_for and data.presented_to_panel_on is None:
+        raise InputError(
+            "approval_review: a carer's first review goes to the fostering panel (FSR 2011 reg "
+            "28, as the policy's panel_required_for says): give presented_to_panel_on and "
+            "panel_recommendation"
+        )
     need("decision", "decided_by", "reasons", why="the decision maker decides, with reasons")
-    if data.decision is ApprovalOutcome.resigned:
+    if data.decision is ApprovalOutcome.resigned and not resigned:
         need("resigned_on", why="the carer resigned: the day their written notice was received")
     if data.decision in (ApprovalOutcome.revise, ApprovalOutcome.terminate):
         need("notice_sent_on", why="a qualifying determination: the day notice was sent")
@@ -611,6 +760,8 @@ def approval_rules(_: CheckContext, data: ApprovalReview) -> None:
 
 
 def review_approval(ctx: ApplyContext, data: ApprovalReview) -> None:
+    if data.dbs_referral is not None:  # approval ends or would have ended (L13, L18)
+        ctx.decide("dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason)  # fmt: skip
     if data.skipped_reason:  # a departure from procedure needs its reason (DESIGN rule 9)
         ctx.decide("approval_review_skipped", f"skipped, approved by {data.skip_approved_by}", data.skipped_reason)  # fmt: skip
         return
@@ -618,14 +769,12 @@ def review_approval(ctx: ApplyContext, data: ApprovalReview) -> None:
         ctx.decide("panel_recommendation", "recommended", data.panel_recommendation)
     if data.decision is not None:
         ctx.decide("approval", f"{data.decision.value} (by {data.decided_by})", data.reasons)
-    if data.resigned_on is not None:  # approval ends 28 days after the notice (FSR reg 28(13))
-        ctx.event("resignation_received", data.resigned_on)
+    if data.resigned_on is not None and not ctx.details.get(RESIGNATION.kept_as):
+        ctx.event("resignation_received", data.resigned_on)  # approval ends 28 days on (L18)
         ctx.event("approval_ends", data.resigned_on + timedelta(days=28))
     if data.notice_sent_on is not None:
         ctx.event("determination_notice", data.notice_sent_on)
         ctx.keep({"determination_notice_on": data.notice_sent_on.isoformat()})
-    if data.dbs_referral is not None:
-        ctx.decide("dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason)  # fmt: skip
 
 
 def skipped(data: ApprovalReview) -> bool:
@@ -682,6 +831,22 @@ def determine(ctx: ApplyContext, data: ApprovalDetermination) -> None:
         ctx.decide("dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason)  # fmt: skip
 
 
+RESIGNATION = CaseEventDecl(  # L18: a resignation is an event of the case, whenever it comes
+    name="resignation_received",
+    what="the carer's written notice of resignation received",
+    may_record=frozenset(
+        {
+            Role.supervising_social_worker,
+            Role.team_manager,
+            Role.service_manager,
+            Role.lado,
+            Role.lado_manager,
+        }
+    ),
+    then={"approval_ends": 28},  # approval ends 28 days after the notice (FSR 2011 reg 28(13))
+)
+
+
 def route(data: InitialConsideration) -> Route:
     return data.route
 
@@ -721,6 +886,25 @@ ALLEGATION_MEETING: StepDecl[Meeting, bool] = StepDecl(
         "interview_plan": "...",
         "told": [{"who": "the carer", "what": "...", "by": "supervising social worker"}],
         "suspension_view": "...",
+        "next_review_on": "2026-11-26",
+    },
+)
+STRATEGY_DISCUSSION: StepDecl[StrategyDiscussion, bool] = StepDecl(
+    name="strategy_discussion",
+    input=StrategyDiscussion,
+    may_record=MEETING_RECORDERS,
+    check=meeting_rules,
+    apply=hold_meeting,
+    result=ready,
+    example={
+        "held_on": "2026-11-05",
+        "attendees": ["children's social care", "police", "health", "lado"],
+        "section_47": True,
+        "section_47_reason": "...",
+        "decisions": ["..."],
+        "actions": [{"title": "...", "owner": "STAFF_ID", "due": 5}],
+        "carer_told_on": "2026-11-05",
+        "police_investigating": True,
         "next_review_on": "2026-11-26",
     },
 )
@@ -804,10 +988,10 @@ CARER_SUPPORT: StepDecl[CarerSupport, None] = StepDecl(
     may_record=frozenset(
         {Role.supervising_social_worker, Role.team_manager, Role.lado, Role.lado_manager}
     ),
+    check=support_after_told,
     apply=decide_support,
     done_on=lambda data: data.support_offered_on,
     example={
-        "carer_told_on": "2026-11-05",
         "support_offered_on": "2026-11-05",
         "offered_by": "FosterTalk",
         "allowances": "continue",
@@ -896,6 +1080,7 @@ def view(facts: ViewFacts) -> dict[str, Any]:
             "measured_to": "outcome" if outcome else "now",
             "within": met[0] if met else "beyond every target",
         },
+        "resignation_received_on": details.get(RESIGNATION.kept_as),  # L18
         "record": {  # L12: what may be said of it, and what leaves the carer's file
             "in_references": details.get("in_references"),
             "remove_from_carer_file": details.get("remove_from_carer_file"),
@@ -931,6 +1116,7 @@ ALLEGATION: ProcessDecl[NewAllegation] = ProcessDecl(
     steps=(
         INITIAL_CONSIDERATION,
         ALLEGATION_MEETING,
+        STRATEGY_DISCUSSION,
         REVIEW_MEETING,
         OUTCOME,
         OUTCOME_NOTIFICATION,
@@ -942,6 +1128,8 @@ ALLEGATION: ProcessDecl[NewAllegation] = ProcessDecl(
         CLOSURE,
     ),
     flow="flows.allegation:allegation",
+    facts=lambda details: {"carer_told": bool(details.get("carer_told_on"))},
+    case_events=(RESIGNATION,),
     view=view,
     headline=headline,
 )

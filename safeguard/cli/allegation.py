@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from models.errors import InputError
-from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
+from safeguard.cli.cases import APPLY_WAIT_SECONDS, record_event, start_case
 from safeguard.cli.common import parse_datetime, parse_day
 from safeguard.settings import get_settings
 
@@ -97,6 +97,19 @@ def start(
         start_case("allegation", lado, payload, wait=wait, as_json=as_json)
     except InputError as exc:
         raise InputError(_as_options(str(exc))) from None
+
+
+@app.command("resignation")
+def resignation(
+    reference: str = typer.Argument(..., metavar="CASE"),
+    received: str = typer.Option(
+        ..., "--received", help="The day the carer's written notice was received (YYYY-MM-DD)."
+    ),
+    author: str = typer.Option(..., "--as", help="Your staff id."),
+) -> None:
+    """The carer resigned: approval ends 28 days after the notice (L18); the approval review
+    must still record the DBS referral decision (L13)."""
+    record_event(reference, "resignation_received", received, author, "--received")
 
 
 # The start input's fields as this command's options, so a refusal names what the user typed.

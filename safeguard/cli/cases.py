@@ -21,7 +21,14 @@ from models.errors import InputError
 from models.tables import Case, Submission
 from models.wallclock import system_clock
 from safeguard import orchestration, wiring
-from safeguard.cli.common import DATE_HELP, console, long_date, parse_datetime, print_json
+from safeguard.cli.common import (
+    DATE_HELP,
+    console,
+    long_date,
+    parse_datetime,
+    parse_day,
+    print_json,
+)
 from safeguard.settings import Settings, get_settings
 
 case_app = typer.Typer(
@@ -417,6 +424,38 @@ def show(
 def _local(iso: str | None, tz: ZoneInfo) -> str:
     """Return a stored UTC time as local date and time, e.g. 2026-11-26 15:00."""
     return "" if not iso else datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+@case_app.command("event")
+def event(
+    reference: str = typer.Argument(..., metavar="CASE"),
+    name: str = typer.Argument(
+        ..., metavar="EVENT", help="e.g. resignation_received (an allegation's carer resigned)."
+    ),
+    on: str = typer.Option(..., "--on", help="The day it happened (YYYY-MM-DD)."),
+    author: str = typer.Option(..., "--as", help="Your staff id."),
+) -> None:
+    """Record something that happens to a case outside its steps, as it comes (once per case)."""
+    record_event(reference, name, on, author, "--on")
+
+
+def record_event(reference: str, name: str, on: str, author: str, option: str) -> None:
+    settings = get_settings()
+    deps = wiring.casework(settings)
+    day = parse_day(on, ZoneInfo(settings.timezone), option)
+    with session_scope(deps.engine) as session:
+        written = cases.record_case_event(
+            session=session,
+            calendar=deps.calendar,
+            reference=reference,
+            name=name,
+            on=day,
+            author_id=author,
+            now=system_clock(),
+        )
+    console().print(
+        f"{reference}: " + "; ".join(f"{what} {when:%a %d %b %Y}" for what, when in written)
+    )
 
 
 @case_app.command("repair")

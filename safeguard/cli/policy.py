@@ -118,6 +118,8 @@ def _due(step: StepPolicy) -> str:
         text += "\ntargets: " + ", ".join(map(str, step.targets))
     if step.stoppable:
         text += f"\nstoppable by {step.stop_approver}; reviewed after {step.stop_review_first}, then every {step.stop_review_every}"
+    if step.panel_required_for:
+        text += "\npanel required for: " + ", ".join(step.panel_required_for)
     return text
 
 

@@ -38,6 +38,7 @@ def team(cli) -> None:  # type: ignore[no-untyped-def]
         ("iro-1", "--name", "Iro One", "--role", "iro"),
         ("sw-1", "--name", "Social Worker", "--role", "social_worker"),
         ("ssw-1", "--name", "Supervising SW", "--role", "supervising_social_worker"),
+        ("tm-1", "--name", "Team Manager", "--role", "team_manager", "--manager", "hos-1"),
     ):
         assert cli("staff", "add", *args)[0] == 0
 
@@ -135,13 +136,8 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         },
         "2026-10-22T16:00",
     )
-    # Beside the meetings: the placements decision and the carer's support.
-    assert sorted(open_steps(case)) == [
-        "carer_support",
-        "outcome",
-        "review_meeting",
-        "suspension_decision",
-    ]
+    # Beside the meetings: the placements decision (the carer is not told yet: the police first).
+    assert sorted(open_steps(case)) == ["outcome", "review_meeting", "suspension_decision"]
     assert [a["due"] for a in case["actions"]] == ["2026-10-29", "2026-10-27", "2026-10-27"]
     review = next(s for s in case["steps"] if s["step"] == "review_meeting")
     assert review["due"] == "2026-11-19"  # 28 calendar days after the meeting
@@ -151,6 +147,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
     refused = {
         "held_on": "2026-11-17",
         "attendees": ["lado"],
+        "carer_told_on": "2026-11-17",  # the carer's support now runs, from this day (L15)
         "ready_for_outcome": True,
         "accounted": [
             {"action_id": ids[0], "status": "done"},
@@ -255,25 +252,39 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
         "suspension_decision",
         {
             "decided_on": "2026-10-22",
-            "decision": "new_placements_paused",
-            "alternatives": [
-                {"alternative": "the child moved", "why_rejected": "safe with a plan"}
+            "decision": "children_removed",
+            "children_removed": ["C-1042"],
+            "removals": [
+                {
+                    "child": "C-1042",
+                    "ends_on": "2026-10-22",
+                    "new_placement_on": "2026-10-22",
+                    "placement_type": "long_term",
+                    "team_manager": "tm-1",
+                }
             ],
-            "rationale": "no new children while the police look into it",
+            "alternatives": [{"alternative": "a safety plan", "why_rejected": "the police asked"}],
+            "rationale": "the child moves while the police look into it",
             "approved_by": "hos-1",
             "named_contact": "supervising social worker",
             "confirmed_to_carer_on": "2026-10-23",
         },
         "2026-11-26T16:10",
     )
+    # The removal started the child's placement disruption case, linked, with a run of its own.
+    started = next(d for d in case["decisions"] if d["kind"] == "disruption_started")
+    disruption = started["value"].split(": ")[1]
+    assert [link["reference"] for link in case["links"]] == [disruption]
+    assert until(lambda: bool(_show(cli, disruption)["flow_run_id"]))
+    assert until(lambda: bool(open_steps(_show(cli, disruption))))
+    assert _show(cli, disruption)["lead"] == "tm-1"
     case = record(
         cli,
         tmp_path,
         ref,
         "carer_support",
         {
-            "carer_told_on": "2026-10-22",
-            "support_offered_on": "2026-10-22",
+            "support_offered_on": "2026-11-18",
             "offered_by": "FosterTalk",
             "allowances": "continue",
             "fees": "continue",
@@ -341,7 +352,7 @@ def test_a_crashed_run_is_repaired_without_losing_or_repeating_records(
         {
             "threshold_met": True,
             "limbs": ["risk"],
-            "route": "strategy_discussion",
+            "route": "allegation_meeting",
             "rationale": "r",
         },
         "2026-10-21T12:00",
@@ -462,8 +473,12 @@ def test_the_police_strand_is_followed_round_by_round_before_the_outcome(
     )
     review = next(s for s in case["steps"] if s["step"] == "police_review")
     assert review["due"] == "2026-11-23"  # 4 weeks after the initial evaluation
-    meeting = {"held_on": "2026-10-28", "attendees": ["lado", "police", "health"], "ready_for_outcome": True}  # fmt: skip
-    case = record(cli, tmp_path, ref, "allegation_meeting", meeting, "2026-10-28T16:00")
+    # Routed to a s47 strategy discussion: it is the case's first meeting (L4, L5).
+    assert "strategy_discussion" in open_steps(case) and "allegation_meeting" not in open_steps(
+        case
+    )
+    meeting = {"held_on": "2026-10-28", "attendees": ["CSC", "lado", "police", "health"], "section_47": True, "section_47_reason": "significant harm", "carer_told_on": "2026-10-28", "ready_for_outcome": True}  # fmt: skip
+    case = record(cli, tmp_path, ref, "strategy_discussion", meeting, "2026-10-28T16:00")
     run_id = case["flow_run_id"]
     assert until(lambda: state_of(run_id).pause_key == "police-review-1")  # the strand first
     case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-20", "decision": "continue", "notes": "awaiting forensics"}, "2026-11-20T12:00")  # fmt: skip

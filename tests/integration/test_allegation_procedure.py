@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import departures, views
+from models import cases, departures, views
 from models.db import session_scope
 from models.errors import InputError
 from models.staff import add_staff
-from models.tables import Submission
+from models.tables import Case, Submission
 from tests.builders import accept_any_address, person
 from tests.cases import (
     CALENDAR,
@@ -73,7 +73,7 @@ def to_the_meeting(team: Engine, ref: str) -> None:
 def found_ready(team: Engine, ref: str) -> None:
     """...and the meeting (Wed 4 Nov) finds the case ready for its outcome."""
     to_the_meeting(team, ref)
-    meeting = {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}
+    meeting = {"held_on": "2026-11-04", "attendees": ["lado"], "carer_told_on": "2026-11-04", "ready_for_outcome": True}  # fmt: skip
     record(team, ref, "allegation_meeting", meeting, at("2026-11-04T15:00"))
 
 
@@ -108,7 +108,9 @@ def test_the_outcome_clock_runs_from_the_referral(team: Engine, smtp: SmtpServer
     to_the_meeting(team, ref)
     outcome = {"category": "unfounded", "rationale": "r", "dbs_referral": False, "dbs_reason": "no harm"}  # fmt: skip
     refused(team, ref, "outcome", outcome, "no meeting has found the case ready for outcome", "2026-11-03T09:00")  # fmt: skip
-    record(team, ref, "allegation_meeting", {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}, at("2026-11-04T15:00"))  # fmt: skip
+    ready = {"held_on": "2026-11-04", "attendees": ["lado"], "ready_for_outcome": True}
+    refused(team, ref, "allegation_meeting", ready, "the carer must have been told of the allegation before its outcome", "2026-11-04T15:00")  # fmt: skip
+    record(team, ref, "allegation_meeting", {**ready, "carer_told_on": "2026-11-04"}, at("2026-11-04T15:00"))  # fmt: skip
     record(team, ref, "outcome", outcome, at("2026-11-05T10:00"))
     done = steps_of(team, ref, "2026-11-05T11:00")["outcome"]
     assert (done["status"], done["timeliness"]) == ("closed", "in time")
@@ -166,17 +168,23 @@ def test_the_placements_decision_and_nothing_open_at_closure(
         "held_on": "2026-11-04",
         "attendees": ["lado", "police"],
         "actions": [{"title": "Police interview", "owner": "sw-1", "due": "2026-11-20"}],
+        "carer_told_on": "2026-11-04",
         "ready_for_outcome": True,
     }
     record(team, ref, "allegation_meeting", meeting, at("2026-11-04T15:00"))
-    open_step(team, ref, "suspension_decision")  # the flow opens both beside the meetings
-    open_step(team, ref, "carer_support")
-    assert steps_of(team, ref, "2026-11-04T16:00")["suspension_decision"]["due"] == "2026-11-05"
+    open_step(team, ref, "suspension_decision")  # the flow opens it beside the meetings...
+    open_step(team, ref, "carer_support")  # ...and this once the carer has been told
+    seen = steps_of(team, ref, "2026-11-04T16:00")
+    assert seen["suspension_decision"]["due"] == "2026-11-05"
+    assert seen["carer_support"]["due"] == "2026-11-11"  # 5 working days from the carer told
 
+    child = "C-9 Zebedee Quartermain"
+    removal = {"child": child, "ends_on": "2026-11-05", "new_placement_on": "2026-11-05", "placement_type": "long_term", "team_manager": "tm-1"}  # fmt: skip
     removed = {
         "decided_on": "2026-11-05",
         "decision": "children_removed",
-        "children_removed": ["C-9 Zebedee Quartermain"],
+        "children_removed": [child],
+        "removals": [removal],
         "alternatives": [{"alternative": "a safety plan at home", "why_rejected": "r"}],
         "rationale": "r",
         "approved_by": "sm-1",
@@ -186,10 +194,17 @@ def test_the_placements_decision_and_nothing_open_at_closure(
     when = "2026-11-09T10:00"
     refused(team, ref, "suspension_decision", {**removed, "approved_by": "tm-1"}, "tm-1 (team_manager) is too junior", when)  # fmt: skip
     refused(team, ref, "suspension_decision", {**removed, "children_removed": ["C-404"]}, "C-404 is not a child of this case", when)  # fmt: skip
+    # Each child removed has their placement disruption case started with the decision: what it
+    # starts with is asked for, and checked as that start would check it, before anything is kept.
+    refused(team, ref, "suspension_decision", {**removed, "removals": []}, f"{child} is removed: give their removal", when)  # fmt: skip
+    refused(team, ref, "suspension_decision", {**removed, "removals": [{**removal, "placement_type": "sofa"}]}, "placement_type", when)  # fmt: skip
+    refused(team, ref, "suspension_decision", {**removed, "removals": [{**removal, "ends_on": "2026-11-20", "new_placement_on": "2026-11-20"}]}, f"removals ({child}): their placement disruption case could not start: an emergency ending has happened", when)  # fmt: skip
+    with Session(team) as session:
+        assert session.exec(select(func.count()).select_from(Case)).one() == 1  # nothing kept
     # Confirmed on Mon 9 Nov: after Fri 6 Nov (1 working day from Thu 5): needs the reason.
     refused(team, ref, "suspension_decision", {**removed, "confirmed_to_carer_on": "2026-11-09"}, "give late_confirmation_reason", when)  # fmt: skip
     record(team, ref, "suspension_decision", {**removed, "confirmed_to_carer_on": "2026-11-09", "late_confirmation_reason": "carer in hospital"}, at(when))  # fmt: skip
-    record(team, ref, "carer_support", {"carer_told_on": "2026-11-04", "support_offered_on": "2026-11-05", "offered_by": "FosterTalk", "allowances": "continue", "fees": "continue", "rationale": "r"}, at(when))  # fmt: skip
+    record(team, ref, "carer_support", {"support_offered_on": "2026-11-05", "offered_by": "FosterTalk", "allowances": "continue", "fees": "continue", "rationale": "r"}, at(when))  # fmt: skip
     seen = view_at(team, ref, at(when))
     decided = [(d["kind"], d["value"]) for d in seen["decisions"]]
     for expected in [
@@ -197,16 +212,25 @@ def test_the_placements_decision_and_nothing_open_at_closure(
         ("placements_approved", "approved by sm-1"),
         ("alternative_rejected", "a safety plan at home"),
         ("confirmation_late", "confirmed late"),
-        ("disruption_to_start", "child C-9 Zebedee Quartermain"),
+        ("disruption_started", f"child {child}: DIS-2026-0001"),
         ("allowances_and_fees", "allowances continue; fees continue"),
     ]:
         assert expected in decided
+    # The disruption case is the removed child's, led by the team manager, linked both ways, and
+    # waits for its flow run (the allegation's flow creates it; else the sweep).
+    with Session(team) as session:
+        started = cases.unlaunched(session, cases.get_case(session, ref).id or 0)
+        assert [(c.reference, c.process, c.lead_id) for c in started] == [("DIS-2026-0001", "disruption", "tm-1")]  # fmt: skip
+        disruption = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference="DIS-2026-0001", now=at(when))  # fmt: skip
+    assert [c["child"] for c in disruption["children"]] == [child]
+    assert [(link["reference"]) for link in disruption["links"]] == [ref]
+    assert [(link["reference"]) for link in seen["links"]] == ["DIS-2026-0001"]
 
     record(team, ref, "outcome", {"category": "unfounded", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-10T10:00"))  # fmt: skip
     open_step(team, ref, "closure")
     # The police interview is still open: the case cannot close until it is accounted for.
     refused(team, ref, "closure", {"closed_on": "2026-11-11", "accounted": []}, "unaccounted for: 1 (Police interview)", "2026-11-11T10:00")  # fmt: skip
-    record(team, ref, "closure", {"closed_on": "2026-11-11", "accounted": [{"action_id": 1, "status": "transferred", "to_case": "DSR-2026-0001", "reason": "the disruption's plan carries it"}]}, at("2026-11-11T10:00"))  # fmt: skip
+    record(team, ref, "closure", {"closed_on": "2026-11-11", "accounted": [{"action_id": 1, "status": "transferred", "to_case": "DIS-2026-0001", "reason": "the disruption's plan carries it"}]}, at("2026-11-11T10:00"))  # fmt: skip
     seen = view_at(team, ref, at("2026-11-11T11:00"))
     assert [a["status"] for a in seen["actions"]] == ["transferred"]
 
@@ -236,6 +260,51 @@ def test_ending_approval_waits_for_the_carers_28_days_and_decides_the_dbs_referr
     assert ("approval", "terminate (by tm-1)") in decided
     assert ("approval_final", "terminate (by tm-1; representations: none)") in decided
     assert decided.count(("dbs_referral", "referral made")) == 3  # outcome, review, final
+
+
+def test_a_resignation_is_an_event_of_the_case_and_the_dbs_decision_still_falls_due(
+    team: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """L18: the carer's resignation is recorded as it comes (approval ends 28 days after the
+    notice), once; the approval review then needs the DBS referral decision (L13) whatever it
+    decides, even when it is skipped."""
+    from safeguard.cli import main
+
+    ref = opened(team)
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr("safeguard.cli.cases.system_clock", lambda: at("2026-11-03T09:00"))
+
+    def refused_cli(argv: list[str], message: str) -> None:
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err
+
+    resign = ["allegation", "resignation", ref, "--received", "2026-11-03", "--as", "ssw-1"]
+    refused_cli(
+        [*resign[:4], "2026-11-04", "--as", "ssw-1"],
+        "received on 2026-11-04: that day is in the future",
+    )
+    refused_cli([*resign[:-1], "sw-1"], "sw-1")  # a child's social worker may not record it
+    refused_cli(["case", "event", ref, "retired", "--on", "2026-11-03", "--as", "ssw-1"], "events: resignation_received")  # fmt: skip
+    assert main(resign) == 0
+    said = capsys.readouterr().out
+    assert "resignation_received Tue 03 Nov 2026; approval_ends Tue 01 Dec 2026" in said
+    refused_cli(resign, "is already recorded (2026-11-03)")
+    seen = view_at(team, ref, at("2026-11-03T10:00"))
+    assert seen["resignation_received_on"] == "2026-11-03"
+
+    found_ready(team, ref)
+    record(team, ref, "outcome", {"category": "unsubstantiated", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
+    open_step(team, ref, "approval_review")
+    skipped = {"skipped_reason": "the carer resigned", "skip_approved_by": "tm-1"}
+    with pytest.raises(InputError, match=re.escape("the carer resigned (notice received 2026-11-03): the DBS duty: give dbs_referral, dbs_reason")):  # fmt: skip
+        record(team, ref, "approval_review", skipped, at("2026-11-06T10:00"), author="ssw-1")
+    record(team, ref, "approval_review", {**skipped, "dbs_referral": False, "dbs_reason": "harm test not met"}, at("2026-11-06T10:00"), author="ssw-1")  # fmt: skip
+    decided = [(d["kind"], d["value"]) for d in view_at(team, ref, at("2026-11-06T11:00"))["decisions"]]  # fmt: skip
+    assert ("dbs_referral", "no referral") in decided
 
 
 def test_the_police_strand_keeps_its_own_clock_while_the_outcome_clock_stands(

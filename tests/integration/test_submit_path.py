@@ -420,6 +420,7 @@ def test_meeting_actions_and_a_review_that_must_account_for_them(engine: Engine,
         {
             "held_on": "2026-11-17",
             "attendees": ["lado"],
+            "carer_told_on": "2026-11-17",
             "ready_for_outcome": True,
             "accounted": [
                 {

@@ -8,6 +8,7 @@ import pytest
 
 from models.errors import InputError
 from models.inputs import unaccounted
+from models.policy import StepPolicy, load_policy
 from models.processes.allegation import (
     ALLEGATION,
     Review,
@@ -16,18 +17,33 @@ from models.processes.allegation import (
     approval_rules,
     closing_rules,
     every_child_told,
+    meeting_rules,
     qualifying_determination,
+    support_after_told,
 )
 from models.steps import again, wait_key
 
 STEPS = [s.name for s in ALLEGATION.steps]
 
 
+POLICY = load_policy()
+
+
 class Facts:
     """A case as a step's check sees it: only what these rules read."""
 
-    def __init__(self, details: dict | None = None) -> None:  # type: ignore[type-arg]
+    def __init__(self, details: dict | None = None, police_due: date | None = None) -> None:  # type: ignore[type-arg]
         self.details = details or {}
+        self.police_due = police_due
+
+    def latest_agreed(self, step: str, after: date) -> date | None:
+        return None
+
+    def due_of(self, step: str) -> date | None:
+        return self.police_due if step == "police_review" else None
+
+    def rule(self, step: str) -> StepPolicy:
+        return POLICY.process("allegation").step(step)
 
 
 def parse_input(step: str, payload: Any) -> Any:
@@ -145,6 +161,34 @@ def test_an_action_accounted_twice_is_refused() -> None:
         )
 
 
+def test_a_meeting_knows_when_the_carer_was_told_and_may_start_the_police_strand() -> None:
+    """The carer is told once (support counts from that day, L15) and before the outcome; a later
+    meeting may start the police strand (L7) unless it is already running; a s47 strategy
+    discussion is held with the police and health and says whether a s47 enquiry follows (L4)."""
+
+    def refused(ctx: Facts, step: str, payload: dict, message: str) -> None:  # type: ignore[type-arg]
+        with pytest.raises(InputError, match=re.escape(message)):
+            meeting_rules(ctx, parse_input(step, payload))
+
+    meeting = {"held_on": "2026-11-05", "attendees": ["lado"]}
+    refused(
+        Facts(), "allegation_meeting", {**meeting, "ready_for_outcome": True}, "give carer_told_on"
+    )
+    meeting_rules(Facts(), parse_input("allegation_meeting", {**meeting, "ready_for_outcome": True, "carer_told_on": "2026-11-05"}))  # fmt: skip
+    told = Facts({"carer_told_on": "2026-11-04"})
+    meeting_rules(told, parse_input("allegation_meeting", {**meeting, "ready_for_outcome": True}))
+    refused(told, "allegation_meeting", {**meeting, "carer_told_on": "2026-11-05"}, "the carer was told on 2026-11-04")  # fmt: skip
+    meeting_rules(Facts(), parse_input("allegation_meeting", {**meeting, "police_investigating": True}))  # fmt: skip
+    running = Facts(police_due=date(2026, 11, 30))
+    refused(running, "allegation_meeting", {**meeting, "police_investigating": True}, "the police strand is already running")  # fmt: skip
+    s47 = {**meeting, "section_47": True, "section_47_reason": "significant harm"}
+    refused(Facts(), "strategy_discussion", s47, "name police and health in attendees")
+    refused(Facts(), "strategy_discussion", {**s47, "attendees": ["CSC", "Police"]}, "name health in attendees")  # fmt: skip
+    with pytest.raises(InputError, match="section_47_reason"):
+        parse_input("strategy_discussion", {**meeting, "section_47": False})
+    meeting_rules(Facts(), parse_input("strategy_discussion", {**s47, "attendees": ["CSC", "police", "health visitor", "lado"]}))  # fmt: skip
+
+
 def test_a_meeting_needs_its_attendees_and_actions_their_owner_and_due() -> None:
     with pytest.raises(InputError, match="attendees"):
         parse_input("allegation_meeting", {"held_on": "2026-10-22", "attendees": []})
@@ -189,6 +233,19 @@ def test_an_approval_review_is_decided_with_reasons_or_skipped_with_approval() -
     assert not qualifying_determination(data)
     revise = parse_input("approval_review", {**decided, "decision": "revise", "notice_sent_on": "2026-12-01"})  # fmt: skip
     assert qualifying_determination(revise)
+    # The first review goes to panel, as the policy says (FSR 2011 reg 28); later ones may.
+    refused({**decided, "first_review": True}, "a carer's first review goes to the fostering panel")
+    panel = {"presented_to_panel_on": "2026-11-26", "panel_recommendation": "continue"}
+    approval_rules(Facts(), parse_input("approval_review", {**decided, **panel, "first_review": True}))  # fmt: skip
+    # A resignation recorded as it came (L18): the review needs the DBS decision whatever it
+    # decides, or even if it is skipped, and does not ask for the notice day again.
+    resigned = Facts({"resignation_received_on": "2026-11-20"})
+    with pytest.raises(InputError, match=re.escape("the carer resigned (notice received 2026-11-20): the DBS duty")):  # fmt: skip
+        approval_rules(resigned, parse_input("approval_review", decided))
+    with pytest.raises(InputError, match="the DBS duty"):
+        approval_rules(resigned, parse_input("approval_review", {"skipped_reason": "resigned", "skip_approved_by": "tm-1"}))  # fmt: skip
+    dbs = {"dbs_referral": False, "dbs_reason": "harm test not met"}
+    approval_rules(resigned, parse_input("approval_review", {**decided, **dbs, "decision": "resigned"}))  # fmt: skip
     # An input stored before these rules (panel, or skipped with a reason) still reads.
     parse_input("approval_review", {"presented_to_panel_on": "2026-11-26", "panel_recommendation": "continue"})  # fmt: skip
 
@@ -349,7 +406,11 @@ def test_the_placements_decision_records_its_alternatives_and_its_confirmation(
 def test_the_carers_support_and_the_closing_account() -> None:
     support = {"carer_told_on": "2026-11-06", "support_offered_on": "2026-11-05", "offered_by": "FosterTalk", "allowances": "continue", "fees": "continue", "rationale": "r"}  # fmt: skip
     with pytest.raises(InputError, match="support_offered_on is before carer_told_on"):
-        parse_input("carer_support", support)
+        parse_input("carer_support", support)  # an older record, which carried the day itself
+    now = {k: v for k, v in support.items() if k != "carer_told_on"}
+    with pytest.raises(InputError, match=re.escape("before the carer was told of the allegation (2026-11-06)")):  # fmt: skip
+        support_after_told(Facts({"carer_told_on": "2026-11-06"}), parse_input("carer_support", now))  # fmt: skip
+    support_after_told(Facts({"carer_told_on": "2026-11-05"}), parse_input("carer_support", now))
     with pytest.raises(InputError, match="a closing case cannot carry an action forward"):
         parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "carried_forward", "reason": "r", "new_due": 5}]})  # fmt: skip
     with pytest.raises(InputError, match="give to_case"):
