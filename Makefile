@@ -6,7 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+WEB := web
+WEB_BUILT := $(WEB)/static/.built
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test lint bench install web clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +20,29 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Start the service: migrate, local Prefect server + UI, serve every deployment. Ctrl-C stops it all.
-run: $(STAMP)
+## The browser app's assets: GOV.UK Frontend (npm), its styles built with Arial (sass), axe-core.
+$(WEB_BUILT): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/styles/app.scss
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(WEB)/static/assets
+	cd $(WEB) && npx sass --pkg-importer=node --style=compressed --no-source-map styles/app.scss static/app.css
+	cp $(WEB)/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(WEB)/static/
+	rm -rf $(WEB)/static/assets/images
+	cp -r $(WEB)/node_modules/govuk-frontend/dist/govuk/assets/images $(WEB)/static/assets/images
+	touch $@
+
+web: $(WEB_BUILT)
+
+## The browser tests drive Debian's Chromium (Playwright's own download is not used).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) for the browser tests"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+## Start the service: migrate, local Prefect server + UI, the web app, every deployment. Ctrl-C stops it all.
+run: $(STAMP) $(WEB_BUILT)
 	$(BIN)/safeguard serve
 
 ## Run the tests (set SAFEGUARD_TEST_DATABASE_URL to run the database tests on PostgreSQL too).
-test: $(STAMP)
+test: $(STAMP) $(WEB_BUILT) $(CHROMIUM)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -29,10 +50,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_BUILT)
 	$(BIN)/python bench/calendar_due.py
 	$(BIN)/python bench/sweep.py
 	$(BIN)/python bench/record_to_next_step.py --cases 20 --suspended 200
+	$(BIN)/python bench/web_pages.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules $(WEB)/static test-output

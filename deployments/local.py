@@ -5,8 +5,9 @@
    one) and waits until it answers;
 3. starts one serve process (deployments/serve.py) for every deployment the project defines, and runs
    the selfcheck deployment once so the UI shows at once whether the service is healthy;
-4. prints the Prefect UI address;
-5. on Ctrl-C (SIGINT) or SIGTERM stops what it started, serve process first, each with its whole
+4. starts the browser app (web/, uvicorn) on SAFEGUARD_WEB_PORT;
+5. prints the Prefect UI's and the web app's addresses;
+6. on Ctrl-C (SIGINT) or SIGTERM stops what it started, serve process first, each with its whole
    process group, so nothing is left behind.
 """
 
@@ -66,7 +67,9 @@ def run_local_service(settings: Settings, port: int) -> int:
             _say(f"using the Prefect server at {api_url} (PREFECT_API_URL)")
         else:
             api_url = f"http://127.0.0.1:{port}/api"
-            _refuse_busy_port(port)
+            _refuse_busy_port(
+                port, "another Prefect server?", "--port or set SAFEGUARD_PREFECT_PORT"
+            )
             env["PREFECT_API_URL"] = env["PREFECT_UI_API_URL"] = api_url
             server_log = prefect_home / "server.log"
             server = _start(
@@ -99,7 +102,32 @@ def run_local_service(settings: Settings, port: int) -> int:
         _run_selfcheck(api_url, stop)
         ui = api_url.removesuffix("/api")
         _say(f"serving {len(names)} deployment(s): {', '.join(names)} (log {serve_log})")
+        web_port = settings.web_port
+        _refuse_busy_port(web_port, "another web app?", "set SAFEGUARD_WEB_PORT")
+        web_log = home / "web.log"
+        web = _start(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "web:app_from_settings",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(web_port),
+                "--no-access-log",
+            ],
+            env,
+            web_log,
+        )
+        children.append(("web app", web))
+        web_url = f"http://127.0.0.1:{web_port}"
+        _wait_web(web_url, web, stop, web_log)
+        if stop.is_set():
+            return 0
         _out(f"Prefect UI: {ui}")
+        _out(f"Web app: {web_url}")
         _say("press Ctrl-C to stop")
         while not stop.wait(0.5):
             for what, child in children:
@@ -182,16 +210,29 @@ def _stop(child: "subprocess.Popen[bytes]") -> None:
         break
 
 
-def _refuse_busy_port(port: int) -> None:
+def _refuse_busy_port(port: int, what: str, instead: str) -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            raise InputError(
-                f"port {port} is already in use (another Prefect server?): pass --port or set "
-                "SAFEGUARD_PREFECT_PORT, or set PREFECT_API_URL to use the server already there"
-            ) from None
+            also = ", or set PREFECT_API_URL to use the server already there" if "Prefect" in what else ""  # fmt: skip
+            raise InputError(f"port {port} is already in use ({what}): {instead}{also}") from None
+
+
+def _wait_web(url: str, web: "subprocess.Popen[bytes]", stop: threading.Event, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not stop.is_set():
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if web.poll() is not None:
+            raise InputError(f"the web app did not start (exit {web.returncode}): {_tail(log)}")
+        if time.monotonic() > deadline:
+            raise InputError(f"no answer from the web app at {url}: {_tail(log)}")
+        stop.wait(0.3)
 
 
 def _wait_healthy(

@@ -396,3 +396,45 @@ class NoticeDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     delivered_at: datetime | None = _utc(nullable=True)
     delivered_to: str | None = Field(default=None, sa_type=sa.Text)  # masked addresses
+
+
+# --- signing in to the browser app, and the access log (migration 0013) -------------------------
+
+
+class StaffCredential(SQLModel, table=True):
+    """A person's password for the browser (its argon2 hash only) and their failed sign-ins."""
+
+    __tablename__ = "staff_credentials"
+
+    staff_id: str = Field(foreign_key="staff.id", primary_key=True, max_length=64)
+    password_hash: str | None = Field(default=None, max_length=200)
+    set_at: datetime | None = _utc(nullable=True)
+    failed_attempts: int = 0  # in a row; five lock the account for a while
+    locked_until: datetime | None = _utc(nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser session. The cookie carries its random token, signed; the database
+    keeps only the token's SHA-256 (the id), so a copy of the database opens no session."""
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=64)
+    csrf: str = Field(max_length=64)  # every form of the session carries it
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    ended_at: datetime | None = _utc(nullable=True)  # signed out (or the password changed)
+
+
+class CaseView(SQLModel, table=True):
+    """The access log: who viewed which case, when, and why where a reason was asked for."""
+
+    __tablename__ = "case_views"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    staff_id: str = Field(foreign_key="staff.id", max_length=64)
+    at: datetime = _utc()
+    reason: str | None = Field(default=None, max_length=4000)
+    via: str = Field(default="web", max_length=16)  # web, or cli (case show --as)

@@ -33,6 +33,16 @@ class Settings(BaseSettings):
         description="flow runs the serve process runs at once (each is a process)",
     )
 
+    web_port: int = Field(default=8000, ge=1, le=65535, description="the browser app's port")
+    web_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="signs the session cookies (default: one made once under home)",
+    )
+    web_secure_cookies: bool = Field(
+        default=False, description="send the session cookie over HTTPS only (behind HTTPS)"
+    )
+
     sweep_every_minutes: int = Field(
         default=15, ge=1, le=1440, description="how often the scheduled sweep runs"
     )

@@ -55,6 +55,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(records.child_app, name="child")
 app.add_typer(records.carer_app, name="carer")
 app.command("serve")(service.serve)
+app.command("web")(service.web)
 
 
 def main(argv: list[str] | None = None) -> int:

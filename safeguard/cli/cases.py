@@ -14,7 +14,7 @@ import typer
 from rich.table import Column, Table
 from sqlalchemy.engine import Engine
 
-from models import cases, registry, steps, views
+from models import accounts, cases, registry, steps, views
 from models.db import session_scope
 from models.enums import CaseStatus
 from models.errors import InputError
@@ -321,19 +321,31 @@ def _print_position(view: dict[str, Any]) -> None:
 @case_app.command("show")
 def show(
     reference: str = typer.Argument(..., metavar="CASE"),
+    viewer: str | None = typer.Option(
+        None,
+        "--as",
+        help="Your staff id: the view is logged in the case's access log (LADO managers see it).",
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why you open an allegation you have no part in (logged)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Show a case's timeline: steps, decisions with rationale, actions and their history."""
     settings = get_settings()
     engine, policy, calendar = wiring.casework(settings)
+    now = system_clock()
     with session_scope(engine) as session:
+        if viewer is not None:  # every view by a person is logged, as in the browser
+            case = cases.get_case(session, reference)
+            accounts.log_view(
+                session, case=case, staff_id=viewer, now=now, reason=reason, via="cli"
+            )
         view = views.case_view(
-            session=session,
-            policy=policy,
-            calendar=calendar,
-            reference=reference,
-            now=system_clock(),
+            session=session, policy=policy, calendar=calendar, reference=reference, now=now
         )
+        if viewer is not None and accounts.may_see_access_log(session, viewer):
+            view["access_log"] = accounts.access_log(session, cases.get_case(session, reference).id or 0)  # fmt: skip
     if as_json:
         print_json(view)
         return
@@ -419,6 +431,11 @@ def show(
                 str(f["submission"]), f["step"], f["by"], _local(f["failed_at"], tz), f["reason"]
             )
         out.print(failed)
+    if "access_log" in view:
+        log = Table("who", "when", "via", Column("reason", overflow="fold"), title="access log")
+        for v in view["access_log"]:
+            log.add_row(v["who"], _local(v["at"], tz), v["via"], v["reason"] or "-")
+        out.print(log)
 
 
 def _local(iso: str | None, tz: ZoneInfo) -> str:

@@ -24,3 +24,18 @@ def serve(
 
     settings = get_settings()
     raise typer.Exit(run_local_service(settings, port or settings.prefect_port))
+
+
+def web(
+    port: int | None = typer.Option(
+        None, "--port", min=1, max=65535, help="Port (default SAFEGUARD_WEB_PORT or 8000)."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+) -> None:
+    """Serve the browser app alone (`safeguard serve` serves it with everything else)."""
+    import uvicorn
+
+    settings = get_settings()
+    chosen = port or settings.web_port
+    print(f"Web app: http://{host}:{chosen}", flush=True)
+    uvicorn.run("web:app_from_settings", factory=True, host=host, port=chosen, access_log=False)

@@ -7,8 +7,10 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from models import accounts
 from models.db import session_scope
 from models.enums import Role
+from models.errors import InputError
 from models.handover import leave as leave_service
 from models.staff import (
     StaffView,
@@ -179,3 +181,28 @@ def _table(views: list[StaffView], title: str) -> None:
             "\n".join(v.addresses) or "none",
         )
     console().print(table)
+
+
+@app.command("set-password")
+def set_password(
+    staff_id: str = typer.Argument(..., metavar="ID"),
+    from_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input (for scripts)."
+    ),
+) -> None:
+    """Set a person's password for the browser app, at the terminal (e.g. the first administrator).
+    It is kept only as an argon2 hash; their sessions elsewhere end."""
+    import getpass
+    import sys
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"New password for {staff_id}: ")
+        if getpass.getpass("The same again: ") != password:
+            raise InputError("the two passwords differ: nothing changed; try again")
+    with session_scope(wiring.engine(get_settings())) as session:
+        accounts.set_password(
+            session, staff_id=staff_id, password=password, now=system_clock(), actor_id=None
+        )
+    console().print(f"password set for {staff_id}: they can sign in to the web app")

@@ -61,9 +61,9 @@ def wait_for(predicate, seconds: float, what: str):  # type: ignore[no-untyped-d
 
 def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
     home = (tmp_path / "home").resolve()
-    port = free_port()
+    port, web_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEGUARD_", "PREFECT_"))}
-    env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port))
+    env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port), SAFEGUARD_WEB_PORT=str(web_port))  # fmt: skip
     log = tmp_path / "make-run.log"
     with log.open("wb") as out:
         # Its own session, like a terminal's foreground job: Ctrl-C goes to make and safeguard serve.
@@ -99,6 +99,11 @@ def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
             return any(r["state_type"] == "COMPLETED" for r in runs)
 
         wait_for(selfcheck_completed, 60, "the served selfcheck run to complete")
+        # The web app beside it: its address printed, its sign-in page served, signed out elsewhere.
+        assert re.search(rf"^Web app: http://127.0.0.1:{web_port}$", log.read_text(), re.M)
+        web = f"http://127.0.0.1:{web_port}"
+        assert "Sign in" in httpx.get(f"{web}/sign-in", timeout=5).text
+        assert httpx.get(f"{web}/my-work", timeout=5).status_code == 303
         assert (home / "safeguard.db").exists() and (home / "prefect" / "prefect.db").exists()
     finally:
         os.killpg(make.pid, signal.SIGINT)
@@ -106,8 +111,10 @@ def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
     wait_for(lambda: not processes_of(home), 60, "every process started by make run to exit")
     text = log.read_text()
     assert "stopped the serve process" in text and "stopped the Prefect server" in text
-    with pytest.raises(ConnectionRefusedError):  # nothing listens on the port any more
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert "stopped the web app" in text
+    for either in (port, web_port):  # nothing listens on either port any more
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", either), timeout=2).close()
 
 
 def test_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
@@ -134,7 +141,7 @@ def test_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
 def start_serve(home: Path, port: int) -> tuple[subprocess.Popen[str], str]:
     """Start `safeguard serve` with its output on a pipe; return it and the UI address it printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAFEGUARD_", "PREFECT_"))}
-    env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port))
+    env.update(SAFEGUARD_HOME=str(home), SAFEGUARD_PREFECT_PORT=str(port), SAFEGUARD_WEB_PORT=str(free_port()))  # fmt: skip
     serve = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "safeguard"), "serve"],
         cwd=ROOT,
@@ -155,7 +162,9 @@ def test_ctrl_c_stops_everything_even_when_the_output_pipe_is_gone(tmp_path: Pat
     """`make run | tee log` then Ctrl-C: tee dies first, and the cleanup must not need to print."""
     home = (tmp_path / "home").resolve()
     serve, _ = start_serve(home, free_port())
-    assert len(processes_of(home)) == 3  # the supervisor, the Prefect server, the serve process
+    assert (
+        len(processes_of(home)) == 4
+    )  # the supervisor, the Prefect server, the serve process, the web app
     assert serve.stdout is not None
     serve.stdout.close()  # the reader (tee) is gone
     os.killpg(serve.pid, signal.SIGINT)

@@ -8,7 +8,7 @@ from pathlib import Path
 from models import registry
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("models", "tasks", "flows", "notifications", "deployments", "safeguard")
+PACKAGES = ("models", "tasks", "flows", "notifications", "deployments", "safeguard", "web")
 
 # Imports inside a function, each with its reason (none may be there to dodge a cycle).
 LAZY = {

@@ -1,0 +1,299 @@
+"""Signing in: passwords (argon2 hashes only), lockout, browser sessions, and the access log.
+
+The browser app (web/) keeps no rule of its own: who may sign in, for how long, and who must give a
+reason before opening a case are decided here, as the CLI's rules are in models/permissions.py.
+A session's token is random and travels only in a signed cookie; the database keeps its SHA-256,
+so a copy of the database opens no session.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import Session, col, select
+
+from models import audit
+from models.enums import Role
+from models.errors import InputError
+from models.inputs import free_text
+from models.permissions import acting_roles
+from models.tables import (
+    Action,
+    Case,
+    CaseChild,
+    CaseParty,
+    CaseView,
+    Staff,
+    StaffCredential,
+    Step,
+    WebSession,
+)
+
+MIN_LENGTH = 12  # NCSC: length over complexity
+LOCK_AFTER = 5  # failed sign-ins in a row lock the account...
+LOCKED_FOR = timedelta(minutes=15)  # ...for this long
+SESSION_LASTS = timedelta(hours=8)  # a working day; signing out ends it sooner
+
+_HASHER = PasswordHasher()
+# Verifying against this when the staff id is unknown takes as long as a real check, so a wrong id
+# cannot be told from a wrong password by the time the answer takes.
+_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+
+REFUSED = "the staff id or password is not right: check them and try again"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A session just begun: the token goes (signed) into the cookie, never into the database."""
+
+    token: str
+    staff_id: str
+    csrf: str
+    expires_at: datetime
+
+
+def set_password(
+    session: Session, *, staff_id: str, password: str, now: datetime, actor_id: str | None
+) -> None:
+    """Set a person's password (kept as an argon2 hash); a lockout ends with it."""
+    person = session.get(Staff, staff_id)
+    if person is None:
+        raise InputError(f"no staff id {staff_id!r}; 'safeguard staff list' shows who there is")
+    acting_roles(session, staff_id)  # someone who has left gets no password
+    if len(password) < MIN_LENGTH:
+        raise InputError(
+            f"the password has {len(password)} characters: use at least {MIN_LENGTH} (a few "
+            "unrelated words make a long password that is easy to remember)"
+        )
+    if password.strip().lower() in (staff_id.lower(), person.name.lower()):
+        raise InputError("the password is the person's staff id or name: choose another")
+    credential = session.get(StaffCredential, staff_id) or StaffCredential(staff_id=staff_id)
+    credential.password_hash = _HASHER.hash(password)
+    credential.set_at, credential.failed_attempts, credential.locked_until = now, 0, None
+    session.add(credential)
+    _end_sessions(session, staff_id, now)  # a new password signs out everywhere
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor_id,
+        action="staff.password",
+        entity="staff",
+        entity_id=staff_id,
+    )
+
+
+def sign_in(
+    session: Session,
+    *,
+    staff_id: str,
+    password: str,
+    now: datetime,
+    lasts: timedelta = SESSION_LASTS,
+) -> SignedIn:
+    """Check the staff id and password; begin a session. Five failures in a row lock the account
+    for a while; someone who has left cannot sign in. The refusal never says which was wrong."""
+    staff_id = staff_id.strip()
+    credential = session.get(StaffCredential, staff_id) if staff_id else None
+    if (
+        credential is not None
+        and credential.locked_until is not None
+        and credential.locked_until > now
+    ):
+        audit.record(
+            session,
+            at=now,
+            actor_id=None,
+            action="staff.sign_in_refused",
+            entity="staff",
+            entity_id=staff_id,
+            detail={"locked": True},
+        )
+        raise InputError(
+            f"this account is locked after {LOCK_AFTER} failed sign-ins: try again after "
+            f"{credential.locked_until:%H:%M} UTC, or ask an administrator to set a new password"
+        )
+    stored = credential.password_hash if credential is not None else None
+    if not _verifies(stored or _DUMMY_HASH, password) or stored is None:
+        if credential is not None:
+            credential.failed_attempts += 1
+            if credential.failed_attempts >= LOCK_AFTER:
+                credential.locked_until, credential.failed_attempts = now + LOCKED_FOR, 0
+            session.add(credential)
+        audit.record(
+            session,
+            at=now,
+            actor_id=None,
+            action="staff.sign_in_refused",
+            entity="staff",
+            entity_id=staff_id[:64] or "-",
+            detail={
+                "locked": bool(
+                    credential and credential.locked_until and credential.locked_until > now
+                )
+            },
+        )
+        raise InputError(REFUSED)
+    acting_roles(session, staff_id)  # the right password, but they have left: refused, saying so
+    if _HASHER.check_needs_rehash(stored):
+        credential.password_hash = _HASHER.hash(password)  # type: ignore[union-attr]
+    credential.failed_attempts, credential.locked_until = 0, None  # type: ignore[union-attr]
+    session.add(credential)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            id=_digest(token),
+            staff_id=staff_id,
+            csrf=csrf,
+            created_at=now,
+            expires_at=now + lasts,
+        )
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_id=staff_id,
+        action="staff.sign_in",
+        entity="staff",
+        entity_id=staff_id,
+    )
+    return SignedIn(token, staff_id, csrf, now + lasts)
+
+
+def session_of(session: Session, token: str, now: datetime) -> WebSession | None:
+    """Return the live session the token opens (not ended, not expired, its person not left)."""
+    found = session.get(WebSession, _digest(token))
+    if found is None or found.ended_at is not None or found.expires_at <= now:
+        return None
+    person = session.get(Staff, found.staff_id)
+    return found if person is not None and person.active else None
+
+
+def sign_out(session: Session, token: str, now: datetime) -> None:
+    """End the session (its cookie opens nothing from now on)."""
+    found = session.get(WebSession, _digest(token))
+    if found is not None and found.ended_at is None:
+        found.ended_at = now
+        session.add(found)
+        audit.record(
+            session,
+            at=now,
+            actor_id=found.staff_id,
+            action="staff.sign_out",
+            entity="staff",
+            entity_id=found.staff_id,
+        )
+
+
+def _end_sessions(session: Session, staff_id: str, now: datetime) -> None:
+    for live in session.exec(
+        select(WebSession).where(
+            WebSession.staff_id == staff_id, col(WebSession.ended_at).is_(None)
+        )
+    ).all():
+        live.ended_at = now
+        session.add(live)
+
+
+def _verifies(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the access log ------------------------------------------------------------------------------
+
+REASON_NEEDED_FOR = frozenset({"allegation"})  # opening one you have no part in asks why first
+
+
+def has_part(session: Session, case: Case, staff_id: str) -> bool:
+    """True if the person is part of the case: its lead, a named party, a child's IRO or social
+    worker, or the owner of one of its steps or actions."""
+    case_id = case.id or 0
+    if case.lead_id == staff_id:
+        return True
+    checks: list[Any] = [
+        select(CaseParty.id).where(CaseParty.case_id == case_id, CaseParty.staff_id == staff_id),
+        select(CaseChild.id).where(
+            CaseChild.case_id == case_id,
+            (col(CaseChild.iro_id) == staff_id) | (col(CaseChild.social_worker_id) == staff_id),
+        ),
+        select(Step.id).where(Step.case_id == case_id, Step.owner_id == staff_id),
+        select(Action.id).where(Action.case_id == case_id, Action.owner_id == staff_id),
+    ]
+    return any(session.exec(query.limit(1)).first() is not None for query in checks)
+
+
+def needs_reason(session: Session, case: Case, staff_id: str) -> bool:
+    """True if the person must say why before they see the case (an allegation not theirs)."""
+    return case.process in REASON_NEEDED_FOR and not has_part(session, case, staff_id)
+
+
+class ReasonNeeded(InputError):
+    """An allegation the person has no part in: they must say why before they see it."""
+
+
+def log_view(
+    session: Session,
+    *,
+    case: Case,
+    staff_id: str,
+    now: datetime,
+    reason: str | None,
+    since: datetime | None = None,
+    via: str = "web",
+) -> None:
+    """Record that the person viewed the case, with their reason where one is asked for. Without
+    one, a reason they gave for this case since `since` (their session's start) stands; else the
+    view is refused (ReasonNeeded) and nothing is shown."""
+    acting_roles(session, staff_id)
+    text = free_text(reason, "reason") if reason else None
+    if text is None and needs_reason(session, case, staff_id):
+        earlier = (
+            session.exec(
+                select(CaseView)
+                .where(
+                    CaseView.case_id == case.id,
+                    CaseView.staff_id == staff_id,
+                    col(CaseView.reason).is_not(None),
+                    col(CaseView.at) >= since,
+                )
+                .order_by(col(CaseView.id).desc())
+            ).first()
+            if since is not None
+            else None
+        )
+        if earlier is None:
+            raise ReasonNeeded(
+                f"{case.reference} is an allegation you have no part in: say why you need to "
+                "open it (the reason is kept in its access log)"
+            )
+        text = earlier.reason
+    session.add(CaseView(case_id=case.id or 0, staff_id=staff_id, at=now, reason=text, via=via))
+
+
+def may_see_access_log(session: Session, staff_id: str) -> bool:
+    """LADO managers (and above them, heads of service and directors) see who viewed a case."""
+    senior = {Role.lado_manager, Role.head_of_service, Role.director}
+    return bool(acting_roles(session, staff_id) & senior)
+
+
+def access_log(session: Session, case_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """Return who viewed the case, newest first, with when and why (where asked)."""
+    rows = session.exec(
+        select(CaseView)
+        .where(CaseView.case_id == case_id)
+        .order_by(col(CaseView.id).desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"who": v.staff_id, "at": v.at.isoformat(), "reason": v.reason, "via": v.via} for v in rows
+    ]

@@ -1,0 +1,294 @@
+"""The browser app's guard rails, on SQLite and PostgreSQL, through HTTP (Starlette's test client):
+nothing without signing in; a session cookie altered by one byte opens nothing; every form needs its
+CSRF token; five failed sign-ins lock an account; someone who has left cannot sign in; signing out
+ends the session; no page shows a password or an Apprise address; every view of a case is logged,
+and an allegation you have no part in asks why first."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import accounts, handover
+from models.db import session_scope
+from models.tables import AuditEntry, CaseView, Notice, StaffCredential
+from tests.cases import CALENDAR, POLICY, add_team, at, start_case, sweep
+from tests.smtp import SmtpServer
+from web.app import SESSION_COOKIE, WebDeps, create_app
+
+PASSWORD = "correct horse battery staple"
+PAGES = ["/my-work", "/notices", "/board", "/board.csv", "/staff", "/cases/ALG-2026-0001"]
+FORMS = ["/sign-out", "/notices/1/acknowledge", "/cases/ALG-2026-0001/reason"]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(at("2026-11-04T09:30"))
+
+
+@pytest.fixture
+def site(engine: Engine, smtp: SmtpServer, clock: Clock) -> TestClient:
+    """The team (with passwords), one allegation whose initial consideration has lapsed (the
+    LADO and their manager told, to acknowledge), and the app on it."""
+    add_team(engine, smtp)
+    with session_scope(engine) as session:
+        for who in ("lado-1", "lado-2", "ladom-1", "iro-1", "sw-1", "tm-1", "ssw-1"):
+            accounts.set_password(session, staff_id=who, password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+    start_case(engine)
+    sweep(engine, at("2026-11-04T09:00"))  # initial consideration due Tue 3 Nov: lapsed
+    app = create_app(
+        WebDeps(engine=engine, policy=POLICY, calendar=CALENDAR, clock=clock, secret=b"k" * 32)
+    )
+    return TestClient(app, base_url="http://testserver", follow_redirects=False)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, who: str, password: str = PASSWORD) -> "object":
+    page = client.get("/sign-in")
+    return client.post(
+        "/sign-in",
+        data={
+            "staff_id": who,
+            "password": password,
+            "csrf_token": csrf_of(page.text),
+            "next": "/my-work",
+        },
+    )
+
+
+def test_nothing_is_shown_or_done_without_signing_in(site: TestClient) -> None:
+    for path in PAGES:
+        answer = site.get(path)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in"), path
+        assert "ALG-2026" not in answer.text
+    for path in FORMS:
+        assert site.post(path, data={"csrf_token": "x"}).status_code == 401, path
+
+
+def test_a_session_cookie_altered_by_one_byte_opens_nothing(site: TestClient) -> None:
+    assert sign_in(site, "iro-1").status_code == 303
+    assert site.get("/my-work").status_code == 200
+    cookie = site.cookies[SESSION_COOKIE]
+    for position in (0, len(cookie) // 2, len(cookie) - 1):
+        changed = (
+            cookie[:position] + ("A" if cookie[position] != "A" else "B") + cookie[position + 1 :]
+        )
+        site.cookies.set(SESSION_COOKIE, changed)
+        answer = site.get("/my-work")
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in")
+
+
+def test_every_form_needs_its_csrf_token(site: TestClient, engine: Engine) -> None:
+    sign_in(site, "lado-1")
+    page = site.get("/my-work").text
+    notice = int(re.search(r'action="/notices/(\d+)/acknowledge"', page).group(1))  # type: ignore[union-attr]
+    for data in ({}, {"csrf_token": "not-the-token"}):
+        answer = site.post(f"/notices/{notice}/acknowledge", data=data)
+        assert answer.status_code == 403 and "This form has expired" in answer.text
+        assert site.post("/sign-out", data=data).status_code == 403
+    with Session(engine) as session:
+        assert session.get(Notice, notice).acknowledged_at is None  # type: ignore[union-attr]
+    # The sign-in form too: without the token its cookie pairs with, nothing is checked.
+    site.cookies.clear()
+    answer = site.post(
+        "/sign-in", data={"staff_id": "lado-1", "password": PASSWORD, "csrf_token": "x"}
+    )
+    assert answer.status_code == 403
+
+
+def test_one_click_acknowledges_a_notice_and_the_page_says_so(
+    site: TestClient, engine: Engine
+) -> None:
+    sign_in(site, "lado-1")
+    page = site.get("/my-work").text
+    assert "ALG-2026-0001" in page and "Initial consideration" in page
+    notice = int(re.search(r'action="/notices/(\d+)/acknowledge"', page).group(1))  # type: ignore[union-attr]
+    answer = site.post(f"/notices/{notice}/acknowledge", data={"csrf_token": csrf_of(page)})
+    assert answer.status_code == 303
+    assert f"Notice {notice} acknowledged" in site.get(answer.headers["location"]).text
+    with Session(engine) as session:
+        assert session.get(Notice, notice).acknowledged_by == "lado-1"  # type: ignore[union-attr]
+    # Someone it was not sent to cannot acknowledge it.
+    site.cookies.clear()
+    sign_in(site, "sw-1")
+    page = site.get("/my-work").text
+    answer = site.post(f"/notices/{notice}/acknowledge", data={"csrf_token": csrf_of(page)})
+    assert answer.status_code == 400 and "only a recipient" in answer.text
+
+
+def test_five_failures_lock_an_account_for_a_while(
+    site: TestClient, engine: Engine, clock: Clock
+) -> None:
+    for _ in range(accounts.LOCK_AFTER):
+        answer = sign_in(site, "iro-1", "wrong password entirely")
+        assert answer.status_code == 400 and "staff id or password is not right" in answer.text
+    locked = sign_in(site, "iro-1")  # the right password, but locked
+    assert locked.status_code == 400 and "locked after 5 failed sign-ins" in locked.text
+    assert SESSION_COOKIE not in site.cookies
+    # An unknown id is refused in the same words (it does not say which was wrong).
+    assert "staff id or password is not right" in sign_in(site, "nobody-9").text
+    clock.now += accounts.LOCKED_FOR + timedelta(seconds=1)
+    assert sign_in(site, "iro-1").status_code == 303
+    with Session(engine) as session:
+        refused = session.exec(select(AuditEntry).where(AuditEntry.action == "staff.sign_in_refused")).all()  # fmt: skip
+        assert len(refused) == accounts.LOCK_AFTER + 2  # five wrong, one while locked, one unknown
+
+
+def test_someone_who_has_left_cannot_sign_in_and_their_session_ends(
+    site: TestClient, engine: Engine, clock: Clock
+) -> None:
+    assert sign_in(site, "lado-2").status_code == 303
+    with session_scope(engine) as session:
+        handover.leave(session=session, policy=POLICY, calendar=CALENDAR, staff_id="lado-2", on=clock.now.date(), successor=None, actor_id=None, now=clock.now)  # fmt: skip
+    assert site.get("/my-work").status_code == 303  # the live session opens nothing now
+    site.cookies.clear()
+    answer = sign_in(site, "lado-2")
+    assert answer.status_code == 400 and "lado-2 left on" in answer.text
+
+
+def test_signing_out_ends_the_session(site: TestClient) -> None:
+    sign_in(site, "iro-1")
+    cookie = site.cookies[SESSION_COOKIE]
+    page = site.get("/my-work").text
+    assert site.post("/sign-out", data={"csrf_token": csrf_of(page)}).status_code == 303
+    site.cookies.set(SESSION_COOKIE, cookie)  # the old cookie, kept by someone: opens nothing
+    assert site.get("/my-work").status_code == 303
+
+
+def test_no_page_shows_a_password_or_an_address(
+    site: TestClient, smtp: SmtpServer, engine: Engine
+) -> None:
+    sign_in(site, "ladom-1")
+    seen = "".join(site.get(p).text for p in PAGES) + site.get("/board.csv").text
+    assert "ALG-2026-0001" in seen
+    for secret in (PASSWORD, smtp.url("ladom-1"), "mailto", "smtp://", "argon2"):
+        assert secret not in seen
+    with Session(engine) as session:
+        stored = session.get(StaffCredential, "ladom-1")
+        assert stored is not None and stored.password_hash and PASSWORD not in stored.password_hash
+
+
+def test_pages_follow_roles(site: TestClient) -> None:
+    sign_in(site, "sw-1")
+    for path in ("/board", "/board.csv", "/staff"):
+        answer = site.get(path)
+        assert answer.status_code == 403 and "for managers" in answer.text
+    site.cookies.clear()
+    sign_in(site, "ladom-1")
+    board = site.get("/board?rag=red").text
+    assert "ALG-2026-0001" in board and "Late" in board
+    csv = site.get("/board.csv?process=allegation").text.splitlines()
+    assert csv[0].startswith("reference,process,step,title,due")
+    assert csv[1].startswith("ALG-2026-0001,allegation,initial_consideration")
+    assert "lado-1" in csv[1]  # who it waits on
+    assert "ALG-2026-0001" not in site.get("/board?rag=green").text
+
+
+def test_every_view_is_logged_and_an_allegation_not_yours_asks_why(
+    site: TestClient, engine: Engine
+) -> None:
+    sign_in(site, "iro-1")  # the child's IRO: part of the case
+    assert "Initial consideration" in site.get("/cases/ALG-2026-0001").text
+    site.cookies.clear()
+    sign_in(site, "tm-1")  # no part in it
+    answer = site.get("/cases/ALG-2026-0001")
+    assert answer.status_code == 303 and answer.headers["location"] == "/cases/ALG-2026-0001/reason"
+    form = site.get(answer.headers["location"]).text
+    empty = site.post(
+        "/cases/ALG-2026-0001/reason", data={"csrf_token": csrf_of(form), "reason": " "}
+    )
+    assert empty.status_code == 400 and 'href="#reason"' in empty.text  # the error summary links it
+    given = site.post("/cases/ALG-2026-0001/reason", data={"csrf_token": csrf_of(form), "reason": "covering the duty desk"})  # fmt: skip
+    assert given.status_code == 200 and "Initial consideration" in given.text
+    assert site.get("/cases/ALG-2026-0001").status_code == 200  # the reason stands this session
+    assert "Access log" not in given.text  # only LADO managers read it
+    site.cookies.clear()
+    sign_in(site, "ladom-1")
+    form = site.get(site.get("/cases/ALG-2026-0001").headers["location"]).text
+    page = site.post("/cases/ALG-2026-0001/reason", data={"csrf_token": csrf_of(form), "reason": "oversight"}).text  # fmt: skip
+    assert "Access log" in page and "covering the duty desk" in page
+    with Session(engine) as session:
+        log = [(v.staff_id, v.reason) for v in session.exec(select(CaseView)).all()]
+    assert log == [
+        ("iro-1", None),
+        ("tm-1", "covering the duty desk"),
+        ("tm-1", "covering the duty desk"),
+        ("ladom-1", "oversight"),
+    ]
+
+
+def test_the_first_password_is_set_at_the_terminal(
+    engine: Engine,
+    smtp: SmtpServer,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`safeguard staff set-password ID --password-stdin`: kept only as an argon2 hash; a short
+    one, or someone unknown, is refused and nothing changes."""
+    import io
+
+    from safeguard.cli import main
+
+    add_team(engine, smtp)
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+
+    def run(who: str, password: str) -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        return main(["staff", "set-password", who, "--password-stdin"])
+
+    assert run("hos-1", "too short") == 2
+    assert "use at least 12" in capsys.readouterr().err
+    assert run("nobody-9", PASSWORD) == 2
+    with Session(engine) as session:
+        assert session.get(StaffCredential, "hos-1") is None
+    assert run("hos-1", PASSWORD) == 0
+    assert "password set for hos-1" in capsys.readouterr().out
+    with Session(engine) as session:
+        kept = session.get(StaffCredential, "hos-1")
+        assert kept is not None and kept.password_hash.startswith("$argon2")  # type: ignore[union-attr]
+        assert accounts.sign_in(session, staff_id="hos-1", password=PASSWORD, now=at("2026-11-02T09:00")).staff_id == "hos-1"  # fmt: skip
+
+
+def test_case_show_as_a_person_is_logged_too(
+    engine: Engine,
+    smtp: SmtpServer,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At the terminal, `case show --as ID` logs the view as the browser does (asking the reason
+    for an allegation not theirs), and shows the access log to a LADO manager."""
+    import json
+
+    from safeguard.cli import main
+
+    add_team(engine, smtp)
+    ref = start_case(engine)
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    assert main(["case", "show", ref, "--as", "tm-1"]) == 2
+    assert "no part in" in capsys.readouterr().err
+    assert main(["case", "show", ref, "--as", "tm-1", "--reason", "duty desk"]) == 0
+    assert "access log" not in capsys.readouterr().out
+    assert main(["case", "show", ref, "--as", "ladom-1", "--reason", "oversight", "--json"]) == 0
+    log = json.loads(capsys.readouterr().out)["access_log"]
+    assert [(v["who"], v["reason"], v["via"]) for v in log] == [
+        ("ladom-1", "oversight", "cli"),
+        ("tm-1", "duty desk", "cli"),
+    ]

@@ -1,0 +1,45 @@
+"""The browser app (FastAPI, Jinja2, GOV.UK Frontend): web/app.py. `safeguard web` serves it alone;
+`safeguard serve` (`make run`) serves it beside the Prefect server and the deployments."""
+
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from models.wallclock import system_clock
+from safeguard import wiring
+from safeguard.settings import Settings, get_settings
+from web.app import WebDeps, create_app
+
+
+def secret_of(settings: Settings) -> bytes:
+    """Return the key the session cookies are signed with: SAFEGUARD_WEB_SECRET, else one made
+    once and kept (readable by the owner only) under SAFEGUARD_HOME, so a restart signs no one out."""
+    if settings.web_secret:
+        return settings.web_secret.encode()
+    path = settings.home.expanduser().resolve() / "web-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return Path(path).read_text().strip().encode()
+
+
+def app_from_settings() -> FastAPI:
+    """The app as `uvicorn --factory web:app_from_settings` builds it, from SAFEGUARD_ settings."""
+    settings = get_settings()
+    deps = wiring.casework(settings)
+    prefect_ui = os.environ.get("PREFECT_API_URL", f"http://127.0.0.1:{settings.prefect_port}/api")
+    return create_app(
+        WebDeps(
+            engine=deps.engine,
+            policy=deps.policy,
+            calendar=deps.calendar,
+            clock=system_clock,
+            secret=secret_of(settings),
+            prefect_ui=prefect_ui.removesuffix("/").removesuffix("/api"),
+            secure_cookies=settings.web_secure_cookies,
+        )
+    )

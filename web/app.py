@@ -1,0 +1,502 @@
+"""The browser app: officers, IROs and managers signed in, on GOV.UK Design System pages.
+
+Every page reads through the same service layer as the CLI (models/, notifications/): this module
+holds no SQL, no clock arithmetic and no rule of its own. It adds what a browser needs: a signed,
+expiring, HttpOnly, SameSite session cookie (its token's hash is all the database keeps), a CSRF
+token on every form, a Content-Security-Policy, and the access log of every case viewed.
+"""
+
+import csv
+import hmac
+import io
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from itsdangerous import BadSignature, TimestampSigner
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models import accounts, registry, views, worklist
+from models.calendar import WorkingCalendar
+from models.cases import get_case
+from models.db import session_scope
+from models.enums import Role
+from models.errors import InputError
+from models.policy import Policy
+from models.staff import get_staff, list_staff
+from notifications import outbox
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+SESSION_COOKIE = "safeguard_session"
+SIGN_IN_COOKIE = "safeguard_sign_in"  # the sign-in form's own CSRF token (before any session)
+MANAGERS = frozenset(
+    {
+        Role.team_manager,
+        Role.service_manager,
+        Role.head_of_service,
+        Role.director,
+        Role.lado_manager,
+        Role.iro_manager,
+        Role.complaints_manager,
+    }
+)
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    """What the app is given: the record, the policy and calendar, the one clock, the secret."""
+
+    engine: Engine
+    policy: Policy
+    calendar: WorkingCalendar
+    clock: Callable[[], datetime]
+    secret: bytes
+    service: str = "Safeguard"
+    prefect_ui: str | None = None  # the Prefect UI, for each case's run link
+    secure_cookies: bool = False  # True behind HTTPS (the cookie is then sent over HTTPS only)
+    session_lasts: timedelta = accounts.SESSION_LASTS
+    # The flow's side, never waited for (DESIGN rule 13): nudge a case's run to apply a stored
+    # record (its run id, the submission), and create a new case's run. Both run in the background;
+    # what they miss the sweep repairs.
+    carry_on: Callable[[str | None, int], None] = lambda run_id, submission_id: None
+    launch: Callable[[int], None] = lambda case_id: None
+
+
+@dataclass(frozen=True)
+class Me:
+    """The signed-in person: who, their roles, their session's CSRF token and start."""
+
+    id: str
+    name: str
+    roles: frozenset[Role]
+    csrf: str
+    since: datetime
+    token: str = field(repr=False)
+
+    @property
+    def manager(self) -> bool:
+        return bool(self.roles & MANAGERS)
+
+
+class SignInNeeded(Exception):
+    """No live session: a page sends the browser to sign in; a form is refused."""
+
+
+class Forbidden(Exception):
+    """Signed in, but this page or form is not for this person (their role or the form's token)."""
+
+
+def create_app(deps: WebDeps) -> FastAPI:
+    app = FastAPI(title=deps.service, docs_url=None, redoc_url=None, openapi_url=None)
+    if STATIC.is_dir():  # built by `make` (npm and sass): web/static
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+        if (STATIC / "assets").is_dir():
+            app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
+    pages = Pages(deps)
+    pages.routes(app)
+    return app
+
+
+class Pages:
+    """The routes, each a page or a form over the service layer."""
+
+    def __init__(self, deps: WebDeps) -> None:
+        self.deps = deps
+        self.signer = TimestampSigner(deps.secret, salt="safeguard-session")
+        self.sign_in_signer = TimestampSigner(deps.secret, salt="safeguard-sign-in")
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["long_date"] = self._long_date
+        self.env.filters["long_moment"] = self._long_moment
+        self.env.filters["role"] = lambda value: Role(value).label
+
+    # --- plumbing ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.deps.engine) as session:
+            yield session
+
+    def me(self, request: Request) -> Me:
+        """Return the signed-in person, or raise SignInNeeded."""
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if not cookie:
+            raise SignInNeeded
+        try:
+            token = self.signer.unsign(
+                cookie, max_age=int(self.deps.session_lasts.total_seconds())
+            ).decode()
+        except BadSignature:  # altered, or older than a session lasts
+            raise SignInNeeded from None
+        with self.session() as session:
+            live = accounts.session_of(session, token, self.deps.clock())
+            if live is None:
+                raise SignInNeeded
+            person = get_staff(session, live.staff_id)
+            return Me(
+                person.id, person.name, frozenset(person.roles), live.csrf, live.created_at, token
+            )
+
+    async def form(self, request: Request, me: Me | None = None) -> dict[str, str]:
+        """Return the posted form, refused (Forbidden) unless it carries the right CSRF token."""
+        data = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        given = data.get("csrf_token", "")
+        if me is not None:
+            expected = me.csrf
+        else:
+            try:
+                expected = self.sign_in_signer.unsign(
+                    request.cookies.get(SIGN_IN_COOKIE, ""), max_age=7200
+                ).decode()
+            except BadSignature:
+                expected = ""
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Forbidden(
+                "This form has expired or did not come from this service: go back, reload the "
+                "page and try again."
+            )
+        return data
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        me: Me | None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        nav = [("/my-work", "My work"), ("/notices", "My notices")]
+        if me is not None and me.manager:
+            nav += [("/board", "Every open case"), ("/staff", "Staff directory")]
+        html = self.env.get_template(template).render(
+            service=self.deps.service,
+            me=me,
+            csrf=me.csrf if me else context.pop("csrf", ""),
+            nonce=nonce,
+            nav=nav,
+            here=request.url.path,
+            errors=[(f, _sentence(m)) for f, m in context.pop("errors", [])],
+            field_errors={f: _sentence(m) for f, m in context.get("field_errors_list", [])},
+            flash=context.pop("flash", None),
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        self._harden(response, nonce)
+        return response
+
+    def _harden(self, response: Response, nonce: str | None = None) -> None:
+        scripts = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cache-Control"] = "no-store"
+
+    def _cookie(self, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            httponly=True,
+            samesite="strict" if name == SIGN_IN_COOKIE else "lax",
+            secure=self.deps.secure_cookies,
+            path="/",
+        )
+
+    def _long_date(self, value: str | date | None) -> str:
+        if not value:
+            return "\u2013"  # an en dash: no date
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        return f"{day:%A} {day.day} {day:%B %Y}"
+
+    def _long_moment(self, value: str | None) -> str:
+        if not value:
+            return "\u2013"  # an en dash: no date
+        local = datetime.fromisoformat(value).astimezone(self.deps.calendar.tz)
+        return f"{local.day} {local:%B %Y at %H:%M}"
+
+    def refuse(
+        self, request: Request, me: Me | None, status: int, title: str, message: str
+    ) -> HTMLResponse:
+        return self.render(
+            request, "error.html", me, status, title=title, message=_sentence(message)
+        )
+
+    # --- routes ------------------------------------------------------------------------------------
+
+    def routes(self, app: FastAPI) -> None:
+        @app.exception_handler(SignInNeeded)
+        async def _sign_in(request: Request, _: SignInNeeded) -> Response:
+            if request.method == "GET":
+                query = urlencode({"next": request.url.path})
+                return RedirectResponse(f"/sign-in?{query}", status_code=303)
+            return self.refuse(
+                request, None, 401, "Sign in first", "Your session has ended: sign in again."
+            )
+
+        @app.exception_handler(Forbidden)
+        async def _forbidden(request: Request, exc: Forbidden) -> Response:
+            me = None
+            with suppress(SignInNeeded):
+                me = self.me(request)
+            return self.refuse(request, me, 403, "You cannot do that", _sentence(str(exc)))
+
+        @app.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @app.get("/")
+        def home() -> Response:
+            return RedirectResponse("/my-work", status_code=303)
+
+        @app.get("/sign-in")
+        def sign_in_page(request: Request, next: str = "/my-work") -> Response:
+            return self._sign_in_form(request, next)
+
+        @app.post("/sign-in")
+        async def sign_in(request: Request) -> Response:
+            data = await self.form(request)
+            staff_id, password = data.get("staff_id", "").strip(), data.get("password", "")
+            target = _safe_next(data.get("next", "/my-work"))
+            missing = [
+                (name, f"Enter your {label}")
+                for name, label, value in (
+                    ("staff_id", "staff id", staff_id),
+                    ("password", "password", password),
+                )
+                if not value
+            ]
+            if missing:
+                return self._sign_in_form(request, target, staff_id, missing, 400)
+            refused: InputError | None = None
+            with self.session() as session:  # a refusal is kept too: the count, the audit entry
+                try:
+                    begun = accounts.sign_in(
+                        session,
+                        staff_id=staff_id,
+                        password=password,
+                        now=self.deps.clock(),
+                        lasts=self.deps.session_lasts,
+                    )
+                except InputError as error:
+                    refused = error
+            if refused is not None:
+                return self._sign_in_form(
+                    request, target, staff_id, [("staff_id", str(refused))], 400
+                )
+            response = RedirectResponse(target, status_code=303)
+            self._cookie(
+                response,
+                SESSION_COOKIE,
+                self.signer.sign(begun.token).decode(),
+                int(self.deps.session_lasts.total_seconds()),
+            )
+            response.delete_cookie(SIGN_IN_COOKIE, path="/")
+            return response
+
+        @app.post("/sign-out")
+        async def sign_out(request: Request) -> Response:
+            me = self.me(request)
+            await self.form(request, me)
+            with self.session() as session:
+                accounts.sign_out(session, me.token, self.deps.clock())
+            response = RedirectResponse("/sign-in", status_code=303)
+            response.delete_cookie(SESSION_COOKIE, path="/")
+            return response
+
+        @app.get("/my-work")
+        def my_work(request: Request, done: str | None = None) -> Response:
+            me = self.me(request)
+            now = self.deps.clock()
+            with self.session() as session:
+                deps = self.deps
+                steps = worklist.my_steps(session=session, policy=deps.policy, calendar=deps.calendar, now=now, staff_id=me.id)  # fmt: skip
+                actions = worklist.my_actions(session=session, calendar=deps.calendar, now=now, staff_id=me.id)  # fmt: skip
+                awaiting = [n for n in worklist.my_notices(session, me.id) if n["awaiting_ack"]]
+                cases = worklist.my_cases(session, me.id)
+            flash = f"Notice {done.removeprefix('ack-')} acknowledged" if done and done.startswith("ack-") else None  # fmt: skip
+            return self.render(
+                request, "my_work.html", me, title="My work", steps=steps, actions=actions,
+                awaiting=awaiting, cases=cases, flash=flash,
+            )  # fmt: skip
+
+        @app.get("/notices")
+        def my_notices(request: Request) -> Response:
+            me = self.me(request)
+            with self.session() as session:
+                notices = worklist.my_notices(session, me.id)
+            return self.render(request, "notices.html", me, title="My notices", notices=notices)
+
+        @app.post("/notices/{notice_id}/acknowledge")
+        async def acknowledge(request: Request, notice_id: int) -> Response:
+            me = self.me(request)
+            await self.form(request, me)
+            try:
+                with self.session() as session:
+                    outbox.acknowledge(
+                        session, notice_id=notice_id, staff_id=me.id, now=self.deps.clock()
+                    )
+            except InputError as refused:
+                return self.refuse(
+                    request, me, 400, "The notice was not acknowledged", str(refused)
+                )
+            return RedirectResponse(f"/my-work?done=ack-{notice_id}", status_code=303)
+
+        @app.get("/cases/{reference}")
+        def case_page(request: Request, reference: str) -> Response:
+            me = self.me(request)
+            return self._case(request, me, reference, reason=None)
+
+        @app.get("/cases/{reference}/reason")
+        def reason_page(request: Request, reference: str) -> Response:
+            me = self.me(request)
+            return self.render(request, "reason.html", me, title=f"Why open {reference}", reference=reference, reason="")  # fmt: skip
+
+        @app.post("/cases/{reference}/reason")
+        async def give_reason(request: Request, reference: str) -> Response:
+            me = self.me(request)
+            data = await self.form(request, me)
+            reason = data.get("reason", "").strip()
+            if not reason:
+                message = f"Say why you need to open {reference}"
+                return self.render(
+                    request, "reason.html", me, 400, title=f"Why open {reference}", reference=reference,
+                    reason="", errors=[("reason", message)], field_errors_list=[("reason", message)],
+                )  # fmt: skip
+            return self._case(request, me, reference, reason=reason)
+
+        @app.get("/board")
+        def board_page(
+            request: Request,
+            process: str | None = None,
+            team: str | None = None,
+            person: str | None = None,
+            rag: str | None = None,
+        ) -> Response:
+            me = self._manager(request)
+            filters = _filters(process, team, person, rag)
+            with self.session() as session:
+                rows = worklist.board(session=session, policy=self.deps.policy, calendar=self.deps.calendar, now=self.deps.clock(), **filters)  # fmt: skip
+                teams = sorted(
+                    {p.line_manager_id for p in list_staff(session) if p.line_manager_id}
+                )
+            return self.render(
+                request, "board.html", me, title="Every open case", rows=rows, filters=filters,
+                processes=[p.code for p in registry.processes()], teams=teams,
+                query=urlencode({k: v for k, v in filters.items() if v}),
+            )  # fmt: skip
+
+        @app.get("/board.csv")
+        def board_csv(
+            request: Request,
+            process: str | None = None,
+            team: str | None = None,
+            person: str | None = None,
+            rag: str | None = None,
+        ) -> Response:
+            self._manager(request)
+            with self.session() as session:
+                rows = worklist.board(session=session, policy=self.deps.policy, calendar=self.deps.calendar, now=self.deps.clock(), **_filters(process, team, person, rag))  # fmt: skip
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=list(worklist.Row.__dataclass_fields__))
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(row.as_dict())
+            response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+            response.headers["Content-Disposition"] = 'attachment; filename="open-cases.csv"'
+            self._harden(response)
+            return response
+
+        @app.get("/staff")
+        def staff_page(request: Request) -> Response:
+            me = self._manager(request)
+            with self.session() as session:
+                people = [p.as_dict() for p in list_staff(session)]
+            return self.render(request, "staff.html", me, title="Staff directory", people=people)
+
+    def _manager(self, request: Request) -> Me:
+        me = self.me(request)
+        if not me.manager:
+            raise Forbidden(
+                "This page is for managers: it shows every open case and who it waits on."
+            )
+        return me
+
+    def _sign_in_form(
+        self,
+        request: Request,
+        target: str,
+        staff_id: str = "",
+        errors: list[tuple[str, str]] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        raw = secrets.token_urlsafe(32)
+        response = self.render(
+            request, "sign_in.html", None, status, title="Sign in", next=_safe_next(target),
+            staff_id=staff_id, csrf=raw, errors=errors or [], field_errors_list=errors or [],
+        )  # fmt: skip
+        self._cookie(response, SIGN_IN_COOKIE, self.sign_in_signer.sign(raw).decode(), 7200)
+        return response
+
+    def _case(self, request: Request, me: Me, reference: str, reason: str | None) -> Response:
+        now = self.deps.clock()
+        try:
+            with self.session() as session:
+                case = get_case(session, reference)
+                try:
+                    accounts.log_view(session, case=case, staff_id=me.id, now=now, reason=reason, since=me.since)  # fmt: skip
+                except accounts.ReasonNeeded:
+                    return RedirectResponse(f"/cases/{reference}/reason", status_code=303)
+                view = views.case_view(session=session, policy=self.deps.policy, calendar=self.deps.calendar, reference=reference, now=now)  # fmt: skip
+                notices = outbox.notice_rows(session, reference=reference, limit=100)
+                log = accounts.access_log(session, case.id or 0) if accounts.may_see_access_log(session, me.id) else None  # fmt: skip
+        except InputError as refused:
+            return self.refuse(request, me, 404, "Case not found", str(refused))
+        rules = self.deps.policy.process(view["process"])
+        titles = {name: rule.title for name, rule in rules.steps.items()}
+        run = f"{self.deps.prefect_ui}/runs/flow-run/{view['flow_run_id']}" if self.deps.prefect_ui and view["flow_run_id"] else None  # fmt: skip
+        return self.render(
+            request, "case.html", me, title=reference, case=view, notices=notices, access_log=log,
+            titles=titles, run_link=run,
+        )  # fmt: skip
+
+
+def _filters(
+    process: str | None, team: str | None, person: str | None, rag: str | None
+) -> dict[str, str | None]:
+    return {
+        "process": process or None,
+        "team": team or None,
+        "person": (person or "").strip() or None,
+        "rag": rag if rag in worklist.RAG_ORDER else None,
+    }
+
+
+def _sentence(message: str) -> str:
+    """A refusal as the service's pages write it: a capital first letter (the CLI's start small),
+    unless it starts with an id or a reference (lado-2, ALG-2026-0001), left as written."""
+    first = message.split(" ", 1)[0]
+    return message[:1].upper() + message[1:] if first.isalpha() else message
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site (never another site: an open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/my-work"
