@@ -103,15 +103,7 @@ def sign_in(
         and credential.locked_until is not None
         and credential.locked_until > now
     ):
-        audit.record(
-            session,
-            at=now,
-            actor_id=None,
-            action="staff.sign_in_refused",
-            entity="staff",
-            entity_id=staff_id,
-            detail={"locked": True},
-        )
+        _refused(session, staff_id, now, locked=True)
         raise InputError(
             f"this account is locked after {LOCK_AFTER} failed sign-ins: try again after "
             f"{credential.locked_until:%H:%M} UTC, or ask an administrator to set a new password"
@@ -123,19 +115,9 @@ def sign_in(
             if credential.failed_attempts >= LOCK_AFTER:
                 credential.locked_until, credential.failed_attempts = now + LOCKED_FOR, 0
             session.add(credential)
-        audit.record(
-            session,
-            at=now,
-            actor_id=None,
-            action="staff.sign_in_refused",
-            entity="staff",
-            entity_id=staff_id[:64] or "-",
-            detail={
-                "locked": bool(
-                    credential and credential.locked_until and credential.locked_until > now
-                )
-            },
-        )
+        until = credential.locked_until if credential is not None else None
+        locked = until is not None and until > now  # this failure locked it
+        _refused(session, staff_id, now, locked=locked)
         raise InputError(REFUSED)
     acting_roles(session, staff_id)  # the right password, but they have left: refused, saying so
     if _HASHER.check_needs_rehash(stored):
@@ -161,6 +143,19 @@ def sign_in(
         entity_id=staff_id,
     )
     return SignedIn(token, staff_id, csrf, now + lasts)
+
+
+def _refused(session: Session, staff_id: str, now: datetime, *, locked: bool) -> None:
+    """Every refused sign-in is in the audit log (the id as typed, never the password)."""
+    audit.record(
+        session,
+        at=now,
+        actor_id=None,
+        action="staff.sign_in_refused",
+        entity="staff",
+        entity_id=staff_id[:64] or "-",
+        detail={"locked": locked},
+    )
 
 
 def session_of(session: Session, token: str, now: datetime) -> WebSession | None:

@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from models.enums import Role
-from models.errors import InputError
+from models.errors import FieldErrors, InputError
 
 TEXT_MAX = 4000  # every free text, on every path (a rationale, a reason, a summary)
 
@@ -341,17 +341,21 @@ def parse(
     try:
         return schema.model_validate(payload, context=context)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"]) or "input"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "missing":
-            message = "is required"
-        elif error["type"] == "extra_forbidden":
-            message = f"is not a field of {what}"
-        elif (
-            error["type"] == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1
-        ):
-            message = "is required (it is blank)"
-        raise InputError(
-            f"{what}: {field}: {message} (example input: {json.dumps(example)})"
+        named = [_said(error, what) for error in exc.errors()]
+        field, message = named[0]
+        raise FieldErrors(
+            f"{what}: {field}: {message} (example input: {json.dumps(example)})", named
         ) from None
+
+
+def _said(error: Any, what: str) -> tuple[str, str]:
+    """One validation error as (the field's dotted path, what is wrong with it)."""
+    field = ".".join(str(p) for p in error["loc"]) or "input"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "is required"
+    elif error["type"] == "extra_forbidden":
+        message = f"is not a field of {what}"
+    elif error["type"] == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+        message = "is required (it is blank)"
+    return field, message

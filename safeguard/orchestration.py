@@ -8,6 +8,7 @@ and most commands (calendar, policy, staff, case show) never need it.
 
 import os
 import socket
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ from uuid import UUID
 import httpx
 from sqlalchemy.engine import Engine
 
-from models.cases import set_flow_run
+from models.cases import case_by_id, set_flow_run
 from models.db import session_scope
 from models.errors import InputError
+from models.steps import settled
 from models.tables import Case
 from models.wallclock import system_clock
 from safeguard.settings import Settings
@@ -96,6 +98,39 @@ def launch(engine: Engine, case: Case) -> str:
     with session_scope(engine) as session:
         set_flow_run(session=session, case_id=case.id, flow_run_id=run_id, now=system_clock())
     return run_id
+
+
+def nudge(
+    engine: Engine, settings: Settings, run_id: str | None, submission_id: int, seconds: float = 60
+) -> None:
+    """Resume the case's run whenever it is suspended, until the flow has applied the stored record
+    (or `seconds` pass): for a caller that does not wait (the browser). Quiet on failure: a record
+    left unapplied is carried on by the sweep (`case repair`)."""
+    if not run_id:
+        return
+    deadline = time.monotonic() + seconds
+    try:
+        with prefect_api(settings):
+            while time.monotonic() < deadline:
+                with session_scope(engine) as session:
+                    if settled(session, submission_id):
+                        return
+                resume_if_waiting(run_id)
+                time.sleep(1)
+    except Exception:  # Prefect went away: the sweep carries the case on when it is back
+        return
+
+
+def launch_by_id(engine: Engine, settings: Settings, case_id: int) -> None:
+    """Create a stored case's flow run (for a caller that does not wait); quiet on failure: the
+    sweep creates the run of a case that has none."""
+    try:
+        with session_scope(engine) as session:
+            case = case_by_id(session, case_id)
+        with prefect_api(settings):
+            launch(engine, case)
+    except Exception:
+        return
 
 
 def state_of(flow_run_id: str) -> RunState:

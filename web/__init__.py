@@ -3,12 +3,15 @@
 
 import os
 import secrets
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from models.wallclock import system_clock
-from safeguard import wiring
+from safeguard import orchestration, wiring
 from safeguard.settings import Settings, get_settings
 from web.app import WebDeps, create_app
 
@@ -32,6 +35,10 @@ def app_from_settings() -> FastAPI:
     settings = get_settings()
     deps = wiring.casework(settings)
     prefect_ui = os.environ.get("PREFECT_API_URL", f"http://127.0.0.1:{settings.prefect_port}/api")
+
+    def in_background(target: Callable[..., None], *args: Any) -> None:
+        threading.Thread(target=target, args=args, daemon=True).start()
+
     return create_app(
         WebDeps(
             engine=deps.engine,
@@ -41,5 +48,11 @@ def app_from_settings() -> FastAPI:
             secret=secret_of(settings),
             prefect_ui=prefect_ui.removesuffix("/").removesuffix("/api"),
             secure_cookies=settings.web_secure_cookies,
+            carry_on=lambda run_id, submission_id: in_background(
+                orchestration.nudge, deps.engine, settings, run_id, submission_id
+            ),
+            launch=lambda case_id: in_background(
+                orchestration.launch_by_id, deps.engine, settings, case_id
+            ),
         )
     )

@@ -23,11 +23,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from itsdangerous import BadSignature, TimestampSigner
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models import accounts, registry, views, worklist
-from models.calendar import WorkingCalendar
+from models import accounts, followup, registry, reports, steps, views, worklist
+from models.calendar import WorkingCalendar, add_months
 from models.cases import get_case
 from models.db import session_scope
 from models.enums import Role
@@ -35,6 +36,8 @@ from models.errors import InputError
 from models.policy import Policy
 from models.staff import get_staff, list_staff
 from notifications import outbox
+from web import charts
+from web.record import Recording
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -108,11 +111,12 @@ def create_app(deps: WebDeps) -> FastAPI:
     return app
 
 
-class Pages:
+class Pages(Recording):
     """The routes, each a page or a form over the service layer."""
 
     def __init__(self, deps: WebDeps) -> None:
         self.deps = deps
+        self.started: dict[str, str] = {}  # a start form's key -> the case it started
         self.signer = TimestampSigner(deps.secret, salt="safeguard-session")
         self.sign_in_signer = TimestampSigner(deps.secret, salt="safeguard-sign-in")
         self.env = Environment(
@@ -183,7 +187,11 @@ class Pages:
         nonce = secrets.token_urlsafe(16)
         nav = [("/my-work", "My work"), ("/notices", "My notices")]
         if me is not None and me.manager:
-            nav += [("/board", "Every open case"), ("/staff", "Staff directory")]
+            nav += [
+                ("/board", "Open cases"),
+                ("/timeliness", "Timeliness"),
+                ("/staff", "Staff"),
+            ]
         html = self.env.get_template(template).render(
             service=self.deps.service,
             me=me,
@@ -328,14 +336,19 @@ class Pages:
             now = self.deps.clock()
             with self.session() as session:
                 deps = self.deps
-                steps = worklist.my_steps(session=session, policy=deps.policy, calendar=deps.calendar, now=now, staff_id=me.id)  # fmt: skip
+                mine = worklist.my_steps(session=session, policy=deps.policy, calendar=deps.calendar, now=now, staff_id=me.id)  # fmt: skip
                 actions = worklist.my_actions(session=session, calendar=deps.calendar, now=now, staff_id=me.id)  # fmt: skip
                 awaiting = [n for n in worklist.my_notices(session, me.id) if n["awaiting_ack"]]
                 cases = worklist.my_cases(session, me.id)
             flash = f"Notice {done.removeprefix('ack-')} acknowledged" if done and done.startswith("ack-") else None  # fmt: skip
+            starts = [
+                (p.code, p.noun.removeprefix("an ").removeprefix("a "))
+                for p in registry.processes()
+                if p.may_start & me.roles
+            ]
             return self.render(
-                request, "my_work.html", me, title="My work", steps=steps, actions=actions,
-                awaiting=awaiting, cases=cases, flash=flash,
+                request, "my_work.html", me, title="My work", steps=mine, actions=actions,
+                awaiting=awaiting, cases=cases, flash=flash, starts=starts,
             )  # fmt: skip
 
         @app.get("/notices")
@@ -361,9 +374,15 @@ class Pages:
             return RedirectResponse(f"/my-work?done=ack-{notice_id}", status_code=303)
 
         @app.get("/cases/{reference}")
-        def case_page(request: Request, reference: str) -> Response:
+        def case_page(
+            request: Request,
+            reference: str,
+            recorded: str | None = None,
+            done: str | None = None,
+        ) -> Response:
             me = self.me(request)
-            return self._case(request, me, reference, reason=None)
+            said = {"rationale": "Rationale added", "action": "Action updated"}.get(done or "")
+            return self._case(request, me, reference, reason=None, recorded=recorded, said=said)
 
         @app.get("/cases/{reference}/reason")
         def reason_page(request: Request, reference: str) -> Response:
@@ -383,6 +402,65 @@ class Pages:
                 )  # fmt: skip
             return self._case(request, me, reference, reason=reason)
 
+        @app.get("/cases/{reference}/record/{step}")
+        def record_page(request: Request, reference: str, step: str) -> Response:
+            me = self.me(request)
+            return self.record_form(request, me, reference, step)
+
+        @app.post("/cases/{reference}/record/{step}")
+        async def record_step(request: Request, reference: str, step: str) -> Response:
+            me = self.me(request)
+            await self.form(request, me)
+            return self.record(request, me, reference, step, await request.form())
+
+        @app.get("/start/{process}")
+        def start_page(request: Request, process: str) -> Response:
+            me = self.me(request)
+            return self.start_form(request, me, process)
+
+        @app.post("/start/{process}")
+        async def start_case(request: Request, process: str) -> Response:
+            me = self.me(request)
+            await self.form(request, me)
+            return self.start(request, me, process, await request.form())
+
+        @app.post("/cases/{reference}/decisions/{decision_id}/rationale")
+        async def add_rationale(request: Request, reference: str, decision_id: int) -> Response:
+            me = self.me(request)
+            data = await self.form(request, me)
+            try:
+                with self.session() as session:
+                    followup.add_rationale(session=session, decision_id=decision_id, text=data.get("rationale", ""), author_id=me.id, now=self.deps.clock())  # fmt: skip
+            except InputError as refused:
+                return self.refuse(request, me, 400, "The rationale was not added", str(refused))
+            return RedirectResponse(f"/cases/{reference}?done=rationale#decisions", status_code=303)
+
+        @app.post("/cases/{reference}/actions/{action_id}")
+        async def update_action(request: Request, reference: str, action_id: int) -> Response:
+            me = self.me(request)
+            data = await self.form(request, me)
+            due = data.get("new_due", "").strip()
+            try:
+                new_due = date.fromisoformat(due) if due else None
+            except ValueError:
+                return self.refuse(request, me, 400, "The action was not updated", f"new due {due!r} is not a date: write it as YYYY-MM-DD")  # fmt: skip
+            try:
+                with self.session() as session:
+                    followup.update_action(
+                        session=session,
+                        policy=self.deps.policy,
+                        calendar=self.deps.calendar,
+                        action_id=action_id,
+                        status=data.get("status", ""),
+                        reason=data.get("reason", "").strip() or None,
+                        new_due=new_due,
+                        author_id=me.id,
+                        now=self.deps.clock(),
+                    )
+            except InputError as refused:
+                return self.refuse(request, me, 400, "The action was not updated", str(refused))
+            return RedirectResponse(f"/cases/{reference}?done=action#actions", status_code=303)
+
         @app.get("/board")
         def board_page(
             request: Request,
@@ -393,8 +471,8 @@ class Pages:
         ) -> Response:
             me = self._manager(request)
             filters = _filters(process, team, person, rag)
+            rows = self._board(filters)
             with self.session() as session:
-                rows = worklist.board(session=session, policy=self.deps.policy, calendar=self.deps.calendar, now=self.deps.clock(), **filters)  # fmt: skip
                 teams = sorted(
                     {p.line_manager_id for p in list_staff(session) if p.line_manager_id}
                 )
@@ -413,8 +491,7 @@ class Pages:
             rag: str | None = None,
         ) -> Response:
             self._manager(request)
-            with self.session() as session:
-                rows = worklist.board(session=session, policy=self.deps.policy, calendar=self.deps.calendar, now=self.deps.clock(), **_filters(process, team, person, rag))  # fmt: skip
+            rows = self._board(_filters(process, team, person, rag))
             out = io.StringIO()
             writer = csv.DictWriter(out, fieldnames=list(worklist.Row.__dataclass_fields__))
             writer.writeheader()
@@ -425,12 +502,75 @@ class Pages:
             self._harden(response)
             return response
 
+        @app.get("/timeliness")
+        def timeliness_page(request: Request, process: str = "allegation", months: int = 6) -> Response:  # fmt: skip
+            me = self._manager(request)
+            if process not in {p.code for p in registry.processes()}:
+                return self.refuse(request, me, 404, "Not found", f"no process {process!r}")
+            bars, measures = self._timeliness(process, months)
+            title = self.deps.policy.process(process).title
+            return self.render(
+                request, "timeliness.html", me, title=f"Timeliness: {title}", heading=title,
+                process=process, processes=[p.code for p in registry.processes()], months=months,
+                bars=bars, series=[name for name, _ in charts.SERIES], measures=measures,
+                chart=Markup(charts.stacked_bars("steps", f"{title}: steps done each month", bars)),
+            )  # fmt: skip
+
+        @app.get("/timeliness.csv")
+        def timeliness_csv(request: Request, process: str = "allegation", months: int = 6) -> Response:  # fmt: skip
+            self._manager(request)
+            if process not in {p.code for p in registry.processes()}:
+                return Response("no such process\n", status_code=404, media_type="text/plain")
+            bars, _ = self._timeliness(process, months)
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["month", *[name for name, _ in charts.SERIES]])
+            for bar in bars:
+                writer.writerow(
+                    [bar.label, *[bar.counts.get(name, 0) for name, _ in charts.SERIES]]
+                )
+            response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="timeliness-{process}.csv"'
+            )
+            self._harden(response)
+            return response
+
         @app.get("/staff")
         def staff_page(request: Request) -> Response:
             me = self._manager(request)
             with self.session() as session:
                 people = [p.as_dict() for p in list_staff(session)]
             return self.render(request, "staff.html", me, title="Staff directory", people=people)
+
+    def _timeliness(
+        self, process: str, months: int
+    ) -> tuple[list[charts.Bar], list[dict[str, Any]]]:
+        """Steps done each month (the last `months`, this one included), and the process's own
+        measures over them all."""
+        months = min(max(months, 1), 24)
+        now = self.deps.clock()
+        today = self.deps.calendar.local_date(now)
+        firsts = [add_months(today.replace(day=1), -n) for n in reversed(range(months))]
+        bars = []
+        with self.session() as session:
+            for first in firsts:
+                last = add_months(first, 1) - timedelta(days=1)
+                report = reports.timeliness(session=session, policy=self.deps.policy, calendar=self.deps.calendar, process=process, start=first, end=min(last, today), now=now)  # fmt: skip
+                counts = {name: sum(r.counts[name] for r in report.steps) for name, _ in charts.SERIES}  # fmt: skip
+                bars.append(charts.Bar(f"{first:%b %Y}", counts))
+            whole = reports.timeliness(session=session, policy=self.deps.policy, calendar=self.deps.calendar, process=process, start=firsts[0], end=today, now=now)  # fmt: skip
+        return bars, [m.as_dict() for m in whole.measures]
+
+    def _board(self, filters: dict[str, str | None]) -> list[worklist.Row]:
+        with self.session() as session:
+            return worklist.board(
+                session=session,
+                policy=self.deps.policy,
+                calendar=self.deps.calendar,
+                now=self.deps.clock(),
+                **filters,
+            )
 
     def _manager(self, request: Request) -> Me:
         me = self.me(request)
@@ -456,7 +596,15 @@ class Pages:
         self._cookie(response, SIGN_IN_COOKIE, self.sign_in_signer.sign(raw).decode(), 7200)
         return response
 
-    def _case(self, request: Request, me: Me, reference: str, reason: str | None) -> Response:
+    def _case(
+        self,
+        request: Request,
+        me: Me,
+        reference: str,
+        reason: str | None,
+        recorded: str | None = None,
+        said: str | None = None,
+    ) -> Response:
         now = self.deps.clock()
         try:
             with self.session() as session:
@@ -467,15 +615,25 @@ class Pages:
                     return RedirectResponse(f"/cases/{reference}/reason", status_code=303)
                 view = views.case_view(session=session, policy=self.deps.policy, calendar=self.deps.calendar, reference=reference, now=now)  # fmt: skip
                 notices = outbox.notice_rows(session, reference=reference, limit=100)
+                pending = [p.kind for p in steps.being_applied(session, case.id or 0)]
                 log = accounts.access_log(session, case.id or 0) if accounts.may_see_access_log(session, me.id) else None  # fmt: skip
         except InputError as refused:
             return self.refuse(request, me, 404, "Case not found", str(refused))
         rules = self.deps.policy.process(view["process"])
         titles = {name: rule.title for name, rule in rules.steps.items()}
+        decl = registry.get(view["process"])
+        recordable = [
+            (s["step"], titles.get(s["step"], s["step"]))
+            for s in view["steps"]
+            if s["status"] in ("open", "stopped")
+            and s["step"] not in pending
+            and any(d.name == s["step"] and d.may_record & me.roles for d in decl.steps)
+        ]
         run = f"{self.deps.prefect_ui}/runs/flow-run/{view['flow_run_id']}" if self.deps.prefect_ui and view["flow_run_id"] else None  # fmt: skip
         return self.render(
             request, "case.html", me, title=reference, case=view, notices=notices, access_log=log,
-            titles=titles, run_link=run,
+            titles=titles, run_link=run, pending=pending, recordable=recordable,
+            flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else said,
         )  # fmt: skip
 
 

@@ -182,5 +182,10 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     log = manager.locator("#access-log + table").inner_text()  # type: ignore[attr-defined]
     assert "weekly oversight of late meetings" in log and "lado-1" in log
     checked(manager, "09-case-with-access-log")
+    manager.goto(f"{site}/timeliness?process=allegation")  # type: ignore[attr-defined]
+    chart = manager.locator("svg.app-chart")  # type: ignore[attr-defined]
+    assert chart.count() == 1 and "steps done each month" in chart.locator("title").first.text_content()  # fmt: skip
+    assert "Nov 2026" in manager.locator("table").first.inner_text()  # type: ignore[attr-defined]
+    checked(manager, "10-timeliness")
     manager.goto(f"{site}/staff")  # type: ignore[attr-defined]
-    checked(manager, "10-staff")
+    checked(manager, "11-staff")

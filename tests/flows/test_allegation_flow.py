@@ -489,3 +489,71 @@ def test_the_police_strand_is_followed_round_by_round_before_the_outcome(
     case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-27", "decision": "close", "notes": "no further police action"}, "2026-11-27T12:00")  # fmt: skip
     assert until(lambda: state_of(run_id).pause_key == "outcome-1")  # the strand ended
     assert "police_review" not in open_steps(_show(cli, ref))
+
+
+def test_a_step_recorded_in_the_browser_moves_the_case_on(cli, team) -> None:  # type: ignore[no-untyped-def]
+    """The web app's one real path to Prefect: a case started in the browser gets its flow run in
+    the background (orchestration.launch_by_id); a record answers as soon as it is stored, and the
+    flow, nudged in the background (orchestration.nudge), applies it and opens the next step."""
+    import re
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from models import accounts
+    from models.db import session_scope
+    from safeguard import wiring
+    from safeguard.settings import get_settings
+    from web import app_from_settings
+
+    settings = get_settings()
+    with session_scope(wiring.casework(settings).engine) as session:
+        accounts.set_password(session, staff_id="lado-1", password="a browser password here", now=datetime.now(UTC), actor_id=None)  # fmt: skip
+    client = TestClient(app_from_settings(), follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text).group(1)  # type: ignore[union-attr]
+    client.post("/sign-in", data={"staff_id": "lado-1", "password": "a browser password here", "csrf_token": token, "next": "/my-work"})  # fmt: skip
+    form = client.get("/start/allegation").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    started = client.post(
+        "/start/allegation",
+        data={
+            "csrf_token": token,
+            "form_key": "start-once",
+            "received_at-day": "19",
+            "received_at-month": "10",
+            "received_at-year": "2026",
+            "received_at-time": "09:15",
+            "aware_on-day": "19",
+            "aware_on-month": "10",
+            "aware_on-year": "2026",
+            "carer": "FC-0042",
+            "fostering_service": "Northshire Fostering",
+            "supervising_social_worker": "ssw-1",
+            "children-count": "1",
+            "children-0-child": "C-1042",
+            "children-0-iro": "iro-1",
+            "children-0-social_worker": "sw-1",
+            "category": "physical",
+            "summary": "A child said a carer grabbed their arm.",
+        },
+    )
+    assert started.status_code == 303, started.text
+    ref = started.headers["location"].removeprefix("/cases/")
+    assert until(lambda: "Record: Initial consideration" in client.get(f"/cases/{ref}").text)
+    form = client.get(f"/cases/{ref}/record/initial_consideration").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    answer = client.post(
+        f"/cases/{ref}/record/initial_consideration",
+        data={
+            "csrf_token": token,
+            "threshold_met": "yes",
+            "limbs": "harm",
+            "route": "allegation_meeting",
+            "rationale": "a mark seen at school",
+            "save": "1",
+        },
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == f"/cases/{ref}?recorded=initial_consideration"  # fmt: skip
+    assert until(lambda: "Record: Allegation management" in client.get(f"/cases/{ref}").text)
+    page = client.get(f"/cases/{ref}").text
+    assert "Being applied" not in page and "a mark seen at school" in page

@@ -20,8 +20,8 @@ from tests.smtp import SmtpServer
 from web.app import SESSION_COOKIE, WebDeps, create_app
 
 PASSWORD = "correct horse battery staple"
-PAGES = ["/my-work", "/notices", "/board", "/board.csv", "/staff", "/cases/ALG-2026-0001"]
-FORMS = ["/sign-out", "/notices/1/acknowledge", "/cases/ALG-2026-0001/reason"]
+PAGES = ["/my-work", "/notices", "/board", "/board.csv", "/timeliness", "/timeliness.csv", "/staff", "/cases/ALG-2026-0001", "/cases/ALG-2026-0001/record/initial_consideration", "/start/allegation"]  # fmt: skip
+FORMS = ["/sign-out", "/notices/1/acknowledge", "/cases/ALG-2026-0001/reason", "/cases/ALG-2026-0001/record/initial_consideration", "/start/allegation", "/cases/ALG-2026-0001/decisions/1/rationale", "/cases/ALG-2026-0001/actions/1"]  # fmt: skip
 
 
 class Clock:
@@ -186,7 +186,7 @@ def test_no_page_shows_a_password_or_an_address(
 
 def test_pages_follow_roles(site: TestClient) -> None:
     sign_in(site, "sw-1")
-    for path in ("/board", "/board.csv", "/staff"):
+    for path in ("/board", "/board.csv", "/staff", "/timeliness", "/timeliness.csv"):
         answer = site.get(path)
         assert answer.status_code == 403 and "for managers" in answer.text
     site.cookies.clear()
@@ -198,6 +198,12 @@ def test_pages_follow_roles(site: TestClient) -> None:
     assert csv[1].startswith("ALG-2026-0001,allegation,initial_consideration")
     assert "lado-1" in csv[1]  # who it waits on
     assert "ALG-2026-0001" not in site.get("/board?rag=green").text
+    timeliness = site.get("/timeliness?process=allegation&months=3")
+    assert timeliness.status_code == 200 and "<svg" in timeliness.text
+    rows = site.get("/timeliness.csv?process=allegation&months=3").text.splitlines()
+    assert rows[0] == "month,in time,in time with extension,in time (clock stopped),late"
+    assert [r.split(",")[0] for r in rows[1:]] == ["Sep 2026", "Oct 2026", "Nov 2026"]
+    assert site.get("/timeliness?process=nothing").status_code == 404
 
 
 def test_every_view_is_logged_and_an_allegation_not_yours_asks_why(
@@ -292,3 +298,70 @@ def test_case_show_as_a_person_is_logged_too(
         ("ladom-1", "oversight", "cli"),
         ("tm-1", "duty desk", "cli"),
     ]
+
+
+def test_a_social_worker_cannot_record_a_lado_step(site: TestClient, engine: Engine) -> None:
+    from models.tables import Submission
+
+    sign_in(site, "sw-1")
+    page = site.get("/cases/ALG-2026-0001/record/initial_consideration")
+    assert page.status_code == 403 and "needs the role LADO" in page.text
+    form = {"csrf_token": csrf_of(site.get("/my-work").text), "threshold_met": "no", "route": "advice", "rationale": "r", "save": "1"}  # fmt: skip
+    answer = site.post("/cases/ALG-2026-0001/record/initial_consideration", data=form)
+    assert answer.status_code == 403
+    assert site.post("/cases/ALG-2026-0001/record/initial_consideration", data={**form, "csrf_token": "x"}).status_code == 403  # fmt: skip
+    with Session(engine) as session:
+        assert session.exec(select(Submission)).all() == []
+    # The LADO's form: refused input is shown on its field, what was typed kept, nothing stored.
+    site.cookies.clear()
+    sign_in(site, "lado-1")
+    page = site.get("/cases/ALG-2026-0001/record/initial_consideration").text
+    assert 'name="form_key"' in page and "Is the harm threshold met?" in page
+    answer = site.post(
+        "/cases/ALG-2026-0001/record/initial_consideration",
+        data={
+            "csrf_token": csrf_of(page),
+            "threshold_met": "yes",
+            "route": "allegation_meeting",
+            "rationale": "a mark seen",
+            "save": "1",
+        },
+    )
+    assert answer.status_code == 400
+    assert 'href="#threshold_met"' in answer.text and "name the limbs that apply" in answer.text
+    assert "a mark seen" in answer.text
+    with Session(engine) as session:
+        assert session.exec(select(Submission)).all() == []
+
+
+def test_a_rationale_is_added_and_an_action_updated_by_who_may(
+    site: TestClient, engine: Engine
+) -> None:
+    """The case page's own forms: a decision's rationale by its author (or their managers), an
+    action's update by its owner (or theirs); anyone else is refused, saying who may."""
+    from models.tables import Action, Rationale
+    from tests.cases import open_step, record
+
+    threshold = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"}
+    record(engine, "ALG-2026-0001", "initial_consideration", threshold, at("2026-11-04T09:00"), late_reason="the LADO was off sick")  # fmt: skip
+    open_step(engine, "ALG-2026-0001", "allegation_meeting")
+    meeting = {"held_on": "2026-11-04", "attendees": ["lado"], "actions": [{"title": "Visit the child", "owner": "sw-1", "due": 3}]}  # fmt: skip
+    record(engine, "ALG-2026-0001", "allegation_meeting", meeting, at("2026-11-04T09:10"))
+    sign_in(site, "sw-1")
+    page = site.get("/cases/ALG-2026-0001").text
+    assert "Rationale due" in page and "Update the action" in page
+    decision = int(re.search(r'/decisions/(\d+)/rationale"', page).group(1))  # type: ignore[union-attr]
+    refused = site.post(f"/cases/ALG-2026-0001/decisions/{decision}/rationale", data={"csrf_token": csrf_of(page), "rationale": "r"})  # fmt: skip
+    assert refused.status_code == 400 and "Only lado-1 (who decided)" in refused.text
+    done = site.post("/cases/ALG-2026-0001/actions/1", data={"csrf_token": csrf_of(page), "status": "done"})  # fmt: skip
+    assert done.status_code == 303 and "Action updated" in site.get(done.headers["location"]).text
+    site.cookies.clear()
+    sign_in(site, "lado-1")
+    page = site.get("/cases/ALG-2026-0001").text
+    added = site.post(f"/cases/ALG-2026-0001/decisions/{decision}/rationale", data={"csrf_token": csrf_of(page), "rationale": "a mark seen at school"})  # fmt: skip
+    assert added.status_code == 303
+    assert "a mark seen at school" in site.get("/cases/ALG-2026-0001").text
+    with Session(engine) as session:
+        given = session.exec(select(Rationale).where(Rationale.decision_id == decision)).all()
+        assert [(r.author_id, r.text) for r in given] == [("lado-1", "a mark seen at school")]
+        assert session.get(Action, 1).status.value == "done"  # type: ignore[union-attr]
