@@ -148,6 +148,9 @@ def timeliness(
         ).all()
     )
     per_case: dict[int, dict[str, str]] = defaultdict(dict)
+    # Steps with targets (an allegation's outcome: 1, 3, 12 months from the referral, L10): for
+    # each done in the period, the first target it met (None: beyond them all).
+    within: dict[str, list[int | None]] = defaultdict(list)
     for step, found_id in found:
         case_id = found_id or 0
         how = step_timeliness(step, extensions[step.id or 0], stops[step.id or 0], calendar, today)
@@ -165,8 +168,30 @@ def timeliness(
         opened_on = calendar.local_date(step.opened_at)
         row.working_days.append(calendar.working_days_between(opened_on, max(done_on, opened_on)))
         per_case[case_id][step.name] = how
+        rule = rules.steps.get(step.name)
+        if rule is not None and rule.targets:
+            closed_at = step.closed_at
+            within[step.name].append(
+                next(
+                    (
+                        n
+                        for n, target in enumerate(rule.targets)
+                        if closed_at < calendar.due(step.opened_at, target).deadline
+                    ),
+                    None,
+                )
+            )
     cases = len({case_id for _, case_id in found})
-    measures = decl.measures(list(per_case.values())) if decl.measures else []
+    measures = [
+        Measure(
+            f"{rules.step(name).title}: within {target}",
+            sum(1 for met in done if met is not None and met <= n),
+            len(done),
+        )
+        for name, done in within.items()
+        for n, target in enumerate(rules.step(name).targets)
+    ]
+    measures += decl.measures(list(per_case.values())) if decl.measures else []
     return Report(
         process,
         start,

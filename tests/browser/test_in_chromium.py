@@ -109,6 +109,15 @@ def checked(page: "object", name: str) -> None:
     assert found == [], f"{name}: {found}"
 
 
+def tab_to(page: "object", text: str, presses: int = 40) -> bool:
+    """Press Tab until the focused element's text starts with `text`; True if it got there."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")  # type: ignore[attr-defined]
+        if page.evaluate("(document.activeElement.innerText || '').trim()").startswith(text):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
 def signed_in(browser: "object", site: str, who: str, *, keyboard: bool = False) -> "object":
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
@@ -157,7 +166,10 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     awaiting = iro.locator("#notices + table")  # type: ignore[attr-defined]
     assert "Allegation management" in awaiting.inner_text()
     checked(iro, "05-my-work-iro")
-    iro.locator("#notices + table button").first.click()  # type: ignore[attr-defined]
+    # By keyboard alone: Tab to the button, Enter.
+    assert tab_to(iro, "Acknowledge"), "the Acknowledge button cannot be reached by Tab"
+    with iro.expect_navigation():  # type: ignore[attr-defined]
+        iro.keyboard.press("Enter")  # type: ignore[attr-defined]
     assert "acknowledged" in iro.locator(".govuk-notification-banner").inner_text()  # type: ignore[attr-defined]
     assert iro.locator("#notices + table").count() == 0  # type: ignore[attr-defined]
     iro.goto(f"{site}/notices")  # type: ignore[attr-defined]

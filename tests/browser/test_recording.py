@@ -18,7 +18,7 @@ from sqlmodel import Session, func, select
 from models import accounts, cases
 from models.db import make_engine, session_scope
 from models.tables import Submission
-from tests.browser.test_in_chromium import PASSWORD, checked, serve, signed_in
+from tests.browser.test_in_chromium import PASSWORD, checked, serve, signed_in, tab_to
 from tests.cases import add_team, advance_case, at
 from tests.conftest import migrate
 from tests.smtp import SmtpServer
@@ -109,7 +109,10 @@ def test_a_lado_starts_and_records_in_the_browser(
     page.check("#limbs")  # type: ignore[attr-defined]  # harm, the first limb
     page.check("input[name='route'][value='allegation_meeting']")  # type: ignore[attr-defined]
     page.fill("#rationale", "a mark seen by the school")  # type: ignore[attr-defined]
-    page.click("button:has-text('Save and continue')")  # type: ignore[attr-defined]
+    # Saved by keyboard: Tab on from the last field to the button, Enter.
+    assert tab_to(page, "Save and continue")
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        page.keyboard.press("Enter")  # type: ignore[attr-defined]
     assert "Record: Allegation management" in page.content()  # type: ignore[attr-defined]
 
     # The meeting, with one action.

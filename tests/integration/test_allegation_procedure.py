@@ -475,3 +475,25 @@ def test_each_meeting_agrees_the_next_review_within_the_policys_limit(team: Engi
     seen = view_at(team, ref, at("2026-11-19T09:00"))
     second = [s for s in seen["steps"] if s["step"] == "review_meeting" and s["sequence"] == 2]
     assert second[0]["due"] == "2026-12-16"
+
+
+def test_outcomes_are_counted_against_the_1_3_and_12_month_targets(team: Engine) -> None:
+    """L10: the timeliness report (and the web app's timeliness page) counts the outcomes done
+    within each target of the policy, from the referral."""
+    from models import reports
+
+    soon, later = start_case(team), start_case(team)
+    for ref in (soon, later):
+        open_step(team, ref, "outcome")
+        found_ready(team, ref)
+    outcome = {"category": "unfounded", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}
+    record(team, soon, "outcome", outcome, at("2026-11-20T10:00"))  # 18 days from the referral
+    record(team, later, "outcome", outcome, at("2027-01-15T10:00"), late_reason="the police")  # 2.5 months  # fmt: skip
+    with Session(team) as session:
+        report = reports.timeliness(session=session, policy=POLICY, calendar=CALENDAR, process="allegation", start=at("2026-11-01T00:00").date(), end=at("2027-01-31T00:00").date(), now=at("2027-02-01T09:00")).as_dict()  # fmt: skip
+    counted = {m["measure"]: (m["count"], m["of"]) for m in report["measures"]}
+    assert counted == {
+        "Conclude and categorise the outcome: within 1 calendar month": (1, 2),
+        "Conclude and categorise the outcome: within 3 calendar months": (2, 2),
+        "Conclude and categorise the outcome: within 12 calendar months": (2, 2),
+    }
