@@ -27,7 +27,9 @@ from models.tables import (
     CaseChild,
     CaseParty,
     CaseView,
+    Invite,
     Staff,
+    StaffAddress,
     StaffCredential,
     Step,
     WebSession,
@@ -143,6 +145,62 @@ def sign_in(
         entity_id=staff_id,
     )
     return SignedIn(token, staff_id, csrf, now + lasts)
+
+
+INVITE_LASTS = timedelta(hours=72)
+
+
+def create_invite(
+    session: Session, *, staff_id: str, now: datetime, lasts: timedelta, actor_id: str | None
+) -> str:
+    """Make a one-time token for the person to set their password; return it (the database keeps
+    its SHA-256 only). Refused for someone unknown or who has left, or with no address to send
+    it to."""
+    if session.get(Staff, staff_id) is None:
+        raise InputError(f"no staff id {staff_id!r}; 'safeguard staff list' shows who there is")
+    acting_roles(session, staff_id)
+    if not session.exec(select(StaffAddress.id).where(StaffAddress.staff_id == staff_id)).first():
+        raise InputError(
+            f"{staff_id} has no address to send the invitation to: add one "
+            f"('safeguard staff add ... --address'), or set the password at the terminal "
+            f"('safeguard staff set-password {staff_id}')"
+        )
+    if not timedelta(minutes=15) <= lasts <= timedelta(days=14):
+        raise InputError("an invitation lasts from 15 minutes to 14 days: give --valid-hours in that range")  # fmt: skip
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Invite(
+            token_hash=_digest(token),
+            staff_id=staff_id,
+            created_at=now,
+            expires_at=now + lasts,
+            created_by=actor_id,
+        )
+    )
+    audit.record(session, at=now, actor_id=actor_id, action="staff.invite", entity="staff", entity_id=staff_id)  # fmt: skip
+    return token
+
+
+def invited(session: Session, token: str, now: datetime) -> Invite:
+    """Return the live invitation the token opens, or raise InputError saying why it does not."""
+    found = session.exec(select(Invite).where(Invite.token_hash == _digest(token))).first()
+    if found is None:
+        raise InputError("this link is not one we sent: ask for a new invitation")
+    if found.used_at is not None:
+        raise InputError("this link has been used: sign in, or ask for a new invitation")
+    if found.expires_at <= now:
+        raise InputError("this link has expired: ask for a new invitation")
+    acting_roles(session, found.staff_id)
+    return found
+
+
+def accept_invite(session: Session, *, token: str, password: str, now: datetime) -> str:
+    """Set the password the invitation is for, once; return whose it is."""
+    found = invited(session, token, now)
+    set_password(session, staff_id=found.staff_id, password=password, now=now, actor_id=found.staff_id)  # fmt: skip
+    found.used_at = now
+    session.add(found)
+    return found.staff_id
 
 
 def _refused(session: Session, staff_id: str, now: datetime, *, locked: bool) -> None:

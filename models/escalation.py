@@ -43,6 +43,7 @@ class Kind(StrEnum):
     submission_failed = "submission_failed"
     recorded_late = "recorded_late"
     information = "information"  # a case has started that these people should know of
+    invitation = "invitation"  # to a person, about no case: a one-time link to set a password
 
     @property
     def needs_acknowledgement(self) -> bool:
@@ -54,6 +55,7 @@ class Kind(StrEnum):
             Kind.submission_failed,
             Kind.recorded_late,
             Kind.information,
+            Kind.invitation,
         )
 
 

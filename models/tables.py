@@ -359,7 +359,9 @@ class Notice(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=200)
-    case_id: int = Field(foreign_key="cases.id", index=True)
+    case_id: int | None = Field(
+        default=None, foreign_key="cases.id", index=True
+    )  # None: to a person
     kind: str = Field(max_length=40)
     clock: str = Field(max_length=80)  # what it is about, e.g. "step:12@2026-11-30", "notice:7"
     matter: str = Field(max_length=80)  # the clock at the root (an unacknowledged notice's matter)
@@ -438,3 +440,18 @@ class CaseView(SQLModel, table=True):
     at: datetime = _utc()
     reason: str | None = Field(default=None, max_length=4000)
     via: str = Field(default="web", max_length=16)  # web, or cli (case show --as)
+
+
+class Invite(SQLModel, table=True):
+    """A one-time link to set a password, sent through the outbox; the database keeps only the
+    SHA-256 of its token. Used once, or not at all after it expires."""
+
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=64)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
+    created_by: str | None = Field(default=None, max_length=64)

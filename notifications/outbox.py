@@ -274,7 +274,7 @@ def _ack_clocks(session: Session, now: datetime) -> list[AckClock]:
         AckClock(
             notice_id=n.id or 0,
             matter=n.matter,
-            case_id=n.case_id,
+            case_id=n.case_id or 0,  # joined to its case: never empty here
             reference=ref,
             kind=n.kind,
             ack_due_at=n.ack_due_at or now,
@@ -529,6 +529,49 @@ def write_notices(
         )
     session.flush()
     return written
+
+
+def send_invitation(
+    session: Session, *, staff_id: str, link: str, valid_until: datetime, now: datetime, key: str
+) -> int:
+    """Write an invitation (a one-time link to set a password) to the outbox, to the person alone;
+    return its notice id. It is delivered like every notice (retried by the sweep), is about no
+    case, and needs no acknowledgement."""
+    notice = Notice(
+        key=key,
+        case_id=None,
+        kind=Kind.invitation.value,
+        clock=f"invite:{staff_id}",
+        matter=f"invite:{staff_id}",
+        rung=0,
+        due_at=now,
+        created_at=now,
+        subject="",
+        body_text="",
+        body_html="",
+        detail={"valid_until": valid_until.isoformat()},
+    )
+    session.add(notice)
+    session.flush()
+    assert notice.id is not None
+    text = render(
+        notice_id=notice.id,
+        key=key,
+        kind=Kind.invitation,
+        reference="",
+        rung=0,
+        clock=notice.clock,
+        facts={"valid_until": valid_until.isoformat(), "staff_id": staff_id},
+        recipients=[(staff_id, "invited")],
+        unfilled=[],
+        ack_within="",
+        link=link,
+    )
+    notice.subject, notice.body_text, notice.body_html = text.subject[:300], text.text, text.html
+    session.add(notice)
+    session.add(NoticeDelivery(notice_id=notice.id, staff_id=staff_id, because="invited", next_attempt_at=now))  # fmt: skip
+    session.flush()
+    return notice.id
 
 
 # --- the sweep ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ children or carers and no allegation detail (DESIGN rule 8) — the context give
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -27,6 +27,12 @@ def _day(value: str | date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
+def _moment(value: str) -> str:
+    """A moment as given (its caller gives local time), as people read it: Tue 1 Dec 2026 at 09:30."""
+    moment = datetime.fromisoformat(value)
+    return f"{moment:%a} {moment.day} {moment:%b %Y} at {moment:%H:%M}"
+
+
 @cache
 def _environment(html: bool) -> Environment:
     env = Environment(
@@ -37,6 +43,7 @@ def _environment(html: bool) -> Environment:
         trim_blocks=False,
     )
     env.filters["day"] = _day
+    env.filters["moment"] = _moment
     return env
 
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         min_length=32,
         description="signs the session cookies (default: one made once under home)",
     )
+    web_url: str | None = Field(
+        default=None, description="the web app's address as people reach it (invitation links)"
+    )
     web_secure_cookies: bool = Field(
         default=False, description="send the session cookie over HTTPS only (behind HTTPS)"
     )

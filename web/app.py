@@ -276,8 +276,11 @@ class Pages(Recording):
             return RedirectResponse("/my-work", status_code=303)
 
         @app.get("/sign-in")
-        def sign_in_page(request: Request, next: str = "/my-work") -> Response:
-            return self._sign_in_form(request, next)
+        def sign_in_page(
+            request: Request, next: str = "/my-work", done: str | None = None
+        ) -> Response:
+            said = "Your password is set: sign in with it" if done == "password" else None
+            return self._sign_in_form(request, next, flash=said)
 
         @app.post("/sign-in")
         async def sign_in(request: Request) -> Response:
@@ -319,6 +322,33 @@ class Pages(Recording):
             )
             response.delete_cookie(SIGN_IN_COOKIE, path="/")
             return response
+
+        @app.get("/invitation/{token}")
+        def invitation_page(request: Request, token: str) -> Response:
+            try:
+                with self.session() as session:
+                    staff_id = accounts.invited(session, token, self.deps.clock()).staff_id
+            except InputError as refused:
+                return self._invitation(request, token, None, status=404, message=_sentence(str(refused)))  # fmt: skip
+            return self._invitation(request, token, staff_id)
+
+        @app.post("/invitation/{token}")
+        async def accept_invitation(request: Request, token: str) -> Response:
+            data = await self.form(request)
+            password, again = data.get("password", ""), data.get("again", "")
+            try:
+                with self.session() as session:
+                    staff_id = accounts.invited(session, token, self.deps.clock()).staff_id
+            except InputError as refused:
+                return self._invitation(request, token, None, status=404, message=_sentence(str(refused)))  # fmt: skip
+            if password != again:
+                return self._invitation(request, token, staff_id, [("again", "The two passwords differ: type the same password twice")])  # fmt: skip
+            try:
+                with self.session() as session:
+                    accounts.accept_invite(session, token=token, password=password, now=self.deps.clock())  # fmt: skip
+            except InputError as refused:
+                return self._invitation(request, token, staff_id, [("password", _sentence(str(refused)))])  # fmt: skip
+            return RedirectResponse("/sign-in?done=password", status_code=303)
 
         @app.post("/sign-out")
         async def sign_out(request: Request) -> Response:
@@ -587,12 +617,35 @@ class Pages(Recording):
         staff_id: str = "",
         errors: list[tuple[str, str]] | None = None,
         status: int = 200,
+        flash: str | None = None,
     ) -> HTMLResponse:
-        raw = secrets.token_urlsafe(32)
-        response = self.render(
-            request, "sign_in.html", None, status, title="Sign in", next=_safe_next(target),
-            staff_id=staff_id, csrf=raw, errors=errors or [], field_errors_list=errors or [],
+        return self._before_session(
+            request, "sign_in.html", status, title="Sign in", next=_safe_next(target),
+            staff_id=staff_id, errors=errors or [], field_errors_list=errors or [], flash=flash,
         )  # fmt: skip
+
+    def _invitation(
+        self,
+        request: Request,
+        token: str,
+        staff_id: str | None,
+        errors: list[tuple[str, str]] | None = None,
+        status: int | None = None,
+        message: str = "",
+    ) -> HTMLResponse:
+        return self._before_session(
+            request, "invitation.html", status or (400 if errors else 200), title="Set your password",
+            token=token, staff_id=staff_id, message=message, errors=errors or [],
+            field_errors_list=errors or [],
+        )  # fmt: skip
+
+    def _before_session(
+        self, request: Request, template: str, status: int, **context: Any
+    ) -> HTMLResponse:
+        """A page with a form before any session (sign in, an invitation): its CSRF token pairs
+        with a signed cookie of its own."""
+        raw = secrets.token_urlsafe(32)
+        response = self.render(request, template, None, status, csrf=raw, **context)
         self._cookie(response, SIGN_IN_COOKIE, self.sign_in_signer.sign(raw).decode(), 7200)
         return response
 
