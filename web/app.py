@@ -509,6 +509,7 @@ class Pages(Recording):
             return self.render(
                 request, "board.html", me, title="Every open case", rows=rows, filters=filters,
                 processes=[p.code for p in registry.processes()], teams=teams,
+                titles={p.code: self.deps.policy.process(p.code).title for p in registry.processes()},
                 query=urlencode({k: v for k, v in filters.items() if v}),
             )  # fmt: skip
 
@@ -537,12 +538,12 @@ class Pages(Recording):
             me = self._manager(request)
             if process not in {p.code for p in registry.processes()}:
                 return self.refuse(request, me, 404, "Not found", f"no process {process!r}")
-            bars, measures = self._timeliness(process, months)
+            bars, measures, by_step = self._timeliness(process, months)
             title = self.deps.policy.process(process).title
             return self.render(
                 request, "timeliness.html", me, title=f"Timeliness: {title}", heading=title,
                 process=process, processes=[p.code for p in registry.processes()], months=months,
-                bars=bars, series=[name for name, _ in charts.SERIES], measures=measures,
+                bars=bars, series=[name for name, _ in charts.SERIES], measures=measures, by_step=by_step,
                 chart=Markup(charts.stacked_bars("steps", f"{title}: steps done each month", bars)),
             )  # fmt: skip
 
@@ -551,7 +552,7 @@ class Pages(Recording):
             self._manager(request)
             if process not in {p.code for p in registry.processes()}:
                 return Response("no such process\n", status_code=404, media_type="text/plain")
-            bars, _ = self._timeliness(process, months)
+            bars, _, _ = self._timeliness(process, months)
             out = io.StringIO()
             writer = csv.writer(out)
             writer.writerow(["month", *[name for name, _ in charts.SERIES]])
@@ -575,9 +576,9 @@ class Pages(Recording):
 
     def _timeliness(
         self, process: str, months: int
-    ) -> tuple[list[charts.Bar], list[dict[str, Any]]]:
-        """Steps done each month (the last `months`, this one included), and the process's own
-        measures over them all."""
+    ) -> tuple[list[charts.Bar], list[dict[str, Any]], list[dict[str, Any]]]:
+        """Steps done each month (the last `months`, this one included); over them all, the
+        measures (a step's targets, the process's own) and each step's counts."""
         months = min(max(months, 1), 24)
         now = self.deps.clock()
         today = self.deps.calendar.local_date(now)
@@ -590,7 +591,7 @@ class Pages(Recording):
                 counts = {name: sum(r.counts[name] for r in report.steps) for name, _ in charts.SERIES}  # fmt: skip
                 bars.append(charts.Bar(f"{first:%b %Y}", counts))
             whole = reports.timeliness(session=session, policy=self.deps.policy, calendar=self.deps.calendar, process=process, start=firsts[0], end=today, now=now)  # fmt: skip
-        return bars, [m.as_dict() for m in whole.measures]
+        return bars, [m.as_dict() for m in whole.measures], [r.as_dict() for r in whole.steps]
 
     def _board(self, filters: dict[str, str | None]) -> list[worklist.Row]:
         with self.session() as session:

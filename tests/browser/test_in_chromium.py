@@ -109,6 +109,13 @@ def checked(page: "object", name: str) -> None:
     assert found == [], f"{name}: {found}"
 
 
+def go(page: "object", selector: str) -> None:
+    """Click what leads to another page, and wait until that page has loaded (never check the
+    page being left)."""
+    with page.expect_navigation():  # type: ignore[attr-defined]
+        page.click(selector)  # type: ignore[attr-defined]
+
+
 def tab_to(page: "object", text: str, presses: int = 40) -> bool:
     """Press Tab until the focused element's text starts with `text`; True if it got there."""
     for _ in range(presses):
@@ -135,7 +142,7 @@ def signed_in(browser: "object", site: str, who: str, *, keyboard: bool = False)
     else:
         page.fill("#staff_id", who)
         page.fill("#password", PASSWORD)
-        page.click("button:has-text('Sign in')")
+        go(page, "button:has-text('Sign in')")
     page.wait_for_url(f"{site}/my-work")
     return page
 
@@ -147,7 +154,7 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     checked(page, "01-sign-in")
     page.fill("#staff_id", "lado-1")
     page.fill("#password", "not the password at all")
-    page.click("button:has-text('Sign in')")
+    go(page, "button:has-text('Sign in')")
     assert page.locator(".govuk-error-summary").is_visible()
     assert page.locator(".govuk-error-summary a[href='#staff_id']").count() == 1
     checked(page, "02-sign-in-refused")
@@ -157,7 +164,7 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     steps = lado.locator("#steps + table")  # type: ignore[attr-defined]
     assert "ALG-2026-0001" in steps.inner_text() and "Late" in steps.inner_text()
     checked(lado, "03-my-work-lado")
-    lado.click("a:has-text('ALG-2026-0001')")  # type: ignore[attr-defined]
+    go(lado, "a:has-text('ALG-2026-0001')")
     assert lado.locator("h1").inner_text() == "ALG-2026-0001"  # type: ignore[attr-defined]
     checked(lado, "04-case")
 
@@ -185,12 +192,12 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     assert cells[4] == "1" and cells[5] == "lado-1"
     checked(manager, "07-board")
     manager.goto(f"{site}/board?rag=green")  # type: ignore[attr-defined]
-    assert "No open case matches" in manager.locator("table").inner_text()  # type: ignore[attr-defined]
+    assert "No open case matches" in manager.locator("main").inner_text()  # type: ignore[attr-defined]
     manager.goto(f"{site}/cases/ALG-2026-0001")  # type: ignore[attr-defined]
     assert manager.url.endswith("/reason")  # type: ignore[attr-defined]
     checked(manager, "08-reason")
     manager.fill("#reason", "weekly oversight of late meetings")  # type: ignore[attr-defined]
-    manager.click("button:has-text('Open the case')")  # type: ignore[attr-defined]
+    go(manager, "button:has-text('Open the case')")
     log = manager.locator("#access-log + table").inner_text()  # type: ignore[attr-defined]
     assert "weekly oversight of late meetings" in log and "lado-1" in log
     checked(manager, "09-case-with-access-log")

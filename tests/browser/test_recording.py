@@ -18,7 +18,7 @@ from sqlmodel import Session, func, select
 from models import accounts, cases
 from models.db import make_engine, session_scope
 from models.tables import Submission
-from tests.browser.test_in_chromium import PASSWORD, checked, serve, signed_in, tab_to
+from tests.browser.test_in_chromium import PASSWORD, checked, go, serve, signed_in, tab_to
 from tests.cases import add_team, advance_case, at
 from tests.conftest import migrate
 from tests.smtp import SmtpServer
@@ -86,7 +86,7 @@ def test_a_lado_starts_and_records_in_the_browser(
 ) -> None:
     address, engine = site
     page = signed_in(browser, address, "lado-1")
-    page.click("a:has-text('Start an allegation')")  # type: ignore[attr-defined]
+    go(page, "a:has-text('Start an allegation')")
     checked(page, "21-start-allegation")
     fill_date(page, "received_at", "2026-11-02")
     page.fill("#received_at-time", "09:15")  # type: ignore[attr-defined]
@@ -99,11 +99,11 @@ def test_a_lado_starts_and_records_in_the_browser(
     page.fill("#children-0-social_worker", "sw-1")  # type: ignore[attr-defined]
     page.fill("#category", "physical")  # type: ignore[attr-defined]
     page.fill("#summary", "a bruise on the forearm")  # type: ignore[attr-defined]
-    page.click("button:has-text('Start the case')")  # type: ignore[attr-defined]
+    go(page, "button:has-text('Start the case')")
     assert page.locator("h1").inner_text() == "ALG-2026-0001"  # type: ignore[attr-defined]
 
     # The initial consideration, from the case page.
-    page.click("a:has-text('Record: Initial consideration')")  # type: ignore[attr-defined]
+    go(page, "a:has-text('Record: Initial consideration')")
     checked(page, "22-record-initial-consideration")
     page.check("#threshold_met")  # type: ignore[attr-defined]  # Yes
     page.check("#limbs")  # type: ignore[attr-defined]  # harm, the first limb
@@ -116,7 +116,7 @@ def test_a_lado_starts_and_records_in_the_browser(
     assert "Record: Allegation management" in page.content()  # type: ignore[attr-defined]
 
     # The meeting, with one action.
-    page.click("a:has-text('Record: Allegation management')")  # type: ignore[attr-defined]
+    go(page, "a:has-text('Record: Allegation management')")
     fill_date(page, "held_on", "2026-11-02")
     page.fill("#attendees", "lado\npolice")  # type: ignore[attr-defined]
     page.fill("#actions-0-title", "Police interview")  # type: ignore[attr-defined]
@@ -124,18 +124,18 @@ def test_a_lado_starts_and_records_in_the_browser(
     page.fill("#actions-0-due", "5")  # type: ignore[attr-defined]
     page.check("input[name='ready_for_outcome'][value='no']")  # type: ignore[attr-defined]
     checked(page, "23-record-meeting")
-    page.click("button:has-text('Save and continue')")  # type: ignore[attr-defined]
+    go(page, "button:has-text('Save and continue')")
     assert "Police interview" in page.locator("#actions + table").inner_text()  # type: ignore[attr-defined]
     checked(page, "24-case-after-meeting")
 
     # The review leaves the action out: refused, the error summary naming it, nothing stored.
     before = submissions(engine)
-    page.click("a:has-text('Record: Review')")  # type: ignore[attr-defined]
+    go(page, "a:has-text('Record: Review')")
     assert "Police interview" in page.content()  # type: ignore[attr-defined]  # the open action, named
     fill_date(page, "held_on", "2026-11-02")
     page.fill("#attendees", "lado")  # type: ignore[attr-defined]
     page.fill("#accounted-0-action_id", "")  # type: ignore[attr-defined]  # the action left out
-    page.click("button:has-text('Save and continue')")  # type: ignore[attr-defined]
+    go(page, "button:has-text('Save and continue')")
     summary = page.locator(".govuk-error-summary").inner_text()  # type: ignore[attr-defined]
     assert "unaccounted for: 1 (Police interview)" in summary
     assert page.input_value("#attendees") == "lado"  # type: ignore[attr-defined]  # kept
