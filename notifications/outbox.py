@@ -11,6 +11,7 @@ One sweep, as at a moment:
    the receipt or the error and when to try again.
 """
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -531,6 +532,16 @@ def write_notices(
     return written
 
 
+INVITE_LINK = re.compile(r"/invitation/[A-Za-z0-9_-]+")
+
+
+def forget_link(notice: Notice) -> None:
+    """Once an invitation is delivered, its one-time link leaves its stored bodies."""
+    gone = "/invitation/(the link, removed once delivered)"
+    notice.body_text = INVITE_LINK.sub(gone, notice.body_text)
+    notice.body_html = INVITE_LINK.sub(gone, notice.body_html)
+
+
 def send_invitation(
     session: Session, *, staff_id: str, link: str, valid_until: datetime, now: datetime, key: str
 ) -> int:
@@ -802,6 +813,9 @@ def _deliver_one(engine: Engine, delivery_id: int, clock: Clock, sender: Sender)
             delivery.delivered_at = now
             delivery.delivered_to = ", ".join(result.delivered_to)
             delivery.last_error = "; ".join(result.errors) or None
+            sent = session.get(Notice, delivery.notice_id)
+            if sent is not None and sent.kind == Kind.invitation.value:
+                forget_link(sent)  # delivered: the outbox keeps no working link
         else:
             delivery.status = "pending"
             delivery.last_error = "; ".join(result.errors) or "not delivered"

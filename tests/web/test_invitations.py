@@ -79,6 +79,9 @@ def test_an_invitation_sets_a_password_once(invite, engine: Engine, smtp: SmtpSe
         assert token not in stored.token_hash  # only its SHA-256 is kept
         notice = session.exec(select(Notice).where(Notice.kind == "invitation")).one()
         assert notice.case_id is None and notice.ack_due_at is None
+        # Delivered: the outbox keeps no working link (the mail had it).
+        assert token not in notice.body_text + notice.body_html
+        assert "/invitation/(the link, removed once delivered)" in notice.body_text
     client = site(engine, Clock(SENT_AT + timedelta(hours=1)))
     page = client.get(f"/invitation/{token}")
     assert page.status_code == 200 and "For <strong>iro-1</strong>" in page.text
