@@ -141,12 +141,9 @@ class Pages(Recording):
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise SignInNeeded
-        try:
-            token = self.signer.unsign(
-                cookie, max_age=int(self.deps.session_lasts.total_seconds())
-            ).decode()
-        except BadSignature:  # altered, or older than a session lasts
-            raise SignInNeeded from None
+        token = _unsigned(self.signer, cookie, int(self.deps.session_lasts.total_seconds()))
+        if token is None:  # altered, or older than a session lasts
+            raise SignInNeeded
         with self.session() as session:
             live = accounts.session_of(session, token, self.deps.clock())
             if live is None:
@@ -163,12 +160,7 @@ class Pages(Recording):
         if me is not None:
             expected = me.csrf
         else:
-            try:
-                expected = self.sign_in_signer.unsign(
-                    request.cookies.get(SIGN_IN_COOKIE, ""), max_age=7200
-                ).decode()
-            except BadSignature:
-                expected = ""
+            expected = _unsigned(self.sign_in_signer, request.cookies.get(SIGN_IN_COOKIE, ""), 7200) or ""  # fmt: skip
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise Forbidden(
                 "This form has expired or did not come from this service: go back, reload the "
@@ -700,6 +692,21 @@ def _filters(
         "person": (person or "").strip() or None,
         "rag": rag if rag in worklist.RAG_ORDER else None,
     }
+
+
+def _unsigned(signer: TimestampSigner, signed: str, max_age: int) -> str | None:
+    """Return the value a signed cookie carries, or None if it is altered in any way or too old.
+    The signature must be exactly the one this key gives: base64 can spell the same bytes more
+    than one way (the last character's spare bits), and a cookie altered there is refused too."""
+    value, _, signature = signed.rpartition(".")
+    if not value or not hmac.compare_digest(
+        signature.encode(), signer.get_signature(value.encode())
+    ):
+        return None
+    try:
+        return signer.unsign(signed, max_age=max_age).decode()
+    except BadSignature:  # too old (SignatureExpired), or not ours
+        return None
 
 
 def _sentence(message: str) -> str:

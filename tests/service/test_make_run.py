@@ -162,9 +162,9 @@ def test_ctrl_c_stops_everything_even_when_the_output_pipe_is_gone(tmp_path: Pat
     """`make run | tee log` then Ctrl-C: tee dies first, and the cleanup must not need to print."""
     home = (tmp_path / "home").resolve()
     serve, _ = start_serve(home, free_port())
-    assert (
-        len(processes_of(home)) == 4
-    )  # the supervisor, the Prefect server, the serve process, the web app
+    # The supervisor, the Prefect server, the serve process and the web app (once the selfcheck
+    # run that start-up begins, a process of its own for a moment, has finished).
+    wait_for(lambda: len(processes_of(home)) == 4, 60, f"four processes: {describe(home)}")
     assert serve.stdout is not None
     serve.stdout.close()  # the reader (tee) is gone
     os.killpg(serve.pid, signal.SIGINT)
