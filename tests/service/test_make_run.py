@@ -1,6 +1,7 @@
 """`make run` on this machine: the service starts, answers, runs its served deployment, and stops
 cleanly on Ctrl-C leaving no process behind. Real processes throughout (about 20 s)."""
 
+import contextlib
 import os
 import re
 import signal
@@ -162,14 +163,19 @@ def test_ctrl_c_stops_everything_even_when_the_output_pipe_is_gone(tmp_path: Pat
     """`make run | tee log` then Ctrl-C: tee dies first, and the cleanup must not need to print."""
     home = (tmp_path / "home").resolve()
     serve, _ = start_serve(home, free_port())
-    # The supervisor, the Prefect server, the serve process and the web app (once the selfcheck
-    # run that start-up begins, a process of its own for a moment, has finished).
-    wait_for(lambda: len(processes_of(home)) == 4, 60, f"four processes: {describe(home)}")
-    assert serve.stdout is not None
-    serve.stdout.close()  # the reader (tee) is gone
-    os.killpg(serve.pid, signal.SIGINT)
-    serve.wait(60)
-    wait_for(lambda: not processes_of(home), 60, "every process to exit after Ctrl-C")
+    try:
+        # The supervisor, the Prefect server, the serve process and the web app (once the
+        # selfcheck run that start-up begins, a process of its own for a moment, has finished).
+        wait_for(lambda: len(processes_of(home)) == 4, 60, f"four processes: {describe(home)}")
+        assert serve.stdout is not None
+        serve.stdout.close()  # the reader (tee) is gone
+        os.killpg(serve.pid, signal.SIGINT)
+        serve.wait(60)
+        wait_for(lambda: not processes_of(home), 60, "every process to exit after Ctrl-C")
+    finally:  # a failure above must not leave the service running (and the machine busy)
+        for pid in processes_of(home):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
