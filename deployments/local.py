@@ -111,7 +111,7 @@ def run_local_service(settings: Settings, port: int) -> int:
                 "-m",
                 "uvicorn",
                 "--factory",
-                "web:app_from_settings",
+                "web.service:app_from_settings",
                 "--host",
                 "127.0.0.1",
                 "--port",

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlmodel import Session, col, select
 
 from models import audit
+from models.cases import parties_of
 from models.enums import Role
 from models.errors import InputError
 from models.inputs import free_text
@@ -24,8 +25,6 @@ from models.permissions import acting_roles
 from models.tables import (
     Action,
     Case,
-    CaseChild,
-    CaseParty,
     CaseView,
     Invite,
     Staff,
@@ -271,18 +270,13 @@ def has_part(session: Session, case: Case, staff_id: str) -> bool:
     """True if the person is part of the case: its lead, a named party, a child's IRO or social
     worker, or the owner of one of its steps or actions."""
     case_id = case.id or 0
-    if case.lead_id == staff_id:
+    if parties_of(session, [case_id])[case_id].includes(staff_id):
         return True
-    checks: list[Any] = [
-        select(CaseParty.id).where(CaseParty.case_id == case_id, CaseParty.staff_id == staff_id),
-        select(CaseChild.id).where(
-            CaseChild.case_id == case_id,
-            (col(CaseChild.iro_id) == staff_id) | (col(CaseChild.social_worker_id) == staff_id),
-        ),
+    owns: list[Any] = [
         select(Step.id).where(Step.case_id == case_id, Step.owner_id == staff_id),
         select(Action.id).where(Action.case_id == case_id, Action.owner_id == staff_id),
     ]
-    return any(session.exec(query.limit(1)).first() is not None for query in checks)
+    return any(session.exec(query.limit(1)).first() is not None for query in owns)
 
 
 def needs_reason(session: Session, case: Case, staff_id: str) -> bool:

@@ -127,9 +127,14 @@ class WorkingCalendar:
             return moment.astimezone(self.tz).date()
         return moment
 
+    def start_of_day(self, day: date) -> datetime:
+        """Return the first instant of `day` here (midnight local, aware): an event known only
+        by its date."""
+        return datetime.combine(day, time(0), tzinfo=self.tz)
+
     def end_of_day(self, day: date) -> datetime:
         """Return the first instant after `day` ends here (midnight local, aware)."""
-        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)
+        return self.start_of_day(day + timedelta(days=1))
 
     def day_ending_at(self, deadline: datetime) -> date:
         """Return the due day whose end is `deadline` (the inverse of end_of_day)."""

@@ -7,7 +7,7 @@ It creates no flow run: the caller does, once the case is stored (safeguard/orch
 """
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -220,11 +220,7 @@ def record_case_event(
         (then, on + timedelta(days=days)) for then, days in event.then.items()
     ]
     for what, day in written:
-        session.add(
-            CaseEvent(
-                case_id=case.id or 0, name=what, at=datetime.combine(day, time(0), calendar.tz)
-            )
-        )
+        session.add(CaseEvent(case_id=case.id or 0, name=what, at=calendar.start_of_day(day)))
     keep_details(session, case.id or 0, {event.kept_as: on.isoformat()}, at=now, actor=author_id)
     audit.record(
         session,

@@ -600,6 +600,15 @@ class CaseParties:
             return self.social_workers
         return self.named.get(role, ())
 
+    def includes(self, staff_id: str) -> bool:
+        """True if the person is in the case: its lead, a child's IRO or social worker, or named."""
+        return (
+            staff_id == self.lead
+            or staff_id in self.iros
+            or staff_id in self.social_workers
+            or any(staff_id in people for people in self.named.values())
+        )
+
     def only(self, role: Role) -> str | None:
         """Return the one person of the case in `role`, or None when there are none or several."""
         people = self.holding(role)

@@ -12,7 +12,7 @@ the flow waits until each is recorded (`advance`).
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
@@ -525,7 +525,7 @@ class _Apply:
             )
 
     def event(self, name: str, at: datetime | date, sequence: int = 1) -> None:
-        moment = at if isinstance(at, datetime) else datetime.combine(at, time(0), self.calendar.tz)
+        moment = at if isinstance(at, datetime) else self.calendar.start_of_day(at)
         self.session.add(
             CaseEvent(case_id=self.submission.case_id, name=name, sequence=sequence, at=moment)
         )
@@ -675,9 +675,7 @@ def apply(
     done_on = step_decl.done_on(data) if step_decl.done_on else None
     # The step closes when it was done: the day its input names (the IRO told on...), if it
     # names one, else when it was recorded as having happened (--at).
-    done_at = (
-        datetime.combine(done_on, time(0), calendar.tz) if done_on else submission.effective_at
-    )
+    done_at = calendar.start_of_day(done_on) if done_on else submission.effective_at
     if step_decl.apply is not None:
         step_decl.apply(
             _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at),

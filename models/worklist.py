@@ -147,7 +147,7 @@ def my_actions(
     ).all()
     result = []
     for action, reference in found:
-        left = _left(calendar, today, action.due_on)
+        left = calendar.working_days_between(today, action.due_on)  # < 0: late
         result.append(
             {
                 "id": action.id,
@@ -269,7 +269,7 @@ def _rows(
     for step in steps:
         rule = policy.process(step.process).step(step.name)
         if step.due_on not in left_of:
-            left_of[step.due_on] = _left(calendar, today, step.due_on)
+            left_of[step.due_on] = calendar.working_days_between(today, step.due_on)
         left = left_of[step.due_on]
         stopped = step.status is StepStatus.stopped
         owner = step.owner_id
@@ -307,11 +307,6 @@ def _rungs(session: Session, case_ids: list[int]) -> dict[int, int]:
         if kind == "step" and step_id.isdigit():
             reached[int(step_id)] = max(reached.get(int(step_id), 0), rung)
     return reached
-
-
-def _left(calendar: WorkingCalendar, today: date, due: date) -> int:
-    """Working days from today to the due day (negative once it has passed)."""
-    return calendar.working_days_between(today, due)
 
 
 def _may_record(process: str, step: str, held: set[Role]) -> bool:

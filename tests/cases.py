@@ -110,20 +110,8 @@ def record(
     author: str = "lado-1",
     late_reason: str | None = None,
 ) -> None:
-    with session_scope(engine) as session:
-        steps.submit(
-            session=session,
-            policy=POLICY,
-            calendar=CALENDAR,
-            reference=ref,
-            step_name=step,
-            author_id=author,
-            payload=payload,
-            at=when,
-            key=None,
-            now=when,
-            late_reason=late_reason,
-        )
+    """Store a record as `safeguard record --at` does, and apply it as the flow would."""
+    submit_as(engine, ref, step, payload, author, when, at=when, late_reason=late_reason)
     with session_scope(engine) as session:
         case_id = cases.get_case(session, ref).id or 0
         steps.apply(
@@ -219,7 +207,14 @@ def advance_case(
 
 
 def submit_as(
-    engine: Engine, ref: str, step: str, payload: dict[str, Any], who: str, now: datetime
+    engine: Engine,
+    ref: str,
+    step: str,
+    payload: dict[str, Any],
+    who: str,
+    now: datetime,
+    at: datetime | None = None,
+    late_reason: str | None = None,
 ) -> None:
     """What `safeguard record` stores (the flow applies it at its next `advance_case`)."""
     with session_scope(engine) as session:
@@ -231,9 +226,10 @@ def submit_as(
             step_name=step,
             author_id=who,
             payload=payload,
-            at=None,
+            at=at,
             key=None,
             now=now,
+            late_reason=late_reason,
         )
 
 

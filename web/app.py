@@ -520,15 +520,8 @@ class Pages(Recording):
         ) -> Response:
             self._manager(request)
             rows = self._board(_filters(process, team, person, rag))
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=list(worklist.Row.__dataclass_fields__))
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(row.as_dict())
-            response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-            response.headers["Content-Disposition"] = 'attachment; filename="open-cases.csv"'
-            self._harden(response)
-            return response
+            header = list(worklist.Row.__dataclass_fields__)
+            return self._csv("open-cases.csv", header, [list(r.as_dict().values()) for r in rows])
 
         @app.get("/timeliness")
         def timeliness_page(request: Request, process: str = "allegation", months: int = 6) -> Response:  # fmt: skip
@@ -550,19 +543,9 @@ class Pages(Recording):
             if process not in {p.code for p in registry.processes()}:
                 return Response("no such process\n", status_code=404, media_type="text/plain")
             bars, _, _ = self._timeliness(process, months)
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(["month", *[name for name, _ in charts.SERIES]])
-            for bar in bars:
-                writer.writerow(
-                    [bar.label, *[bar.counts.get(name, 0) for name, _ in charts.SERIES]]
-                )
-            response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-            response.headers["Content-Disposition"] = (
-                f'attachment; filename="timeliness-{process}.csv"'
-            )
-            self._harden(response)
-            return response
+            series = [name for name, _ in charts.SERIES]
+            rows = [[bar.label, *[bar.counts.get(name, 0) for name in series]] for bar in bars]
+            return self._csv(f"timeliness-{process}.csv", ["month", *series], rows)
 
         @app.get("/staff")
         def staff_page(request: Request) -> Response:
@@ -589,6 +572,17 @@ class Pages(Recording):
                 bars.append(charts.Bar(f"{first:%b %Y}", counts))
             whole = reports.timeliness(session=session, policy=self.deps.policy, calendar=self.deps.calendar, process=process, start=firsts[0], end=today, now=now)  # fmt: skip
         return bars, [m.as_dict() for m in whole.measures], [r.as_dict() for r in whole.steps]
+
+    def _csv(self, filename: str, header: list[str], rows: list[list[Any]]) -> Response:
+        """A download: the header, then the rows."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        response = Response(out.getvalue(), media_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        self._harden(response)
+        return response
 
     def _board(self, filters: dict[str, str | None]) -> list[worklist.Row]:
         with self.session() as session:

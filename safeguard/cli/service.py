@@ -38,4 +38,6 @@ def web(
     settings = get_settings()
     chosen = port or settings.web_port
     print(f"Web app: http://{host}:{chosen}", flush=True)
-    uvicorn.run("web:app_from_settings", factory=True, host=host, port=chosen, access_log=False)
+    uvicorn.run(
+        "web.service:app_from_settings", factory=True, host=host, port=chosen, access_log=False
+    )

@@ -504,7 +504,7 @@ def test_a_step_recorded_in_the_browser_moves_the_case_on(cli, team) -> None:  #
     from models.db import session_scope
     from safeguard import wiring
     from safeguard.settings import get_settings
-    from web import app_from_settings
+    from web.service import app_from_settings
 
     settings = get_settings()
     with session_scope(wiring.casework(settings).engine) as session:

@@ -1,0 +1,60 @@
+"""The web app as a running service builds it: from the SAFEGUARD_ settings, with the real clock,
+the signing key kept under SAFEGUARD_HOME, and the flow nudged through Prefect in the background.
+`uvicorn --factory web.service:app_from_settings` (what `safeguard serve` and `safeguard web` run).
+"""
+
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from models.wallclock import system_clock
+from safeguard import orchestration, wiring
+from safeguard.settings import Settings, get_settings
+from web.app import WebDeps, create_app
+
+
+def secret_of(settings: Settings) -> bytes:
+    """Return the key the session cookies are signed with: SAFEGUARD_WEB_SECRET, else one made
+    once and kept (readable by the owner only) under SAFEGUARD_HOME, so a restart signs no one out."""
+    if settings.web_secret:
+        return settings.web_secret.encode()
+    path = settings.home.expanduser().resolve() / "web-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return Path(path).read_text().strip().encode()
+
+
+def app_from_settings() -> FastAPI:
+    """The app, from SAFEGUARD_ settings."""
+    settings = get_settings()
+    deps = wiring.casework(settings)
+    prefect_ui = os.environ.get("PREFECT_API_URL", f"http://127.0.0.1:{settings.prefect_port}/api")
+
+    def in_background(target: Callable[..., None], *args: Any) -> None:
+        threading.Thread(target=target, args=args, daemon=True).start()
+
+    return create_app(
+        WebDeps(
+            engine=deps.engine,
+            policy=deps.policy,
+            calendar=deps.calendar,
+            clock=system_clock,
+            secret=secret_of(settings),
+            prefect_ui=prefect_ui.removesuffix("/").removesuffix("/api"),
+            secure_cookies=settings.web_secure_cookies,
+            carry_on=lambda run_id, submission_id: in_background(
+                orchestration.nudge, deps.engine, settings, run_id, submission_id
+            ),
+            launch=lambda case_id: in_background(
+                orchestration.launch_by_id, deps.engine, settings, case_id
+            ),
+        )
+    )
