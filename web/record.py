@@ -271,6 +271,7 @@ def _refusal(
     if shown:
         return shown
     text = str(refused).split(" (example input:")[0].removeprefix(f"{what}: ")
+    text = text.removeprefix("input: ")  # a rule across the whole input names no field
     # A rule across fields (a check) names no path: shown on the field its words are about (the
     # longest field name in it: "unaccounted" is about "accounted"), else on the form's first.
     mentioned = sorted((f for f in fields if str(f.path[-1]) in text), key=lambda f: -len(f.id))
