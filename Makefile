@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 WEB := web
 WEB_BUILT := $(WEB)/static/.built
 CHROMIUM := /usr/bin/chromium
+PACKAGES := models tasks flows notifications deployments safeguard web policy
 
-.PHONY: run test lint bench install web clean
+.PHONY: run test test-fast lint bench install web clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,9 +42,18 @@ $(CHROMIUM):
 run: $(STAMP) $(WEB_BUILT)
 	$(BIN)/safeguard serve
 
-## Run the tests (set SAFEGUARD_TEST_DATABASE_URL to run the database tests on PostgreSQL too).
+## Run the tests (set SAFEGUARD_TEST_DATABASE_URL to run the database tests on PostgreSQL too), one
+## worker per core (pytest-xdist; TEST_WORKERS=1 runs them in one process).
+TEST_WORKERS ?= auto
+## Bytecode written first: every flow run the tests start is a new process, and where
+## PYTHONDONTWRITEBYTECODE is set each would compile the project's modules again.
 test: $(STAMP) $(WEB_BUILT) $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/python -m compileall -q -j 0 $(PACKAGES) tests
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+
+## The edit loop: unit and integration tests on SQLite only (seconds, not minutes).
+test-fast: $(STAMP)
+	env -u SAFEGUARD_TEST_DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -k 'not postgresql' tests/unit tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -39,10 +39,26 @@ LOCK_AFTER = 5  # failed sign-ins in a row lock the account...
 LOCKED_FOR = timedelta(minutes=15)  # ...for this long
 SESSION_LASTS = timedelta(hours=8)  # a working day; signing out ends it sooner
 
-_HASHER = PasswordHasher()
-# Verifying against this when the staff id is unknown takes as long as a real check, so a wrong id
-# cannot be told from a wrong password by the time the answer takes.
-_DUMMY_HASH = _HASHER.hash("not a password anyone has")
+PRODUCTION_HASHER = PasswordHasher()  # argon2id, RFC 9106's second choice: 64 MiB, 3 passes
+_hasher = PRODUCTION_HASHER
+_dummy: dict[PasswordHasher, str] = {}
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash passwords with `hasher` from now on (the tests' cheap parameters; production keeps
+    PRODUCTION_HASHER). A password hashed with weaker parameters is re-hashed at its next sign-in."""
+    global _hasher
+    _hasher = hasher
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against when the staff id is unknown, so a check takes as long as a real
+    one and a wrong id cannot be told from a wrong password by the time the answer takes. Made
+    when first needed, not at import (every command would pay for it)."""
+    if _hasher not in _dummy:
+        _dummy[_hasher] = _hasher.hash("not a password anyone has")
+    return _dummy[_hasher]
+
 
 REFUSED = "the staff id or password is not right: check them and try again"
 
@@ -73,7 +89,7 @@ def set_password(
     if password.strip().lower() in (staff_id.lower(), person.name.lower()):
         raise InputError("the password is the person's staff id or name: choose another")
     credential = session.get(StaffCredential, staff_id) or StaffCredential(staff_id=staff_id)
-    credential.password_hash = _HASHER.hash(password)
+    credential.password_hash = _hasher.hash(password)
     credential.set_at, credential.failed_attempts, credential.locked_until = now, 0, None
     session.add(credential)
     _end_sessions(session, staff_id, now)  # a new password signs out everywhere
@@ -110,7 +126,7 @@ def sign_in(
             f"{credential.locked_until:%H:%M} UTC, or ask an administrator to set a new password"
         )
     stored = credential.password_hash if credential is not None else None
-    if not _verifies(stored or _DUMMY_HASH, password) or stored is None:
+    if not _verifies(stored or _dummy_hash(), password) or stored is None:
         if credential is not None:
             credential.failed_attempts += 1
             if credential.failed_attempts >= LOCK_AFTER:
@@ -121,8 +137,8 @@ def sign_in(
         _refused(session, staff_id, now, locked=locked)
         raise InputError(REFUSED)
     acting_roles(session, staff_id)  # the right password, but they have left: refused, saying so
-    if _HASHER.check_needs_rehash(stored):
-        credential.password_hash = _HASHER.hash(password)  # type: ignore[union-attr]
+    if _hasher.check_needs_rehash(stored):
+        credential.password_hash = _hasher.hash(password)  # type: ignore[union-attr]
     credential.failed_attempts, credential.locked_until = 0, None  # type: ignore[union-attr]
     session.add(credential)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -252,7 +268,7 @@ def _end_sessions(session: Session, staff_id: str, now: datetime) -> None:
 
 def _verifies(stored: str, password: str) -> bool:
     try:
-        return _HASHER.verify(stored, password)
+        return _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

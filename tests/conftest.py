@@ -1,19 +1,26 @@
 """Shared fixtures: databases on SQLite and (when SAFEGUARD_TEST_DATABASE_URL is set) PostgreSQL.
 
-Each database test gets an empty database of its own: a SQLite file under tmp_path, or a fresh
-PostgreSQL schema that is dropped afterwards, so the shared server is left as it was found.
+Each database test gets a database of its own, dropped afterwards, so the shared server is left
+as it was found: a SQLite file under tmp_path, or a PostgreSQL database; a migrated one is a copy of
+a template migrated once per session (tests/conftest.py `templates`), not every migration again.
+Passwords are hashed with cheap argon2 parameters (`models.accounts.use_hasher`); the production
+parameters are tested once (tests/web/test_web_security.py).
 """
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from sqlalchemy.engine import Engine, make_url
 
-from models import registry
+from models import accounts, registry
 from models.db import grant_app_role, make_engine, upgrade
 from tests.smtp import SmtpServer
 
@@ -41,6 +48,15 @@ def _isolated_settings(
     monkeypatch.setenv("SAFEGUARD_HOME", str(tmp_path_factory.mktemp("home")))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 with the least work it allows: a test's passwords need no protection, and the
+    production parameters (64 MiB, 3 passes: about 0.13 s a hash) are tested once, by name."""
+    accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    yield
+    accounts.use_hasher(accounts.PRODUCTION_HASHER)
+
+
 @pytest.fixture(autouse=True)
 def _installed_processes_only() -> Iterator[None]:
     """A process a test registers (the toy) is not registered for the next: after each test the
@@ -52,49 +68,91 @@ def _installed_processes_only() -> Iterator[None]:
     registry._modules_loaded.clear()
 
 
+@dataclass
+class Templates:
+    """This test session's databases to copy (one per pytest-xdist worker): each migrated to head
+    once, so a test's database costs a file copy (SQLite) or a CREATE DATABASE ... TEMPLATE
+    (PostgreSQL), not every migration again. On PostgreSQL the session's owner role owns them and
+    its application role holds the grants `db upgrade` gives it, as in production."""
+
+    sqlite: Path
+    owner: str = ""
+    app: str = ""
+    postgres: str = ""  # the template database's name
+
+    def url(self, role: str, database: str) -> str:
+        assert PG_URL is not None
+        return make_url(PG_URL).set(username=role, password=None, database=database).render_as_string(hide_password=False)  # fmt: skip
+
+
+def _admin() -> Engine:
+    assert PG_URL is not None
+    return make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    made = Templates(sqlite=tmp_path_factory.mktemp("template") / "safeguard.db")
+    migrate(f"sqlite:///{made.sqlite}")
+    if not PG_URL:
+        yield made
+        return
+    suffix = uuid.uuid4().hex[:12]
+    made.owner, made.app, made.postgres = f"sg_owner_{suffix}", f"sg_app_{suffix}", f"sg_template_{suffix}"  # fmt: skip
+    admin = _admin()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE ROLE "{made.owner}" LOGIN'))
+        conn.execute(sa.text(f'CREATE ROLE "{made.app}" LOGIN'))
+        conn.execute(sa.text(f'CREATE DATABASE "{made.postgres}" OWNER "{made.owner}"'))
+    try:
+        owner = make_engine(made.url(made.owner, made.postgres))
+        upgrade(owner)
+        grant_app_role(owner, made.app)
+        owner.dispose()
+        yield made
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{made.postgres}" WITH (FORCE)'))
+            for role in (made.app, made.owner):
+                conn.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(
-    request: pytest.FixtureRequest, tmp_path: os.PathLike[str], monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    templates: Templates,
 ) -> Iterator[str]:
-    """Yield the URL of an empty database (SQLite, then PostgreSQL when configured).
+    """Yield the URL of a database of the test's own (SQLite, then PostgreSQL when configured):
+    migrated to head when the test asks for an `engine` too (a copy of the session's template),
+    else empty.
 
-    On PostgreSQL the tests run as the application does in production: a fresh schema owned by
+    On PostgreSQL the tests run as the application does in production: the database is owned by
     an owner role that migrates (SAFEGUARD_MIGRATION_DATABASE_URL), and the URL yielded is an
-    application role's, which may only INSERT and SELECT the audit log (SAFEGUARD_APP_ROLE).
-    Schema and roles are dropped afterwards, so the shared server is left as it was found.
+    application role's, which may only INSERT and SELECT the audit log (SAFEGUARD_APP_ROLE). The
+    database is dropped afterwards, so the shared server is left as it was found.
     """
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/safeguard.db"
+        path = tmp_path / "safeguard.db"
+        if migrated:
+            shutil.copyfile(templates.sqlite, path)
+        yield f"sqlite:///{path}"
         return
-    assert PG_URL is not None
-    suffix = uuid.uuid4().hex[:12]
-    schema, owner, app = f"test_{suffix}", f"sg_owner_{suffix}", f"sg_app_{suffix}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE ROLE "{owner}" LOGIN'))
-        conn.execute(sa.text(f'CREATE ROLE "{app}" LOGIN'))
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{owner}"'))
-    base = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    owner_url = base.set(username=owner, password=None).render_as_string(hide_password=False)
-    app_url = base.set(username=app, password=None).render_as_string(hide_password=False)
-    monkeypatch.setenv("SAFEGUARD_MIGRATION_DATABASE_URL", owner_url)
-    monkeypatch.setenv("SAFEGUARD_APP_ROLE", app)
+    name = f"sg_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{templates.postgres}" STRATEGY FILE_COPY' if migrated else ""
+    admin = _admin()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" OWNER "{templates.owner}"{copy}'))
+    monkeypatch.setenv("SAFEGUARD_MIGRATION_DATABASE_URL", templates.url(templates.owner, name))
+    monkeypatch.setenv("SAFEGUARD_APP_ROLE", templates.app)
     try:
-        yield app_url
+        yield templates.url(templates.app, name)
     finally:
-        with admin.begin() as conn:
-            # Connections of this test's roles may linger in pools: end them, then drop.
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE usename IN (:o, :a) AND pid <> pg_backend_pid()"
-                ),
-                {"o": owner, "a": app},
-            )
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            for role in (app, owner):
-                conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
-                conn.execute(sa.text(f'DROP ROLE "{role}"'))
+        with admin.connect() as conn:  # its connections may linger in pools: ended by FORCE
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -111,7 +169,6 @@ def migrate(database_url: str) -> None:
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """Yield an engine on a database migrated to head (on PostgreSQL, as the application role)."""
-    migrate(database_url)
     built = make_engine(database_url)
     yield built
     built.dispose()

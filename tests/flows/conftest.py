@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from deployments.serve import runner_deployment
+from tests.smtp import SmtpServer
 
 TOY = "tests.toy.process"  # a process declared only in the tests (tests/toy/)
 
@@ -57,6 +58,17 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[SmtpServer]:
+    """One SMTP server for as long as the served database: a team added once per database (the
+    disruption and complaint tests add theirs with this server's port) keeps reaching it, whichever
+    worker runs which of their tests, in whatever order."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

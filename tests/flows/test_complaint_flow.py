@@ -5,7 +5,6 @@ refused for the panel, the panel's report and the authority's response, the stag
 person told, the case closed. No notice carries a name, a complaint's text or a finding."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,6 @@ TEAM = [
     ("c-ip3", "independent_person", None, True),
     ("c-ip4", "independent_person", None, True),
 ]
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

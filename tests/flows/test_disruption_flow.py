@@ -5,7 +5,6 @@ ways, with the IRO told late (the IRO and their manager hear at once); steps rec
 one the flow waits at are applied as they come."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,6 @@ TEAM = [
     ("d-ladom", "lado_manager", "d-hos"),
     ("d-lado", "lado", "d-ladom"),
 ]
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[SmtpServer]:
-    """One SMTP server for the module: the team's addresses are added once, with its port."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

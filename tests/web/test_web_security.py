@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from models import accounts, handover
 from models.db import session_scope
+from models.errors import InputError
 from models.tables import AuditEntry, CaseView, Notice, StaffCredential
 from tests.cases import CALENDAR, POLICY, add_team, at, start_case, sweep
 from tests.smtp import SmtpServer
@@ -274,6 +275,30 @@ def test_the_first_password_is_set_at_the_terminal(
         kept = session.get(StaffCredential, "hos-1")
         assert kept is not None and kept.password_hash.startswith("$argon2")  # type: ignore[union-attr]
         assert accounts.sign_in(session, staff_id="hos-1", password=PASSWORD, now=at("2026-11-02T09:00")).staff_id == "hos-1"  # fmt: skip
+
+
+def test_passwords_are_hashed_with_the_production_parameters(
+    engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside the tests, argon2id with 64 MiB and 3 passes (RFC 9106); a password kept with weaker
+    parameters (as every other test keeps them, for speed) is hashed again at its next sign-in."""
+    add_team(engine, smtp)
+    with session_scope(engine) as session:
+        accounts.set_password(session, staff_id="lado-1", password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+        weak = session.get(StaffCredential, "lado-1").password_hash  # type: ignore[union-attr]
+    assert weak.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    monkeypatch.setattr(accounts, "_hasher", accounts.PRODUCTION_HASHER)
+    with session_scope(engine) as session:
+        accounts.sign_in(session, staff_id="lado-1", password=PASSWORD, now=at("2026-11-02T09:00"))  # fmt: skip
+        rehashed = session.get(StaffCredential, "lado-1").password_hash  # type: ignore[union-attr]
+        accounts.set_password(session, staff_id="lado-2", password=PASSWORD, now=at("2026-11-02T09:00"), actor_id=None)  # fmt: skip
+        fresh = session.get(StaffCredential, "lado-2").password_hash  # type: ignore[union-attr]
+    for kept in (rehashed, fresh):
+        assert kept.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    with session_scope(engine) as session:
+        assert accounts.sign_in(session, staff_id="lado-2", password=PASSWORD, now=at("2026-11-02T09:05")).staff_id == "lado-2"  # fmt: skip
+        with pytest.raises(InputError, match="not right"):
+            accounts.sign_in(session, staff_id="nobody-9", password=PASSWORD, now=at("2026-11-02T09:05"))  # fmt: skip
 
 
 def test_case_show_as_a_person_is_logged_too(
