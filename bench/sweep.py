@@ -133,14 +133,14 @@ def sweep_once(url: str, n: int) -> dict[str, Any]:
     from models.db import make_engine
     from models.escalation import Clocks, StepClock, decide
     from models.policy import load_policy
-    from notifications import outbox
-    from notifications.delivery import SendResult
+    from notifications.channels import SendResult
+    from notifications.sweep import sweep
 
     policy = load_policy()
     calendar = policy.working_calendar()
     engine = make_engine(url)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    report = outbox.sweep(
+    report = sweep(
         engine,
         policy=policy,
         calendar=calendar,
@@ -243,7 +243,8 @@ def delivery(notices: int, tmp: Path) -> dict[str, Any]:
     from models.db import make_engine
     from models.policy import load_policy
     from models.tables import NoticeDelivery
-    from notifications import outbox
+    from notifications import delivery
+    from notifications.sweep import sweep
     from tests.smtp import free_port
 
     port, log = free_port(), tmp / "received.tsv"
@@ -262,7 +263,7 @@ def delivery(notices: int, tmp: Path) -> dict[str, Any]:
         with Progress(transient=True) as bar:
             task = bar.add_task("delivering", total=None)
             start = time.perf_counter()
-            report = outbox.sweep(
+            report = sweep(
                 engine,
                 policy=policy,
                 calendar=policy.working_calendar(),
@@ -287,7 +288,7 @@ def delivery(notices: int, tmp: Path) -> dict[str, Any]:
         "lost": (expected - statuses.get("delivered", 0)) + max(0, expected - len(received)),
         "seconds": seconds,
         "per_email_ms": 1000 * seconds / max(expected, 1),
-        "workers": outbox.DELIVERY_WORKERS,
+        "workers": delivery.DELIVERY_WORKERS,
     }
 
 

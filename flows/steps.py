@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from prefect.flow_runs import suspend_flow_run
 
 from models.process import StepDecl
-from models.steps import again, wait_key
+from models.steps.keys import again, wait_key
 from tasks.steps import (
     case_facts,
     launch_started,

@@ -4,10 +4,10 @@ Nothing here runs at import time; the CLI and the tests build engines from setti
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -20,6 +20,7 @@ from sqlmodel import Session
 from models.errors import InputError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -185,6 +186,15 @@ def require_current(engine: Engine) -> None:
             "not set up" if revision is None else f"at migration {revision}, not {head_revision()}"
         )
         raise InputError(f"the database is {state}: run 'safeguard db upgrade' (make run does it)")
+
+
+CHUNK = 500  # ids in one IN list: well within every database's limit on parameters
+
+
+def in_chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """Yield `items` in slices of at most CHUNK (for IN lists)."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 @contextmanager

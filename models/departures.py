@@ -18,7 +18,7 @@ from models.errors import InputError
 from models.inputs import free_text
 from models.permissions import require_senior, require_staff
 from models.policy import Policy, StepPolicy
-from models.steps import latest_event
+from models.steps.opening import latest_event
 from models.tables import ClockStop, Extension, Step
 
 

@@ -20,7 +20,7 @@ No database or Prefect imports: the engine hands each function a context (the pr
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -28,9 +28,11 @@ from pydantic import BaseModel
 from models.calendar import WorkingCalendar
 from models.enums import Role
 from models.errors import InputError
-from models.escalation import CaseParties
 from models.inputs import ActionAccount, InputContext, NewAction, StepInput, parse
 from models.policy import ProcessPolicy, StepPolicy
+
+if TYPE_CHECKING:  # read by the declarations; models.cases itself starts cases through the registry
+    from models.cases.parties import CaseParties
 
 I = TypeVar("I", bound=BaseModel)  # noqa: E741  (a step's input)
 R = TypeVar("R")  # what the flow branches on
@@ -54,7 +56,7 @@ class CheckContext(Protocol):
         ...
 
     @property
-    def parties(self) -> CaseParties:
+    def parties(self) -> "CaseParties":
         """Who is who in the case: its lead, each child's IRO and social worker, named parties."""
         ...
 

@@ -16,7 +16,7 @@ from models.cases import details_of, get_case, links_of
 from models.enums import ActionStatus, CaseStatus, StepStatus
 from models.policy import Policy
 from models.process import ViewFacts
-from models.steps import open_steps_of
+from models.steps.queries import open_steps_of
 from models.tables import (
     Action,
     ActionUpdate,

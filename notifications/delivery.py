@@ -1,63 +1,134 @@
-"""Sending one notice to one person's addresses through Apprise, and reading Apprise's answer.
-
-Email addresses (`mailto://`, `mailtos://`) get the HTML notice; chat and other services the text.
-Each address is sent separately so the result says which ones took it. Apprise's warnings for the
-call become the error recorded in the outbox (with the address masked).
+"""Delivering what the outbox holds: each delivery claimed first (a conditional update), sent
+through its channel (Apprise: notifications/channels.py), its receipt or error recorded, and a
+failure tried again later (backoff); a sender that dies after claiming leaves its claim to expire.
 """
 
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-import apprise
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult, Engine
+from sqlmodel import Session, col, select
 
-from notifications.addresses import mask
+from models.db import session_scope
+from models.escalation import Kind
+from models.tables import Notice, NoticeDelivery, StaffAddress
+from models.wallclock import Clock, system_clock
+from notifications.channels import Sender, send_with_apprise
+from notifications.invitations import forget_link
+
+LEASE = timedelta(minutes=10)  # a claimed delivery whose sender died may be claimed again after it
+BACKOFF_FIRST = timedelta(minutes=5)
+BACKOFF_MAX = timedelta(hours=6)
+DELIVERY_WORKERS = 4  # deliveries in flight at once (each is one SMTP or HTTP exchange)
 
 
 @dataclass
-class SendResult:
-    delivered_to: list[str] = field(default_factory=list)  # masked addresses that took it
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def delivered(self) -> bool:
-        return bool(self.delivered_to)
+class DeliveryReport:
+    attempted: int = 0
+    delivered: int = 0
+    failed: int = 0
+    skipped: int = 0  # claimed by another sweep first
 
 
-class Sender(Protocol):
-    def __call__(self, urls: Sequence[str], subject: str, text: str, html: str) -> SendResult: ...
+def deliver(
+    engine: Engine,
+    *,
+    clock: Clock = system_clock,
+    sender: Sender = send_with_apprise,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = DELIVERY_WORKERS,
+    notice_ids: Sequence[int] | None = None,
+) -> DeliveryReport:
+    """Deliver every delivery that is pending and due for an attempt, a few at a time.
 
-
-def send_with_apprise(urls: Sequence[str], subject: str, text: str, html: str) -> SendResult:
-    """Send to every address; the notice is delivered when at least one address took it."""
-    result = SendResult()
-    if not urls:
-        result.errors.append(
-            "no notification address on record: add one with 'safeguard staff add'"
+    Each is claimed first (a conditional update), so another sweep, or another worker here, never
+    sends it too. A sender that dies after claiming leaves the claim to expire (LEASE), then it is
+    tried again. Claims, receipts and retries are timed by `clock`, the real time, never by the
+    moment a sweep runs "as at": a claim made by a sweep as at last week must not look expired to
+    the sweep running now.
+    """
+    report = DeliveryReport()
+    with Session(engine) as session:
+        query = (
+            select(NoticeDelivery.id).where(_claimable(clock())).order_by(col(NoticeDelivery.id))
         )
-        return result
-    for url in urls:
-        email = url.lower().startswith(("mailto:", "mailtos:"))
-        notifier = apprise.Apprise()
-        if not notifier.add(url):
-            result.errors.append(f"{mask(url)}: not a usable Apprise URL")
-            continue
-        said: list[str] = []  # this call's own warnings (thread-safe, unlike the shared logger)
+        if notice_ids is not None:
+            query = query.where(col(NoticeDelivery.notice_id).in_(notice_ids))
+        ids = [i for i in session.exec(query.limit(limit) if limit else query).all() if i]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(_deliver_one, engine, i, clock, sender) for i in ids]
+        for number, future in enumerate(as_completed(futures), start=1):
+            outcome = future.result()
+            report.attempted += outcome != "skipped"
+            report.delivered += outcome == "delivered"
+            report.failed += outcome == "failed"
+            report.skipped += outcome == "skipped"
+            if progress:
+                progress(number, len(ids))
+    return report
 
-        def heard(entry: Any, _service: Any, said: list[str] = said) -> None:
-            said.append(entry.message)
 
-        outcome = notifier.notify(
-            title=subject,
-            body=html if email else text,
-            body_format=apprise.NotifyFormat.HTML if email else apprise.NotifyFormat.TEXT,
-            log_callback=heard,
-            log_level=logging.WARNING,
+def _claimable(now: datetime) -> Any:
+    return sa.or_(
+        sa.and_(
+            col(NoticeDelivery.status) == "pending", col(NoticeDelivery.next_attempt_at) <= now
+        ),
+        sa.and_(col(NoticeDelivery.status) == "sending", col(NoticeDelivery.claimed_until) < now),
+    )
+
+
+def _deliver_one(engine: Engine, delivery_id: int, clock: Clock, sender: Sender) -> str:
+    now = clock()
+    with session_scope(engine) as session:
+        claim = (
+            sa.update(NoticeDelivery)
+            .where(col(NoticeDelivery.id) == delivery_id, _claimable(now))
+            .values(
+                status="sending",
+                claimed_until=now + LEASE,
+                attempts=col(NoticeDelivery.attempts) + 1,
+            )
         )
-        if outcome:
-            result.delivered_to.append(mask(url))
-            continue
-        reason = " ".join(" ".join(said).split()) or "Apprise reported failure"
-        result.errors.append(f"{mask(url)}: {reason[:300]}")
-    return result
+        if not cast(CursorResult[Any], session.execute(claim)).rowcount:
+            return "skipped"  # another sweep claimed it first
+        delivery = session.get(NoticeDelivery, delivery_id)
+        assert delivery is not None
+        notice = session.get(Notice, delivery.notice_id)
+        assert notice is not None
+        urls = session.exec(
+            select(StaffAddress.url)
+            .where(StaffAddress.staff_id == delivery.staff_id)
+            .order_by(col(StaffAddress.id))
+        ).all()
+        subject, text, html = notice.subject, notice.body_text, notice.body_html
+        attempts = delivery.attempts
+    result = sender(list(urls), subject, text, html)
+    now = clock()  # the receipt's time: when it was sent, not when the claim was made
+    with session_scope(engine) as session:
+        delivery = session.get(NoticeDelivery, delivery_id)
+        assert delivery is not None
+        if result.delivered:
+            delivery.status = "delivered"
+            delivery.delivered_at = now
+            delivery.delivered_to = ", ".join(result.delivered_to)
+            delivery.last_error = "; ".join(result.errors) or None
+            sent = session.get(Notice, delivery.notice_id)
+            if sent is not None and sent.kind == Kind.invitation.value:
+                forget_link(sent)  # delivered: the outbox keeps no working link
+        else:
+            delivery.status = "pending"
+            delivery.last_error = "; ".join(result.errors) or "not delivered"
+            delivery.next_attempt_at = now + backoff(attempts)
+        delivery.claimed_until = None
+        session.add(delivery)
+    return "delivered" if result.delivered else "failed"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return how long to wait after the n-th failed attempt: 5 min, 10, 20, ... at most 6 hours."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)

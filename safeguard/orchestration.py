@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from models.cases import case_by_id, set_flow_run
 from models.db import session_scope
 from models.errors import InputError
-from models.steps import settled
+from models.steps.queries import settled
 from models.tables import Case
 from models.wallclock import system_clock
 from safeguard.settings import Settings

@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from models import cases, followup, registry, steps
 from models.db import session_scope
 from models.wallclock import system_clock
-from notifications import outbox
+from notifications import sweep
 from safeguard import orchestration, wiring
 from safeguard.settings import get_settings
 
@@ -92,7 +92,7 @@ def tell_at_once(case_id: int) -> int:
     """
     settings = get_settings()
     deps = wiring.casework(settings)
-    written = outbox.tell_at_once(
+    written = sweep.tell_at_once(
         deps.engine,
         policy=deps.policy,
         calendar=deps.calendar,

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from models import steps
 from models.wallclock import system_clock
-from notifications import outbox
+from notifications.sweep import sweep
 from safeguard import orchestration, wiring
 from safeguard.settings import get_settings
 
@@ -47,7 +47,7 @@ def sweep_clocks(at: str | None = None) -> dict[str, Any]:
     """Sweep as at `at` (ISO, default now): write the notices due, deliver what is pending."""
     settings = get_settings()
     deps = wiring.casework(settings)
-    report = outbox.sweep(
+    report = sweep(
         deps.engine,
         policy=deps.policy,
         calendar=deps.calendar,

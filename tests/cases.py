@@ -14,7 +14,7 @@ from models.db import session_scope
 from models.policy import load_policy
 from models.staff import add_staff
 from models.tables import Notice, NoticeDelivery
-from notifications import outbox
+from notifications import sweep as outbox_sweep
 from tests.builders import accept_any_address, person
 from tests.smtp import SmtpServer
 
@@ -142,8 +142,8 @@ def open_step(
         )
 
 
-def sweep(engine: Engine, when: datetime) -> outbox.SweepReport:
-    return outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=when)
+def sweep(engine: Engine, when: datetime) -> outbox_sweep.SweepReport:
+    return outbox_sweep.sweep(engine, policy=POLICY, calendar=CALENDAR, now=when)
 
 
 class Inbox:

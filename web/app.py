@@ -36,7 +36,8 @@ from models.enums import Role
 from models.errors import InputError
 from models.policy import Policy
 from models.staff import get_staff, list_staff
-from notifications import outbox
+from notifications.notices import acknowledge as acknowledge_notice
+from notifications.notices import notice_rows
 from web import charts
 from web.record import Recording
 
@@ -391,7 +392,7 @@ class Pages(Recording):
             await self.form(request, me)
             try:
                 with self.session() as session:
-                    outbox.acknowledge(
+                    acknowledge_notice(
                         session, notice_id=notice_id, staff_id=me.id, now=self.deps.clock()
                     )
             except InputError as refused:
@@ -659,7 +660,7 @@ class Pages(Recording):
                 except accounts.ReasonNeeded:
                     return RedirectResponse(f"/cases/{reference}/reason", status_code=303)
                 view = views.case_view(session=session, policy=self.deps.policy, calendar=self.deps.calendar, reference=reference, now=now)  # fmt: skip
-                notices = outbox.notice_rows(session, reference=reference, limit=100)
+                notices = notice_rows(session, reference=reference, limit=100)
                 pending = [p.kind for p in steps.being_applied(session, case.id or 0)]
                 log = accounts.access_log(session, case.id or 0) if accounts.may_see_access_log(session, me.id) else None  # fmt: skip
         except InputError as refused:

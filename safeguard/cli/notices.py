@@ -11,7 +11,8 @@ from rich.table import Column, Table
 from models.calendar import WorkingCalendar
 from models.db import session_scope
 from models.wallclock import system_clock
-from notifications import outbox
+from notifications import notices as outbox_notices
+from notifications import sweep as outbox_sweep
 from safeguard import orchestration, wiring
 from safeguard.cli.common import DATE_HELP, MAX_ID, as_at, console, print_json
 from safeguard.settings import Settings, get_settings
@@ -35,7 +36,7 @@ def sweep(
     now = as_at(at, settings, future_ok=dry_run)
     with Progress(console=console(), transient=True, disable=as_json) as bar:
         task = bar.add_task("delivering", total=None)
-        report = outbox.sweep(
+        report = outbox_sweep.sweep(
             engine,
             policy=policy,
             calendar=calendar,
@@ -92,7 +93,7 @@ def notices(
     """List notices, newest first, with who each went to and whether it was delivered."""
     settings = get_settings()
     with session_scope(wiring.engine(settings)) as session:
-        rows = outbox.notice_rows(session, pending=pending, reference=case, limit=limit)
+        rows = outbox_notices.notice_rows(session, pending=pending, reference=case, limit=limit)
     if as_json:
         print_json(rows)
         return
@@ -150,7 +151,9 @@ def ack(
     """Acknowledge a notice you received: it then goes no further up for being unacknowledged."""
     settings = get_settings()
     with session_scope(wiring.engine(settings)) as session:
-        notice = outbox.acknowledge(session, notice_id=notice_id, staff_id=who, now=system_clock())
+        notice = outbox_notices.acknowledge(
+            session, notice_id=notice_id, staff_id=who, now=system_clock()
+        )
         kind = notice.kind
     console().print(
         f"notice {notice_id} acknowledged by {who}"

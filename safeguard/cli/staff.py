@@ -26,8 +26,9 @@ from models.staff import (
     read_import_file,
 )
 from models.wallclock import system_clock
-from notifications import outbox
 from notifications.addresses import check_address
+from notifications.delivery import deliver
+from notifications.invitations import send_invitation
 from safeguard import wiring
 from safeguard.cli.common import console, parse_day, print_json
 from safeguard.settings import get_settings
@@ -229,7 +230,7 @@ def invite(
         token = accounts.create_invite(
             session, staff_id=staff_id, now=now, lasts=lasts, actor_id=author
         )
-        notice_id = outbox.send_invitation(
+        notice_id = send_invitation(
             session,
             staff_id=staff_id,
             link=f"{base}/invitation/{token}",
@@ -237,7 +238,7 @@ def invite(
             now=now,
             key=f"invite/{staff_id}/{secrets.token_hex(8)}",
         )
-    sent = outbox.deliver(engine, notice_ids=[notice_id])
+    sent = deliver(engine, notice_ids=[notice_id])
     until = (now + lasts).astimezone(calendar.tz)
     if sent.delivered:
         console().print(f"invitation sent to {staff_id} (notice {notice_id}); the link works once, until {until:%a %d %b %Y %H:%M}")  # fmt: skip

@@ -13,7 +13,7 @@ from models import cases, steps, views
 from models.db import session_scope
 from models.errors import InputError
 from models.tables import Step, Submission
-from notifications import outbox
+from notifications.sweep import tell_at_once
 from tests.cases import (
     CALENDAR,
     CARER_NAME,
@@ -121,7 +121,7 @@ def test_a_record_that_cannot_be_applied_is_failed_told_and_replaced(
     assert [(f["submission"], f["step"]) for f in view["not_applied"]] == [(planted, step)]
 
     later = datetime(2026, 11, 2, 16, 5, tzinfo=UTC)
-    outbox.tell_at_once(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=later)
+    tell_at_once(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=later)
     mails = [m for m in smtp.received if "Not applied" in m.subject]
     for mail in mails:  # no name, no narrative (DESIGN rule 8)
         for secret in (CHILD_NAME, CARER_NAME, NARRATIVE):

@@ -416,12 +416,12 @@ def test_a_step_done_late_needs_its_reason(team: Engine, smtp: SmtpServer) -> No
     is given with the record, or it falls due as a rationale (the manager and the IRO told at
     once); the case view shows it, and the timeliness report counts late steps with their reason."""
     from models import reports
-    from notifications import outbox
+    from notifications.sweep import tell_at_once
 
     ref = opened(team)  # initial consideration due Tue 3 Nov
     record(team, ref, "initial_consideration", THRESHOLD, at("2026-11-05T10:00"))  # no reason
     open_step(team, ref, "allegation_meeting")  # due Mon 9 Nov
-    outbox.tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=at("2026-11-05T10:05"))  # fmt: skip
+    tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=at("2026-11-05T10:05"))  # fmt: skip
     late_told = sorted(m.to[0].split("@")[0] for m in smtp.received if m.subject.startswith("Decision without rationale"))  # fmt: skip
     assert late_told == ["iro-1", "ladom-1"]
     record(team, ref, "allegation_meeting", {"held_on": "2026-11-10", "attendees": ["lado"]}, at("2026-11-10T15:00"), late_reason="the police could not attend before")  # fmt: skip

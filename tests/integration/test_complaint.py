@@ -18,7 +18,7 @@ from models.db import session_scope
 from models.errors import InputError
 from models.staff import add_staff
 from models.tables import Extension, Submission
-from notifications import outbox
+from notifications.sweep import sweep, tell_at_once
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY, advance_case, start_as, submit_as, view_at
 from tests.smtp import SmtpServer
@@ -136,7 +136,7 @@ def test_start_and_eligibility(team: Engine, smtp: SmtpServer) -> None:
     seen = view(team, ref)
     measured = {s["step"]: s["timeliness"] for s in seen["steps"]}
     assert measured == {"stage1_response": "in time", "stage2_request_window": "in time"}
-    outbox.tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
+    tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
     informed = [(m.to[0].split("@")[0], m.subject) for m in smtp.received]
     assert informed == [("iro-1", f"For information: {ref} (Complaint under the Children Act 1989 representations procedure) started Fri 27 Nov 2026")]  # fmt: skip
 
@@ -196,7 +196,7 @@ def test_the_statement_the_points_and_the_adjudication(team: Engine, smtp: SmtpS
     take(team, ref, ["stage3_response"])
 
     # The stage 2 independent person (and only they) is sent the response, for information.
-    written = outbox.tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
+    written = tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
     told = sorted((w.kind, tuple(w.recipients)) for w in written)
     assert ("information", ("ip-1",)) in told
     assert not any("ip-2" in r or "ip-3" in r for _, r in told)
@@ -218,7 +218,7 @@ def test_a_remedy_overdue_climbs_the_complaints_ladder(team: Engine, smtp: SmtpS
     # Due Fri 13 Nov, still open: the owner and the complaints manager at once, then the owner's
     # manager and the head of service (2 working days), then the director (5): never a LADO.
     def rungs(at: datetime) -> list[tuple[int, tuple[str, ...]]]:
-        report = outbox.sweep(team, policy=POLICY, calendar=CALENDAR, now=at)
+        report = sweep(team, policy=POLICY, calendar=CALENDAR, now=at)
         return sorted((int(w.key.rsplit("/", 1)[1]), tuple(w.recipients)) for w in report.written if w.kind == "action_overdue")  # fmt: skip
 
     assert [r for _, r in rungs(datetime(2026, 11, 27, 13, tzinfo=UTC))] == [("cm-1", "sw-1"), ("hos-1", "sm-1"), ("dir-1",)]  # fmt: skip
@@ -247,7 +247,7 @@ def test_the_extension_and_whichever_clock_comes_first(team: Engine, smtp: SmtpS
     assert (due["stage2_response"], due["stage2_outer_limit"]) == ("2026-12-04", "2027-01-04")
 
     # Mon 7 Dec: the 25 working days (Fri 4 Dec) came first: the response's ladder, not the limit's.
-    report = outbox.sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 12, 7, 9, tzinfo=UTC))  # fmt: skip
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 12, 7, 9, tzinfo=UTC))  # fmt: skip
     first = sorted((w.kind, w.key.split("/")[1].split(":")[0], tuple(w.recipients)) for w in report.written if w.kind == "lapsed")  # fmt: skip
     assert first == [("lapsed", "step", ("cm-1", "hos-1"))]
     assert any("LATE (rung 1)" in m.subject and "Stage 2 investigation" in m.subject for m in smtp.received)  # fmt: skip
@@ -280,7 +280,7 @@ def test_the_extension_and_whichever_clock_comes_first(team: Engine, smtp: SmtpS
 
     # Now the outer limit (Mon 4 Jan) comes before the extended response (Wed 6 Jan): it lapses
     # first, to the complaints manager, the head of service and the director.
-    report = outbox.sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2027, 1, 5, 9, tzinfo=UTC))  # fmt: skip
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2027, 1, 5, 9, tzinfo=UTC))  # fmt: skip
     lapsed = sorted((w.kind, tuple(w.recipients)) for w in report.written if w.kind == "lapsed")
     assert lapsed == [("lapsed", ("cm-1", "dir-1", "hos-1"))]
     outer = [m for m in smtp.received if "Stage 2 outer limit" in m.subject]
@@ -322,7 +322,7 @@ def test_deferred_while_proceedings_would_be_prejudiced(team: Engine, smtp: Smtp
     with pytest.raises(InputError, match="too junior"):
         defer("cm-1")
     defer("hos-1")
-    report = outbox.sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2027, 1, 5, 9, tzinfo=UTC))  # fmt: skip
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2027, 1, 5, 9, tzinfo=UTC))  # fmt: skip
     kinds = sorted((w.kind, tuple(w.recipients)) for w in report.written)
     assert ("lapsed", ("cm-1", "dir-1", "hos-1")) not in kinds  # stopped: the limit does not lapse
     assert ("stop_review", ("cm-1", "hos-1")) in kinds  # reviewed 28 days on

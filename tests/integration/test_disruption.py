@@ -16,7 +16,7 @@ from models.db import session_scope
 from models.errors import InputError
 from models.staff import add_staff
 from models.tables import Case, Submission
-from notifications import outbox
+from notifications.sweep import tell_at_once
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY, advance_case, start_as, start_case, submit_as, view_at
 from tests.integration.test_cli import Run, refused
@@ -105,7 +105,7 @@ def test_a_planned_ending_told_in_time_and_the_iro_told_late_is_told_at_once(
     steps_now = {s["step"]: s for s in view(team, ref)["steps"]}
     assert steps_now["care_plan_review"]["timeliness"] == "in time"
     assert steps_now["iro_informed"]["timeliness"] == "late"
-    outbox.tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
+    tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
     late = sorted(m.to[0].split("@")[0] for m in smtp.received if m.subject.startswith("Done late"))
     assert late == ["iro-1", "irom-1"]
     assert all("FC-9" not in m.text and "C-7" not in m.text for m in smtp.received)

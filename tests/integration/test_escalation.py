@@ -19,7 +19,7 @@ from models.db import session_scope
 from models.errors import InputError
 from models.escalation import Kind
 from models.tables import AuditEntry, ClockStop, Notice, Step
-from notifications import outbox
+from notifications.notices import acknowledge
 from tests.cases import (
     CALENDAR,
     CARER_NAME,
@@ -61,7 +61,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     assert inbox.new() == sorted([("hos-1", "LATE (rung 2)")])
     # The LADO acknowledges rung 1: it will not go up for being unacknowledged.
     with session_scope(engine) as session:
-        outbox.acknowledge(
+        acknowledge(
             session,
             notice_id=notice_id(engine, "lapsed", "lado-1"),
             staff_id="lado-1",

@@ -14,8 +14,10 @@ from models.db import make_engine, session_scope
 from models.errors import InputError
 from models.staff import add_staff
 from models.tables import Notice, NoticeDelivery
-from notifications import outbox
-from notifications.delivery import SendResult, send_with_apprise
+from notifications.channels import SendResult, send_with_apprise
+from notifications.delivery import backoff
+from notifications.notices import acknowledge, notice_rows
+from notifications.sweep import SweepReport, sweep, tell_at_once
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY, add_team, at, notice_id, record, start_case
 from tests.smtp import SmtpServer
@@ -59,7 +61,7 @@ def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
             assert gone.wait(30)
         return send_with_apprise(urls, s, t, h)
 
-    report = outbox.sweep(
+    report = sweep(
         engine,
         policy=POLICY,
         calendar=CALENDAR,
@@ -80,14 +82,12 @@ def test_smtp_server_stopped_mid_sweep_loses_nothing_and_doubles_nothing(
 
     # Still down a minute later: the back-off holds them; nothing is tried, nothing changes.
     minute = LAPSED + timedelta(minutes=1)
-    report = outbox.sweep(
-        engine, policy=POLICY, calendar=CALENDAR, now=minute, clock=lambda: minute
-    )
+    report = sweep(engine, policy=POLICY, calendar=CALENDAR, now=minute, clock=lambda: minute)
     assert report.delivery is not None and report.delivery.attempted == 0
     smtp.start()
     # Back: the next sweep due for them delivers each exactly once; a further sweep sends nothing.
     for later in (LAPSED + timedelta(minutes=15), LAPSED + timedelta(minutes=30)):
-        outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=later, clock=lambda: later)  # noqa: B023
+        sweep(engine, policy=POLICY, calendar=CALENDAR, now=later, clock=lambda: later)  # noqa: B023
     assert deliveries(engine) == {"delivered": 24}
     received = Counter((m.to, m.subject) for m in smtp.received)
     assert len(received) == 24 and set(received.values()) == {1}
@@ -100,14 +100,14 @@ def test_two_sweeps_at_once_send_each_notice_once(
 ) -> None:
     cases(engine, smtp, 10)
     start = threading.Barrier(2)
-    reports: list[outbox.SweepReport] = []
+    reports: list[SweepReport] = []
     errors: list[BaseException] = []
 
     def one_sweep() -> None:
         own = make_engine(database_url)  # a separate process would have its own pool
         try:
             start.wait()
-            reports.append(outbox.sweep(own, policy=POLICY, calendar=CALENDAR, now=LAPSED))
+            reports.append(sweep(own, policy=POLICY, calendar=CALENDAR, now=LAPSED))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -142,7 +142,7 @@ def test_a_sweep_as_at_a_past_moment_claims_and_records_in_real_time(
     def past_sweep() -> None:
         own = make_engine(database_url)
         try:
-            outbox.sweep(own, policy=POLICY, calendar=CALENDAR, now=LAPSED, sender=slow_sender)
+            sweep(own, policy=POLICY, calendar=CALENDAR, now=LAPSED, sender=slow_sender)
         finally:
             own.dispose()
 
@@ -151,7 +151,7 @@ def test_a_sweep_as_at_a_past_moment_claims_and_records_in_real_time(
     past.start()
     assert in_flight.wait(60)
     # The sweep running now: as at the real time (its own notices are later rungs).
-    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=datetime.now(UTC))
+    sweep(engine, policy=POLICY, calendar=CALENDAR, now=datetime.now(UTC))
     now_done.set()
     past.join(120)
     received = Counter((m.to, m.subject) for m in smtp.received)
@@ -180,7 +180,7 @@ def test_a_role_nobody_holds_is_reported_to_the_head_of_service(
             ],
         )
     ref = start_case(engine)
-    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
+    report = sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
     [written] = [w for w in report.written if w.kind == "lapsed"]
     assert written.unfilled == ["lado_manager"]
     assert written.recipients == ["hos-1", "lado-1"]
@@ -198,23 +198,23 @@ def test_acknowledging_needs_a_recipient_and_changes_nothing_otherwise(
     engine: Engine, smtp: SmtpServer
 ) -> None:
     cases(engine, smtp, 1)
-    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
+    sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
     nid = notice_id(engine, "lapsed", "lado-1")
     with (
         pytest.raises(InputError, match=r"sw-1 did not receive notice \d+: only a recipient"),
         session_scope(engine) as session,
     ):
-        outbox.acknowledge(session, notice_id=nid, staff_id="sw-1", now=LAPSED)
+        acknowledge(session, notice_id=nid, staff_id="sw-1", now=LAPSED)
     with pytest.raises(InputError, match="no notice 999"), session_scope(engine) as session:
-        outbox.acknowledge(session, notice_id=999, staff_id="lado-1", now=LAPSED)
+        acknowledge(session, notice_id=999, staff_id="lado-1", now=LAPSED)
     with Session(engine) as session:
         notice = session.get(Notice, nid)
         assert notice is not None and notice.acknowledged_at is None
     with session_scope(engine) as session:
-        outbox.acknowledge(session, notice_id=nid, staff_id="ladom-1", now=LAPSED)
+        acknowledge(session, notice_id=nid, staff_id="ladom-1", now=LAPSED)
     # Acknowledged: two working days on, it does not go up; the step's own ladder runs on.
     later = at("2026-11-09T09:00")
-    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=later)
+    report = sweep(engine, policy=POLICY, calendar=CALENDAR, now=later)
     kinds = sorted(w.kind for w in report.written)
     assert kinds == ["lapsed"]  # rung 2 (head of service); no "unacknowledged"
 
@@ -223,7 +223,7 @@ def test_a_person_without_an_address_stays_pending_with_the_reason(
     engine: Engine, smtp: SmtpServer
 ) -> None:
     cases(engine, smtp, 1)
-    report = outbox.sweep(
+    report = sweep(
         engine,
         policy=POLICY,
         calendar=CALENDAR,
@@ -238,7 +238,7 @@ def test_a_person_without_an_address_stays_pending_with_the_reason(
 
 def test_a_dry_run_writes_and_sends_nothing(engine: Engine, smtp: SmtpServer) -> None:
     cases(engine, smtp, 2)
-    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED, dry_run=True)
+    report = sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED, dry_run=True)
     assert len(report.written) == 4 and all(w.notice_id is None for w in report.written)
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
@@ -246,12 +246,12 @@ def test_a_dry_run_writes_and_sends_nothing(engine: Engine, smtp: SmtpServer) ->
 
 
 def test_backoff_doubles_and_is_capped() -> None:
-    assert [outbox.backoff(n) for n in (1, 2, 3)] == [
+    assert [backoff(n) for n in (1, 2, 3)] == [
         timedelta(minutes=5),
         timedelta(minutes=10),
         timedelta(minutes=20),
     ]
-    assert outbox.backoff(30) == timedelta(hours=6)
+    assert backoff(30) == timedelta(hours=6)
 
 
 def test_a_notice_nobody_can_receive_is_kept_and_listed_as_pending(
@@ -270,9 +270,9 @@ def test_a_notice_nobody_can_receive_is_kept_and_listed_as_pending(
             ],
         )
     start_case(engine)
-    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-05T09:00"))
+    sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-05T09:00"))
     with Session(engine) as session:
-        pending = outbox.notice_rows(session, pending=True)
+        pending = notice_rows(session, pending=True)
     # Rung 1 reached the LADO (delivered); rung 2 (head of service) has nobody: kept, and listed.
     assert [
         (r["rung"], r["deliveries"], r["unfilled"]) for r in pending if r["kind"] == "lapsed"
@@ -294,7 +294,7 @@ def test_a_decision_without_rationale_is_told_at_once_and_once(
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Notice)).one() == 0
     for _ in range(2):  # a replay of the flow tells nobody twice
-        outbox.tell_at_once(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=when)
+        tell_at_once(engine, policy=POLICY, calendar=CALENDAR, case_id=1, now=when)
     told = sorted((m.to[0], m.subject.split(" ALG")[0]) for m in smtp.received)
     assert told == [
         ("iro-1@example.org", "Decision without rationale:"),
@@ -323,10 +323,10 @@ def test_an_escalation_stops_at_the_top_of_the_chain(engine: Engine, smtp: SmtpS
             ],
         )
     start_case(engine)
-    outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)  # rung 1: lado-1, hos-1
+    sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)  # rung 1: lado-1, hos-1
     # Nobody acknowledges; the matter stays open. Above lado-1 is hos-1, above hos-1 nobody, and
     # both were told: no "unacknowledged" notice, and the first notice waits no longer.
-    report = outbox.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-09T09:00"))
+    report = sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-09T09:00"))
     assert [w.kind for w in report.written] == ["lapsed"]  # rung 2 of the step's own ladder
     with Session(engine) as session:
         first = session.get(Notice, 1)

@@ -9,18 +9,15 @@ import pytest
 from models.errors import InputError
 from models.inputs import unaccounted
 from models.policy import StepPolicy, load_policy
-from models.processes.allegation import (
-    ALLEGATION,
-    Review,
-    Route,
+from models.processes.allegation import ALLEGATION, Route
+from models.processes.allegation.meetings import Review, meeting_rules, support_after_told
+from models.processes.allegation.outcome import (
     after_the_window,
     approval_rules,
-    closing_rules,
     every_child_told,
-    meeting_rules,
     qualifying_determination,
-    support_after_told,
 )
+from models.processes.allegation.start import closing_rules
 from models.steps import again, wait_key
 
 STEPS = [s.name for s in ALLEGATION.steps]

@@ -3,11 +3,11 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from models.cases.parties import CaseParties
 from models.enums import Role
 from models.escalation import (
     AckClock,
     ActionClock,
-    CaseParties,
     Clocks,
     Directory,
     DueNotice,

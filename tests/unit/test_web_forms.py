@@ -67,7 +67,7 @@ def test_each_example_typed_into_its_form_reads_back_the_same(model: Any, exampl
 
 
 def test_a_date_missing_its_month_is_refused_on_its_field() -> None:
-    from models.processes.allegation import Meeting
+    from models.processes.allegation.meetings import Meeting
 
     fields = forms.build(Meeting)
     payload, errors = forms.read(fields, FormData([("held_on-day", "4"), ("held_on-year", "2026")]))
@@ -76,7 +76,7 @@ def test_a_date_missing_its_month_is_refused_on_its_field() -> None:
 
 
 def test_a_refusal_is_shown_on_the_field_it_names() -> None:
-    from models.processes.allegation import Meeting
+    from models.processes.allegation.meetings import Meeting
 
     fields = forms.build(Meeting, None, {"actions": 2})
     assert forms.locate(fields, "actions.1.owner").id == "actions-1-owner"  # type: ignore[union-attr]

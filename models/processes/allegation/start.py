@@ -1,0 +1,196 @@
+"""The allegation's start and its initial consideration (reference L2-L4): the referral, the
+threshold decision on its four limbs, and the route it takes next."""
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import field_validator, model_validator
+
+from models.enums import Role
+from models.errors import InputError
+from models.inputs import (
+    ChildInCase,
+    Label,
+    PastMoment,
+    Ref,
+    StaffId,
+    StepInput,
+    Text,
+    approver,
+    staff,
+)
+from models.process import (
+    ApplyContext,
+    CheckContext,
+    StartPlan,
+    StepDecl,
+)
+
+
+class Limb(StrEnum):
+    """The four limbs of the harm threshold (reference §1a)."""
+
+    harm = "harm"  # behaved in a way that has harmed, or may have harmed, a child
+    offence = "offence"  # possibly committed a criminal offence against or related to a child
+    risk = "risk"  # behaved in a way that indicates they may pose a risk of harm to children
+    unsuitability = "unsuitability"  # may not be suitable to work with children
+
+
+class Route(StrEnum):
+    """What the initial consideration decides to do next (reference L4)."""
+
+    strategy_discussion = (
+        "strategy_discussion"  # s47 strategy discussion via children's social care
+    )
+    allegation_meeting = "allegation_meeting"  # LADO allegation management meeting
+    no_further_action = "no_further_action"
+    advice = "advice"  # advice / single-agency action by the employer or fostering service
+
+    @property
+    def needs_meeting(self) -> bool:
+        return self in (Route.strategy_discussion, Route.allegation_meeting)
+
+
+class NewAllegation(StepInput):
+    """A referral to the LADO. Names and narrative stay in our database (DESIGN rule 2)."""
+
+    received_at: PastMoment  # the LADO received the referral
+    aware_on: date  # the organisation became aware
+    carer: Ref  # the foster carer's reference
+    fostering_service: Label
+    supervising_social_worker: Annotated[
+        StaffId, staff(Role.supervising_social_worker)
+    ]  # the carer's: a named party (their steps and ladders go to them)
+    children: tuple[ChildInCase, ...]
+    category: Ref  # physical, sexual, emotional, neglect...
+    summary: Text
+    carer_pension_age_on: date | None = None  # if known: the record is kept at least until then
+
+    @field_validator("children")
+    @classmethod
+    def _children(cls, value: tuple[ChildInCase, ...]) -> tuple[ChildInCase, ...]:
+        if not value:
+            raise ValueError("name at least one child: --child CHILD_REF:IRO_ID:SOCIAL_WORKER_ID")
+        refs = [c.child for c in value]
+        if len(set(refs)) != len(refs):
+            raise ValueError("a child is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _aware_first(self) -> "NewAllegation":
+        if self.aware_on > self.received_at.date():
+            raise ValueError(
+                "the organisation cannot become aware after the LADO received the referral: "
+                "check aware_on (--aware)"
+            )
+        return self
+
+
+def start(plan: StartPlan, new: NewAllegation) -> None:
+    """The case begins when the LADO receives the referral; the referral itself is measured."""
+    plan.opened_at = new.received_at
+    plan.details = new.model_dump(mode="json", exclude={"children"})
+    for child in new.children:
+        plan.child(child.child, child.iro, child.social_worker, child.placed_by, child.contact)
+    plan.party(Role.supervising_social_worker, new.supervising_social_worker)
+    plan.details["child_refs"] = [child.child for child in new.children]
+    if new.carer_pension_age_on is not None:  # the retention rule's other date (L12)
+        plan.details["retain_at_least_until"] = new.carer_pension_age_on.isoformat()
+    plan.event("aware", new.aware_on)
+    plan.event("referral_received", new.received_at)
+    plan.measured_step("referral", new.received_at)  # in time or late: 1 working day after aware
+
+
+class InitialConsideration(StepInput):
+    threshold_met: bool
+    limbs: tuple[Limb, ...] = ()
+    route: Route
+    rationale: Text | None = None
+    # Closing here (no further action, or advice) is a decision with a senior manager's approval
+    # (L4); advice records the fostering service's follow-up.
+    approved_by: Annotated[StaffId, approver()] | None = None
+    follow_up: Text | None = None
+    police_investigating: bool = False  # a police strand: reviews 4 weeks on, then fortnightly
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "InitialConsideration":
+        if self.threshold_met and not self.limbs:
+            raise ValueError(
+                "threshold_met is true: name the limbs that apply (harm, offence, risk, unsuitability)"
+            )
+        if not self.threshold_met and self.limbs:
+            raise ValueError(
+                "threshold_met is false, so no limb can apply: remove 'limbs' or set threshold_met"
+            )
+        if not self.threshold_met and self.route.needs_meeting:
+            raise ValueError(
+                f"route {self.route.value} needs the threshold met; choose no_further_action or advice"
+            )
+        return self
+
+
+def closing_rules(_: CheckContext, data: InitialConsideration) -> None:
+    """Closing at initial consideration is a decision with approval (L4). Checked when recorded,
+    so an input stored before these rules still replays."""
+    fault = ""
+    if data.threshold_met and data.route is Route.no_further_action:
+        fault = (
+            "no_further_action with threshold_met true: a case that meets the harm threshold "
+            "goes to a strategy discussion or an allegation meeting (or advice, with reasons)"
+        )
+    elif not data.route.needs_meeting:
+        given = (("rationale", data.rationale), ("approved_by", data.approved_by))
+        missing = [name for name, value in given if not value]
+        if missing:
+            fault = (
+                f"closing at initial consideration ({data.route.value}) needs "
+                f"{' and '.join(missing)}: the reasons and a LADO manager's (or more senior) "
+                "approval"
+            )
+        elif data.route is Route.advice and not data.follow_up:
+            fault = "advice: record the fostering service's follow-up (follow_up)"
+    elif data.approved_by or data.follow_up:
+        fault = "approved_by and follow_up belong to closing at initial consideration"
+    if not fault and data.police_investigating and not data.route.needs_meeting:
+        fault = (
+            f"police_investigating with route {data.route.value}: a police investigation needs a "
+            "strategy discussion or an allegation meeting"
+        )
+    if fault:
+        raise InputError(f"initial_consideration: {fault}")
+
+
+def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
+    threshold = (
+        f"threshold met ({', '.join(data.limbs)})" if data.threshold_met else "threshold not met"
+    )
+    ctx.decide("threshold_and_route", f"{threshold}; route: {data.route.value}", data.rationale)
+    if data.police_investigating:  # the first police review no later than 4 weeks on (L7)
+        ctx.event("police_review_due", ctx.at + timedelta(days=28), sequence=1)
+        ctx.open_next("police_review", 1)
+    if not data.route.needs_meeting:  # concluded here: the time to outcome ends now
+        ctx.decide("closure_approved", f"approved by {data.approved_by}", data.rationale)
+        if data.follow_up:
+            ctx.decide("advice_follow_up", "fostering service follow-up", data.follow_up)
+        ctx.close_also("outcome")
+
+
+def route(data: InitialConsideration) -> Route:
+    return data.route
+
+
+INITIAL_CONSIDERATION: StepDecl[InitialConsideration, Route] = StepDecl(
+    name="initial_consideration",
+    input=InitialConsideration,
+    may_record=frozenset({Role.lado}),
+    check=closing_rules,
+    apply=decide_threshold,
+    result=route,
+    example={
+        "threshold_met": True,
+        "limbs": ["harm"],
+        "route": "allegation_meeting",
+        "rationale": "...",
+    },
+)

@@ -1,0 +1,122 @@
+"""What the flow, the sweep and orchestration ask of a case's steps: opened or not, recorded or
+not, applied or not, and the cases that should have moved and have not."""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from models.enums import CaseStatus, StepStatus
+from models.steps.keys import wait_key
+from models.tables import (
+    AuditEntry,
+    Case,
+    Step,
+    Submission,
+)
+
+
+def step_of(session: Session, case_id: int, name: str, sequence: int = 1) -> Step:
+    """Return an opened step (the flow's side)."""
+    step = find_step(session, case_id, name, sequence)
+    if step is None:
+        raise RuntimeError(f"case {case_id}: {name} {sequence} has not been opened")
+    return step
+
+
+def find_step(session: Session, case_id: int, name: str, sequence: int) -> Step | None:
+    """Return the case's step of that name and sequence, if it has been opened."""
+    return session.exec(
+        select(Step).where(Step.case_id == case_id, Step.name == name, Step.sequence == sequence)
+    ).first()
+
+
+def step_exists(session: Session, case_id: int, name: str, sequence: int = 1) -> bool:
+    """True if the case's step of that name (and sequence) has been opened."""
+    return find_step(session, case_id, name, sequence) is not None
+
+
+def submission_for(session: Session, case_id: int, name: str, sequence: int) -> Submission | None:
+    """Return the stored submission of a step, if someone has recorded it."""
+    step = find_step(session, case_id, name, sequence)
+    if step is None:
+        return None
+    return live_submission(session, step.id or 0)
+
+
+def recorded_keys(session: Session, case_id: int) -> set[str]:
+    """Return the wait keys of the case's open steps whose record is stored but not applied."""
+    return {
+        s.wait_key or wait_key(s.name, s.sequence)
+        for s in open_steps_of(session, case_id)
+        if submission_for(session, case_id, s.name, s.sequence) is not None
+    }
+
+
+def stalled(session: Session, now: datetime, before: datetime) -> list[Case]:
+    """Return the open cases that should have moved and have not: a record stored by `now` and not
+    applied; or, started (or last moved) by `before`, no open step at all (a run that died before
+    opening the next) or no flow run (Prefect failed as the case was stored)."""
+    unapplied = (
+        select(Submission.case_id)
+        .join(Step, col(Step.id) == Submission.step_id)
+        .where(Step.status == StepStatus.open, col(Submission.applied_at).is_(None))
+        .where(col(Submission.failed_at).is_(None), col(Submission.recorded_at) <= now)
+    )
+    has_open = select(Step.case_id).where(
+        col(Step.status).in_([StepStatus.open, StepStatus.stopped])
+    )
+    moved_lately = select(Submission.case_id).where(col(Submission.applied_at) > before)
+    started_by = select(AuditEntry.case_id).where(
+        AuditEntry.action == "case.start", col(AuditEntry.at) <= before
+    )
+    quiet = col(Case.id).in_(started_by) & col(Case.id).not_in(moved_lately)
+    return list(
+        session.exec(
+            select(Case)
+            .where(Case.status == CaseStatus.open)
+            .where(
+                col(Case.id).in_(unapplied)
+                | (quiet & (col(Case.id).not_in(has_open) | col(Case.flow_run_id).is_(None)))
+            )
+            .order_by(col(Case.id))
+        ).all()
+    )
+
+
+def settled(session: Session, submission_id: int) -> bool:
+    """True once the flow has applied the record, or found it could not (or it is unknown)."""
+    stored = session.get(Submission, submission_id)
+    return stored is None or stored.applied_at is not None or stored.failed_at is not None
+
+
+def being_applied(session: Session, case_id: int) -> list[Submission]:
+    """Return the case's records stored but not yet applied by its flow (nor failed)."""
+    return list(
+        session.exec(
+            select(Submission)
+            .where(
+                Submission.case_id == case_id,
+                col(Submission.applied_at).is_(None),
+                col(Submission.failed_at).is_(None),
+            )
+            .order_by(col(Submission.id))
+        )
+    )
+
+
+def open_steps_of(session: Session, case_id: int) -> list[Step]:
+    """Return the case's open steps, earliest due first."""
+    return list(
+        session.exec(
+            select(Step)
+            .where(Step.case_id == case_id, Step.status == StepStatus.open)
+            .order_by(col(Step.deadline_at), col(Step.id))
+        )
+    )
+
+
+def live_submission(session: Session, step_id: int) -> Submission | None:
+    """Return the step's submission that has not failed, if any (there is at most one)."""
+    return session.exec(
+        select(Submission).where(Submission.step_id == step_id, col(Submission.failed_at).is_(None))
+    ).first()

@@ -1,0 +1,114 @@
+"""Reading notices (newest first, each with its deliveries) and acknowledging one: a recipient's
+acknowledgement stops it going further up the ladder."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models import audit
+from models.db import in_chunks
+from models.errors import InputError
+from models.escalation import Kind
+from models.permissions import acting_roles
+from models.tables import Case, Notice, NoticeDelivery
+
+
+def notice_rows(
+    session: Session, *, pending: bool = False, reference: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Return notices newest first, each with its deliveries (who, status, attempts, error)."""
+    query = select(Notice, Case.reference).join(Case, col(Case.id) == Notice.case_id)
+    if reference:
+        case = session.exec(select(Case).where(Case.reference == reference)).first()
+        if case is None:
+            raise InputError(f"no case {reference!r}; see 'safeguard status' for open cases")
+        query = query.where(Notice.case_id == case.id)
+    if pending:
+        waiting = select(NoticeDelivery.notice_id).where(col(NoticeDelivery.status) != "delivered")
+        anyone = sa.exists().where(col(NoticeDelivery.notice_id) == Notice.id)
+        query = query.where(sa.or_(col(Notice.id).in_(waiting), ~anyone))  # or nobody to send to
+    rows = session.exec(query.order_by(col(Notice.id).desc()).limit(limit)).all()
+    deliveries: dict[int, list[NoticeDelivery]] = {}
+    for chunk in in_chunks([n.id for n, _ in rows]):
+        for d in session.exec(
+            select(NoticeDelivery)
+            .where(col(NoticeDelivery.notice_id).in_(chunk))
+            .order_by(col(NoticeDelivery.staff_id))
+        ).all():
+            deliveries.setdefault(d.notice_id, []).append(d)
+    return [
+        {
+            "id": n.id,
+            "case": ref,
+            "kind": n.kind,
+            "rung": n.rung,
+            "key": n.key,
+            "subject": n.subject,
+            "created_at": n.created_at.isoformat(),
+            "due_at": n.due_at.isoformat(),
+            "needs_ack": Kind(n.kind).needs_acknowledgement,
+            "ack_due_at": n.ack_due_at.isoformat() if n.ack_due_at else None,
+            "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None,
+            "acknowledged_by": n.acknowledged_by,
+            "unfilled": n.detail.get("unfilled", []),
+            "deliveries": [
+                {
+                    "to": d.staff_id,
+                    "because": d.because,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+                    "delivered_to": d.delivered_to,
+                    "next_attempt_at": d.next_attempt_at.isoformat()
+                    if d.status != "delivered"
+                    else None,
+                    "last_error": d.last_error,
+                }
+                for d in deliveries.get(n.id or 0, [])
+            ],
+        }
+        for n, ref in rows
+    ]
+
+
+def acknowledge(session: Session, *, notice_id: int, staff_id: str, now: datetime) -> Notice:
+    """Record that a recipient has seen the notice: it goes no further up for being unacknowledged."""
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise InputError(f"no notice {notice_id}; 'safeguard notices' lists them")
+    recipients = set(
+        session.exec(
+            select(NoticeDelivery.staff_id).where(NoticeDelivery.notice_id == notice_id)
+        ).all()
+    )
+    if staff_id not in recipients:
+        who = ", ".join(sorted(recipients)) or "nobody"
+        raise InputError(
+            f"{staff_id} did not receive notice {notice_id}: only a recipient ({who}) may acknowledge it"
+        )
+    acting_roles(session, staff_id)  # someone who has left acknowledges nothing
+    if not Kind(notice.kind).needs_acknowledgement:
+        raise InputError(f"notice {notice_id} is for information: it needs no acknowledgement")
+    if notice.acknowledged_at is not None:
+        if notice.acknowledged_by == staff_id:
+            return notice  # the same acknowledgement again changes nothing
+        raise InputError(
+            f"notice {notice_id} was already acknowledged by {notice.acknowledged_by} "
+            f"at {notice.acknowledged_at:%Y-%m-%d %H:%M} UTC"
+        )
+    notice.acknowledged_at, notice.acknowledged_by, notice.ack_due_at = now, staff_id, None
+    session.add(notice)
+    audit.record(
+        session,
+        at=now,
+        actor_id=staff_id,
+        action="notice.acknowledge",
+        case_id=notice.case_id,
+        entity="notice",
+        entity_id=str(notice_id),
+        detail={"kind": notice.kind, "rung": notice.rung},
+    )
+    session.flush()
+    return notice
