@@ -16,9 +16,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, select
 
-from models import audit
+from models import audit, registry
 from models.cases import parties_of
-from models.enums import Role
 from models.errors import InputError
 from models.inputs import free_text
 from models.permissions import acting_roles
@@ -279,8 +278,6 @@ def _digest(token: str) -> str:
 
 # --- the access log ------------------------------------------------------------------------------
 
-REASON_NEEDED_FOR = frozenset({"allegation"})  # opening one you have no part in asks why first
-
 
 def has_part(session: Session, case: Case, staff_id: str) -> bool:
     """True if the person is part of the case: its lead, a named party, a child's IRO or social
@@ -296,12 +293,14 @@ def has_part(session: Session, case: Case, staff_id: str) -> bool:
 
 
 def needs_reason(session: Session, case: Case, staff_id: str) -> bool:
-    """True if the person must say why before they see the case (an allegation not theirs)."""
-    return case.process in REASON_NEEDED_FOR and not has_part(session, case, staff_id)
+    """True if the person must say why before they see the case: its process asks it of anyone
+    with no part in the case (e.g. an allegation not theirs)."""
+    asks = registry.get(case.process).ask_why_before_opening
+    return asks and not has_part(session, case, staff_id)
 
 
 class ReasonNeeded(InputError):
-    """An allegation the person has no part in: they must say why before they see it."""
+    """A case the person has no part in, whose process asks why: they must say why first."""
 
 
 def log_view(
@@ -336,17 +335,17 @@ def log_view(
         )
         if earlier is None:
             raise ReasonNeeded(
-                f"{case.reference} is an allegation you have no part in: say why you need to "
-                "open it (the reason is kept in its access log)"
+                f"{case.reference} is {registry.get(case.process).noun} you have no part in: say "
+                "why you need to open it (the reason is kept in its access log)"
             )
         text = earlier.reason
     session.add(CaseView(case_id=case.id or 0, staff_id=staff_id, at=now, reason=text, via=via))
 
 
-def may_see_access_log(session: Session, staff_id: str) -> bool:
-    """LADO managers (and above them, heads of service and directors) see who viewed a case."""
-    senior = {Role.lado_manager, Role.head_of_service, Role.director}
-    return bool(acting_roles(session, staff_id) & senior)
+def may_see_access_log(session: Session, case: Case, staff_id: str) -> bool:
+    """True if the person holds a role the case's process lets read who viewed it."""
+    readers = registry.get(case.process).access_log_readers
+    return bool(acting_roles(session, staff_id) & readers)
 
 
 def access_log(session: Session, case_id: int, limit: int = 200) -> list[dict[str, Any]]:

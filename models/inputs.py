@@ -196,11 +196,19 @@ class ChildInCase(StepInput):
     neither of whom is in our directory (the carer's own child, a child another authority
     placed), who placed them and the contact there (what their IRO's notices go out with)."""
 
-    child: Ref
-    iro: Annotated[StaffId, staff(Role.iro)] | None = None
-    social_worker: Annotated[StaffId, staff(Role.social_worker)] | None = None
-    placed_by: Label | None = None  # "own child", or the placing authority
-    contact: Label | None = None  # e.g. the placing authority's duty IRO line
+    child: Ref = Field(title="Child's reference")
+    iro: Annotated[StaffId, staff(Role.iro)] | None = Field(
+        default=None, title="Their IRO (staff id)"
+    )
+    social_worker: Annotated[StaffId, staff(Role.social_worker)] | None = Field(
+        default=None, title="Their social worker (staff id)"
+    )
+    # "own child", or the placing authority
+    placed_by: Label | None = Field(
+        default=None, title="Placed by (for a child whose IRO is not in the directory)"
+    )
+    # e.g. the placing authority's duty IRO line
+    contact: Label | None = Field(default=None, title="Contact there")
 
     @model_validator(mode="after")
     def _one_way(self) -> "ChildInCase":
@@ -243,21 +251,28 @@ MAX_ACTION_DAYS = 260  # about a year of working days
 class NewAction(StepInput):
     """An action agreed at a meeting: due on a date or a number of working days after the meeting."""
 
-    title: Label
-    owner: Annotated[StaffId, staff()]
+    title: Label = Field(title="What is to be done")
+    owner: Annotated[StaffId, staff()] = Field(title="Owner (staff id)")
     due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] = Field(
-        description="a date, or working days after the meeting"
+        description="a date, or working days after the meeting",
+        title="Due (a date, or working days after the meeting)",
     )
 
 
 class ActionAccount(StepInput):
     """What a review says of one open action."""
 
-    action_id: DbId
-    status: Literal["done", "carried_forward", "not_needed", "transferred"]
-    reason: Text | None = None
-    new_due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] | None = None
-    to_case: Ref | None = None  # transferred: the case that carries it on
+    action_id: DbId = Field(title="Action")
+    status: Literal["done", "carried_forward", "not_needed", "transferred"] = Field(
+        title="What happened to it",
+        description="Done, carried forward (give the reason and new due), not needed (give the reason), or transferred to another case",
+    )
+    reason: Text | None = Field(default=None, title="Reason")
+    new_due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] | None = Field(
+        default=None, title="New due (a date, or working days)"
+    )
+    # transferred: the case that carries it on
+    to_case: Ref | None = Field(default=None, title="Case that carries it on")
 
     @model_validator(mode="after")
     def _reasons(self) -> "ActionAccount":

@@ -238,6 +238,16 @@ class ViewFacts:
 
 
 @dataclass(frozen=True)
+class RecordNotes:
+    """What may be said of a closed case's record, for its retention review: whether it may be
+    mentioned in references, and whether it leaves the file of the person it is about (None: the
+    process says nothing of it)."""
+
+    in_references: bool | None = None
+    remove_from_file: bool | None = None
+
+
+@dataclass(frozen=True)
 class Measure:
     """A process's own count for its timeliness report: `count` of `of` cases."""
 
@@ -323,6 +333,15 @@ class ProcessDecl(Generic[S]):
     start_version: int = 1
     start_upgrades: Mapping[int, Upgrade] = field(default_factory=dict)
     case_events: Sequence[CaseEventDecl] = ()  # recorded as they come: `safeguard case event`
+    # Who sees a case's access log (who viewed it, when, why), and whether opening a case you have
+    # no part in asks why first (DESIGN rule 12): the process's, since the sensitivity is its own.
+    access_log_readers: frozenset[Role] = frozenset({Role.head_of_service, Role.director})
+    ask_why_before_opening: bool = False
+    record_notes: Callable[[Mapping[str, Any]], RecordNotes] | None = None  # for its retention
+    carer_of: Callable[[Mapping[str, Any]], str | None] | None = None  # the carer a case is about
+    filed_on_record: frozenset[str] = frozenset()  # decisions that are reports filed on the
+    # child's and the carer's records (`child show`, `carer show`), e.g. a meeting's report
+    cli: str | None = None  # its own commands as "module:typer app", e.g. `safeguard allegation`
 
     def step(self, name: str) -> StepDecl[Any, Any]:
         """Return the step called `name`, or raise InputError listing the steps."""

@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 
 from models import registry
 from models.calendar import WorkingCalendar, add_months
+from models.cases.record import details_of
 from models.durations import CalendarMonths, Duration
 from models.policy import Policy
-from models.process import Measure
+from models.process import Measure, RecordNotes
 from models.tables import Case, ClockStop, Decision, Extension, Rationale, Step
 from models.views import timeliness as step_timeliness
 
@@ -76,12 +77,13 @@ def retention(
 ) -> list[dict[str, Any]]:
     """Closed cases with a retention date: when each is kept until, when it comes up for review
     (the process's `review_within` before), whether that is now, and what the case says may be
-    said of it (e.g. an allegation: in references or not; removed from the carer's file)."""
+    said of it (its process's `record_notes`: in references or not; removed from the file)."""
     rows = []
     for case in session.exec(
         select(Case).where(col(Case.retain_until).is_not(None)).order_by(col(Case.retain_until))
     ):
         rule = policy.processes[case.process].retention if case.process in policy.processes else None  # fmt: skip
+        notes = _notes(case)
         assert case.retain_until is not None
         review_from = (
             _back(case.retain_until, rule.review_within) if rule is not None else case.retain_until
@@ -97,11 +99,17 @@ def retention(
                 "retain_until": case.retain_until.isoformat(),
                 "review_from": review_from.isoformat(),
                 "due_for_review": due,
-                "in_references": case.details.get("in_references"),
-                "remove_from_file": case.details.get("remove_from_carer_file"),
+                "in_references": notes.in_references,
+                "remove_from_file": notes.remove_from_file,
             }
         )
     return rows
+
+
+def _notes(case: Case) -> RecordNotes:
+    """What the case's process says may be said of its record (nothing, if it says nothing)."""
+    decl = registry.get(case.process)
+    return decl.record_notes(details_of(case)) if decl.record_notes else RecordNotes()
 
 
 def _back(day: date, span: Duration) -> date:

@@ -310,28 +310,38 @@ def status_rows(
     return rows
 
 
+def _carer_of(case: Case) -> str | None:
+    """The carer the case is about, as its process says (None for a process about no carer)."""
+    decl = registry.get(case.process)
+    return decl.carer_of(details_of(case)) if decl.carer_of else None
+
+
 def record_of(
     session: Session, *, child: str | None = None, carer: str | None = None
 ) -> dict[str, Any]:
     """Return a child's or a carer's record across processes: every case they are in, and the
-    reports filed on their record (a disruption meeting's report, with its summary)."""
+    reports filed on their record (decisions their processes file there, e.g. a meeting's report,
+    with its summary)."""
     if (child is None) == (carer is None):
         raise ValueError("give a child or a carer")
     if child is not None:
         ids = set(session.exec(select(CaseChild.case_id).where(CaseChild.child_ref == child)).all())
     else:
-        ids = {
-            c.id or 0
-            for c in session.exec(select(Case)).all()
-            if details_of(c).get("carer") == carer
-        }
+        ids = {c.id or 0 for c in session.exec(select(Case)).all() if _carer_of(c) == carer}
     found = session.exec(select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.id))).all()
     refs = {c.id: c.reference for c in found}
-    reports = session.exec(
-        select(Decision)
-        .where(col(Decision.case_id).in_(ids), Decision.kind == "meeting_report")
-        .order_by(col(Decision.id))
-    ).all()
+    filed = {(decl.code, kind) for decl in registry.processes() for kind in decl.filed_on_record}
+    reports = [
+        d
+        for d, process in session.exec(
+            select(Decision, Case.process)
+            .join(Case, col(Case.id) == Decision.case_id)
+            .where(col(Decision.case_id).in_(ids))
+            .where(col(Decision.kind).in_({kind for _, kind in filed}))
+            .order_by(col(Decision.id))
+        ).all()
+        if (process, d.kind) in filed
+    ]
     texts = {
         r.decision_id: r.text
         for r in session.exec(

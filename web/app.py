@@ -662,7 +662,7 @@ class Pages(Recording):
                 view = views.case_view(session=session, policy=self.deps.policy, calendar=self.deps.calendar, reference=reference, now=now)  # fmt: skip
                 notices = notice_rows(session, reference=reference, limit=100)
                 pending = [p.kind for p in steps.being_applied(session, case.id or 0)]
-                log = accounts.access_log(session, case.id or 0) if accounts.may_see_access_log(session, me.id) else None  # fmt: skip
+                log = accounts.access_log(session, case.id or 0) if accounts.may_see_access_log(session, case, me.id) else None  # fmt: skip
         except InputError as refused:
             return self.refuse(request, me, 404, "Case not found", str(refused))
         rules = self.deps.policy.process(view["process"])

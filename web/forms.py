@@ -1,7 +1,8 @@
 """Forms generated from a step's (or a start's) input model, and the posted form read back into
 the same JSON input the CLI sends: one schema, one write path (DESIGN rule 3).
 
-Each field of the pydantic model becomes a GOV.UK component by its type: a date a date input
+Each field of the pydantic model becomes a GOV.UK component by its type, labelled with the words
+its declaration gives it (`Field(title=...)`, with `description` as hint text): a date a date input
 (day, month, year), a yes/no or a choice radios, several choices checkboxes, a list of words a
 textarea (one per line), a list of items (actions, accounts of earlier actions) a fieldset per item
 with "add another", free text a textarea. Nothing here decides what is valid: the service does,
@@ -18,25 +19,6 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 LONG_TEXT = 200  # a str allowed more than this is a textarea
-
-LABELS = {  # words a person reads, where the field's name is not enough
-    "held_on": "Date held",
-    "decided_on": "Date decided",
-    "closed_on": "Date closed",
-    "attendees": "Who attended (one per line, by role)",
-    "decisions": "Decisions (one per line)",
-    "limbs": "Which limbs of the harm threshold apply",
-    "threshold_met": "Is the harm threshold met?",
-    "ready_for_outcome": "Is the case ready for its outcome?",
-    "police_investigating": "Are the police investigating?",
-    "action_id": "Action",
-    "due": "Due (a date, or working days after the meeting)",
-    "new_due": "New due (a date, or working days)",
-    "owner": "Owner (staff id)",
-    "approved_by": "Approved by (staff id)",
-    "decided_by": "Decided by (staff id)",
-    "dbs_referral": "Is a DBS referral made?",
-}
 
 
 @dataclass
@@ -79,7 +61,7 @@ def _fields(
         path = (*prefix, name)
         annotation, optional = _unwrap(info.annotation, list(info.metadata))
         required = info.is_required() and not optional
-        label = LABELS.get(name, name.replace("_", " ").capitalize())
+        label = info.title or _words(name)  # the declaration's words (Field(title=...))
         built.append(
             _field(path, label, annotation, required, values.get(name), counts, info.description)
         )
@@ -174,6 +156,18 @@ def _kind(annotation: Any) -> tuple[str, Any]:
             return "checkboxes", choices
         return "lines", None
     return "text", None
+
+
+def lists_of(model: type[BaseModel], item: type[BaseModel]) -> list[str]:
+    """Return the names of the model's fields that are lists of `item` (e.g. the accounts of
+    earlier actions a review gives)."""
+    found = []
+    for name, info in model.model_fields.items():
+        annotation, _ = _unwrap(info.annotation, list(info.metadata))
+        kind, extra = _kind(annotation)
+        if kind == "repeat" and extra is item:
+            found.append(name)
+    return found
 
 
 def _words(value: str) -> str:

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from models import cases, followup, registry, steps
 from models.errors import FieldErrors, InputError
+from models.inputs import ActionAccount
 from web import forms
 
 if TYPE_CHECKING:
@@ -231,20 +232,20 @@ def _counts(form: Any) -> dict[str, int]:
 
 def _accounts(model: Any, actions: dict[int, str]) -> dict[str, Any] | None:
     """A review (or a closing account) starts with one row per open action, each named."""
-    if "accounted" not in model.model_fields or not actions:
+    names = forms.lists_of(model, ActionAccount)
+    if not names or not actions:
         return None
-    return {"accounted": [{"action_id": n} for n in actions]}
+    return {name: [{"action_id": n} for n in actions] for name in names}
 
 
 def _label_actions(fields: list[forms.FormField], actions: dict[int, str]) -> None:
+    """Each account's row says which action it is about."""
     for f in fields:
-        if f.kind == "repeat" and f.id == "accounted":
+        if f.kind == "repeat" and f.template is ActionAccount:
             for row in f.rows:
                 for child in row:
                     if child.path[-1] == "action_id" and child.value in actions:
                         child.hint = f"Action {child.value}: {actions[child.value]}"
-                    if child.path[-1] == "status":
-                        child.hint = "Done, carried forward (give the reason and new due), not needed (give the reason), or transferred to another case"  # fmt: skip
 
 
 def _shown(fields: list[forms.FormField], errors: list[tuple[str, str]]) -> list[tuple[str, str]]:

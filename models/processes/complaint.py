@@ -67,9 +67,12 @@ class Standing(StrEnum):
 
 
 class Complainant(StepInput):
-    reference: Ref  # how the case refers to them (our database only)
-    standing: Standing
-    sufficient_interest_reasons: Text | None = None
+    # how the case refers to them (our database only)
+    reference: Ref = Field(title="How the case refers to them")
+    standing: Standing = Field(title="Their standing")
+    sufficient_interest_reasons: Text | None = Field(
+        default=None, title="Why they have sufficient interest"
+    )
 
     @model_validator(mode="after")
     def _judged(self) -> "Complainant":
@@ -84,9 +87,9 @@ class Complainant(StepInput):
 
 
 class Stage1(StepInput):
-    received_on: PastDay
-    answered_on: PastDay
-    response: Text
+    received_on: PastDay = Field(title="Date stage 1 was received")
+    answered_on: PastDay = Field(title="Date stage 1 was answered")
+    response: Text = Field(title="The stage 1 response")
 
     @model_validator(mode="after")
     def _order(self) -> "Stage1":
@@ -96,16 +99,22 @@ class Stage1(StepInput):
 
 
 class NewComplaint(StepInput):
-    complainant: Complainant
-    child: ChildInCase | None = None  # the looked-after child the complaint concerns, if one
-    advocacy_offered: bool  # s26A
-    advocacy: Literal["accepted", "declined", "not_applicable"]
-    received_on: PastDay  # the authority first received the complaint
-    matter_known_on: date  # the matters complained of happened, or became known
-    stage1: Stage1 | None = None
-    stage2_requested_on: PastDay
-    complaints_manager: Annotated[StaffId, staff(Role.complaints_manager)]  # leads the case
-    summary: Text
+    complainant: Complainant = Field(title="Complainant")
+    # the looked-after child the complaint concerns, if one
+    child: ChildInCase | None = Field(default=None, title="The child it concerns")
+    advocacy_offered: bool = Field(title="Was advocacy offered?")  # s26A
+    advocacy: Literal["accepted", "declined", "not_applicable"] = Field(title="Advocacy")
+    # the authority first received the complaint
+    received_on: PastDay = Field(title="Date the complaint was received")
+    # the matters complained of happened, or became known
+    matter_known_on: date = Field(title="Date the matter happened or became known")
+    stage1: Stage1 | None = Field(default=None, title="Stage 1")
+    stage2_requested_on: PastDay = Field(title="Date stage 2 was asked for")
+    # leads the case
+    complaints_manager: Annotated[StaffId, staff(Role.complaints_manager)] = Field(
+        title="Complaints manager (staff id)"
+    )
+    summary: Text = Field(title="Summary")
 
     @model_validator(mode="after")
     def _dates(self) -> "NewComplaint":
@@ -163,11 +172,17 @@ class OutOfScope(StrEnum):
 
 
 class Eligibility(StepInput):
-    accepted: bool
-    reasons: Text | None = None  # why refused
-    out_of_scope: OutOfScope | None = None
-    late_complaint_reasons: Text | None = None  # a complaint over a year old, accepted
-    late_request_reasons: Text | None = None  # a stage 2 request past its window, accepted
+    accepted: bool = Field(title="Is the complaint considered at stage 2?")
+    reasons: Text | None = Field(default=None, title="Reasons")  # why refused
+    out_of_scope: OutOfScope | None = Field(default=None, title="Why it is out of scope")
+    # a complaint over a year old, accepted
+    late_complaint_reasons: Text | None = Field(
+        default=None, title="Why a complaint made late is considered"
+    )
+    # a stage 2 request past its window, accepted
+    late_request_reasons: Text | None = Field(
+        default=None, title="Why a late request for stage 2 is accepted"
+    )
 
     @model_validator(mode="after")
     def _reasons(self) -> "Eligibility":
@@ -198,21 +213,25 @@ def decide_eligibility(ctx: ApplyContext, data: Eligibility) -> None:
 
 
 class Acknowledgement(StepInput):
-    acknowledged_on: PastDay
+    acknowledged_on: PastDay = Field(title="Date acknowledged")
 
 
 class Point(StepInput):
-    number: Annotated[int, Field(ge=1, le=200)]
-    text: Text
+    number: Annotated[int, Field(ge=1, le=200)] = Field(title="Number")
+    text: Text = Field(title="The point")
 
 
 class Statement(StepInput):
-    agreed_on: PastDay  # with the complainant (reg 16): the 25-working-day clock starts
-    points: tuple[Point, ...] = Field(min_length=1)
-    investigating_officer: Annotated[StaffId, staff(Role.investigating_officer)]
-    independent_person: Annotated[
-        StaffId, staff(Role.independent_person), independent()
-    ]  # reg 17(2), reg 2
+    # with the complainant (reg 16): the 25-working-day clock starts
+    agreed_on: PastDay = Field(title="Date the statement of complaint was agreed")
+    points: tuple[Point, ...] = Field(min_length=1, title="Points of complaint")
+    investigating_officer: Annotated[StaffId, staff(Role.investigating_officer)] = Field(
+        title="Investigating officer (staff id)"
+    )
+    # reg 17(2), reg 2
+    independent_person: Annotated[StaffId, staff(Role.independent_person), independent()] = Field(
+        title="Independent person (staff id)"
+    )
 
     @field_validator("points")
     @classmethod
@@ -240,22 +259,29 @@ class Finding(StrEnum):
 
 
 class PointFinding(StepInput):
-    point: Annotated[int, Field(ge=1, le=200)]
-    finding: Finding
-    rationale: Text | None = None
+    point: Annotated[int, Field(ge=1, le=200)] = Field(title="Point number")
+    finding: Finding = Field(title="Finding")
+    rationale: Text | None = Field(default=None, title="Rationale")
 
 
 class Stage2Response(StepInput):
-    io_report_on: PastDay
-    ip_report_on: PastDay
-    adjudicated_on: PastDay
-    adjudicating_officer: Annotated[StaffId, approver()]
-    findings: tuple[PointFinding, ...] = Field(min_length=1)
-    remedies: tuple[NewAction, ...] = ()
-    remedies_review_on: date | None = None  # when the remedies are next reviewed
-    response_sent_on: PastDay
-    stage3_rights_stated: Literal[True]  # the right to a review panel (reg 18)
-    ombudsman_stated: Literal[True]  # and to the Local Government and Social Care Ombudsman
+    io_report_on: PastDay = Field(title="Date of the investigating officer's report")
+    ip_report_on: PastDay = Field(title="Date of the independent person's report")
+    adjudicated_on: PastDay = Field(title="Date adjudicated")
+    adjudicating_officer: Annotated[StaffId, approver()] = Field(
+        title="Adjudicating officer (staff id)"
+    )
+    findings: tuple[PointFinding, ...] = Field(min_length=1, title="Finding on each point")
+    remedies: tuple[NewAction, ...] = Field(default=(), title="Remedies")
+    # when the remedies are next reviewed
+    remedies_review_on: date | None = Field(default=None, title="Date the remedies are reviewed")
+    response_sent_on: PastDay = Field(title="Date the response was sent")
+    # the right to a review panel (reg 18)
+    stage3_rights_stated: Literal[True] = Field(
+        title="Does the response state the right to a review panel?"
+    )
+    # and to the Local Government and Social Care Ombudsman
+    ombudsman_stated: Literal[True] = Field(title="Does it state the right to go to the Ombudsman?")
 
     @model_validator(mode="after")
     def _complete(self) -> "Stage2Response":
@@ -304,16 +330,17 @@ def remedies_to_review(data: Stage2Response) -> bool:
 class OuterLimit(StepInput):
     """The outer limit is closed by the stage 2 response; recorded alone only to note why not."""
 
-    note: Text
+    note: Text = Field(title="Note")
 
 
 # --- stage 3 ------------------------------------------------------------------------------------------
 
 
 class Stage3Request(StepInput):
-    requested: bool
-    requested_on: PastDay | None = None
-    late_reasons: Text | None = None  # asked for after the window, accepted
+    requested: bool = Field(title="Was a review panel asked for?")
+    requested_on: PastDay | None = Field(default=None, title="Date it was asked for")
+    # asked for after the window, accepted
+    late_reasons: Text | None = Field(default=None, title="Why a late request is accepted")
 
     @model_validator(mode="after")
     def _when(self) -> "Stage3Request":
@@ -344,11 +371,12 @@ def requested(data: Stage3Request) -> bool:
 
 
 class Panel(StepInput):
-    held_on: PastDay
+    held_on: PastDay = Field(title="Date held")
+    # three independent persons (reg 19)
     members: tuple[Annotated[StaffId, staff(), independent()], ...] = Field(
-        min_length=3, max_length=3
-    )  # three independent persons (reg 19)
-    chair: Annotated[StaffId, staff()]
+        min_length=3, max_length=3, title="Panel members (staff ids, one per line)"
+    )
+    chair: Annotated[StaffId, staff()] = Field(title="Chair (staff id)")
 
     @model_validator(mode="after")
     def _chair(self) -> "Panel":
@@ -373,8 +401,9 @@ def hold_panel(ctx: ApplyContext, data: Panel) -> None:
 
 
 class PanelReport(StepInput):
-    received_on: PastDay  # the authority received the panel's report
-    recommendations: tuple[Text, ...] = ()
+    # the authority received the panel's report
+    received_on: PastDay = Field(title="Date the panel's report was received")
+    recommendations: tuple[Text, ...] = Field(default=(), title="Recommendations (one per line)")
 
 
 def receive_report(ctx: ApplyContext, data: PanelReport) -> None:
@@ -382,10 +411,16 @@ def receive_report(ctx: ApplyContext, data: PanelReport) -> None:
 
 
 class Stage3Response(StepInput):
-    responded_on: PastDay
-    decided_with_stage2_ip: Literal[True]  # reg 20(3)
-    not_followed_reasons: Text | None = None  # reasons for any recommendation not followed
-    ombudsman_stated: Literal[True]
+    responded_on: PastDay = Field(title="Date of the authority's response")
+    # reg 20(3)
+    decided_with_stage2_ip: Literal[True] = Field(
+        title="Was the response decided with the stage 2 independent person?"
+    )
+    # reasons for any recommendation not followed
+    not_followed_reasons: Text | None = Field(
+        default=None, title="Why any recommendation is not followed"
+    )
+    ombudsman_stated: Literal[True] = Field(title="Does it state the right to go to the Ombudsman?")
 
 
 def respond_stage3(ctx: ApplyContext, data: Stage3Response) -> None:
@@ -399,9 +434,9 @@ def respond_stage3(ctx: ApplyContext, data: Stage3Response) -> None:
 
 
 class RemediesReview(StepInput):
-    held_on: PastDay
-    accounted: tuple[ActionAccount, ...] = ()
-    next_review_on: date | None = None
+    held_on: PastDay = Field(title="Date held")
+    accounted: tuple[ActionAccount, ...] = Field(default=(), title="What happened to each remedy")
+    next_review_on: date | None = Field(default=None, title="Date of the next review")
 
     _once = field_validator("accounted")(once_each)
 
@@ -609,4 +644,8 @@ COMPLAINT: ProcessDecl[NewComplaint] = ProcessDecl(
     headline=headline,
     facts=facts,
     measures=measures,
+    # Who viewed a case is read by these (as for every case until now; the IRO and complaints
+    # services may want their own managers here).
+    access_log_readers=frozenset({Role.lado_manager, Role.head_of_service, Role.director}),
+    cli="safeguard.cli.processes.complaint:app",
 )

@@ -87,11 +87,14 @@ class EndedBy(StrEnum):
 
 
 class Ending(StepInput):
-    ended_by: EndedBy
-    planned: bool
-    ends_on: date  # the day the placement ends (planned) or ended (emergency)
-    new_placement_on: date  # the day the child's next placement starts
-    allegation: Ref | None = None  # the allegation case (ALG-...) it followed
+    ended_by: EndedBy = Field(title="Who or what ended it")
+    planned: bool = Field(title="Is the ending planned?")
+    # the day the placement ends (planned) or ended (emergency)
+    ends_on: date = Field(title="Date the placement ends")
+    # the day the child's next placement starts
+    new_placement_on: date = Field(title="Date the new placement starts")
+    # the allegation case (ALG-...) it followed
+    allegation: Ref | None = Field(default=None, title="The allegation case it followed")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Ending":
@@ -108,23 +111,33 @@ class Ending(StepInput):
 
 
 class AtRisk(StepInput):
-    identified_on: PastDay  # the carer gave notice, the child asked to leave, an allegation...
-    concern: Text
+    # the carer gave notice, the child asked to leave, an allegation...
+    identified_on: PastDay = Field(title="Date the risk was seen")
+    concern: Text = Field(title="The concern")
 
 
 class NewDisruption(StepInput):
     """A placement ending or ended (`ending`), or at risk of it (`at_risk`): one of the two."""
 
-    child: ChildInCase
-    carer: Ref
-    fostering_service: Label
-    supervising_social_worker: Annotated[StaffId, staff(Role.supervising_social_worker)]
-    team_manager: Annotated[StaffId, staff(Role.team_manager)]  # leads the case
-    placement_type: PlacementType
-    siblings_together: tuple[Ref, ...] = ()  # siblings placed with the child
-    key_stage_4: bool = False  # years 10-11: a move needs the nominated officer (reg 10)
-    ending: Ending | None = None
-    at_risk: AtRisk | None = None
+    child: ChildInCase = Field(title="The child")
+    carer: Ref = Field(title="Foster carer's reference")
+    fostering_service: Label = Field(title="Fostering service")
+    supervising_social_worker: Annotated[StaffId, staff(Role.supervising_social_worker)] = Field(
+        title="The carer's supervising social worker (staff id)"
+    )
+    # leads the case
+    team_manager: Annotated[StaffId, staff(Role.team_manager)] = Field(
+        title="Team manager (staff id)"
+    )
+    placement_type: PlacementType = Field(title="Type of placement")
+    # siblings placed with the child
+    siblings_together: tuple[Ref, ...] = Field(
+        default=(), title="Siblings placed with the child (one per line)"
+    )
+    # years 10-11: a move needs the nominated officer (reg 10)
+    key_stage_4: bool = Field(default=False, title="Is the child in key stage 4 (years 10 and 11)?")
+    ending: Ending | None = Field(default=None, title="The ending")
+    at_risk: AtRisk | None = Field(default=None, title="A placement at risk")
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "NewDisruption":
@@ -224,13 +237,15 @@ class Stability(StrEnum):
 
 
 class StabilityMeeting(StepInput):
-    held_on: PastDay
-    attendees: tuple[Label, ...] = Field(min_length=1)
-    decision: Stability
-    rationale: Text
-    support_plan: tuple[NewAction, ...] = ()  # extra visits, respite, direct work...
-    review_on: date | None = None  # when the support plan is reviewed (needed with one)
-    ending: Ending | None = None  # when it ends
+    held_on: PastDay = Field(title="Date held")
+    attendees: tuple[Label, ...] = Field(min_length=1, title="Who attended (one per line, by role)")
+    decision: Stability = Field(title="Decision")
+    rationale: Text = Field(title="Rationale")
+    # extra visits, respite, direct work...
+    support_plan: tuple[NewAction, ...] = Field(default=(), title="Support plan")
+    # when the support plan is reviewed (needed with one)
+    review_on: date | None = Field(default=None, title="Date the support plan is reviewed")
+    ending: Ending | None = Field(default=None, title="How the placement ends")  # when it ends
 
     @model_validator(mode="after")
     def _complete(self) -> "StabilityMeeting":
@@ -274,9 +289,11 @@ def decided(data: StabilityMeeting) -> tuple[Stability, bool]:
 
 
 class CarePlanReview(StepInput):
-    reviewed_on: PastDay  # the review (chaired by the IRO) that considered the ending
-    decision: Text  # what the review decided about the care plan
-    rationale: Text | None = None
+    # the review (chaired by the IRO) that considered the ending
+    reviewed_on: PastDay = Field(title="Date reviewed")
+    # what the review decided about the care plan
+    decision: Text = Field(title="Decision on the care plan")
+    rationale: Text | None = Field(default=None, title="Rationale")
 
 
 def must_precede(ctx: CheckContext, data: CarePlanReview) -> None:
@@ -299,9 +316,10 @@ class Ground(StrEnum):
 
 
 class EmergencyEnding(StepInput):
-    ground: Ground
-    rationale: Text
-    approved_by: Annotated[StaffId, approver()]  # at least the policy's approver
+    ground: Ground = Field(title="Ground")
+    rationale: Text = Field(title="Rationale")
+    # at least the policy's approver
+    approved_by: Annotated[StaffId, approver()] = Field(title="Approved by (staff id)")
 
 
 def record_emergency(ctx: ApplyContext, data: EmergencyEnding) -> None:
@@ -309,23 +327,27 @@ def record_emergency(ctx: ApplyContext, data: EmergencyEnding) -> None:
 
 
 class IroInformed(StepInput):
-    told_on: PastDay
-    how: Label  # in person, by phone, by email...
+    told_on: PastDay = Field(title="Date the IRO was told")
+    how: Label = Field(title="How they were told")  # in person, by phone, by email...
 
 
 # --- after the ending, side by side --------------------------------------------------------------------
 
 
 class WrittenNotice(StepInput):
-    sent_on: PastDay
-    to: tuple[Label, ...] = Field(min_length=1)  # those not told in advance (reg 14(4))
+    sent_on: PastDay = Field(title="Date sent")
+    # those not told in advance (reg 14(4))
+    to: tuple[Label, ...] = Field(min_length=1, title="Sent to (one per line)")
 
 
 class NewPlacementNotice(StepInput):
-    notified_on: PastDay
-    notified: tuple[Label, ...] = Field(min_length=1)  # who was told in writing (reg 13)
-    siblings_separated: bool = False
-    separation_reasons: Text | None = None
+    notified_on: PastDay = Field(title="Date notified")
+    # who was told in writing (reg 13)
+    notified: tuple[Label, ...] = Field(
+        min_length=1, title="Who was told in writing (one per line)"
+    )
+    siblings_separated: bool = Field(default=False, title="Are siblings separated?")
+    separation_reasons: Text | None = Field(default=None, title="Why siblings are separated")
 
     @model_validator(mode="after")
     def _iro_and_reasons(self) -> "NewPlacementNotice":
@@ -342,13 +364,14 @@ def notify_placement(ctx: ApplyContext, data: NewPlacementNotice) -> None:
 
 
 class PlacementPlan(StepInput):
-    agreed_on: PastDay
-    childs_wishes: Text  # the child's wishes and feelings (reg 9(1)(b))
+    agreed_on: PastDay = Field(title="Date agreed")
+    # the child's wishes and feelings (reg 9(1)(b))
+    childs_wishes: Text = Field(title="The child's wishes and feelings")
 
 
 class SocialWorkerVisit(StepInput):
-    visited_on: PastDay
-    seen_alone: bool
+    visited_on: PastDay = Field(title="Date visited")
+    seen_alone: bool = Field(title="Was the child seen alone?")
 
 
 def after_the_move(ctx: CheckContext, data: SocialWorkerVisit) -> None:
@@ -361,10 +384,11 @@ def after_the_move(ctx: CheckContext, data: SocialWorkerVisit) -> None:
 
 
 class EducationApproval(StepInput):
-    approved_on: PastDay
-    nominated_officer: Annotated[StaffId, approver()]  # reg 10: the authority's nominated officer
-    iro_consulted_on: PastDay
-    rationale: Text
+    approved_on: PastDay = Field(title="Date approved")
+    # reg 10: the authority's nominated officer
+    nominated_officer: Annotated[StaffId, approver()] = Field(title="Nominated officer (staff id)")
+    iro_consulted_on: PastDay = Field(title="Date the IRO was consulted")
+    rationale: Text = Field(title="Rationale")
 
 
 def approve_education(ctx: ApplyContext, data: EducationApproval) -> None:
@@ -375,9 +399,12 @@ def approve_education(ctx: ApplyContext, data: EducationApproval) -> None:
 
 
 class MeetingDecision(StepInput):
-    hold: bool
-    reasons: Text | None = None  # why not, when not
-    approved_by: Annotated[StaffId, approver()] | None = None  # a required meeting not held
+    hold: bool = Field(title="Is a disruption meeting held?")
+    reasons: Text | None = Field(default=None, title="Reasons")  # why not, when not
+    # a required meeting not held
+    approved_by: Annotated[StaffId, approver()] | None = Field(
+        default=None, title="Approved by (staff id)"
+    )
 
 
 def meeting_rules(ctx: CheckContext, data: MeetingDecision) -> None:
@@ -406,20 +433,21 @@ def hold(data: MeetingDecision) -> bool:
 
 
 class Excluded(StepInput):
-    who: Label
-    reason: Text
+    who: Label = Field(title="Who")
+    reason: Text = Field(title="Why")
 
 
 class DisruptionMeeting(StepInput):
-    held_on: PastDay
-    chair: Annotated[StaffId, staff()]
-    attendees: tuple[Label, ...] = Field(min_length=1)
-    excluded: tuple[Excluded, ...] = ()
-    sequence_of_events: Text
-    the_match: Text  # whether the placement was appropriate and adequately resourced
-    support_given: Text
-    childs_view: Text
-    recommendations: tuple[NewAction, ...] = ()
+    held_on: PastDay = Field(title="Date held")
+    chair: Annotated[StaffId, staff()] = Field(title="Chair (staff id)")
+    attendees: tuple[Label, ...] = Field(min_length=1, title="Who attended (one per line, by role)")
+    excluded: tuple[Excluded, ...] = Field(default=(), title="Who was not invited, and why")
+    sequence_of_events: Text = Field(title="Sequence of events")
+    # whether the placement was appropriate and adequately resourced
+    the_match: Text = Field(title="The match")
+    support_given: Text = Field(title="Support given")
+    childs_view: Text = Field(title="The child's view")
+    recommendations: tuple[NewAction, ...] = Field(default=(), title="Recommendations")
 
     @model_validator(mode="after")
     def _dues(self) -> "DisruptionMeeting":
@@ -452,11 +480,12 @@ def hold_meeting(ctx: ApplyContext, data: DisruptionMeeting) -> None:
 
 
 class MeetingReport(StepInput):
-    filed_on: PastDay
-    on_child_record: Literal[True]
-    on_carer_record: Literal[True]
-    summary: Text
-    next_review_on: date  # the child's next looked-after review or the carer's approval review
+    filed_on: PastDay = Field(title="Date filed")
+    on_child_record: Literal[True] = Field(title="Is it on the child's record?")
+    on_carer_record: Literal[True] = Field(title="Is it on the carer's record?")
+    summary: Text = Field(title="Summary")
+    # the child's next looked-after review or the carer's approval review
+    next_review_on: date = Field(title="Date of the next review")
 
     @model_validator(mode="after")
     def _after(self) -> "MeetingReport":
@@ -473,10 +502,13 @@ def file_report(ctx: ApplyContext, data: MeetingReport) -> None:
 
 
 class FollowThrough(StepInput):
-    held_on: PastDay
-    review: Literal["looked_after_review", "approval_review"]
-    accounted: tuple[ActionAccount, ...] = ()
-    next_review_on: date | None = None  # when a recommendation is carried forward
+    held_on: PastDay = Field(title="Date held")
+    review: Literal["looked_after_review", "approval_review"] = Field(title="Review")
+    accounted: tuple[ActionAccount, ...] = Field(
+        default=(), title="What happened to each recommendation"
+    )
+    # when a recommendation is carried forward
+    next_review_on: date | None = Field(default=None, title="Date of the next review")
 
     _once = field_validator("accounted")(once_each)
 
@@ -783,4 +815,10 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
     headline=headline,
     facts=facts,
     measures=measures,
+    # Who viewed a case is read by these (as for every case until now; the IRO and complaints
+    # services may want their own managers here).
+    access_log_readers=frozenset({Role.lado_manager, Role.head_of_service, Role.director}),
+    carer_of=lambda details: details.get("carer"),
+    filed_on_record=frozenset({"meeting_report"}),  # the meeting's report (reg 14(6)-(7))
+    cli="safeguard.cli.processes.disruption:app",
 )

@@ -1,20 +1,21 @@
 """`safeguard`: the command line. Every bad input gets one line on stderr and exit status 2."""
 
+import importlib
 import sys
+from contextlib import suppress
 
 import typer
 from sqlalchemy import exc as sa_exc
 
+from models import registry
 from models.db import Unreachable, database_message
 from models.errors import InputError
+from safeguard import wiring
 from safeguard.cli import (
-    allegation,
     calendar,
     cases,
     clocks,
-    complaint,
     db,
-    disruption,
     followup,
     notices,
     policy,
@@ -24,6 +25,7 @@ from safeguard.cli import (
     staff,
 )
 from safeguard.cli.common import visible
+from safeguard.settings import get_settings
 
 app = typer.Typer(
     name="safeguard",
@@ -39,9 +41,6 @@ app.add_typer(staff.app, name="staff")
 app.add_typer(db.app, name="db")
 app.add_typer(db.audit_app, name="audit")
 app.command("start")(cases.start)
-app.add_typer(allegation.app, name="allegation")
-app.add_typer(disruption.app, name="disruption")
-app.add_typer(complaint.app, name="complaint")
 app.add_typer(cases.case_app, name="case")
 app.add_typer(followup.action_app, name="action")
 app.command("record")(cases.record)
@@ -58,8 +57,25 @@ app.command("serve")(service.serve)
 app.command("web")(service.web)
 
 
+def add_process_commands() -> None:
+    """Add each process's own commands (`safeguard allegation start` ...), named by its declaration
+    (`ProcessDecl.cli`), once: the installed processes', and those SAFEGUARD_PROCESSES names (a
+    module that cannot be loaded is reported by the commands that need it, as always)."""
+    with suppress(InputError):
+        wiring.processes(get_settings())
+    for decl in registry.processes():
+        if decl.cli and decl.code not in _added:
+            module, _, name = decl.cli.partition(":")
+            app.add_typer(getattr(importlib.import_module(module), name), name=decl.code)
+            _added.add(decl.code)
+
+
+_added: set[str] = set()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status (0 ok, 2 bad input)."""
+    add_process_commands()
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="safeguard", standalone_mode=False)

@@ -17,7 +17,7 @@ from safeguard.cli.common import (
     parse_moment,
     print_json,
 )
-from safeguard.settings import get_settings
+from safeguard.settings import Settings, get_settings
 
 app = typer.Typer(
     help="Working days: bank holidays, local closures and due dates.", no_args_is_help=True
@@ -62,7 +62,7 @@ def due(
     if clock is not None:
         process, _, step = clock.partition(".")
         if not step:
-            raise InputError(f"--clock {clock!r}: write PROCESS.STEP, e.g. allegation.outcome")
+            raise InputError(f"--clock {clock!r}: write PROCESS.STEP, e.g. {_a_clock(settings)}")
         calendar = wiring.policy(settings).process(process).step(step).clock_calendar(calendar)
     local = wiring.working_calendar(settings)
     if not local.local_closures:
@@ -98,3 +98,9 @@ def due(
             skipped = note.reason if note.counted is None else ""
             table.add_row(note.day.isoformat(), note.day.strftime("%A"), counted, skipped)
         out.print(table)
+
+
+def _a_clock(settings: Settings) -> str:
+    """Return an example of PROCESS.STEP from the policy in force: its first process's first step."""
+    process, rules = next(iter(wiring.policy(settings).processes.items()))
+    return f"{process}.{next(iter(rules.steps))}"

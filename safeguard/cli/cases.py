@@ -39,7 +39,9 @@ APPLY_WAIT_SECONDS = 60
 
 
 def start(
-    process: str = typer.Argument(..., metavar="PROCESS", help="The process, e.g. allegation."),
+    process: str = typer.Argument(
+        ..., metavar="PROCESS", help="The process (its code: 'safeguard policy show' lists them)."
+    ),
     author: str = typer.Option(..., "--as", help="Your staff id (you start, and by default lead)."),
     input_file: str = typer.Option(
         ..., "--input", help="A JSON file with the start input, or - for stdin."
@@ -327,7 +329,9 @@ def show(
         help="Your staff id: the view is logged in the case's access log (LADO managers see it).",
     ),
     reason: str | None = typer.Option(
-        None, "--reason", help="Why you open an allegation you have no part in (logged)."
+        None,
+        "--reason",
+        help="Why you open a case you have no part in, where its process asks (logged).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
@@ -337,15 +341,20 @@ def show(
     now = system_clock()
     with session_scope(engine) as session:
         if viewer is not None:  # every view by a person is logged, as in the browser
-            case = cases.get_case(session, reference)
             accounts.log_view(
-                session, case=case, staff_id=viewer, now=now, reason=reason, via="cli"
+                session,
+                case=cases.get_case(session, reference),
+                staff_id=viewer,
+                now=now,
+                reason=reason,
+                via="cli",
             )
         view = views.case_view(
             session=session, policy=policy, calendar=calendar, reference=reference, now=now
         )
-        if viewer is not None and accounts.may_see_access_log(session, viewer):
-            view["access_log"] = accounts.access_log(session, cases.get_case(session, reference).id or 0)  # fmt: skip
+        case = cases.get_case(session, reference)
+        if viewer is not None and accounts.may_see_access_log(session, case, viewer):
+            view["access_log"] = accounts.access_log(session, case.id or 0)
     if as_json:
         print_json(view)
         return
@@ -447,7 +456,9 @@ def _local(iso: str | None, tz: ZoneInfo) -> str:
 def event(
     reference: str = typer.Argument(..., metavar="CASE"),
     name: str = typer.Argument(
-        ..., metavar="EVENT", help="e.g. resignation_received (an allegation's carer resigned)."
+        ...,
+        metavar="EVENT",
+        help="An event the case's process records as it comes (its policy names them).",
     ),
     on: str = typer.Option(..., "--on", help="The day it happened (YYYY-MM-DD)."),
     author: str = typer.Option(..., "--as", help="Your staff id."),
@@ -497,7 +508,7 @@ def repair(reference: str = typer.Argument(..., metavar="CASE")) -> None:
 
 def status(
     process: str | None = typer.Option(
-        None, "--process", help="Only this process (e.g. allegation)."
+        None, "--process", help="Only this process (its code: 'safeguard policy show' lists them)."
     ),
     overdue: bool = typer.Option(
         False, "--overdue", help="Only cases whose current step is overdue."

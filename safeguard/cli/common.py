@@ -2,13 +2,14 @@
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
-from models.errors import InputError
+from models.errors import FieldErrors, InputError
 from models.wallclock import system_clock
 from safeguard.settings import Settings
 
@@ -105,3 +106,37 @@ def as_at(text: str | None, settings: Settings, *, future_ok: bool = False) -> d
             f"--at {text} is in the future: only a --dry-run may look ahead (nothing is written then)"
         )
     return value
+
+
+def child_option(text: str) -> dict[str, str]:
+    """Return a --child CHILD_REF:IRO_ID:SOCIAL_WORKER_ID as a start input's child."""
+    parts = [p.strip() for p in text.split(":")]
+    if len(parts) != 3 or not all(parts):
+        raise InputError(
+            f"--child {text!r}: write CHILD_REF:IRO_ID:SOCIAL_WORKER_ID, e.g. C-1042:iro-1:sw-3"
+        )
+    return dict(zip(("child", "iro", "social_worker"), parts, strict=True))
+
+
+def in_options(refused: InputError, options: Mapping[str, str]) -> InputError:
+    """Return a refusal of a start input in the words of the command that built it: the field it
+    names as the option the user typed (`children.0.iro` as "--child 1 (iro)"), without the JSON
+    example the user never wrote. A refusal naming no field of `options` is returned as it came,
+    less the example."""
+    text = str(refused).split(" (example input:")[0]
+    fields = refused.fields if isinstance(refused, FieldErrors) else []
+    if not fields:
+        return InputError(text)
+    path, message = fields[0]
+    if path in options:  # a nested field with an option of its own (ending.ends_on: --ends)
+        return InputError(f"{options[path]}: {message}")
+    top, _, below = path.partition(".")
+    option = options.get(top)
+    if option is None:
+        return InputError(text)
+    number, _, rest = below.partition(".")
+    if number.isdigit():  # an item of a list: children.0.iro -> the first --child's IRO
+        option, below = f"{option} {int(number) + 1}", rest
+    if below:
+        option += f" ({below.replace('_', ' ').replace('.', ', ')})"
+    return InputError(f"{option}: {message}")

@@ -20,7 +20,7 @@ app = typer.Typer(
 @app.command()
 def show(
     process: str | None = typer.Argument(
-        None, help="One process: allegation, disruption, complaint, iro_dispute."
+        None, help="One process, by its code (as the policy names it)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:

@@ -21,7 +21,9 @@ app = typer.Typer(help="Reports across cases.", no_args_is_help=True)
 
 @app.command()
 def timeliness(
-    process: str = typer.Option(..., "--process", help="The process, e.g. disruption."),
+    process: str = typer.Option(
+        ..., "--process", help="The process (its code: 'safeguard policy show' lists them)."
+    ),
     start: str | None = typer.Option(None, "--from", help="First day (default: a year ago)."),
     end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
@@ -96,7 +98,8 @@ def retention(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Closed cases' records: kept until when, due for review from when (the process's retention
-    rule), and what may be said of each (an allegation: in references, removed from the file)."""
+    rule), and what may be said of each, as its process says (in references, removed from the
+    file)."""
     settings = get_settings()
     deps = wiring.casework(settings)
     today = deps.calendar.local_date(system_clock())

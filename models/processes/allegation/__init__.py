@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from models.enums import Role
-from models.process import ProcessDecl, ViewFacts
+from models.process import ProcessDecl, RecordNotes, ViewFacts
 from models.processes.allegation.meetings import (
     ALLEGATION_MEETING,
     CARER_SUPPORT,
@@ -123,6 +123,16 @@ ALLEGATION: ProcessDecl[NewAllegation] = ProcessDecl(
     case_events=(RESIGNATION,),
     view=view,
     headline=headline,
+    # An allegation is the most sensitive record the service keeps: opening one you have no part
+    # in asks why first, and the LADO's managers read who opened it (DESIGN rule 12).
+    access_log_readers=frozenset({Role.lado_manager, Role.head_of_service, Role.director}),
+    ask_why_before_opening=True,
+    record_notes=lambda details: RecordNotes(  # L12: references, and the carer's file
+        in_references=details.get("in_references"),
+        remove_from_file=details.get("remove_from_carer_file"),
+    ),
+    carer_of=lambda details: details.get("carer"),
+    cli="safeguard.cli.processes.allegation:app",
 )
 
 __all__ = [  # what the flow waits for and branches on (flows/allegation.py)

@@ -35,23 +35,34 @@ from models.process import (
 class Told(StepInput):
     """Who is told what, and by whom, as the meeting agreed (the carer, the children's parents...)."""
 
-    who: Label
-    what: Text
-    by: Label | None = None
+    who: Label = Field(title="Who")
+    what: Text = Field(title="What they are told")
+    by: Label | None = Field(default=None, title="Told by")
 
 
 class Meeting(StepInput):
-    held_on: StepDay
-    attendees: tuple[Label, ...] = Field(min_length=1, description="who attended, by role")
-    decisions: tuple[Text, ...] = ()
-    actions: tuple[NewAction, ...] = ()
-    interview_plan: Text | None = None  # who interviews whom, in what order (the police first)
-    told: tuple[Told, ...] = ()  # who is told what
-    suspension_view: Text | None = None  # the meeting's view on the placements (L6)
-    next_review_on: date | None = None  # agreed; default and latest: the policy's agreed_within
-    carer_told_on: StepDay | None = None  # the carer was told of the allegation (once, L15)
-    police_investigating: bool = False  # the police strand starts here (if not already running)
-    ready_for_outcome: bool = False
+    held_on: StepDay = Field(title="Date held")
+    attendees: tuple[Label, ...] = Field(
+        min_length=1,
+        description="who attended, by role",
+        title="Who attended (one per line, by role)",
+    )
+    decisions: tuple[Text, ...] = Field(default=(), title="Decisions (one per line)")
+    actions: tuple[NewAction, ...] = Field(default=(), title="Actions agreed")
+    # who interviews whom, in what order (the police first)
+    interview_plan: Text | None = Field(default=None, title="Interview plan")
+    told: tuple[Told, ...] = Field(default=(), title="Who is told what")
+    # the meeting's view on the placements (L6)
+    suspension_view: Text | None = Field(default=None, title="View on the placements")
+    # agreed; default and latest: the policy's agreed_within
+    next_review_on: date | None = Field(default=None, title="Date of the next review")
+    # the carer was told of the allegation (once, L15)
+    carer_told_on: StepDay | None = Field(
+        default=None, title="Date the carer was told of the allegation"
+    )
+    # the police strand starts here (if not already running)
+    police_investigating: bool = Field(default=False, title="Are the police investigating?")
+    ready_for_outcome: bool = Field(default=False, title="Is the case ready for its outcome?")
 
     @model_validator(mode="after")
     def _next(self) -> "Meeting":
@@ -72,12 +83,14 @@ class StrategyDiscussion(Meeting):
     police and health, the LADO taking part: the case's first meeting when the initial
     consideration routes it there. It records whether a s47 enquiry follows, and why."""
 
-    section_47: bool
-    section_47_reason: Text
+    section_47: bool = Field(title="Does a section 47 enquiry follow?")
+    section_47_reason: Text = Field(title="Why a section 47 enquiry follows, or does not")
 
 
 class Review(Meeting):
-    accounted: tuple[ActionAccount, ...] = ()
+    accounted: tuple[ActionAccount, ...] = Field(
+        default=(), title="What happened to each open action"
+    )
 
     _once = field_validator("accounted")(once_each)
 
@@ -224,9 +237,9 @@ REVIEW_MEETING: StepDecl[Review, bool] = StepDecl(
 class PoliceReview(StepInput):
     """A police progress review (L7): what the police decided, and when the next one falls."""
 
-    held_on: StepDay
-    decision: Literal["charge", "continue", "close"]
-    notes: Text | None = None
+    held_on: StepDay = Field(title="Date held")
+    decision: Literal["charge", "continue", "close"] = Field(title="The police's decision")
+    notes: Text | None = Field(default=None, title="Notes")
 
 
 def review_police(ctx: ApplyContext, data: PoliceReview) -> None:
@@ -262,33 +275,44 @@ class PlacementDecision(StrEnum):
 
 
 class Alternative(StepInput):
-    alternative: Text
-    why_rejected: Text
+    alternative: Text = Field(title="Alternative")
+    why_rejected: Text = Field(title="Why it was rejected")
 
 
 class Removal(StepInput):
     """A child removed: what their placement disruption case starts with (the rest, the carer,
     the fostering service and the child's IRO and social worker, the case already knows)."""
 
-    child: Ref
-    ends_on: date  # the day the placement ends or ended
-    new_placement_on: date  # the day the child's next placement starts
-    planned: bool = False  # a removal is usually not
-    placement_type: Label  # short_term, long_term, permanent, emergency... (the disruption's)
-    team_manager: Annotated[StaffId, staff(Role.team_manager)]  # leads the disruption case
+    child: Ref = Field(title="Child's reference")
+    ends_on: date = Field(title="Date the placement ends")
+    # the day the child's next placement starts
+    new_placement_on: date = Field(title="Date the new placement starts")
+    planned: bool = Field(default=False, title="Is the ending planned?")  # a removal is usually not
+    # short_term, long_term, permanent, emergency... (the disruption's)
+    placement_type: Label = Field(title="Type of placement")
+    # leads the disruption case
+    team_manager: Annotated[StaffId, staff(Role.team_manager)] = Field(
+        title="Team manager (staff id)"
+    )
 
 
 class SuspensionDecision(StepInput):
-    decided_on: StepDay
-    decision: PlacementDecision
-    children_removed: tuple[Ref, ...] = ()
-    removals: tuple[Removal, ...] = ()  # each child removed whom this authority looks after
-    alternatives: tuple[Alternative, ...] = ()  # considered, and why each was rejected
-    rationale: Text
-    approved_by: Annotated[StaffId, approver()]
-    named_contact: Label  # the carer's contact while it lasts
-    confirmed_to_carer_on: StepDay | None = None  # in writing (L6: within 1 working day)
-    late_confirmation_reason: Text | None = None
+    decided_on: StepDay = Field(title="Date decided")
+    decision: PlacementDecision = Field(title="Decision on the placements")
+    children_removed: tuple[Ref, ...] = Field(default=(), title="Children removed (one per line)")
+    # each child removed whom this authority looks after
+    removals: tuple[Removal, ...] = Field(default=(), title="Each child removed")
+    # considered, and why each was rejected
+    alternatives: tuple[Alternative, ...] = Field(default=(), title="Alternatives considered")
+    rationale: Text = Field(title="Rationale")
+    approved_by: Annotated[StaffId, approver()] = Field(title="Approved by (staff id)")
+    # the carer's contact while it lasts
+    named_contact: Label = Field(title="The carer's named contact")
+    # in writing (L6: within 1 working day)
+    confirmed_to_carer_on: StepDay | None = Field(
+        default=None, title="Date confirmed to the carer in writing"
+    )
+    late_confirmation_reason: Text | None = Field(default=None, title="Why it was confirmed late")
 
     @model_validator(mode="after")
     def _complete(self, info: ValidationInfo) -> "SuspensionDecision":
@@ -433,12 +457,16 @@ SUSPENSION_DECISION: StepDecl[SuspensionDecision, None] = StepDecl(
 class CarerSupport(StepInput):
     """Opened once a meeting records the carer told of the allegation: its clock counts from then."""
 
-    carer_told_on: StepDay | None = None  # recorded by the meeting now; kept for older records
-    support_offered_on: StepDay
-    offered_by: Label  # the independent person or organisation (e.g. FosterTalk)
-    allowances: Literal["continue", "reduced", "suspended"]
-    fees: Literal["continue", "reduced", "suspended", "not_applicable"]
-    rationale: Text  # for the allowance and fee decisions
+    # recorded by the meeting now; kept for older records
+    carer_told_on: StepDay | None = Field(
+        default=None, title="Date the carer was told of the allegation"
+    )
+    support_offered_on: StepDay = Field(title="Date support was offered")
+    # the independent person or organisation (e.g. FosterTalk)
+    offered_by: Label = Field(title="Offered by")
+    allowances: Literal["continue", "reduced", "suspended"] = Field(title="Allowances")
+    fees: Literal["continue", "reduced", "suspended", "not_applicable"] = Field(title="Fees")
+    rationale: Text = Field(title="Rationale")  # for the allowance and fee decisions
 
     @model_validator(mode="after")
     def _order(self) -> "CarerSupport":

@@ -40,11 +40,12 @@ class OutcomeCategory(StrEnum):
 
 
 class Outcome(StepInput):
-    category: OutcomeCategory
-    rationale: Text | None = None
-    dbs_referral: bool
+    category: OutcomeCategory = Field(title="Outcome")
+    rationale: Text | None = Field(default=None, title="Rationale")
+    dbs_referral: bool = Field(title="Is a DBS referral made?")
     dbs_reason: Text = Field(
-        description="why a DBS referral is, or is not, made (required either way)"
+        description="why a DBS referral is, or is not, made (required either way)",
+        title="Reason for the DBS referral decision",
     )
 
 
@@ -112,11 +113,13 @@ class ChildTold(StepInput):
     """Who was told of the outcome for one child: their social worker (or placing authority),
     their IRO, and their parents where appropriate (else why not)."""
 
-    child: Ref
-    social_worker_told_on: StepDay
-    iro_told_on: StepDay
-    parents_told_on: StepDay | None = None
-    parents_not_told_reason: Text | None = None
+    child: Ref = Field(title="Child's reference")
+    social_worker_told_on: StepDay = Field(title="Date their social worker was told")
+    iro_told_on: StepDay = Field(title="Date their IRO was told")
+    parents_told_on: StepDay | None = Field(default=None, title="Date their parents were told")
+    parents_not_told_reason: Text | None = Field(
+        default=None, title="Why their parents were not told"
+    )
 
     @model_validator(mode="after")
     def _parents(self) -> "ChildTold":
@@ -129,10 +132,14 @@ class ChildTold(StepInput):
 
 
 class OutcomeNotification(StepInput):
-    carer_told_on: StepDay
-    fostering_service_told_on: StepDay
-    how: Literal["letter", "email", "meeting_and_letter"] = "letter"  # in writing (L11)
-    children: tuple[ChildTold, ...] = ()  # each child of the case: checked when recorded
+    carer_told_on: StepDay = Field(title="Date the carer was told")
+    fostering_service_told_on: StepDay = Field(title="Date the fostering service was told")
+    # in writing (L11)
+    how: Literal["letter", "email", "meeting_and_letter"] = Field(
+        default="letter", title="How they were told"
+    )
+    # each child of the case: checked when recorded
+    children: tuple[ChildTold, ...] = Field(default=(), title="Who was told, for each child")
 
     @field_validator("children")
     @classmethod
@@ -199,18 +206,31 @@ class ApprovalReview(StepInput):
     """The review of the carer's approval after the allegation. The panel is optional unless the
     regulations require it (a first review); the decision maker decides, with reasons."""
 
-    first_review: bool = False  # the carer's first review since approval
-    presented_to_panel_on: StepDay | None = None
-    panel_recommendation: Text | None = None
-    decision: ApprovalOutcome | None = None
-    decided_by: Annotated[StaffId, approver()] | None = None  # the agency decision maker
-    reasons: Text | None = None
-    resigned_on: StepDay | None = None  # the carer's written notice received
-    notice_sent_on: StepDay | None = None  # revise or terminate: the qualifying determination
-    dbs_referral: bool | None = None  # approval ends, or would have ended (L13, L18)
-    dbs_reason: Text | None = None
-    skipped_reason: Text | None = None
-    skip_approved_by: Annotated[StaffId, approver()] | None = None
+    # the carer's first review since approval
+    first_review: bool = Field(
+        default=False, title="Is this the carer's first review since approval?"
+    )
+    presented_to_panel_on: StepDay | None = Field(
+        default=None, title="Date presented to the fostering panel"
+    )
+    panel_recommendation: Text | None = Field(default=None, title="The panel's recommendation")
+    decision: ApprovalOutcome | None = Field(default=None, title="Decision on the carer's approval")
+    # the agency decision maker
+    decided_by: Annotated[StaffId, approver()] | None = Field(
+        default=None, title="Decided by (staff id)"
+    )
+    reasons: Text | None = Field(default=None, title="Reasons")
+    # the carer's written notice received
+    resigned_on: StepDay | None = Field(default=None, title="Date the carer resigned")
+    # revise or terminate: the qualifying determination
+    notice_sent_on: StepDay | None = Field(default=None, title="Date notice was sent to the carer")
+    # approval ends, or would have ended (L13, L18)
+    dbs_referral: bool | None = Field(default=None, title="Is a DBS referral made?")
+    dbs_reason: Text | None = Field(default=None, title="Reason for the DBS referral decision")
+    skipped_reason: Text | None = Field(default=None, title="Why the review was not held")
+    skip_approved_by: Annotated[StaffId, approver()] | None = Field(
+        default=None, title="Not holding it approved by (staff id)"
+    )
 
     @model_validator(mode="after")
     def _panel(self) -> "ApprovalReview":
@@ -307,14 +327,16 @@ class Representations(StrEnum):
 class ApprovalDetermination(StepInput):
     """The final decision after a qualifying determination (L17)."""
 
-    decided_on: StepDay
-    representations: Representations
-    irm_recommendation: Text | None = None
-    decision: Literal["continue", "revise", "terminate"]
-    decided_by: Annotated[StaffId, approver()]
-    reasons: Text
-    dbs_referral: bool | None = None
-    dbs_reason: Text | None = None
+    decided_on: StepDay = Field(title="Date decided")
+    representations: Representations = Field(title="Representations")
+    irm_recommendation: Text | None = Field(
+        default=None, title="The independent review mechanism's recommendation"
+    )
+    decision: Literal["continue", "revise", "terminate"] = Field(title="Determination")
+    decided_by: Annotated[StaffId, approver()] = Field(title="Decided by (staff id)")
+    reasons: Text = Field(title="Reasons")
+    dbs_referral: bool | None = Field(default=None, title="Is a DBS referral made?")
+    dbs_reason: Text | None = Field(default=None, title="Reason for the DBS referral decision")
 
     @model_validator(mode="after")
     def _complete(self) -> "ApprovalDetermination":
@@ -383,8 +405,10 @@ class Closure(StepInput):
     """Before the case closes, every action still open is accounted for: done, transferred to
     another case, or not needed, with reasons (nothing open is forgotten)."""
 
-    closed_on: StepDay
-    accounted: tuple[ActionAccount, ...] = ()
+    closed_on: StepDay = Field(title="Date closed")
+    accounted: tuple[ActionAccount, ...] = Field(
+        default=(), title="What happened to each open action"
+    )
 
     _once = field_validator("accounted")(once_each)
 

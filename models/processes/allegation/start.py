@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from models.enums import Role
 from models.errors import InputError
@@ -55,17 +55,21 @@ class Route(StrEnum):
 class NewAllegation(StepInput):
     """A referral to the LADO. Names and narrative stay in our database (DESIGN rule 2)."""
 
-    received_at: PastMoment  # the LADO received the referral
-    aware_on: date  # the organisation became aware
-    carer: Ref  # the foster carer's reference
-    fostering_service: Label
-    supervising_social_worker: Annotated[
-        StaffId, staff(Role.supervising_social_worker)
-    ]  # the carer's: a named party (their steps and ladders go to them)
-    children: tuple[ChildInCase, ...]
-    category: Ref  # physical, sexual, emotional, neglect...
-    summary: Text
-    carer_pension_age_on: date | None = None  # if known: the record is kept at least until then
+    received_at: PastMoment = Field(title="When the LADO received the referral")
+    aware_on: date = Field(title="Date the organisation became aware")
+    carer: Ref = Field(title="Foster carer's reference")
+    fostering_service: Label = Field(title="Fostering service")
+    # the carer's: a named party (their steps and ladders go to them)
+    supervising_social_worker: Annotated[StaffId, staff(Role.supervising_social_worker)] = Field(
+        title="The carer's supervising social worker (staff id)"
+    )
+    children: tuple[ChildInCase, ...] = Field(title="Children")
+    category: Ref = Field(title="Category of allegation")  # physical, sexual, emotional, neglect...
+    summary: Text = Field(title="Summary")
+    # if known: the record is kept at least until then
+    carer_pension_age_on: date | None = Field(
+        default=None, title="The carer's normal pension age (if known)"
+    )
 
     @field_validator("children")
     @classmethod
@@ -103,15 +107,18 @@ def start(plan: StartPlan, new: NewAllegation) -> None:
 
 
 class InitialConsideration(StepInput):
-    threshold_met: bool
-    limbs: tuple[Limb, ...] = ()
-    route: Route
-    rationale: Text | None = None
+    threshold_met: bool = Field(title="Is the harm threshold met?")
+    limbs: tuple[Limb, ...] = Field(default=(), title="Which limbs of the harm threshold apply")
+    route: Route = Field(title="What happens next")
+    rationale: Text | None = Field(default=None, title="Rationale")
     # Closing here (no further action, or advice) is a decision with a senior manager's approval
     # (L4); advice records the fostering service's follow-up.
-    approved_by: Annotated[StaffId, approver()] | None = None
-    follow_up: Text | None = None
-    police_investigating: bool = False  # a police strand: reviews 4 weeks on, then fortnightly
+    approved_by: Annotated[StaffId, approver()] | None = Field(
+        default=None, title="Approved by (staff id)"
+    )
+    follow_up: Text | None = Field(default=None, title="Follow-up")
+    # a police strand: reviews 4 weeks on, then fortnightly
+    police_investigating: bool = Field(default=False, title="Are the police investigating?")
 
     @model_validator(mode="after")
     def _consistent(self) -> "InitialConsideration":

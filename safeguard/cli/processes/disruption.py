@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from models.errors import InputError
-from safeguard.cli.allegation import child_option
 from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
-from safeguard.cli.common import parse_day
+from safeguard.cli.common import child_option, in_options, parse_day
 from safeguard.settings import get_settings
 
 app = typer.Typer(help="Placement disruptions (a placement ending).", no_args_is_help=True)
@@ -96,5 +95,24 @@ def start(
     }
     try:
         start_case("disruption", author, payload, wait=wait, as_json=as_json)
-    except InputError as exc:
-        raise InputError(str(exc).split(" (example input:")[0]) from None
+    except InputError as refused:
+        raise in_options(refused, OPTIONS) from None
+
+
+# The start input's fields as this command's options, so a refusal names what the user typed.
+OPTIONS = {
+    "child": "--child",
+    "carer": "--carer",
+    "fostering_service": "--service",
+    "supervising_social_worker": "--ssw",
+    "team_manager": "--team-manager",
+    "placement_type": "--type",
+    "siblings_together": "--sibling",
+    "key_stage_4": "--key-stage-4",
+    "ending.ended_by": "--ended-by",
+    "ending.ends_on": "--ends",
+    "ending.new_placement_on": "--new-placement",
+    "ending.allegation": "--allegation",
+    "at_risk.identified_on": "--at-risk",
+    "at_risk.concern": "--concern",
+}

@@ -7,22 +7,12 @@ import typer
 
 from models.errors import InputError
 from safeguard.cli.cases import APPLY_WAIT_SECONDS, record_event, start_case
-from safeguard.cli.common import parse_datetime, parse_day
+from safeguard.cli.common import child_option, in_options, parse_datetime, parse_day
 from safeguard.settings import get_settings
 
 app = typer.Typer(
     help="Allegations against foster carers (the LADO process).", no_args_is_help=True
 )
-
-
-def child_option(text: str) -> dict[str, str]:
-    """Return a --child CHILD_REF:IRO_ID:SOCIAL_WORKER_ID as the start input's child."""
-    parts = [p.strip() for p in text.split(":")]
-    if len(parts) != 3 or not all(parts):
-        raise InputError(
-            f"--child {text!r}: write CHILD_REF:IRO_ID:SOCIAL_WORKER_ID, e.g. C-1042:iro-1:sw-3"
-        )
-    return dict(zip(("child", "iro", "social_worker"), parts, strict=True))
 
 
 def placed_elsewhere_option(text: str) -> dict[str, str]:
@@ -95,8 +85,8 @@ def start(
         ).isoformat()
     try:
         start_case("allegation", lado, payload, wait=wait, as_json=as_json)
-    except InputError as exc:
-        raise InputError(_as_options(str(exc))) from None
+    except InputError as refused:
+        raise in_options(refused, OPTIONS) from None
 
 
 @app.command("resignation")
@@ -124,18 +114,3 @@ OPTIONS = {
     "summary": "--summary",
     "carer_pension_age_on": "--pension-age-on",
 }
-
-
-def _as_options(message: str) -> str:
-    """Return a start refusal in terms of this command's options, without the JSON example."""
-    if not message.startswith("allegation start: "):
-        return message
-    field, _, rest = message.removeprefix("allegation start: ").partition(": ")
-    top, _, below = field.partition(".")
-    option = OPTIONS.get(top)
-    if option is None:
-        return message
-    if top == "children" and below:  # children.0.iro -> the first --child's IRO
-        number, _, part = below.partition(".")
-        option = f"--child {int(number) + 1}" + (f" ({part.replace('_', ' ')})" if part else "")
-    return f"{option}: {rest.split(' (example input:')[0]}"

@@ -7,9 +7,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from models.errors import InputError
-from safeguard.cli.allegation import child_option
 from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
-from safeguard.cli.common import parse_day
+from safeguard.cli.common import child_option, in_options, parse_day
 from safeguard.settings import get_settings
 
 app = typer.Typer(
@@ -82,5 +81,25 @@ def start(
         }
     try:
         start_case("complaint", author, payload, wait=wait, as_json=as_json)
-    except InputError as exc:
-        raise InputError(str(exc).split(" (example input:")[0]) from None
+    except InputError as refused:
+        raise in_options(refused, OPTIONS) from None
+
+
+# The start input's fields as this command's options, so a refusal names what the user typed.
+OPTIONS = {
+    "complainant": "--complainant",
+    "child": "--child",
+    "advocacy_offered": "--advocacy-offered",
+    "advocacy": "--advocacy",
+    "received_on": "--received",
+    "matter_known_on": "--known",
+    "stage2_requested_on": "--requested",
+    "complaints_manager": "--manager",
+    "summary": "--summary",
+    "complainant.reference": "--complainant",
+    "complainant.standing": "--standing",
+    "complainant.sufficient_interest_reasons": "--interest-reasons",
+    "stage1.received_on": "--stage1-received",
+    "stage1.answered_on": "--stage1-answered",
+    "stage1.response": "--stage1-response",
+}
