@@ -176,7 +176,8 @@ def measure(url: str, big: str, rounds: int) -> list[dict[str, object]]:
 
     from models.db import make_engine
     from models.policy import load_policy
-    from web.app import WebDeps, create_app
+    from web.app import create_app
+    from web.deps import WebDeps
 
     policy = load_policy()
     engine = make_engine(url)

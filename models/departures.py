@@ -41,7 +41,7 @@ def step_and_rule(
 
 
 def _reason(reason: str) -> str:
-    return free_text(reason, "the reason (--reason)")
+    return free_text(reason, "reason")
 
 
 def _when(step: Step, at: datetime, recorded_at: datetime | None, doing: str) -> None:

@@ -33,6 +33,12 @@ class Role(StrEnum):
         """Return the role as people write it, e.g. "LADO manager", "IRO"."""
         return self.value.replace("_", " ").replace("lado", "LADO").replace("iro", "IRO")
 
+    @property
+    def plural(self) -> str:
+        """Return the role of several people, e.g. "LADO managers", "heads of service"."""
+        head, of, rest = self.label.partition(" of ")
+        return f"{head}s{of}{rest}" if of else f"{self.label}s"
+
 
 _SENIORITY: dict[Role, int] = {
     Role.social_worker: 1,

@@ -16,7 +16,7 @@ from models import audit, registry
 from models.calendar import WorkingCalendar
 from models.durations import WorkingDays
 from models.enums import ActionStatus, Role
-from models.errors import InputError
+from models.errors import InputError, refusal
 from models.inputs import ActionAccount, NewAction, free_text, unaccounted
 from models.permissions import acting_roles, acts_for, role_acting
 from models.policy import Policy
@@ -187,12 +187,13 @@ def update_action(
         )
     today = calendar.local_date(now)
     if status == "carried_forward" and (new_due is None or new_due <= today):
-        raise InputError("an action carried forward needs --due, a date after today")
+        raise refusal("new_due", "is needed for an action carried forward: a date after today")
     latest = calendar.due(today, policy.actions.due_within).due
     if new_due is not None and new_due > latest:
-        raise InputError(
-            f"--due {new_due} is later than the policy allows ({latest}, "
-            f"{policy.actions.due_within} from today): give a nearer date"
+        raise refusal(
+            "new_due",
+            f"{new_due} is later than the policy allows ({latest}, "
+            f"{policy.actions.due_within} from today): give a nearer date",
         )
     try:
         account = ActionAccount(
@@ -203,14 +204,11 @@ def update_action(
         )
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = {"reason": "--reason", "status": "--status", "new_due": "--due"}.get(
-            str(error["loc"][0]) if error["loc"] else "", ""
-        )
+        field = str(error["loc"][0]) if error["loc"] else "status"
         message = error["msg"].removeprefix("Value error, ")
-        raise InputError(
-            f"{field + ': ' if field else ''}{message}"
-            + (" (done, not_needed or carried_forward)" if field == "--status" else "")
-        ) from None
+        if field == "status":
+            message += " (done, not_needed or carried_forward)"
+        raise refusal(field, message, sep=": ") from None
     change_action(
         session,
         calendar,
@@ -244,7 +242,7 @@ def add_rationale(
         raise InputError(
             f"no decision {decision_id}; 'safeguard case show CASE' lists each decision's id"
         )
-    text = free_text(text, "the rationale (--text)")
+    text = free_text(text, "text")
     held = acting_roles(session, author_id)
     if not acts_for(session, author_id, decision.author_id, overseer=None):
         raise InputError(

@@ -18,7 +18,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from models.enums import Role
-from models.errors import FieldErrors, InputError
+from models.errors import FieldErrors, InputError, refusal
 
 TEXT_MAX = 4000  # every free text, on every path (a rationale, a reason, a summary)
 
@@ -68,7 +68,7 @@ class InputContext(ABC):
     """
 
     opened: date | None  # the day the step opened (None when starting a case)
-    today: date  # the local day the input says it happened (--at), never after the real today
+    today: date  # the local day it is recorded as done (`at`), never after the real today
     now: datetime  # the moment it is recorded
 
     @abstractmethod
@@ -116,10 +116,14 @@ def _step_day(value: date, info: ValidationInfo) -> date:
         return value
     if ctx.opened is not None and not ctx.opened <= value <= ctx.today:
         raise ValueError(
-            f"{value} must fall between {ctx.opened} (the step opened) and {ctx.today} (--at)"
+            f"{value} must fall between {ctx.opened} (the step opened) and {ctx.today} (the day "
+            "it is recorded as done)"
         )
     if value > ctx.today:
-        raise ValueError(f"{value} is after {ctx.today} (--at): give the day it actually happened")
+        raise ValueError(
+            f"{value} is after {ctx.today} (the day it is recorded as done): give the day it "
+            "actually happened"
+        )
     return value
 
 
@@ -196,6 +200,8 @@ class ChildInCase(StepInput):
     neither of whom is in our directory (the carer's own child, a child another authority
     placed), who placed them and the contact there (what their IRO's notices go out with)."""
 
+    model_config = ConfigDict(title="Child")  # one of a list, as a form numbers it
+
     child: Ref = Field(title="Child's reference")
     iro: Annotated[StaffId, staff(Role.iro)] | None = Field(
         default=None, title="Their IRO (staff id)"
@@ -228,16 +234,16 @@ class ChildInCase(StepInput):
         return self.iro is None
 
 
-def free_text(value: str, what: str) -> str:
+def free_text(value: str, field: str) -> str:
     """Return a free text given outside a JSON input (a rationale, a reason) checked by the same
-    rules as every Text field, or raise InputError naming it."""
+    rules as every Text field, or raise the refusal of `field` (its name in the service's call)."""
     text = value.strip()
     if not text:
-        raise InputError(f"{what} is empty: give the reason (it is kept on the case record)")
+        raise refusal(field, "is empty: give the reason (it is kept on the case record)")
     if len(text) > TEXT_MAX:
-        raise InputError(f"{what} is {len(text):,} characters: at most {TEXT_MAX:,}")
+        raise refusal(field, f"is {len(text):,} characters: at most {TEXT_MAX:,}")
     if "\x00" in text:
-        raise InputError(f"{what} contains a NUL character (\\u0000); remove it")
+        raise refusal(field, "contains a NUL character (\\u0000); remove it")
     return text
 
 
@@ -251,6 +257,8 @@ MAX_ACTION_DAYS = 260  # about a year of working days
 class NewAction(StepInput):
     """An action agreed at a meeting: due on a date or a number of working days after the meeting."""
 
+    model_config = ConfigDict(title="Action")  # one of a list, as a form numbers it
+
     title: Label = Field(title="What is to be done")
     owner: Annotated[StaffId, staff()] = Field(title="Owner (staff id)")
     due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] = Field(
@@ -261,6 +269,8 @@ class NewAction(StepInput):
 
 class ActionAccount(StepInput):
     """What a review says of one open action."""
+
+    model_config = ConfigDict(title="Earlier action")  # one of a list, as a form numbers it
 
     action_id: DbId = Field(title="Action")
     status: Literal["done", "carried_forward", "not_needed", "transferred"] = Field(
@@ -292,6 +302,21 @@ class ActionAccount(StepInput):
                 "only when, it is transferred"
             )
         return self
+
+
+def lists_of(model: type[BaseModel], item: type[BaseModel]) -> list[str]:
+    """Return the names of the model's fields that are lists of `item` (e.g. a review's accounts
+    of earlier actions: found by what they hold, never by a process's name for them)."""
+    found = []
+    for name, info in model.model_fields.items():
+        kinds = [info.annotation]
+        while kinds:
+            kind = kinds.pop()
+            if get_origin(kind) in (tuple, list) and item in get_args(kind):
+                found.append(name)
+                break
+            kinds += [k for k in get_args(kind) if k is not Ellipsis]
+    return found
 
 
 def once_each(value: tuple[ActionAccount, ...]) -> tuple[ActionAccount, ...]:

@@ -5,6 +5,7 @@ Each function reads the staff directory and raises InputError saying who may do 
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -13,8 +14,42 @@ from models.durations import Duration, WorkingDays
 from models.enums import Role
 from models.errors import InputError
 from models.inputs import InputContext
+from models.process import ProcessDecl, StepDecl
 from models.staff import management_chain, roles_of
 from models.tables import Staff
+
+# Managers see every open case (the board), timeliness and the staff directory.
+MANAGERS = frozenset(
+    {
+        Role.team_manager,
+        Role.service_manager,
+        Role.head_of_service,
+        Role.director,
+        Role.lado_manager,
+        Role.iro_manager,
+        Role.complaints_manager,
+    }
+)
+
+
+def is_manager(roles: Iterable[Role]) -> bool:
+    """True if any of the roles is a manager's."""
+    return bool(MANAGERS & set(roles))
+
+
+def may_record(step: StepDecl[Any, Any], roles: Iterable[Role]) -> bool:
+    """True if someone holding these roles may record the step (its chair rule aside)."""
+    return bool(step.may_record & set(roles))
+
+
+def may_start(process: ProcessDecl[Any], roles: Iterable[Role]) -> bool:
+    """True if someone holding these roles may start a case of the process."""
+    return bool(process.may_start & set(roles))
+
+
+def roles_needed(allowed: Iterable[Role]) -> str:
+    """Return the roles that may do a thing, as people read them ("LADO or LADO manager")."""
+    return " or ".join(sorted(r.label for r in allowed))
 
 
 def acting_roles(session: Session, staff_id: str) -> set[Role]:

@@ -17,6 +17,7 @@ from models.calendar import WorkingCalendar
 from models.enums import ActionStatus, CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.escalation import Kind
+from models.permissions import may_record
 from models.policy import Policy
 from models.staff import roles_of
 from models.tables import (
@@ -311,6 +312,6 @@ def _rungs(session: Session, case_ids: list[int]) -> dict[int, int]:
 
 def _may_record(process: str, step: str, held: set[Role]) -> bool:
     try:
-        return bool(registry.get(process).step(step).may_record & held)
+        return may_record(registry.get(process).step(step), held)
     except InputError:  # a step only the policy times (measured only): nobody records it
         return False

@@ -1,4 +1,5 @@
-"""Talking to Prefect from the CLI: start a case's flow run, resume it at a step, read its state.
+"""Talking to Prefect from the CLI, the web and the sweep: start a case's flow run, resume it after a
+record is stored (the one resume loop, `follow`), read its state, repair it.
 
 Only ids, references and step codes go to Prefect (DESIGN rule 2). The API is PREFECT_API_URL, else
 the one the current Prefect settings name (a test harness), else the local server `make run` starts.
@@ -21,8 +22,8 @@ from sqlalchemy.engine import Engine
 from models.cases import case_by_id, set_flow_run
 from models.db import session_scope
 from models.errors import InputError
-from models.steps.queries import settled
-from models.tables import Case
+from models.steps.queries import newest_open_step, progress_of
+from models.tables import Case, Submission
 from models.wallclock import system_clock
 from safeguard.settings import Settings
 
@@ -100,25 +101,65 @@ def launch(engine: Engine, case: Case) -> str:
     return run_id
 
 
-def nudge(
-    engine: Engine, settings: Settings, run_id: str | None, submission_id: int, seconds: float = 60
-) -> None:
-    """Resume the case's run whenever it is suspended, until the flow has applied the stored record
-    (or `seconds` pass): for a caller that does not wait (the browser). Quiet on failure: a record
-    left unapplied is carried on by the sweep (`case repair`)."""
-    if not run_id:
-        return
+@dataclass(frozen=True)
+class Followed:
+    """Where a stored record stands once the resume loop ends: "waiting" (not applied yet),
+    "failed" (the flow could not apply it), "applied", or "moved" (applied, and the flow opened
+    what comes next or closed the case); and whether Prefect answered throughout."""
+
+    where: str
+    answering: bool
+
+    @property
+    def applied(self) -> bool:
+        return self.where != "waiting"
+
+
+def follow(
+    engine: Engine,
+    settings: Settings,
+    run_id: str | None,
+    submission_id: int,
+    *,
+    seconds: float,
+    until_moved: bool = True,
+    every: float = 1.0,
+) -> Followed:
+    """The one resume loop after a record is stored (DESIGN rule 13), the CLI's and the web's.
+
+    Resume the case's run whenever it is suspended, until the flow has applied the record and,
+    with `until_moved`, the run waits again or has finished (so the next step is open to say), or
+    `seconds` pass. Resumed again and again, not once: the flow opens a step a moment before it
+    suspends, and a record made in that moment finds it still running. Never raises for Prefect:
+    one that does not answer (or stops answering) ends the loop saying so, the record stays
+    stored, and the sweep carries the case on when Prefect is back (`case repair` does it now).
+    """
+    with session_scope(engine) as session:
+        stored = session.get(Submission, submission_id)
+        newest = newest_open_step(session, stored.case_id) if stored else 0
+
+    def where() -> str:
+        with session_scope(engine) as session:
+            return progress_of(session, submission_id, newest)
+
     deadline = time.monotonic() + seconds
     try:
         with prefect_api(settings):
-            while time.monotonic() < deadline:
-                with session_scope(engine) as session:
-                    if settled(session, submission_id):
-                        return
-                resume_if_waiting(run_id)
-                time.sleep(1)
-    except Exception:  # Prefect went away: the sweep carries the case on when it is back
-        return
+            while run_id:  # no flow run yet: the sweep creates it, and it applies the record
+                now = where()
+                if now == "failed" or (now != "waiting" and not until_moved):
+                    return Followed(now, True)
+                if now != "waiting":  # applied: moved on once the run waits again, or finished
+                    if state_of(run_id).type != "RUNNING":
+                        return Followed(now, True)
+                else:
+                    resume_if_waiting(run_id)
+                if time.monotonic() >= deadline:
+                    return Followed(now, True)
+                time.sleep(every)
+    except Exception:  # Prefect gone (any client error): the sweep carries the case on
+        return Followed(where(), False)
+    return Followed(where(), True)
 
 
 def launch_by_id(engine: Engine, settings: Settings, case_id: int) -> None:

@@ -5,6 +5,7 @@ earlier step): the registered processes, the policy (with the defaults each proc
 working-day calendar, and one engine per database URL.
 """
 
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -14,17 +15,23 @@ from sqlalchemy.engine import Engine
 
 from models import registry
 from models.calendar import WorkingCalendar
+from models.casework import Casework, Rules, unit_of_work
 from models.db import make_engine, require_current
 from models.policy import Policy, load_policy
+from models.wallclock import Clock, system_clock
 from safeguard.settings import Settings
 
 
-class Casework(NamedTuple):
-    """What casework needs: the (migrated) database, the policy and its calendar."""
+class Service(NamedTuple):
+    """What the service runs on: the (migrated) database, the policy and its calendar."""
 
     engine: Engine
     policy: Policy
     calendar: WorkingCalendar
+
+    def rules(self, clock: Clock | None = None) -> Rules:
+        """Return the rules casework is done under, by `clock` (default: the wall clock)."""
+        return Rules(self.policy, self.calendar, clock or system_clock)
 
 
 def processes(settings: Settings) -> None:
@@ -53,10 +60,17 @@ def working_calendar(settings: Settings) -> WorkingCalendar:
     return _rules(settings)[1]
 
 
-def casework(settings: Settings) -> Casework:
+def service(settings: Settings) -> Service:
     """Return the database (checked once to be migrated), the policy and its calendar."""
     loaded, calendar = _rules(settings)
-    return Casework(_ready_engine(settings.database), loaded, calendar)
+    return Service(_ready_engine(settings.database), loaded, calendar)
+
+
+def casework(settings: Settings) -> AbstractContextManager[Casework]:
+    """Return a unit of work (`with casework(settings) as cx:`) on the database the settings name,
+    under the policy in force, at the real time."""
+    built = service(settings)
+    return unit_of_work(built.engine, built.rules())
 
 
 def _rules(settings: Settings) -> tuple[Policy, WorkingCalendar]:

@@ -12,7 +12,6 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from models import cases, followup, registry, steps
-from models.db import session_scope
 from models.wallclock import system_clock
 from notifications import sweep
 from safeguard import orchestration, wiring
@@ -22,42 +21,22 @@ from safeguard.settings import get_settings
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2, task_run_name="step {key}")
 def take_step(case_id: int, names: list[str], sequence: int, key: str) -> steps.Progress:
     """Open the steps (once), apply each that is recorded (once); return results and what waits."""
-    deps = wiring.casework(get_settings())
-    with session_scope(deps.engine) as session:
-        return steps.advance(
-            session=session,
-            policy=deps.policy,
-            calendar=deps.calendar,
-            case_id=case_id,
-            names=names,
-            sequence=sequence,
-            key=key,
-            now=system_clock(),
-        )
+    with wiring.casework(get_settings()) as cx:
+        return cx.advance(case_id, names, sequence, key)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
 def open_alongside(case_id: int, names: list[str]) -> list[int]:
     """Open steps that run alongside the flow (applied whenever recorded); return their ids."""
-    deps = wiring.casework(get_settings())
-    with session_scope(deps.engine) as session:
-        opened = steps.open_alongside(
-            session=session,
-            policy=deps.policy,
-            calendar=deps.calendar,
-            case_id=case_id,
-            names=names,
-            now=system_clock(),
-        )
-        return [s.id or 0 for s in opened]
+    with wiring.casework(get_settings()) as cx:
+        return [s.id or 0 for s in cx.open_alongside(case_id, names)]
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
 def case_facts(case_id: int) -> dict[str, Any]:
     """Return the codes the flow branches on, from what the case's start kept (no names)."""
-    deps = wiring.casework(get_settings())
-    with session_scope(deps.engine) as session:
-        case = cases.case_by_id(session, case_id)
+    with wiring.casework(get_settings()) as cx:
+        case = cases.case_by_id(cx.session, case_id)
         decl = registry.get(case.process)
         return decl.facts(cases.details_of(case)) if decl.facts else {}
 
@@ -66,19 +45,17 @@ def case_facts(case_id: int) -> dict[str, Any]:
 def loose_ends(case_id: int, step_name: str) -> bool:
     """True if the case has actions still open, or the closing step is already open (so a
     replay waits for it as the first run did)."""
-    deps = wiring.casework(get_settings())
-    with session_scope(deps.engine) as session:
-        return bool(followup.open_actions(session, case_id)) or steps.step_exists(
-            session, case_id, step_name
+    with wiring.casework(get_settings()) as cx:
+        return bool(followup.open_actions(cx.session, case_id)) or steps.step_exists(
+            cx.session, case_id, step_name
         )
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
 def opened(case_id: int, step_name: str, sequence: int) -> bool:
     """True if the case's step of that name and sequence has been opened."""
-    deps = wiring.casework(get_settings())
-    with session_scope(deps.engine) as session:
-        return steps.step_exists(session, case_id, step_name, sequence)
+    with wiring.casework(get_settings()) as cx:
+        return steps.step_exists(cx.session, case_id, step_name, sequence)
 
 
 @task(cache_policy=NO_CACHE)
@@ -91,11 +68,11 @@ def tell_at_once(case_id: int) -> int:
     Returns how many notices were written.
     """
     settings = get_settings()
-    deps = wiring.casework(settings)
+    service = wiring.service(settings)
     written = sweep.tell_at_once(
-        deps.engine,
-        policy=deps.policy,
-        calendar=deps.calendar,
+        service.engine,
+        policy=service.policy,
+        calendar=service.calendar,
         case_id=case_id,
         now=system_clock(),
         link_base=orchestration.ui_url(settings),
@@ -109,35 +86,26 @@ def launch_started(case_id: int) -> list[str]:
     child removed) that has none yet; return their references. Idempotent: a case with a run is
     left alone, and one whose run could not be created is created by the next sweep."""
     settings = get_settings()
-    deps = wiring.casework(settings)
-    with session_scope(deps.engine) as session:
-        started = cases.unlaunched(session, case_id)
+    with wiring.casework(settings) as cx:
+        started = cases.unlaunched(cx.session, case_id)
     for case in started:
-        orchestration.launch(deps.engine, case)
+        orchestration.launch(wiring.engine(settings), case)
     return [c.reference for c in started]
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
 def close_case(case_id: int) -> None:
     """Close the case."""
-    deps = wiring.casework(get_settings())
-    with session_scope(deps.engine) as session:
-        cases.close_case(
-            session=session,
-            case_id=case_id,
-            now=system_clock(),
-            policy=deps.policy,
-            calendar=deps.calendar,
-        )
+    with wiring.casework(get_settings()) as cx:
+        cx.close(case_id)
 
 
 @task(cache_policy=NO_CACHE)
 def show_position(case_id: int, names: list[str], sequence: int, key: str) -> None:
     """Put the steps the case waits at, and their due days, on the run page (references only)."""
-    deps = wiring.casework(get_settings())
-    with session_scope(deps.engine) as session:
-        case = cases.case_by_id(session, case_id)
-        waiting = [steps.step_of(session, case_id, name, sequence) for name in names]
+    with wiring.casework(get_settings()) as cx:
+        case = cases.case_by_id(cx.session, case_id)
+        waiting = [steps.step_of(cx.session, case_id, name, sequence) for name in names]
     lines = "\n".join(
         f"- **{s.name}**{f' {sequence}' if sequence > 1 else ''}, due **{s.due_on:%A %d %B %Y}**: "
         f"`safeguard record {case.reference} {s.name} --as STAFF_ID --input FILE`"

@@ -9,7 +9,6 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import Session
 
 from models import steps
 from models.wallclock import system_clock
@@ -28,16 +27,15 @@ def wake_recorded_cases() -> list[str]:
     sweep each moves on, without anyone running `case repair` (the same repair, `carry_on`).
     """
     settings = get_settings()
-    deps = wiring.casework(settings)
     now, grace = system_clock(), timedelta(seconds=settings.stuck_after_seconds)
-    with Session(deps.engine) as session:
+    with wiring.casework(settings) as cx:
         found = [
-            (case, steps.recorded_keys(session, case.id or 0))
-            for case in steps.stalled(session, now, now - grace)
+            (case, steps.recorded_keys(cx.session, case.id or 0))
+            for case in steps.stalled(cx.session, now, now - grace)
         ]
     moved = []
     for case, keys in found:
-        if orchestration.carry_on(deps.engine, case, keys, now, grace).acted:
+        if orchestration.carry_on(wiring.engine(settings), case, keys, now, grace).acted:
             moved.append(case.reference)
     return moved
 
@@ -46,11 +44,11 @@ def wake_recorded_cases() -> list[str]:
 def sweep_clocks(at: str | None = None) -> dict[str, Any]:
     """Sweep as at `at` (ISO, default now): write the notices due, deliver what is pending."""
     settings = get_settings()
-    deps = wiring.casework(settings)
+    service = wiring.service(settings)
     report = sweep(
-        deps.engine,
-        policy=deps.policy,
-        calendar=deps.calendar,
+        service.engine,
+        policy=service.policy,
+        calendar=service.calendar,
         now=datetime.fromisoformat(at) if at else system_clock(),
         link_base=orchestration.ui_url(settings),
     )

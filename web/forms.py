@@ -38,6 +38,7 @@ class FormField:
     value: Any = None
     error: str | None = None
     hint: str | None = None
+    item: str = ""  # a repeat's word for one of its items ("Action"): its model's title
 
     @property
     def id(self) -> str:
@@ -85,6 +86,7 @@ def _field(
         made.children = _fields(extra, path, value if isinstance(value, dict) else {}, counts)
     elif kind == "repeat":
         made.template = extra
+        made.item = extra.model_config.get("title") or label
         items = value if isinstance(value, list) else []
         shown = max(counts.get(made.id, 0), len(items), 1)  # a blank item is no item
         made.rows = [
@@ -156,18 +158,6 @@ def _kind(annotation: Any) -> tuple[str, Any]:
             return "checkboxes", choices
         return "lines", None
     return "text", None
-
-
-def lists_of(model: type[BaseModel], item: type[BaseModel]) -> list[str]:
-    """Return the names of the model's fields that are lists of `item` (e.g. the accounts of
-    earlier actions a review gives)."""
-    found = []
-    for name, info in model.model_fields.items():
-        annotation, _ = _unwrap(info.annotation, list(info.metadata))
-        kind, extra = _kind(annotation)
-        if kind == "repeat" and extra is item:
-            found.append(name)
-    return found
 
 
 def _words(value: str) -> str:

@@ -1,5 +1,5 @@
 """The web app as a running service builds it: from the SAFEGUARD_ settings, with the real clock,
-the signing key kept under SAFEGUARD_HOME, and the flow nudged through Prefect in the background.
+the signing key kept under SAFEGUARD_HOME, and the flow carried on through Prefect in the background.
 `uvicorn --factory web.service:app_from_settings` (what `safeguard serve` and `safeguard web` run).
 """
 
@@ -35,26 +35,29 @@ def secret_of(settings: Settings) -> bytes:
 def app_from_settings() -> FastAPI:
     """The app, from SAFEGUARD_ settings."""
     settings = get_settings()
-    deps = wiring.casework(settings)
+    service = wiring.service(settings)
     prefect_ui = os.environ.get("PREFECT_API_URL", f"http://127.0.0.1:{settings.prefect_port}/api")
 
-    def in_background(target: Callable[..., None], *args: Any) -> None:
+    def in_background(target: Callable[..., object], *args: Any) -> None:
         threading.Thread(target=target, args=args, daemon=True).start()
 
     return create_app(
         WebDeps(
-            engine=deps.engine,
-            policy=deps.policy,
-            calendar=deps.calendar,
+            engine=service.engine,
+            policy=service.policy,
+            calendar=service.calendar,
             clock=system_clock,
             secret=secret_of(settings),
             prefect_ui=prefect_ui.removesuffix("/").removesuffix("/api"),
             secure_cookies=settings.web_secure_cookies,
+            # The CLI's own resume loop, in the background, until the flow has applied the record.
             carry_on=lambda run_id, submission_id: in_background(
-                orchestration.nudge, deps.engine, settings, run_id, submission_id
+                lambda: orchestration.follow(
+                    service.engine, settings, run_id, submission_id, seconds=60, until_moved=False
+                )
             ),
             launch=lambda case_id: in_background(
-                orchestration.launch_by_id, deps.engine, settings, case_id
+                orchestration.launch_by_id, service.engine, settings, case_id
             ),
         )
     )

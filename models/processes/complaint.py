@@ -34,7 +34,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from models.enums import Role
 from models.errors import InputError
@@ -217,6 +217,7 @@ class Acknowledgement(StepInput):
 
 
 class Point(StepInput):
+    model_config = ConfigDict(title="Point")  # one of a list, as a form numbers it
     number: Annotated[int, Field(ge=1, le=200)] = Field(title="Number")
     text: Text = Field(title="The point")
 
@@ -259,6 +260,7 @@ class Finding(StrEnum):
 
 
 class PointFinding(StepInput):
+    model_config = ConfigDict(title="Finding")  # one of a list, as a form numbers it
     point: Annotated[int, Field(ge=1, le=200)] = Field(title="Point number")
     finding: Finding = Field(title="Finding")
     rationale: Text | None = Field(default=None, title="Rationale")

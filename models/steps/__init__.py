@@ -14,7 +14,9 @@ from models.steps.queries import (
     being_applied,
     find_step,
     live_submission,
+    newest_open_step,
     open_steps_of,
+    progress_of,
     recorded_keys,
     settled,
     stalled,
@@ -22,11 +24,12 @@ from models.steps.queries import (
     step_of,
     submission_for,
 )
-from models.steps.submit import KEY_MAX, submit
+from models.steps.submit import KEY_MAX, Recorded, submit
 
 __all__ = [
     "KEY_MAX",
     "Progress",
+    "Recorded",
     "advance",
     "again",
     "apply",
@@ -35,9 +38,11 @@ __all__ = [
     "latest_agreed",
     "latest_event",
     "live_submission",
+    "newest_open_step",
     "open_alongside",
     "open_steps",
     "open_steps_of",
+    "progress_of",
     "recorded_keys",
     "settled",
     "stalled",

@@ -120,3 +120,24 @@ def live_submission(session: Session, step_id: int) -> Submission | None:
     return session.exec(
         select(Submission).where(Submission.step_id == step_id, col(Submission.failed_at).is_(None))
     ).first()
+
+
+def newest_open_step(session: Session, case_id: int) -> int:
+    """Return the id of the case's newest open step (0 when none is open)."""
+    return max((s.id or 0 for s in open_steps_of(session, case_id)), default=0)
+
+
+def progress_of(session: Session, submission_id: int, newest: int) -> str:
+    """Where a stored record stands: "waiting" for the flow, "failed" (the flow could not apply
+    it), "applied", or "moved" (applied, and the flow opened a step newer than `newest` or closed
+    the case)."""
+    submission = session.get(Submission, submission_id)
+    if submission is not None and submission.failed_at is not None:
+        return "failed"
+    if submission is None or submission.applied_at is None:
+        return "waiting"
+    case = session.get(Case, submission.case_id)
+    if case is not None and case.status is CaseStatus.closed:
+        return "moved"
+    later = [s for s in open_steps_of(session, submission.case_id) if (s.id or 0) > newest]
+    return "moved" if later else "applied"

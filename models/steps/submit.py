@@ -5,8 +5,9 @@ everything holds; the same idempotency key sent again returns the first submissi
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,8 +21,8 @@ from models.cases import (
     start_case,
 )
 from models.enums import CaseStatus, StepStatus
-from models.errors import InputError
-from models.inputs import ActionAccount, free_text, parse
+from models.errors import FieldErrors, InputError, refusal
+from models.inputs import ActionAccount, free_text, lists_of, parse
 from models.permissions import DirectoryContext, require_chair, require_role
 from models.policy import Policy, StepPolicy
 from models.process import upgraded
@@ -36,6 +37,14 @@ from models.tables import (
 KEY_MAX = 128  # submissions.idempotency_key
 
 
+class Recorded(NamedTuple):
+    """A step's record as stored: the submission, its step and its case."""
+
+    submission: Submission
+    step: Step
+    case: Case
+
+
 class _Check:
     """The CheckContext a step's `check` is given."""
 
@@ -46,9 +55,11 @@ class _Check:
         policy: Policy,
         calendar: WorkingCalendar,
         now: datetime,
+        step_input: type[BaseModel],
     ) -> None:
         self.session, self.case, self.reference = session, case, case.reference
         self.policy, self.calendar, self.now = policy, calendar, now
+        self.step_input = step_input  # what the step's refusals name fields of
         self.details = details_of(case)
         self.parties = parties_of(session, [case.id or 0])[case.id or 0]
 
@@ -79,7 +90,13 @@ class _Check:
     def require_every_open_action_accounted(
         self, accounted: Sequence[ActionAccount], held_on: date
     ) -> None:
-        followup.require_accounted(self.session, self.case, accounted, held_on)
+        try:
+            followup.require_accounted(self.session, self.case, accounted, held_on)
+        except InputError as refused:  # said of the step's list of accounts, whatever its name
+            where = lists_of(self.step_input, ActionAccount)
+            if len(where) != 1:
+                raise
+            raise FieldErrors(str(refused), [(where[0], str(refused))], sep="") from None
 
     def due_of(self, step: str) -> date | None:
         found = self.session.exec(
@@ -111,15 +128,16 @@ def submit(
     key: str | None,
     now: datetime,
     late_reason: str | None = None,
-) -> tuple[Submission, Step]:
-    """Check and store what a person recorded for an open step; return it with its step. A step
+) -> Recorded:
+    """Check and store what a person recorded for an open step; return it with its step and case
+    (what its callers would otherwise look up again). A step
     done after its due day takes the reason (`late_reason`); without it, the lateness is a
     decision whose rationale is due (DESIGN rule 9).
 
     Nothing is stored unless everything holds. The same `key` sent again returns the first submission.
     """
     if key is not None and not 0 < len(key) <= KEY_MAX:
-        raise InputError(f"--key is {len(key)} characters: give 1 to {KEY_MAX}")
+        raise refusal("key", f"is {len(key)} characters: give 1 to {KEY_MAX}")
     case = get_case(session, reference)
     if key:
         earlier = session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
@@ -148,12 +166,13 @@ def submit(
         require_chair(session, author_id, step.owner_id, decl.overseer, f"record this {step_name}")
     effective = at or now
     if effective > now:
-        raise InputError(
-            f"--at {effective:%Y-%m-%d %H:%M} is in the future; give when it actually happened"
+        raise refusal(
+            "at", f"{effective:%Y-%m-%d %H:%M} is in the future; give when it actually happened"
         )
     if effective < step.opened_at:
-        raise InputError(
-            f"--at {effective:%Y-%m-%d %H:%M} is before {step_name} opened ({step.opened_at:%Y-%m-%d %H:%M}); check the date"
+        raise refusal(
+            "at",
+            f"{effective:%Y-%m-%d %H:%M} is before {step_name} opened ({step.opened_at:%Y-%m-%d %H:%M}); check the date",
         )
     context = DirectoryContext(
         session,
@@ -168,7 +187,7 @@ def submit(
         step_decl.input, payload, what=step_name, example=step_decl.example, context=context
     )
     if step_decl.check is not None:
-        step_decl.check(_Check(session, case, policy, calendar, now), data)
+        step_decl.check(_Check(session, case, policy, calendar, now, step_decl.input), data)
     assert case.id is not None
     submission = Submission(
         case_id=case.id,
@@ -181,7 +200,7 @@ def submit(
         idempotency_key=key or None,
         payload=data.model_dump(mode="json", exclude_none=True),
         schema_version=step_decl.version,
-        late_reason=free_text(late_reason, "--late-reason") if late_reason is not None else None,
+        late_reason=free_text(late_reason, "late_reason") if late_reason is not None else None,
     )
     try:
         with session.begin_nested():  # the database has the last word on "one per step"
@@ -191,7 +210,7 @@ def submit(
             key
             and session.exec(select(Submission).where(Submission.idempotency_key == key)).first()
         ):
-            raise InputError(f"--key {key!r} was used at the same moment; use a new key") from None
+            raise refusal("key", f"{key!r} was used at the same moment; use a new key") from None
         winner = live_submission(session, step.id or 0)
         raise _already_recorded(step_name, reference, winner) from None
     audit.record(
@@ -204,7 +223,7 @@ def submit(
         entity_id=str(submission.id),
         detail={"step": step_name, "sequence": step.sequence},
     )
-    return submission, step
+    return Recorded(submission, step, case)
 
 
 def _already_recorded(step_name: str, reference: str, earlier: Submission | None) -> InputError:
@@ -224,12 +243,13 @@ def _same_again(
     payload: Any,
     at: datetime | None,
     key: str,
-) -> tuple[Submission, Step]:
+) -> Recorded:
     """A key seen before: the same submission again answers as it did; anything else is refused."""
     step = session.get(Step, earlier.step_id)
-    different = InputError(
-        f"--key {key!r} was used for a different submission ({earlier.kind} of submission "
-        f"{earlier.id}); the same key stores one submission only: use a new key"
+    different = refusal(
+        "key",
+        f"{key!r} was used for a different submission ({earlier.kind} of submission "
+        f"{earlier.id}); the same key stores one submission only: use a new key",
     )
     if earlier.case_id != case.id or step is None or step.name != step_name:
         raise different
@@ -245,4 +265,4 @@ def _same_again(
     )
     if again.model_dump(mode="json", exclude_none=True) != stored:
         raise different
-    return earlier, step
+    return Recorded(earlier, step, case)

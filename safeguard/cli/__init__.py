@@ -9,7 +9,7 @@ from sqlalchemy import exc as sa_exc
 
 from models import registry
 from models.db import Unreachable, database_message
-from models.errors import InputError
+from models.errors import FieldErrors, InputError
 from safeguard import wiring
 from safeguard.cli import (
     calendar,
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(exc))
         return 1
     except InputError as exc:
-        _fail(str(exc))
+        _fail(in_cli_words(exc))
         return 2
     except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
         _fail(f"cannot reach the database: {database_message(exc)}; check SAFEGUARD_DATABASE_URL")
@@ -103,6 +103,21 @@ def main(argv: list[str] | None = None) -> int:
         _fail(f"{message} (see '{where} --help')")
         return 2
     return result if isinstance(result, int) else 0
+
+
+# A service names the field it refuses (`at`, `key`, `late_reason`): the CLI says its option instead,
+# `--` and the field's name with dashes, except where the option is named otherwise.
+OPTION_OF = {"new_due": "--due"}
+
+
+def in_cli_words(refused: InputError) -> str:
+    """Return a refusal as the CLI says it: a field a service named becomes the option the user
+    typed ("at 2026-11-03 10:00 is in the future" -> "--at 2026-11-03 10:00 is in the future")."""
+    if isinstance(refused, FieldErrors) and refused.arguments and refused.fields:
+        field, message = refused.fields[0]
+        option = OPTION_OF.get(field, "--" + field.replace("_", "-"))
+        return f"{option}{refused.sep}{message}"
+    return str(refused)
 
 
 def _fail(message: str) -> None:

@@ -14,11 +14,10 @@ import typer
 from rich.table import Column, Table
 from sqlalchemy.engine import Engine
 
-from models import accounts, cases, registry, steps, views
+from models import accounts, cases, registry, steps
 from models.db import session_scope
-from models.enums import CaseStatus
 from models.errors import InputError
-from models.tables import Case, Submission
+from models.tables import Submission
 from models.wallclock import system_clock
 from safeguard import orchestration, wiring
 from safeguard.cli.common import (
@@ -61,21 +60,13 @@ def start_case(process: str, author: str, payload: Any, *, wait: int, as_json: b
     """The one start path: store the case (refused before anything is stored if Prefect is down),
     create its flow run, wait for the first step, say where it is."""
     settings = get_settings()
-    deps = wiring.casework(settings)
-    with session_scope(deps.engine) as session:
-        case = cases.start_case(
-            session=session,
-            policy=deps.policy,
-            calendar=deps.calendar,
-            process=process,
-            author_id=author,
-            payload=payload,
-            now=system_clock(),
-        )
+    with wiring.casework(settings) as cx:
+        case = cx.start(process, author, payload)
         orchestration.check_api(settings)  # Prefect down: refused here, and the case is not stored
+    engine = wiring.engine(settings)
     with orchestration.prefect_api(settings):
-        run_id = orchestration.launch(deps.engine, case)
-        ready = _wait_until(lambda: _has_open_step(deps.engine, case.id or 0), wait)
+        run_id = orchestration.launch(engine, case)
+        ready = _wait_until(lambda: _has_open_step(engine, case.id or 0), wait)
     link = f"{orchestration.ui_url(settings)}/runs/flow-run/{run_id}"
     if as_json:
         print_json(
@@ -119,95 +110,50 @@ def record(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Record a step of a case, resume its flow, and show where the case is now."""
+    """Record a step of a case, resume its flow, and show where the case is now.
+
+    The record is stored first; then the flow is resumed to apply it (the same resume loop as the
+    browser's). If Prefect does not answer, the record stays stored and this says so: the flow
+    applies it when the service is back (DESIGN rule 13)."""
     settings = get_settings()
     payload = read_json(input_file)
     moment = parse_datetime(at, ZoneInfo(settings.timezone), "--at") if at else None
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        submission, _ = steps.submit(
-            session=session,
-            policy=policy,
-            calendar=calendar,
-            reference=reference,
-            step_name=step,
-            author_id=author,
-            payload=payload,
-            at=moment,
-            key=key,
-            now=system_clock(),
-            late_reason=late_reason,
+    with wiring.casework(settings) as cx:
+        recorded = cx.submit(
+            reference, step, author, payload, at=moment, key=key, late_reason=late_reason
         )
-        case = cases.get_case(session, reference)
-        orchestration.check_api(settings)  # Prefect down: refused here, and nothing is stored
-    run_id = case.flow_run_id
-    answering = True
-    newest = _newest_step(engine, case.id or 0)
-
-    def moved_on() -> bool:
-        nonlocal answering
-        where = _progress(engine, submission.id or 0, newest)
-        if where == "failed":
-            return True
-        if where in ("applied", "moved"):  # moved on once the run waits again (or has finished)
-            if not (run_id and answering):
-                return True
-            try:
-                return orchestration.state_of(run_id).type != "RUNNING"
-            except Exception:  # the service went away: it is applied, say where the case is
-                answering = False
-                return True
-        # Not applied yet: resume whenever the run is suspended (at this step, or elsewhere while
-        # this one runs alongside). Checked again and again, not once: the flow opens a step a
-        # moment before it suspends, and a record made in that moment finds it still running;
-        # without another look the run would then wait for ever.
-        if run_id and answering:
-            try:
-                orchestration.resume_if_waiting(run_id)
-            except Exception:  # the service went away after the record was stored: say so below
-                answering = False
-        return False
-
-    try:
-        with orchestration.prefect_api(settings):
-            _wait_until(moved_on, wait, every=1.0)
-    except InputError:  # Prefect stopped answering between storing and resuming
-        answering = False
-    applied = _progress(engine, submission.id or 0, newest) != "waiting"  # what is so, at the end
-    with session_scope(engine) as session:
-        stored = session.get(Submission, submission.id)
+    submission = recorded.submission.id or 0
+    followed = orchestration.follow(
+        wiring.engine(settings), settings, recorded.case.flow_run_id, submission, seconds=wait
+    )
+    with wiring.casework(settings) as cx:
+        stored = cx.session.get(Submission, submission)
         if stored is not None and stored.failed_at is not None:
             raise InputError(
                 f"stored as submission {stored.id}, but the flow could not apply it: "
                 f"{stored.failure}; {step} is open again: record it again, corrected"
             )
-        view = views.case_view(
-            session=session,
-            policy=policy,
-            calendar=calendar,
-            reference=reference,
-            now=system_clock(),
-        )
+        view = cx.view(reference)
     if as_json:
         print_json(
             {
-                "submission": submission.id,
-                "applied": applied,
-                "service_answering": answering,
+                "submission": submission,
+                "applied": followed.applied,
+                "service_answering": followed.answering,
                 "case": view,
             }
         )
         return
     out = console()
-    if not applied and not answering:
+    if not followed.applied and not followed.answering:
         out.print(
-            f"stored as submission {submission.id}; the service does not answer now: the case "
+            f"stored as submission {submission}; the service does not answer now: the case "
             f"will move on when it is back (the scheduled sweep wakes it; or run "
             f"'safeguard case repair {reference}')"
         )
-    elif not applied:
+    elif not followed.applied:
         out.print(
-            f"stored as submission {submission.id}; the flow has not applied it within {wait} s "
+            f"stored as submission {submission}; the flow has not applied it within {wait} s "
             f"(is 'make run' running?). 'safeguard case repair {reference}' resumes it."
         )
     _print_position(view)
@@ -279,29 +225,6 @@ def _has_open_step(engine: Engine, case_id: int) -> bool:
         return bool(steps.open_steps_of(session, case_id))
 
 
-def _newest_step(engine: Engine, case_id: int) -> int:
-    with session_scope(engine) as session:
-        return max((s.id or 0 for s in steps.open_steps_of(session, case_id)), default=0)
-
-
-def _progress(engine: Engine, submission_id: int, newest: int) -> str:
-    """Where a recorded step stands: "waiting" for the flow, "failed" (the flow could not apply
-    it), "applied", or "moved" (applied, and the flow opened what comes next or closed the case)."""
-    with session_scope(engine) as session:
-        submission = session.get(Submission, submission_id)
-        if submission is not None and submission.failed_at is not None:
-            return "failed"
-        if submission is None or submission.applied_at is None:
-            return "waiting"
-        case = session.get(Case, submission.case_id)
-        if case is not None and case.status is CaseStatus.closed:
-            return "moved"
-        later = [
-            s for s in steps.open_steps_of(session, submission.case_id) if (s.id or 0) > newest
-        ]
-        return "moved" if later else "applied"
-
-
 def _print_position(view: dict[str, Any]) -> None:
     open_steps = [s for s in view["steps"] if s["status"] == "open"]
     if view["status"] == "closed":
@@ -326,7 +249,7 @@ def show(
     viewer: str | None = typer.Option(
         None,
         "--as",
-        help="Your staff id: the view is logged in the case's access log (LADO managers see it).",
+        help="Your staff id: the view is logged in the case's access log (and, where its process lets your role, shown).",
     ),
     reason: str | None = typer.Option(
         None,
@@ -337,24 +260,15 @@ def show(
 ) -> None:
     """Show a case's timeline: steps, decisions with rationale, actions and their history."""
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    now = system_clock()
-    with session_scope(engine) as session:
+    with wiring.casework(settings) as cx:
+        case = cx.case(reference)
         if viewer is not None:  # every view by a person is logged, as in the browser
             accounts.log_view(
-                session,
-                case=cases.get_case(session, reference),
-                staff_id=viewer,
-                now=now,
-                reason=reason,
-                via="cli",
+                cx.session, case=case, staff_id=viewer, now=cx.now(), reason=reason, via="cli"
             )
-        view = views.case_view(
-            session=session, policy=policy, calendar=calendar, reference=reference, now=now
-        )
-        case = cases.get_case(session, reference)
-        if viewer is not None and accounts.may_see_access_log(session, case, viewer):
-            view["access_log"] = accounts.access_log(session, case.id or 0)
+        view = cx.view(reference)
+        if viewer is not None and accounts.may_see_access_log(cx.session, case, viewer):
+            view["access_log"] = accounts.access_log(cx.session, case.id or 0)
     if as_json:
         print_json(view)
         return
@@ -469,18 +383,9 @@ def event(
 
 def record_event(reference: str, name: str, on: str, author: str, option: str) -> None:
     settings = get_settings()
-    deps = wiring.casework(settings)
     day = parse_day(on, ZoneInfo(settings.timezone), option)
-    with session_scope(deps.engine) as session:
-        written = cases.record_case_event(
-            session=session,
-            calendar=deps.calendar,
-            reference=reference,
-            name=name,
-            on=day,
-            author_id=author,
-            now=system_clock(),
-        )
+    with wiring.casework(settings) as cx:
+        written = cx.record_event(reference, name, day, author)
     console().print(
         f"{reference}: " + "; ".join(f"{what} {when:%a %d %b %Y}" for what, when in written)
     )
@@ -517,14 +422,11 @@ def status(
 ) -> None:
     """One row per open case: step, due date, working days left, overdue actions, missing rationale."""
     settings = get_settings()
-    calendar = wiring.working_calendar(settings)
     if process is not None:
         wiring.processes(settings)
         registry.get(process)  # an unknown process is refused, listing those there are
-    with session_scope(wiring.engine(settings)) as session:
-        rows = views.status_rows(
-            session=session, calendar=calendar, now=system_clock(), process=process
-        )
+    with wiring.casework(settings) as cx:
+        rows = cx.status_rows(process)
     if overdue:
         rows = [r for r in rows if r["overdue"]]
     _add_run_states(settings, rows)

@@ -5,9 +5,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from models import departures
-from models.db import session_scope
 from models.escalation import first_review
-from models.wallclock import system_clock
 from safeguard import wiring
 from safeguard.cli.common import DATE_HELP, as_at, console, parse_day
 from safeguard.settings import get_settings
@@ -29,22 +27,17 @@ def stop(
 ) -> None:
     """Stop a step's clock (e.g. the outcome clock during a police investigation)."""
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        stopped = departures.stop(
-            session,
-            policy=policy,
-            calendar=calendar,
-            reference=case,
-            step_name=step,
+    with wiring.casework(settings) as cx:
+        stopped = cx.stop_clock(
+            case,
+            step,
             reason=reason,
-            approver_id=approver,
+            approver=approver,
             recorded_by=who or approver,
-            now=as_at(at, settings),
-            recorded_at=system_clock(),
+            at=as_at(at, settings),
         )
-        _, rule = departures.step_and_rule(session, policy, case, step)
-        first = first_review(rule, calendar, stopped.stopped_at)
+        _, rule = departures.step_and_rule(cx.session, cx.policy, case, step)
+        first = first_review(rule, cx.calendar, stopped.stopped_at)
     console().print(
         f"{case}: the {step} clock is stopped; first review due {first:%a %d %b %Y}, "
         f"then every {rule.stop_review_every}"
@@ -60,18 +53,8 @@ def resume(
 ) -> None:
     """Restart a stopped clock; its due day moves on by the working days it stood still."""
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        resumed = departures.resume(
-            session,
-            policy=policy,
-            calendar=calendar,
-            reference=case,
-            step_name=step,
-            recorded_by=who,
-            now=as_at(at, settings),
-            recorded_at=system_clock(),
-        )
+    with wiring.casework(settings) as cx:
+        resumed = cx.resume_clock(case, step, recorded_by=who, at=as_at(at, settings))
         days, due = resumed.working_days_stopped, resumed.due_on_after
     console().print(
         f"{case}: the {step} clock runs again; it stood still {days} working day(s); "
@@ -95,23 +78,16 @@ def extend(
 ) -> None:
     """Extend a step's timescale, up to the policy's legal maximum."""
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        extension = departures.extend(
-            session,
-            policy=policy,
-            calendar=calendar,
-            reference=case,
-            step_name=step,
+    day = parse_day(told_on, ZoneInfo(settings.timezone), "--told-on") if told_on else None
+    with wiring.casework(settings) as cx:
+        extension = cx.extend_clock(
+            case,
+            step,
             to=to,
             reason=reason,
-            approver_id=approver,
+            approver=approver,
             recorded_by=who or approver,
-            now=system_clock(),
-            recorded_at=system_clock(),
-            told_on=parse_day(told_on, ZoneInfo(settings.timezone), "--told-on")
-            if told_on
-            else None,
+            told_on=day,
         )
         due = extension.due_on_after
         total = extension.extended_to

@@ -4,9 +4,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from models import followup
-from models.db import session_scope
-from models.wallclock import system_clock
 from safeguard import wiring
 from safeguard.cli.common import MAX_ID, console, parse_day
 from safeguard.settings import get_settings
@@ -20,15 +17,8 @@ def rationale(
     author: str = typer.Option(..., "--as", help="Your staff id."),
 ) -> None:
     """Add the rationale of a decision (append-only: a correction is another entry)."""
-    settings = get_settings()
-    with session_scope(wiring.engine(settings)) as session:
-        followup.add_rationale(
-            session=session,
-            decision_id=decision_id,
-            text=text,
-            author_id=author,
-            now=system_clock(),
-        )
+    with wiring.casework(get_settings()) as cx:
+        cx.add_rationale(decision_id, text, author)
     console().print(f"rationale recorded for decision {decision_id}")
 
 
@@ -42,17 +32,7 @@ def update_action(
 ) -> None:
     """Update an action: its owner, their line managers, or the process's overseer (a LADO manager)."""
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
-        action = followup.update_action(
-            session=session,
-            policy=policy,
-            calendar=calendar,
-            action_id=action_id,
-            status=status,
-            reason=reason,
-            new_due=parse_day(due, ZoneInfo(settings.timezone), "--due") if due else None,
-            author_id=author,
-            now=system_clock(),
-        )
+    new_due = parse_day(due, ZoneInfo(settings.timezone), "--due") if due else None
+    with wiring.casework(settings) as cx:
+        action = cx.update_action(action_id, status, author, reason=reason, new_due=new_due)
     console().print(f"action {action_id}: {action.status.value}, due {action.due_on}")

@@ -32,7 +32,7 @@ def sweep(
 ) -> None:
     """Run one sweep now: write the notices that are due, then deliver what is pending."""
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
+    engine, policy, calendar = wiring.service(settings)
     now = as_at(at, settings, future_ok=dry_run)
     with Progress(console=console(), transient=True, disable=as_json) as bar:
         task = bar.add_task("delivering", total=None)

@@ -8,10 +8,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Column, Table
 
-from models import reports
-from models.db import session_scope
 from models.errors import InputError
-from models.wallclock import system_clock
 from safeguard import wiring
 from safeguard.cli.common import console, parse_day, print_json
 from safeguard.settings import get_settings
@@ -33,22 +30,12 @@ def timeliness(
     late, and their median working days; the steps still open; and the process's own measures."""
     settings = get_settings()
     tz = ZoneInfo(settings.timezone)
-    deps = wiring.casework(settings)
-    now = system_clock()
-    last = parse_day(end, tz, "--to") if end else deps.calendar.local_date(now)
-    first = parse_day(start, tz, "--from") if start else last - timedelta(days=365)
-    if first > last:
-        raise InputError(f"--from {first} is after --to {last}: give the earlier day first")
-    with session_scope(deps.engine) as session:
-        report = reports.timeliness(
-            session=session,
-            policy=deps.policy,
-            calendar=deps.calendar,
-            process=process,
-            start=first,
-            end=last,
-            now=now,
-        )
+    with wiring.casework(settings) as cx:
+        last = parse_day(end, tz, "--to") if end else cx.today()
+        first = parse_day(start, tz, "--from") if start else last - timedelta(days=365)
+        if first > last:
+            raise InputError(f"--from {first} is after --to {last}: give the earlier day first")
+        report = cx.timeliness(process, first, last)
     data = report.as_dict()
     if as_json:
         print_json(data)
@@ -101,10 +88,8 @@ def retention(
     rule), and what may be said of each, as its process says (in references, removed from the
     file)."""
     settings = get_settings()
-    deps = wiring.casework(settings)
-    today = deps.calendar.local_date(system_clock())
-    with session_scope(deps.engine) as session:
-        rows = reports.retention(session=session, policy=deps.policy, today=today, due_only=due)
+    with wiring.casework(settings) as cx:
+        today, rows = cx.today(), cx.retention(due_only=due)
     if as_json:
         print_json(rows)
         return

@@ -147,17 +147,16 @@ def leave(
 ) -> None:
     """Mark a person as left: their open work passes to the person named; they can do nothing more."""
     settings = get_settings()
-    engine, policy, calendar = wiring.casework(settings)
-    with session_scope(engine) as session:
+    with wiring.casework(settings) as cx:
         handover = leave_service(
-            session=session,
-            policy=policy,
-            calendar=calendar,
+            session=cx.session,
+            policy=cx.policy,
+            calendar=cx.calendar,
             staff_id=staff_id,
             on=parse_day(on, ZoneInfo(settings.timezone), "--on"),
             successor=successor,
             actor_id=actor,
-            now=system_clock(),
+            now=cx.now(),
         )
     if as_json:
         print_json({**handover.__dict__})
@@ -222,7 +221,7 @@ def invite(
     """Send a person (through their addresses, through the outbox) a one-time link to set their
     password for the web app. A delivery that fails now is retried by the sweep."""
     settings = get_settings()
-    engine, _, calendar = wiring.casework(settings)
+    engine, _, calendar = wiring.service(settings)
     now = system_clock()
     lasts = timedelta(hours=valid_hours)
     base = (settings.web_url or f"http://127.0.0.1:{settings.web_port}").rstrip("/")

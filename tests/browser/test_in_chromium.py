@@ -23,7 +23,8 @@ from models.db import make_engine, session_scope
 from tests.cases import CALENDAR, POLICY, add_team, at, open_step, record, start_case, sweep
 from tests.conftest import migrate
 from tests.smtp import SmtpServer
-from web.app import WebDeps, create_app
+from web.app import create_app
+from web.deps import WebDeps
 
 pytestmark = pytest.mark.browser
 

@@ -507,7 +507,7 @@ def test_a_step_recorded_in_the_browser_moves_the_case_on(cli, team) -> None:  #
     from web.service import app_from_settings
 
     settings = get_settings()
-    with session_scope(wiring.casework(settings).engine) as session:
+    with session_scope(wiring.engine(settings)) as session:
         accounts.set_password(session, staff_id="lado-1", password="a browser password here", now=datetime.now(UTC), actor_id=None)  # fmt: skip
     client = TestClient(app_from_settings(), follow_redirects=False)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text).group(1)  # type: ignore[union-attr]

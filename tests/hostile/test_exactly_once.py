@@ -47,7 +47,7 @@ def at_once(database_url: str, n: int, work: Callable[[Engine], Any]) -> list[An
 
 def submit(engine: Engine, ref: str, payload: dict[str, Any], key: str | None = None) -> Submission:
     with session_scope(engine) as session:
-        submission, _ = steps.submit(
+        submission, _, _ = steps.submit(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,

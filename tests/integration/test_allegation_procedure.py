@@ -276,7 +276,7 @@ def test_a_resignation_is_an_event_of_the_case_and_the_dbs_decision_still_falls_
     ref = opened(team)
     monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr("safeguard.cli.cases.system_clock", lambda: at("2026-11-03T09:00"))
+    monkeypatch.setattr("safeguard.wiring.system_clock", lambda: at("2026-11-03T09:00"))
 
     def refused_cli(argv: list[str], message: str) -> None:
         assert main(argv) == 2
@@ -372,7 +372,7 @@ def test_a_closed_case_keeps_its_record_until_the_later_day_and_says_what_refere
 
     monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr("safeguard.cli.report.system_clock", lambda: at("2036-09-01T09:00"))
+    monkeypatch.setattr("safeguard.wiring.system_clock", lambda: at("2036-09-01T09:00"))
     assert main(["report", "retention", "--due", "--json"]) == 0
     due = json.loads(capsys.readouterr().out)
     assert [

@@ -99,7 +99,7 @@ def submit(
     key: str | None = None,
 ) -> Submission:
     with session_scope(engine) as session:
-        submission, _ = steps.submit(
+        submission, _, _ = steps.submit(
             session=session,
             policy=POLICY,
             calendar=CALENDAR,

@@ -16,7 +16,8 @@ from models.db import session_scope
 from models.tables import Invite, Notice
 from tests.cases import CALENDAR, POLICY, add_team, at
 from tests.smtp import SmtpServer
-from web.app import WebDeps, create_app
+from web.app import create_app
+from web.deps import WebDeps
 
 PASSWORD = "a long and private phrase"
 SENT_AT = at("2026-11-27T09:00")  # before the real now: its delivery is due at once

@@ -18,7 +18,8 @@ from models.errors import InputError
 from models.tables import AuditEntry, CaseView, Notice, StaffCredential
 from tests.cases import CALENDAR, POLICY, add_team, at, start_case, sweep
 from tests.smtp import SmtpServer
-from web.app import SESSION_COOKIE, WebDeps, create_app
+from web.app import create_app
+from web.deps import SESSION_COOKIE, WebDeps
 
 PASSWORD = "correct horse battery staple"
 PAGES = ["/my-work", "/notices", "/board", "/board.csv", "/timeliness", "/timeliness.csv", "/staff", "/cases/ALG-2026-0001", "/cases/ALG-2026-0001/record/initial_consideration", "/start/allegation"]  # fmt: skip

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models.enums import Role
 from models.errors import InputError
@@ -34,6 +34,8 @@ from models.process import (
 
 class Told(StepInput):
     """Who is told what, and by whom, as the meeting agreed (the carer, the children's parents...)."""
+
+    model_config = ConfigDict(title="Person told")  # one of a list, as a form numbers it
 
     who: Label = Field(title="Who")
     what: Text = Field(title="What they are told")
@@ -275,6 +277,7 @@ class PlacementDecision(StrEnum):
 
 
 class Alternative(StepInput):
+    model_config = ConfigDict(title="Alternative")  # one of a list, as a form numbers it
     alternative: Text = Field(title="Alternative")
     why_rejected: Text = Field(title="Why it was rejected")
 
@@ -282,6 +285,8 @@ class Alternative(StepInput):
 class Removal(StepInput):
     """A child removed: what their placement disruption case starts with (the rest, the carer,
     the fostering service and the child's IRO and social worker, the case already knows)."""
+
+    model_config = ConfigDict(title="Child removed")  # one of a list, as a form numbers it
 
     child: Ref = Field(title="Child's reference")
     ends_on: date = Field(title="Date the placement ends")

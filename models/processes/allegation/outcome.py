@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from models.enums import Role
 from models.errors import InputError
@@ -112,6 +112,8 @@ OUTCOME: StepDecl[Outcome, None] = StepDecl(
 class ChildTold(StepInput):
     """Who was told of the outcome for one child: their social worker (or placing authority),
     their IRO, and their parents where appropriate (else why not)."""
+
+    model_config = ConfigDict(title="Child")  # one of a list, as a form numbers it
 
     child: Ref = Field(title="Child's reference")
     social_worker_told_on: StepDay = Field(title="Date their social worker was told")

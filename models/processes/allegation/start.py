@@ -75,7 +75,7 @@ class NewAllegation(StepInput):
     @classmethod
     def _children(cls, value: tuple[ChildInCase, ...]) -> tuple[ChildInCase, ...]:
         if not value:
-            raise ValueError("name at least one child: --child CHILD_REF:IRO_ID:SOCIAL_WORKER_ID")
+            raise ValueError("name at least one child, with their IRO and social worker")
         refs = [c.child for c in value]
         if len(set(refs)) != len(refs):
             raise ValueError("a child is listed twice")
@@ -86,7 +86,7 @@ class NewAllegation(StepInput):
         if self.aware_on > self.received_at.date():
             raise ValueError(
                 "the organisation cannot become aware after the LADO received the referral: "
-                "check aware_on (--aware)"
+                "check the day the organisation became aware"
             )
         return self
 

@@ -1,0 +1,221 @@
+"""Before, at and after a placement ends (reference D4-D8; CPPCR 2010 regs 9, 10, 13, 14, 28):
+the care plan review or the emergency's ground, the IRO told, and, side by side after the ending,
+the notices, the new placement's plan, the social worker's visit and a Key Stage 4 move approved."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from models.enums import Role
+from models.errors import InputError
+from models.inputs import (
+    Label,
+    PastDay,
+    StaffId,
+    StepInput,
+    Text,
+    approver,
+)
+from models.process import (
+    ApplyContext,
+    CheckContext,
+    StepDecl,
+)
+from models.processes.disruption.start import MANAGERS, SOCIAL_WORK
+
+
+class CarePlanReview(StepInput):
+    # the review (chaired by the IRO) that considered the ending
+    reviewed_on: PastDay = Field(title="Date reviewed")
+    # what the review decided about the care plan
+    decision: Text = Field(title="Decision on the care plan")
+    rationale: Text | None = Field(default=None, title="Rationale")
+
+
+def must_precede(ctx: CheckContext, data: CarePlanReview) -> None:
+    ends_on = date.fromisoformat(ctx.details["ending"]["ends_on"])
+    if data.reviewed_on > ends_on:
+        raise InputError(
+            f"care_plan_review: reviewed_on {data.reviewed_on} is after the placement ends "
+            f"({ends_on}): reg 14(1) asks for the review before; if it could not be held, the "
+            "ending is an emergency"
+        )
+
+
+def review_care_plan(ctx: ApplyContext, data: CarePlanReview) -> None:
+    ctx.decide("care_plan_review", "ending considered at a review", data.rationale)
+
+
+CARE_PLAN_REVIEW: StepDecl[CarePlanReview, None] = StepDecl(
+    name="care_plan_review",
+    input=CarePlanReview,
+    may_record=frozenset({Role.social_worker, Role.team_manager, Role.iro}),
+    check=must_precede,
+    apply=review_care_plan,
+    done_on=lambda data: data.reviewed_on,
+    example={"reviewed_on": "2026-11-10", "decision": "...", "rationale": "..."},
+)
+
+
+class Ground(StrEnum):
+    significant_harm = "significant_harm"  # an immediate risk of significant harm to the child
+    protect_others = "protect_others"  # to protect others from serious injury
+
+
+class EmergencyEnding(StepInput):
+    ground: Ground = Field(title="Ground")
+    rationale: Text = Field(title="Rationale")
+    # at least the policy's approver
+    approved_by: Annotated[StaffId, approver()] = Field(title="Approved by (staff id)")
+
+
+def record_emergency(ctx: ApplyContext, data: EmergencyEnding) -> None:
+    ctx.decide("emergency_ending", data.ground.value, data.rationale)
+
+
+EMERGENCY_ENDING: StepDecl[EmergencyEnding, None] = StepDecl(
+    name="emergency_ending",
+    input=EmergencyEnding,
+    may_record=SOCIAL_WORK,
+    apply=record_emergency,
+    example={"ground": "significant_harm", "rationale": "...", "approved_by": "STAFF_ID"},
+)
+
+
+class IroInformed(StepInput):
+    told_on: PastDay = Field(title="Date the IRO was told")
+    how: Label = Field(title="How they were told")  # in person, by phone, by email...
+
+
+IRO_INFORMED: StepDecl[IroInformed, None] = StepDecl(
+    name="iro_informed",
+    input=IroInformed,
+    may_record=SOCIAL_WORK,
+    done_on=lambda data: data.told_on,
+    example={"told_on": "2026-11-12", "how": "by phone, then email"},
+)
+
+
+IRO_INFORMED_EMERGENCY: StepDecl[IroInformed, None] = StepDecl(
+    name="iro_informed_emergency",
+    input=IroInformed,
+    may_record=SOCIAL_WORK,
+    done_on=lambda data: data.told_on,
+    example={"told_on": "2026-11-12", "how": "by phone"},
+)
+
+
+class WrittenNotice(StepInput):
+    sent_on: PastDay = Field(title="Date sent")
+    # those not told in advance (reg 14(4))
+    to: tuple[Label, ...] = Field(min_length=1, title="Sent to (one per line)")
+
+
+WRITTEN_NOTICE: StepDecl[WrittenNotice, None] = StepDecl(
+    name="written_notice",
+    input=WrittenNotice,
+    may_record=SOCIAL_WORK,
+    done_on=lambda data: data.sent_on,
+    example={"sent_on": "2026-11-16", "to": ["parents", "school"]},
+)
+
+
+class NewPlacementNotice(StepInput):
+    notified_on: PastDay = Field(title="Date notified")
+    # who was told in writing (reg 13)
+    notified: tuple[Label, ...] = Field(
+        min_length=1, title="Who was told in writing (one per line)"
+    )
+    siblings_separated: bool = Field(default=False, title="Are siblings separated?")
+    separation_reasons: Text | None = Field(default=None, title="Why siblings are separated")
+
+    @model_validator(mode="after")
+    def _iro_and_reasons(self) -> "NewPlacementNotice":
+        if not any(who.lower() == "iro" for who in self.notified):
+            raise ValueError('notified must include the IRO (reg 13(2)(i)): add "iro"')
+        if self.siblings_separated and not self.separation_reasons:
+            raise ValueError("siblings separated: give separation_reasons (CA 1989 s22C(8)(c))")
+        return self
+
+
+def notify_placement(ctx: ApplyContext, data: NewPlacementNotice) -> None:
+    if data.siblings_separated:
+        ctx.decide("siblings_separated", "placed apart", data.separation_reasons)
+
+
+NEW_PLACEMENT_NOTICE: StepDecl[NewPlacementNotice, None] = StepDecl(
+    name="new_placement_notice",
+    input=NewPlacementNotice,
+    may_record=SOCIAL_WORK,
+    apply=notify_placement,
+    done_on=lambda data: data.notified_on,
+    example={"notified_on": "2026-11-13", "notified": ["iro", "parents", "school"]},
+)
+
+
+class PlacementPlan(StepInput):
+    agreed_on: PastDay = Field(title="Date agreed")
+    # the child's wishes and feelings (reg 9(1)(b))
+    childs_wishes: Text = Field(title="The child's wishes and feelings")
+
+
+PLACEMENT_PLAN: StepDecl[PlacementPlan, None] = StepDecl(
+    name="placement_plan",
+    input=PlacementPlan,
+    may_record=SOCIAL_WORK,
+    done_on=lambda data: data.agreed_on,
+    example={"agreed_on": "2026-11-14", "childs_wishes": "..."},
+)
+
+
+class SocialWorkerVisit(StepInput):
+    visited_on: PastDay = Field(title="Date visited")
+    seen_alone: bool = Field(title="Was the child seen alone?")
+
+
+def after_the_move(ctx: CheckContext, data: SocialWorkerVisit) -> None:
+    start_on = date.fromisoformat(ctx.details["ending"]["new_placement_on"])
+    if data.visited_on < start_on:
+        raise InputError(
+            f"social_worker_visit: visited_on {data.visited_on} is before the new placement "
+            f"started ({start_on}): reg 28 asks for a visit in it"
+        )
+
+
+SOCIAL_WORKER_VISIT: StepDecl[SocialWorkerVisit, None] = StepDecl(
+    name="social_worker_visit",
+    input=SocialWorkerVisit,
+    may_record=SOCIAL_WORK,
+    check=after_the_move,
+    done_on=lambda data: data.visited_on,
+    example={"visited_on": "2026-11-17", "seen_alone": True},
+)
+
+
+class EducationApproval(StepInput):
+    approved_on: PastDay = Field(title="Date approved")
+    # reg 10: the authority's nominated officer
+    nominated_officer: Annotated[StaffId, approver()] = Field(title="Nominated officer (staff id)")
+    iro_consulted_on: PastDay = Field(title="Date the IRO was consulted")
+    rationale: Text = Field(title="Rationale")
+
+
+def approve_education(ctx: ApplyContext, data: EducationApproval) -> None:
+    ctx.decide("key_stage_4_move", "approved by the nominated officer", data.rationale)
+
+
+EDUCATION_APPROVAL: StepDecl[EducationApproval, None] = StepDecl(
+    name="education_approval",
+    input=EducationApproval,
+    may_record=MANAGERS | {Role.social_worker},
+    apply=approve_education,
+    done_on=lambda data: data.approved_on,
+    example={
+        "approved_on": "2026-11-12",
+        "nominated_officer": "STAFF_ID",
+        "iro_consulted_on": "2026-11-11",
+        "rationale": "...",
+    },
+)

@@ -1,0 +1,233 @@
+"""The disruption meeting (reference D9-D11; reg 14(6)-(7)): the decision to hold one or the
+recorded reason not to, the meeting chaired by someone independent of the placement, its report
+on the child's and the carer's records, and each recommendation followed through."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from models.enums import Role
+from models.errors import InputError
+from models.inputs import (
+    ActionAccount,
+    Label,
+    NewAction,
+    PastDay,
+    StaffId,
+    StepInput,
+    Text,
+    actions_after,
+    approver,
+    once_each,
+    staff,
+)
+from models.process import (
+    ApplyContext,
+    CheckContext,
+    StepDecl,
+)
+from models.processes.disruption.start import MANAGERS, SOCIAL_WORK, PlacementType
+
+
+class MeetingDecision(StepInput):
+    hold: bool = Field(title="Is a disruption meeting held?")
+    reasons: Text | None = Field(default=None, title="Reasons")  # why not, when not
+    # a required meeting not held
+    approved_by: Annotated[StaffId, approver()] | None = Field(
+        default=None, title="Approved by (staff id)"
+    )
+
+
+def meeting_rules(ctx: CheckContext, data: MeetingDecision) -> None:
+    if data.hold:
+        return
+    if not data.reasons:
+        raise InputError("meeting_decision: not holding a disruption meeting needs reasons")
+    kind = PlacementType(ctx.details["placement_type"])
+    if kind.meeting_required and not data.approved_by:
+        raise InputError(
+            f"meeting_decision: a disruption meeting is required for a {kind.value.replace('_', '-')} "
+            "placement: not holding one needs the head of service's approval (approved_by)"
+        )
+
+
+def decide_meeting(ctx: ApplyContext, data: MeetingDecision) -> None:
+    ctx.decide(
+        "disruption_meeting",
+        "hold" if data.hold else "not held",
+        data.reasons or "a disruption meeting is to be held",
+    )
+
+
+def hold(data: MeetingDecision) -> bool:
+    return data.hold
+
+
+MEETING_DECISION: StepDecl[MeetingDecision, bool] = StepDecl(
+    name="meeting_decision",
+    input=MeetingDecision,
+    may_record=MANAGERS | {Role.iro},
+    check=meeting_rules,
+    apply=decide_meeting,
+    result=hold,
+    example={"hold": False, "reasons": "...", "approved_by": "STAFF_ID"},
+)
+
+
+class Excluded(StepInput):
+    model_config = ConfigDict(title="Person not invited")  # one of a list, as a form numbers it
+    who: Label = Field(title="Who")
+    reason: Text = Field(title="Why")
+
+
+class DisruptionMeeting(StepInput):
+    held_on: PastDay = Field(title="Date held")
+    chair: Annotated[StaffId, staff()] = Field(title="Chair (staff id)")
+    attendees: tuple[Label, ...] = Field(min_length=1, title="Who attended (one per line, by role)")
+    excluded: tuple[Excluded, ...] = Field(default=(), title="Who was not invited, and why")
+    sequence_of_events: Text = Field(title="Sequence of events")
+    # whether the placement was appropriate and adequately resourced
+    the_match: Text = Field(title="The match")
+    support_given: Text = Field(title="Support given")
+    childs_view: Text = Field(title="The child's view")
+    recommendations: tuple[NewAction, ...] = Field(default=(), title="Recommendations")
+
+    @model_validator(mode="after")
+    def _dues(self) -> "DisruptionMeeting":
+        actions_after(self.held_on, self.recommendations)
+        return self
+
+
+def independent_chair(ctx: CheckContext, data: DisruptionMeeting) -> None:
+    parties = ctx.parties
+    if data.chair in parties.social_workers:
+        raise InputError(
+            f"disruption_meeting: {data.chair} is the child's social worker: the chair must be "
+            "independent of the placement (an IRO or an independent chair)"
+        )
+    if data.chair in parties.holding(Role.supervising_social_worker):
+        raise InputError(
+            f"disruption_meeting: {data.chair} is the carer's supervising social worker: the chair "
+            "must be independent of the placement (an IRO or an independent chair)"
+        )
+    ends_on = date.fromisoformat(ctx.details["ending"]["ends_on"])
+    if data.held_on < ends_on:
+        raise InputError(
+            f"disruption_meeting: held_on {data.held_on} is before the placement ended ({ends_on})"
+        )
+
+
+def hold_meeting(ctx: ApplyContext, data: DisruptionMeeting) -> None:
+    ctx.event("meeting_held", data.held_on)
+    ctx.add_actions(data.recommendations, data.held_on)
+
+
+DISRUPTION_MEETING: StepDecl[DisruptionMeeting, None] = StepDecl(
+    name="disruption_meeting",
+    input=DisruptionMeeting,
+    may_record=MANAGERS | {Role.iro},
+    check=independent_chair,
+    apply=hold_meeting,
+    done_on=lambda data: data.held_on,
+    example={
+        "held_on": "2026-11-20",
+        "chair": "STAFF_ID",
+        "attendees": ["iro", "social worker", "carers", "supervising social worker"],
+        "excluded": [{"who": "birth father", "reason": "..."}],
+        "sequence_of_events": "...",
+        "the_match": "...",
+        "support_given": "...",
+        "childs_view": "...",
+        "recommendations": [{"title": "...", "owner": "STAFF_ID", "due": 10}],
+    },
+)
+
+
+class MeetingReport(StepInput):
+    filed_on: PastDay = Field(title="Date filed")
+    on_child_record: Literal[True] = Field(title="Is it on the child's record?")
+    on_carer_record: Literal[True] = Field(title="Is it on the carer's record?")
+    summary: Text = Field(title="Summary")
+    # the child's next looked-after review or the carer's approval review
+    next_review_on: date = Field(title="Date of the next review")
+
+    @model_validator(mode="after")
+    def _after(self) -> "MeetingReport":
+        if self.next_review_on < self.filed_on:
+            raise ValueError("next_review_on is before the report was filed")
+        return self
+
+
+def file_report(ctx: ApplyContext, data: MeetingReport) -> None:
+    """Filed on the child's and the carer's records: `safeguard child show` and `carer show`
+    list it with the case."""
+    ctx.decide("meeting_report", "filed on the child's and the carer's records", data.summary)
+    ctx.event("next_review", data.next_review_on)
+
+
+MEETING_REPORT: StepDecl[MeetingReport, None] = StepDecl(
+    name="meeting_report",
+    input=MeetingReport,
+    may_record=MANAGERS | {Role.iro},
+    apply=file_report,
+    done_on=lambda data: data.filed_on,
+    example={
+        "filed_on": "2026-11-27",
+        "on_child_record": True,
+        "on_carer_record": True,
+        "summary": "...",
+        "next_review_on": "2027-01-15",
+    },
+)
+
+
+class FollowThrough(StepInput):
+    held_on: PastDay = Field(title="Date held")
+    review: Literal["looked_after_review", "approval_review"] = Field(title="Review")
+    accounted: tuple[ActionAccount, ...] = Field(
+        default=(), title="What happened to each recommendation"
+    )
+    # when a recommendation is carried forward
+    next_review_on: date | None = Field(default=None, title="Date of the next review")
+
+    _once = field_validator("accounted")(once_each)
+
+    @model_validator(mode="after")
+    def _next(self) -> "FollowThrough":
+        carried = any(a.status == "carried_forward" for a in self.accounted)
+        if carried and self.next_review_on is None:
+            raise ValueError("a recommendation is carried forward: give next_review_on")
+        if self.next_review_on is not None and self.next_review_on <= self.held_on:
+            raise ValueError("next_review_on must come after this review")
+        return self
+
+
+def every_recommendation(ctx: CheckContext, data: FollowThrough) -> None:
+    ctx.require_every_open_action_accounted(data.accounted, data.held_on)
+
+
+def follow_through(ctx: ApplyContext, data: FollowThrough) -> None:
+    ctx.account_for(data.accounted, data.held_on)
+    if data.next_review_on is not None:
+        ctx.event("next_review", data.next_review_on, sequence=ctx.sequence + 1)
+
+
+def more_to_follow(data: FollowThrough) -> bool:
+    return any(a.status == "carried_forward" for a in data.accounted)
+
+
+FOLLOW_THROUGH: StepDecl[FollowThrough, bool] = StepDecl(
+    name="follow_through",
+    input=FollowThrough,
+    may_record=SOCIAL_WORK | {Role.iro, Role.supervising_social_worker},
+    check=every_recommendation,
+    apply=follow_through,
+    result=more_to_follow,
+    done_on=lambda data: data.held_on,
+    example={
+        "held_on": "2027-01-15",
+        "review": "looked_after_review",
+        "accounted": [{"action_id": 1, "status": "done"}],
+    },
+)

@@ -1,0 +1,170 @@
+"""A case's page (its timeline, what the person may record, the notices sent, and, for those its
+process lets read it, who viewed it), the reason asked before opening a case one has no part in,
+and the follow-up on the page: a decision's rationale, an action's update. Every view is logged."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from models import accounts, registry, steps
+from models.errors import InputError
+from models.permissions import may_record
+from models.process import ProcessDecl
+from notifications.notices import notice_rows
+from web.deps import Me, Site, checked_form, signed_in, site, text
+from web.render import said
+
+router = APIRouter()
+
+SLOW = timedelta(minutes=1)  # a record not applied after this: the flow's service may be down
+DONE = {"rationale": "Rationale added", "action": "Action updated"}
+
+
+@router.get("/cases/{reference}")
+def case_page(
+    request: Request,
+    reference: str,
+    recorded: str | None = None,
+    done: str | None = None,
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    return show_case(request, here, me, reference, None, recorded, DONE.get(done or ""))
+
+
+@router.get("/cases/{reference}/reason")
+def reason_page(
+    request: Request, reference: str, me: Me = Depends(signed_in), here: Site = Depends(site)
+) -> Response:
+    return _reason(request, here, me, reference)
+
+
+@router.post("/cases/{reference}/reason")
+def give_reason(
+    request: Request,
+    reference: str,
+    form: FormData = Depends(checked_form),
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    reason = text(form, "reason")
+    if not reason:
+        return _reason(request, here, me, reference, f"Say why you need to open {reference}")
+    return show_case(request, here, me, reference, reason)
+
+
+@router.post("/cases/{reference}/decisions/{decision_id}/rationale")
+def add_rationale(
+    request: Request,
+    reference: str,
+    decision_id: int,
+    form: FormData = Depends(checked_form),
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    try:
+        with here.casework() as cx:
+            cx.add_rationale(decision_id, text(form, "rationale"), me.id)
+    except InputError as refused:
+        return here.render.refusal(request, me, 400, "The rationale was not added", str(refused))
+    return RedirectResponse(f"/cases/{reference}?done=rationale#decisions", status_code=303)
+
+
+@router.post("/cases/{reference}/actions/{action_id}")
+def update_action(
+    request: Request,
+    reference: str,
+    action_id: int,
+    form: FormData = Depends(checked_form),
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    due = text(form, "new_due")
+    try:
+        new_due = date.fromisoformat(due) if due else None
+    except ValueError:
+        return here.render.refusal(request, me, 400, "The action was not updated", f"new due {due!r} is not a date: write it as YYYY-MM-DD")  # fmt: skip
+    try:
+        with here.casework() as cx:
+            cx.update_action(
+                action_id, text(form, "status"), me.id, reason=text(form, "reason") or None,
+                new_due=new_due,
+            )  # fmt: skip
+    except InputError as refused:
+        return here.render.refusal(request, me, 400, "The action was not updated", said(refused, ACTION_WORDS))  # fmt: skip
+    return RedirectResponse(f"/cases/{reference}?done=action#actions", status_code=303)
+
+
+ACTION_WORDS = {"status": "Status", "reason": "Reason", "new_due": "New due day"}
+
+
+def show_case(
+    request: Request,
+    here: Site,
+    me: Me,
+    reference: str,
+    reason: str | None,
+    recorded: str | None = None,
+    flash: str | None = None,
+) -> Response:
+    """The case page, its view logged (asking why first, where the case's process asks it)."""
+    try:
+        with here.casework() as cx:
+            case = cx.case(reference)
+            try:
+                accounts.log_view(cx.session, case=case, staff_id=me.id, now=cx.now(), reason=reason, since=me.since)  # fmt: skip
+            except accounts.ReasonNeeded:
+                return RedirectResponse(f"/cases/{reference}/reason", status_code=303)
+            view = cx.view(reference)
+            notices = notice_rows(cx.session, reference=reference, limit=100)
+            pending = steps.being_applied(cx.session, case.id or 0)
+            log = accounts.access_log(cx.session, case.id or 0) if accounts.may_see_access_log(cx.session, case, me.id) else None  # fmt: skip
+            now = cx.now()
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Case not found", str(refused))
+    titles = {name: rule.title for name, rule in here.deps.policy.process(case.process).steps.items()}  # fmt: skip
+    waiting = [p.kind for p in pending]
+    ui, run = here.deps.prefect_ui, view["flow_run_id"]
+    return here.render(
+        request, "cases/case.html", me, title=reference, case=view, notices=notices,
+        access_log=log, titles=titles, pending=waiting,
+        slow=any(now - p.recorded_at > SLOW for p in pending),
+        recordable=_recordable(registry.get(case.process), view, set(waiting), me, titles),
+        run_link=f"{ui}/runs/flow-run/{run}" if ui and run else None,
+        flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else flash,
+    )  # fmt: skip
+
+
+def _recordable(
+    decl: ProcessDecl[Any], view: dict[str, Any], waiting: set[str], me: Me, titles: dict[str, str]
+) -> list[tuple[str, str]]:
+    """The open steps the person may record, not already being applied: (step, title)."""
+    mine = {d.name for d in decl.steps if may_record(d, me.roles)}
+    return [
+        (s["step"], titles.get(s["step"], s["step"]))
+        for s in view["steps"]
+        if s["status"] in ("open", "stopped") and s["step"] not in waiting and s["step"] in mine
+    ]
+
+
+def _reason(
+    request: Request, here: Site, me: Me, reference: str, error: str | None = None
+) -> Response:
+    """The page asking why, in the words of the case's process (who reads the reason)."""
+    try:
+        with here.casework() as cx:
+            decl = registry.get(cx.case(reference).process)
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Case not found", str(refused))
+    readers = sorted(decl.access_log_readers, key=lambda r: r.seniority)
+    names = [r.plural for r in readers]
+    who = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+    errors = [("reason", error)] if error else []
+    return here.render(
+        request, "cases/reason.html", me, 400 if error else 200, title=f"Why open {reference}",
+        reference=reference, reason="", what=decl.noun.split(" ", 1)[-1], readers=who,
+        errors=errors, field_errors_list=errors,
+    )  # fmt: skip

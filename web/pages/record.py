@@ -1,0 +1,276 @@
+"""Starting a case and recording a step in the browser: a form generated from the input model
+(web/forms.py), posted to the same service (models/casework.py) as `safeguard start` and
+`safeguard record`.
+
+The answer comes as soon as the submission is stored (DESIGN rule 13): the flow is carried on in
+the background (`WebDeps.carry_on`, the CLI's own resume loop), and the case page says "being
+applied" until it has moved on. Posting the same form twice stores it once (each form carries its
+own idempotency key). A refusal is shown on the field it names, in the error summary either way.
+"""
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+from starlette.datastructures import FormData
+
+from models import followup, registry, steps
+from models.errors import FieldErrors, InputError
+from models.inputs import ActionAccount, lists_of
+from models.permissions import may_record, may_start, roles_needed
+from web import forms
+from web.deps import Me, Site, checked_form, signed_in, site, text
+from web.render import long_date, sentence
+
+router = APIRouter()
+
+# The service's own arguments a refusal may name, as this form shows them (the form's key is
+# hidden: a refusal of it goes to the top of the form).
+ARGUMENTS = {"late_reason": "Why it is done after its due day"}
+
+
+@router.get("/cases/{reference}/record/{step}")
+def record_page(
+    request: Request,
+    reference: str,
+    step: str,
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    return _record_form(request, here, me, reference, step)
+
+
+@router.post("/cases/{reference}/record/{step}")
+def record_step(
+    request: Request,
+    reference: str,
+    step: str,
+    form: FormData = Depends(checked_form),
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    try:
+        with here.casework() as cx:
+            case = cx.case(reference)
+            decl = registry.get(case.process).step(step)
+            actions = followup.open_actions(cx.session, case.id or 0)
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Not found", str(refused))
+    fields = forms.build(decl.input, _accounts(decl.input, actions), _counts(form))
+    payload, errors = forms.read(fields, form)
+    late_reason, key = text(form, "late_reason") or None, text(form, "form_key") or None
+    again = Again(fields, late_reason, key)
+    if form.get("add") or errors:  # "add another", or a date that is no date: show it again
+        return _record_form(request, here, me, reference, step, again, _shown(fields, errors))
+    try:
+        with here.casework() as cx:
+            recorded = cx.submit(reference, step, me.id, payload, key=key, late_reason=late_reason)
+    except InputError as refused:
+        return _record_form(
+            request, here, me, reference, step, again, _refusal(fields, refused, step)
+        )
+    here.deps.carry_on(recorded.case.flow_run_id, recorded.submission.id or 0)  # in the background
+    return RedirectResponse(f"/cases/{reference}?recorded={step}", status_code=303)
+
+
+@router.get("/start/{process}")
+def start_page(
+    request: Request, process: str, me: Me = Depends(signed_in), here: Site = Depends(site)
+) -> Response:
+    return _start_form(request, here, me, process)
+
+
+@router.post("/start/{process}")
+def start_case(
+    request: Request,
+    process: str,
+    form: FormData = Depends(checked_form),
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    try:
+        decl = registry.get(process)
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Not found", str(refused))
+    fields = forms.build(decl.start_input, None, _counts(form))
+    payload, errors = forms.read(fields, form)
+    key = text(form, "form_key") or None
+    if form.get("add") or errors:
+        return _start_form(request, here, me, process, fields, _shown(fields, errors), key)
+    started = here.started.get(key or "")
+    if started:  # the same form again (a double click): the case it started
+        return RedirectResponse(f"/cases/{started}", status_code=303)
+    try:
+        with here.casework() as cx:
+            case = cx.start(process, me.id, payload)
+            reference, case_id = case.reference, case.id or 0
+    except InputError as refused:
+        return _start_form(
+            request, here, me, process, fields, _refusal(fields, refused, f"{process} start"), key
+        )
+    if key:
+        here.started[key] = reference
+    here.deps.launch(case_id)  # its flow run, in the background (else the sweep creates it)
+    return RedirectResponse(f"/cases/{reference}", status_code=303)
+
+
+class Again:
+    """A record form shown again: what was typed, and the form's own key."""
+
+    def __init__(
+        self, fields: list[forms.FormField], late_reason: str | None, key: str | None
+    ) -> None:
+        self.fields, self.late_reason, self.key = fields, late_reason, key
+
+
+def _record_form(
+    request: Request,
+    here: Site,
+    me: Me,
+    reference: str,
+    step: str,
+    again: Again | None = None,
+    errors: list[tuple[str, str]] | None = None,
+) -> Response:
+    try:
+        with here.casework() as cx:
+            case = cx.case(reference)
+            decl = registry.get(case.process).step(step)
+            open_now = {s.name: s for s in steps.open_steps_of(cx.session, case.id or 0)}
+            actions = followup.open_actions(cx.session, case.id or 0)
+            today = cx.today()
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Not found", str(refused))
+    if step not in open_now:
+        waiting = ", ".join(open_now) or "none"
+        return here.render.refusal(request, me, 404, "This step is not open", f"{step} is not open in {reference}; open steps: {waiting}")  # fmt: skip
+    if not may_record(decl, me.roles):
+        return here.render.refusal(request, me, 403, "You cannot record this step", f"recording {step} needs the role {roles_needed(decl.may_record)}")  # fmt: skip
+    fields = again.fields if again else forms.build(decl.input, _accounts(decl.input, actions))
+    _label_actions(fields, actions)
+    rule, opened = here.deps.policy.process(case.process).step(step), open_now[step]
+    return here.render(
+        request, "record/record.html", me, 400 if errors else 200,
+        title=f"{rule.title}: {reference}", caption=reference, heading=rule.title,
+        lead=f"Due {long_date(opened.due_on)}. {rule.source.split('[')[0].strip()}",
+        action=f"/cases/{reference}/record/{step}", fields=fields, errors=errors or [],
+        field_errors_list=errors or [], form_key=(again and again.key) or secrets.token_urlsafe(16),
+        late=opened.due_on if opened.due_on < today else None,
+        late_reason=again.late_reason if again else None,
+        button="Save and continue", back=f"/cases/{reference}",
+    )  # fmt: skip
+
+
+def _start_form(
+    request: Request,
+    here: Site,
+    me: Me,
+    process: str,
+    fields: list[forms.FormField] | None = None,
+    errors: list[tuple[str, str]] | None = None,
+    form_key: str | None = None,
+) -> Response:
+    try:
+        decl = registry.get(process)
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Not found", str(refused))
+    if not may_start(decl, me.roles):
+        return here.render.refusal(request, me, 403, "You cannot start this case", f"starting {decl.noun} case needs the role {roles_needed(decl.may_start)}")  # fmt: skip
+    title = here.deps.policy.process(process).title
+    leading = " and lead it" if decl.lead_role in me.roles else ""
+    return here.render(
+        request, "record/record.html", me, 400 if errors else 200, title=f"Start: {title}",
+        caption="Start a case", heading=title,
+        lead=f"You start it{leading}; its first step opens when it is saved.",
+        action=f"/start/{process}",
+        fields=fields if fields is not None else forms.build(decl.start_input),
+        errors=errors or [], field_errors_list=errors or [],
+        form_key=form_key or secrets.token_urlsafe(16), late=None, button="Start the case",
+        back="/my-work",
+    )  # fmt: skip
+
+
+def _counts(form: FormData) -> dict[str, int]:
+    """How many items each repeated field shows: as posted, one more where "add another" was
+    pressed."""
+    counts = {
+        key.removesuffix("-count"): int(value)
+        for key, value in form.items()
+        if key.endswith("-count") and isinstance(value, str) and value.isdigit()
+    }
+    added = form.get("add")
+    if isinstance(added, str) and added:
+        counts[added] = counts.get(added, 0) + 1
+    return counts
+
+
+def _accounts(model: type[BaseModel], actions: dict[int, str]) -> dict[str, Any] | None:
+    """A review (or a closing account) starts with one row per open action, each named."""
+    names = lists_of(model, ActionAccount)
+    if not names or not actions:
+        return None
+    return {name: [{"action_id": n} for n in actions] for name in names}
+
+
+def _label_actions(fields: list[forms.FormField], actions: dict[int, str]) -> None:
+    """Each account's row says which action it is about."""
+    for f in fields:
+        if f.kind == "repeat" and f.template is ActionAccount:
+            for row in f.rows:
+                for child in row:
+                    if child.path[-1] == "action_id" and child.value in actions:
+                        child.hint = f"Action {child.value}: {actions[child.value]}"
+
+
+def _shown(fields: list[forms.FormField], errors: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    for field_id, message in errors:
+        for f in forms.walk(fields):
+            if f.id == field_id:
+                f.error = message
+    return errors
+
+
+def _refusal(
+    fields: list[forms.FormField], refused: InputError, what: str
+) -> list[tuple[str, str]]:
+    """The service's refusal on the fields it names (each, where it gave several): an input's field
+    by its label, one of the service's own arguments (why it is late) by this form's words. A
+    refusal that names no field of the form (a rule across the whole input) goes on the form's
+    first field; the error summary shows it either way."""
+    if isinstance(refused, FieldErrors) and refused.arguments:
+        sep = refused.sep
+        return [
+            (
+                loc if loc in ARGUMENTS else "main-content",
+                ARGUMENTS.get(loc, "This form") + sep + said,
+            )
+            for loc, said in refused.fields
+        ]
+    named = refused.fields if isinstance(refused, FieldErrors) else []
+    shown: list[tuple[str, str]] = []
+    for loc, message in named:
+        target = forms.locate(fields, loc)
+        if target is None:
+            continue
+        target.error = _on(target, loc, message, refused)
+        shown.append((target.id, target.error))
+    if shown:
+        return shown
+    text = named[0][1] if named else str(refused).split(" (example input:")[0].removeprefix(f"{what}: ")  # fmt: skip
+    where = fields[0] if fields else None
+    if where is not None:
+        where.error = text
+        return [(where.id, text)]
+    return [("main-content", text)]
+
+
+def _on(target: forms.FormField, loc: str, message: str, refused: InputError) -> str:
+    """A refusal as shown on the field: after its label ("Date held is required"; "Actions agreed:
+    action 1 ..." for an item's), or alone where it is a whole sentence about the field."""
+    if isinstance(refused, FieldErrors) and refused.sep == "":
+        return sentence(message)
+    if target.path[-1] != loc.split(".")[-1]:
+        return f"{target.label}: {message}"
+    return f"{target.label} {message}"

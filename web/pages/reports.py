@@ -1,0 +1,71 @@
+"""Timeliness for managers: the steps of a process done each month (an SVG chart with the same
+numbers as a table, and as CSV), each step's counts over the months, and the process's own
+measures."""
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from models import registry
+from models.calendar import add_months
+from models.casework import Casework
+from web import charts
+from web.deps import Me, Site, manager, site
+from web.render import csv_download
+
+router = APIRouter()
+
+
+@router.get("/timeliness")
+def timeliness_page(
+    request: Request,
+    process: str | None = None,
+    months: int = 6,
+    me: Me = Depends(manager),
+    here: Site = Depends(site),
+) -> Response:
+    process = process or registry.codes()[0]
+    if process not in registry.codes():
+        return here.render.refusal(request, me, 404, "Not found", f"no process {process!r}")
+    with here.casework() as cx:
+        bars, measures, by_step = _timeliness(cx, process, months)
+    title = here.deps.policy.process(process).title
+    chart = Markup(charts.stacked_bars("steps", f"{title}: steps done each month", bars))
+    return here.render(
+        request, "reports/timeliness.html", me, title=f"Timeliness: {title}", heading=title,
+        process=process, processes=registry.codes(), months=months, bars=bars,
+        series=[name for name, _ in charts.SERIES], measures=measures, by_step=by_step, chart=chart,
+    )  # fmt: skip
+
+
+@router.get("/timeliness.csv", dependencies=[Depends(manager)])
+def timeliness_csv(process: str | None = None, months: int = 6, here: Site = Depends(site)) -> Response:  # fmt: skip
+    process = process or registry.codes()[0]
+    if process not in registry.codes():
+        return Response("no such process\n", status_code=404, media_type="text/plain")
+    with here.casework() as cx:
+        bars, _, _ = _timeliness(cx, process, months)
+    series = [name for name, _ in charts.SERIES]
+    rows = [[bar.label, *[bar.counts.get(name, 0) for name in series]] for bar in bars]
+    return csv_download(f"timeliness-{process}.csv", ["month", *series], rows)
+
+
+def _timeliness(
+    cx: Casework, process: str, months: int
+) -> tuple[list[charts.Bar], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Steps done each month (the last `months`, this one included); over them all, the measures
+    (a step's targets, the process's own) and each step's counts."""
+    months = min(max(months, 1), 24)
+    today = cx.today()
+    firsts = [add_months(today.replace(day=1), -n) for n in reversed(range(months))]
+    bars = []
+    for first in firsts:
+        last = add_months(first, 1) - timedelta(days=1)
+        report = cx.timeliness(process, first, min(last, today))
+        counts = {name: sum(r.counts[name] for r in report.steps) for name, _ in charts.SERIES}
+        bars.append(charts.Bar(f"{first:%b %Y}", counts))
+    whole = cx.timeliness(process, firsts[0], today)
+    return bars, [m.as_dict() for m in whole.measures], [r.as_dict() for r in whole.steps]
