@@ -83,12 +83,6 @@ def stalled(session: Session, now: datetime, before: datetime) -> list[Case]:
     )
 
 
-def settled(session: Session, submission_id: int) -> bool:
-    """True once the flow has applied the record, or found it could not (or it is unknown)."""
-    stored = session.get(Submission, submission_id)
-    return stored is None or stored.applied_at is not None or stored.failed_at is not None
-
-
 def being_applied(session: Session, case_id: int) -> list[Submission]:
     """Return the case's records stored but not yet applied by its flow (nor failed)."""
     return list(

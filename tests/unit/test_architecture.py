@@ -88,10 +88,8 @@ def _process_modules() -> set[str]:
 
 
 def _is_process_module(module: str) -> bool:
-    return (
-        (".processes." in f".{module}."
-        and not module.endswith(".processes"))
-        or (module in _process_modules())
+    return (".processes." in f".{module}." and not module.endswith(".processes")) or (
+        module in _process_modules()
     )
 
 
