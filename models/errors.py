@@ -32,3 +32,9 @@ def refusal(field: str, message: str, sep: str = " ") -> FieldErrors:
     message the words that follow the field's name ("2026-11-03 10:00 is in the future; ..."): the
     CLI puts its option in front (--at), the web its label. Never a command-line option here."""
     return FieldErrors(f"{field}{sep}{message}", [(field, message)], sep=sep, arguments=True)
+
+
+def about(field: str, message: str) -> FieldErrors:
+    """Return a declaration's refusal of one field of an input (a rule it checks against the case),
+    in a whole sentence: each interface shows it on that field (the web) or as it is (the CLI)."""
+    return FieldErrors(message, [(field, message)], sep="")

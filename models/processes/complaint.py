@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from models.enums import Role
-from models.errors import InputError
+from models.errors import about
 from models.inputs import (
     ActionAccount,
     ChildInCase,
@@ -195,14 +195,16 @@ def eligible(ctx: CheckContext, data: Eligibility) -> None:
     if not data.accepted:
         return
     if ctx.details["over_a_year"] and not data.late_complaint_reasons:
-        raise InputError(
+        raise about(
+            "late_complaint_reasons",
             "eligibility: the complaint came more than a year after the matter: accepting it "
-            "needs the complaints manager's reasons (late_complaint_reasons)"
+            "needs the complaints manager's reasons (late_complaint_reasons)",
         )
     if ctx.was_late("stage2_request_window") and not data.late_request_reasons:
-        raise InputError(
+        raise about(
+            "late_request_reasons",
             "eligibility: stage 2 was asked for after its window: accepting it needs the "
-            "complaints manager's reasons (late_request_reasons)"
+            "complaints manager's reasons (late_request_reasons)",
         )
 
 
@@ -302,16 +304,18 @@ def every_point(ctx: CheckContext, data: Stage2Response) -> None:
     decided = [f.point for f in data.findings]
     missing = sorted(set(points) - set(decided))
     if missing:
-        raise InputError(
+        raise about(
+            "findings",
             f"stage2_response: point(s) {', '.join(map(str, missing))} of the statement have no "
-            "finding: decide each point (upheld, partly_upheld or not_upheld)"
+            "finding: decide each point (upheld, partly_upheld or not_upheld)",
         )
     unknown = sorted(set(decided) - set(points))
     twice = sorted({p for p in decided if decided.count(p) > 1})
     if unknown or twice:
-        raise InputError(
+        raise about(
+            "findings",
             f"stage2_response: findings must name each point of the statement once "
-            f"(not a point: {unknown or '-'}; twice: {twice or '-'})"
+            f"(not a point: {unknown or '-'}; twice: {twice or '-'})",
         )
 
 
@@ -355,9 +359,10 @@ def request_rules(ctx: CheckContext, data: Stage3Request) -> None:
     window = ctx.due_of("stage3_request")
     late = data.requested_on is not None and window and data.requested_on > window
     if late and not data.late_reasons:
-        raise InputError(
+        raise about(
+            "late_reasons",
             f"stage3_request: asked for on {data.requested_on}, after the window closed "
-            f"({window}): accepting it needs the complaints manager's reasons (late_reasons)"
+            f"({window}): accepting it needs the complaints manager's reasons (late_reasons)",
         )
 
 
@@ -392,9 +397,10 @@ class Panel(StepInput):
 def not_the_stage2_ip(ctx: CheckContext, data: Panel) -> None:
     for member in data.members:
         if member in ctx.parties.holding(Role.independent_person):
-            raise InputError(
+            raise about(
+                "members",
                 f"stage3_panel: {member} was the stage 2 independent person and may not sit on "
-                "the review panel (reg 19)"
+                "the review panel (reg 19)",
             )
 
 

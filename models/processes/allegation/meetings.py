@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models.enums import Role
-from models.errors import InputError
+from models.errors import InputError, about
 from models.inputs import (
     ActionAccount,
     Label,
@@ -101,9 +101,10 @@ def review_within_limit(ctx: CheckContext, data: Meeting) -> None:
     """The next review is agreed at each meeting, no later than the policy allows (28 days)."""
     latest = ctx.latest_agreed("review_meeting", data.held_on)
     if data.next_review_on is not None and latest is not None and data.next_review_on > latest:
-        raise InputError(
+        raise about(
+            "next_review_on",
             f"next_review_on {data.next_review_on} is after {latest}, the latest the policy allows "
-            "for the next review: agree an earlier date"
+            "for the next review: agree an earlier date",
         )
 
 
@@ -111,27 +112,31 @@ def meeting_rules(ctx: CheckContext, data: Meeting) -> None:
     review_within_limit(ctx, data)
     told = ctx.details.get("carer_told_on")
     if data.carer_told_on is not None and told and data.carer_told_on.isoformat() != told:
-        raise InputError(
+        raise about(
+            "carer_told_on",
             f"carer_told_on: the carer was told on {told}, as an earlier meeting recorded: "
-            "drop carer_told_on or give that day"
+            "drop carer_told_on or give that day",
         )
     if data.ready_for_outcome and not (told or data.carer_told_on):
-        raise InputError(
+        raise about(
+            "ready_for_outcome",
             "ready_for_outcome: the carer must have been told of the allegation before its "
-            "outcome: give carer_told_on (the day they were told)"
+            "outcome: give carer_told_on (the day they were told)",
         )
     if data.police_investigating and ctx.due_of("police_review") is not None:
-        raise InputError(
+        raise about(
+            "police_investigating",
             "police_investigating: the police strand is already running (its reviews are open "
-            "or done): record each police review as it is held"
+            "or done): record each police review as it is held",
         )
     if isinstance(data, StrategyDiscussion):
         led_with = " ".join(data.attendees).lower()
         missing = [who for who in ("police", "health") if who not in led_with]
         if missing:
-            raise InputError(
+            raise about(
+                "attendees",
                 "strategy_discussion: a s47 strategy discussion is held by children's social "
-                f"care with the police and health: name {' and '.join(missing)} in attendees"
+                f"care with the police and health: name {' and '.join(missing)} in attendees",
             )
     if isinstance(data, Review):
         every_action_accounted(ctx, data)
@@ -355,38 +360,43 @@ def children_in_case(ctx: CheckContext, data: SuspensionDecision) -> None:
     unknown = sorted(c for c in data.children_removed if ctx.child(c) is None)
     if unknown:
         named = ", ".join(ctx.details.get("child_refs", ()))
-        raise InputError(
+        raise about(
+            "children_removed",
             f"suspension_decision: {', '.join(unknown)} is not a child of this case "
-            f"(children: {named})"
+            f"(children: {named})",
         )
     given = [r.child for r in data.removals]
     if len(set(given)) != len(given):
-        raise InputError("suspension_decision: a child is in removals twice")
+        raise about("removals", "suspension_decision: a child is in removals twice")
     for child in data.children_removed:
         ours = "iro" in (ctx.child(child) or {})
         if ours and child not in given:
-            raise InputError(
+            raise about(
+                "removals",
                 f"suspension_decision: {child} is removed: give their removal (removals: [{{child, "
                 "ends_on, new_placement_on, placement_type, team_manager}]) so their placement "
-                "disruption case starts with the decision"
+                "disruption case starts with the decision",
             )
         if not ours and child in given:
-            raise InputError(
+            raise about(
+                "removals",
                 f"suspension_decision: {child} is placed by another authority: their placing "
-                "authority runs any disruption process; leave them out of removals"
+                "authority runs any disruption process; leave them out of removals",
             )
     for removal in data.removals:
         if removal.child not in data.children_removed:
-            raise InputError(
-                f"suspension_decision: {removal.child} is in removals but not in children_removed"
+            raise about(
+                "removals",
+                f"suspension_decision: {removal.child} is in removals but not in children_removed",
             )
         try:
             ctx.try_start("disruption", removal.team_manager, _disruption(ctx, removal))
         except InputError as refused:  # said as this step's field, without the other's example
             said = str(refused).split(" (example input:")[0].removeprefix("disruption start: ")
-            raise InputError(
+            raise about(
+                "removals",
                 f"suspension_decision: removals ({removal.child}): their placement disruption "
-                f"case could not start: {said}"
+                f"case could not start: {said}",
             ) from None
 
 
@@ -483,9 +493,10 @@ class CarerSupport(StepInput):
 def support_after_told(ctx: CheckContext, data: CarerSupport) -> None:
     told = ctx.details.get("carer_told_on")
     if told and data.support_offered_on.isoformat() < told:
-        raise InputError(
+        raise about(
+            "support_offered_on",
             f"carer_support: support_offered_on {data.support_offered_on} is before the carer "
-            f"was told of the allegation ({told}): give the day support was offered"
+            f"was told of the allegation ({told}): give the day support was offered",
         )
 
 

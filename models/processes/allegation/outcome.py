@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from models.enums import Role
-from models.errors import InputError
+from models.errors import InputError, about
 from models.inputs import (
     ActionAccount,
     Ref,
@@ -55,7 +55,7 @@ def meeting_found_ready(ctx: CheckContext, data: Outcome) -> None:
     if not ctx.details.get("ready_for_outcome_on"):
         raise InputError(
             "outcome: no meeting has found the case ready for outcome yet: record the meeting "
-            "(or review) with ready_for_outcome true first; the outcome's clock runs meanwhile"
+            "(or review) with ready_for_outcome true first; the outcome's clock runs meanwhile",
         )
 
 
@@ -159,9 +159,10 @@ def every_child_told(ctx: CheckContext, data: OutcomeNotification) -> None:
         return
     if given != named:
         missing, unknown = sorted(named - given), sorted(given - named)
-        raise InputError(
+        raise about(
+            "children",
             "outcome_notification: say who was told for each child of the case "
-            f"(missing: {', '.join(missing) or '-'}; not in the case: {', '.join(unknown) or '-'})"
+            f"(missing: {', '.join(missing) or '-'}; not in the case: {', '.join(unknown) or '-'})",
         )
 
 
@@ -247,7 +248,7 @@ def approval_rules(ctx: CheckContext, data: ApprovalReview) -> None:
     def need(*fields: str, why: str) -> None:
         missing = [f for f in fields if getattr(data, f) in (None, "")]
         if missing:
-            raise InputError(f"approval_review: {why}: give {', '.join(missing)}")
+            raise about(missing[0], f"approval_review: {why}: give {', '.join(missing)}")
 
     resigned = ctx.details.get(RESIGNATION.kept_as)
     if resigned:  # a resignation recorded as it came (L18): the DBS duty still applies (L13)
@@ -259,10 +260,11 @@ def approval_rules(ctx: CheckContext, data: ApprovalReview) -> None:
         return
     panel_for = ctx.rule("approval_review").panel_required_for
     if data.first_review and "first_review" in panel_for and data.presented_to_panel_on is None:
-        raise InputError(
+        raise about(
+            "presented_to_panel_on",
             "approval_review: a carer's first review goes to the fostering panel (FSR 2011 reg "
             "28, as the policy's panel_required_for says): give presented_to_panel_on and "
-            "panel_recommendation"
+            "panel_recommendation",
         )
     need("decision", "decided_by", "reasons", why="the decision maker decides, with reasons")
     if data.decision is ApprovalOutcome.resigned and not resigned:
@@ -354,9 +356,10 @@ def after_the_window(ctx: CheckContext, data: ApprovalDetermination) -> None:
     notice = ctx.details.get("determination_notice_on")
     window = date.fromisoformat(notice) + timedelta(days=28) if notice else None
     if window and data.representations is Representations.none and data.decided_on < window:
-        raise InputError(
+        raise about(
+            "decided_on",
             f"approval_determination: the carer has until {window} to make representations or "
-            "apply to the IRM (28 days from the notice): decide after it, or record what they did"
+            "apply to the IRM (28 days from the notice): decide after it, or record what they did",
         )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from models.enums import Role
-from models.errors import InputError
+from models.errors import about
 from models.inputs import (
     ChildInCase,
     Label,
@@ -67,9 +67,7 @@ class NewAllegation(StepInput):
     category: Ref = Field(title="Category of allegation")  # physical, sexual, emotional, neglect...
     summary: Text = Field(title="Summary")
     # if known: the record is kept at least until then
-    carer_pension_age_on: date | None = Field(
-        default=None, title="The carer's normal pension age (if known)"
-    )
+    carer_pension_age_on: date | None = Field(default=None, title="The carer's normal pension age")
 
     @field_validator("children")
     @classmethod
@@ -140,7 +138,7 @@ class InitialConsideration(StepInput):
 def closing_rules(_: CheckContext, data: InitialConsideration) -> None:
     """Closing at initial consideration is a decision with approval (L4). Checked when recorded,
     so an input stored before these rules still replays."""
-    fault = ""
+    field, fault = "route", ""
     if data.threshold_met and data.route is Route.no_further_action:
         fault = (
             "no_further_action with threshold_met true: a case that meets the harm threshold "
@@ -150,22 +148,32 @@ def closing_rules(_: CheckContext, data: InitialConsideration) -> None:
         given = (("rationale", data.rationale), ("approved_by", data.approved_by))
         missing = [name for name, value in given if not value]
         if missing:
-            fault = (
-                f"closing at initial consideration ({data.route.value}) needs "
-                f"{' and '.join(missing)}: the reasons and a LADO manager's (or more senior) "
-                "approval"
+            field, fault = (
+                missing[0],
+                (
+                    f"closing at initial consideration ({data.route.value}) needs "
+                    f"{' and '.join(missing)}: the reasons and a LADO manager's (or more senior) "
+                    "approval"
+                ),
             )
         elif data.route is Route.advice and not data.follow_up:
-            fault = "advice: record the fostering service's follow-up (follow_up)"
+            field, fault = (
+                "follow_up",
+                "advice: record the fostering service's follow-up (follow_up)",
+            )
     elif data.approved_by or data.follow_up:
+        field = "approved_by" if data.approved_by else "follow_up"
         fault = "approved_by and follow_up belong to closing at initial consideration"
     if not fault and data.police_investigating and not data.route.needs_meeting:
-        fault = (
-            f"police_investigating with route {data.route.value}: a police investigation needs a "
-            "strategy discussion or an allegation meeting"
+        field, fault = (
+            "police_investigating",
+            (
+                f"police_investigating with route {data.route.value}: a police investigation needs a "
+                "strategy discussion or an allegation meeting"
+            ),
         )
     if fault:
-        raise InputError(f"initial_consideration: {fault}")
+        raise about(field, f"initial_consideration: {fault}")
 
 
 def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:

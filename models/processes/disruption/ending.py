@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from models.enums import Role
-from models.errors import InputError
+from models.errors import about
 from models.inputs import (
     Label,
     PastDay,
@@ -37,10 +37,11 @@ class CarePlanReview(StepInput):
 def must_precede(ctx: CheckContext, data: CarePlanReview) -> None:
     ends_on = date.fromisoformat(ctx.details["ending"]["ends_on"])
     if data.reviewed_on > ends_on:
-        raise InputError(
+        raise about(
+            "reviewed_on",
             f"care_plan_review: reviewed_on {data.reviewed_on} is after the placement ends "
             f"({ends_on}): reg 14(1) asks for the review before; if it could not be held, the "
-            "ending is an emergency"
+            "ending is an emergency",
         )
 
 
@@ -178,9 +179,10 @@ class SocialWorkerVisit(StepInput):
 def after_the_move(ctx: CheckContext, data: SocialWorkerVisit) -> None:
     start_on = date.fromisoformat(ctx.details["ending"]["new_placement_on"])
     if data.visited_on < start_on:
-        raise InputError(
+        raise about(
+            "visited_on",
             f"social_worker_visit: visited_on {data.visited_on} is before the new placement "
-            f"started ({start_on}): reg 28 asks for a visit in it"
+            f"started ({start_on}): reg 28 asks for a visit in it",
         )
 
 

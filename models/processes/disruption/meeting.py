@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from models.enums import Role
-from models.errors import InputError
+from models.errors import about
 from models.inputs import (
     ActionAccount,
     Label,
@@ -43,12 +43,13 @@ def meeting_rules(ctx: CheckContext, data: MeetingDecision) -> None:
     if data.hold:
         return
     if not data.reasons:
-        raise InputError("meeting_decision: not holding a disruption meeting needs reasons")
+        raise about("reasons", "meeting_decision: not holding a disruption meeting needs reasons")
     kind = PlacementType(ctx.details["placement_type"])
     if kind.meeting_required and not data.approved_by:
-        raise InputError(
+        raise about(
+            "approved_by",
             f"meeting_decision: a disruption meeting is required for a {kind.value.replace('_', '-')} "
-            "placement: not holding one needs the head of service's approval (approved_by)"
+            "placement: not holding one needs the head of service's approval (approved_by)",
         )
 
 
@@ -102,19 +103,22 @@ class DisruptionMeeting(StepInput):
 def independent_chair(ctx: CheckContext, data: DisruptionMeeting) -> None:
     parties = ctx.parties
     if data.chair in parties.social_workers:
-        raise InputError(
+        raise about(
+            "chair",
             f"disruption_meeting: {data.chair} is the child's social worker: the chair must be "
-            "independent of the placement (an IRO or an independent chair)"
+            "independent of the placement (an IRO or an independent chair)",
         )
     if data.chair in parties.holding(Role.supervising_social_worker):
-        raise InputError(
+        raise about(
+            "chair",
             f"disruption_meeting: {data.chair} is the carer's supervising social worker: the chair "
-            "must be independent of the placement (an IRO or an independent chair)"
+            "must be independent of the placement (an IRO or an independent chair)",
         )
     ends_on = date.fromisoformat(ctx.details["ending"]["ends_on"])
     if data.held_on < ends_on:
-        raise InputError(
-            f"disruption_meeting: held_on {data.held_on} is before the placement ended ({ends_on})"
+        raise about(
+            "held_on",
+            f"disruption_meeting: held_on {data.held_on} is before the placement ended ({ends_on})",
         )
 
 
