@@ -8,8 +8,8 @@ is all the database keeps (models/accounts.py).
 """
 
 import hmac
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,10 +95,9 @@ class Site:
         self.sessions = TimestampSigner(self.deps.secret, salt="safeguard-session")
         self.sign_ins = TimestampSigner(self.deps.secret, salt="safeguard-sign-in")
 
-    @contextmanager
-    def casework(self) -> Iterator[Casework]:
-        with self.deps.casework() as cx:
-            yield cx
+    def casework(self) -> AbstractContextManager[Casework]:
+        """A unit of work on the site's record, by its clock."""
+        return self.deps.casework()
 
 
 def site(request: Request) -> Site:

@@ -273,3 +273,34 @@ def test_record_output_when_the_service_is_gone(
         out.out
     )
     assert "not applied" not in out.out
+
+
+def test_a_record_made_while_prefect_is_down_is_kept_and_said_so(
+    engine: Engine,
+    database_url: str,
+    smtp: SmtpServer,
+    tmp_path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """DESIGN rule 13, the CLI as the browser: with nothing answering at PREFECT_API_URL, `record`
+    stores the step (once: the same key again stores nothing more) and says the case moves on
+    when the service is back; it is not refused."""
+    import json
+
+    from safeguard.cli import main
+
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens there
+    add_team(engine, smtp)
+    ref = start_case(engine)
+    path = tmp_path / "ic.json"
+    path.write_text(json.dumps({"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "ladom-1", "follow_up": "f"}))  # fmt: skip
+    argv = ["record", ref, "initial_consideration", "--as", "lado-1", "--input", str(path), "--at", "2026-11-02T15:00", "--key", "down-1", "--wait", "5"]  # fmt: skip
+    for _ in range(2):
+        assert main(argv) == 0
+        said = capsys.readouterr().out
+        assert "stored as submission 1; the service does not answer now: the case will move on" in said  # fmt: skip
+    with Session(engine) as session:
+        [stored] = session.exec(select(Submission)).all()
+    assert stored.applied_at is None and stored.idempotency_key == "down-1"

@@ -364,6 +364,58 @@ def test_a_social_worker_cannot_record_a_lado_step(site: TestClient, engine: Eng
         assert session.exec(select(Submission)).all() == []
 
 
+def test_a_record_waits_to_be_applied_and_the_case_page_says_so(
+    site: TestClient, clock: Clock, engine: Engine
+) -> None:
+    """DESIGN rule 13, the browser as the CLI: a record is stored at once whatever Prefect is
+    doing (here the flow is never nudged); the case page says it is being applied, and once that
+    has taken more than a minute, that it is saved and will be applied when the service is back."""
+    from models.tables import Submission
+
+    sign_in(site, "lado-1")
+    page = site.get("/cases/ALG-2026-0001/record/initial_consideration").text
+    answer = site.post(
+        "/cases/ALG-2026-0001/record/initial_consideration",
+        data={
+            "csrf_token": csrf_of(page),
+            "threshold_met": "no",
+            "route": "advice",
+            "rationale": "single agency",
+            "approved_by": "ladom-1",
+            "follow_up": "a visit",
+            "save": "1",
+        },
+    )
+    assert answer.status_code == 303
+    with Session(engine) as session:
+        assert len(session.exec(select(Submission)).all()) == 1
+    first = site.get("/cases/ALG-2026-0001").text
+    assert "Being applied" in first and "moves on by itself in a few seconds" in first
+    clock.now += timedelta(minutes=2)
+    later = site.get("/cases/ALG-2026-0001").text
+    assert "Being applied" in later and "will be applied when that service is back" in later
+
+
+def test_a_rule_across_the_case_is_shown_on_the_field_it_is_about(site: TestClient) -> None:
+    """A declaration's check names the field it refuses: closing at the initial consideration
+    without its approval is shown on "Approved by", not guessed from the words."""
+    sign_in(site, "lado-1")
+    page = site.get("/cases/ALG-2026-0001/record/initial_consideration").text
+    answer = site.post(
+        "/cases/ALG-2026-0001/record/initial_consideration",
+        data={
+            "csrf_token": csrf_of(page),
+            "threshold_met": "no",
+            "route": "advice",
+            "rationale": "r",
+            "save": "1",
+        },
+    )
+    assert answer.status_code == 400
+    assert 'href="#approved_by"' in answer.text and 'id="approved_by-error"' in answer.text
+    assert "needs approved_by" in answer.text
+
+
 def test_a_rationale_is_added_and_an_action_updated_by_who_may(
     site: TestClient, engine: Engine
 ) -> None:
