@@ -125,7 +125,7 @@ def follow(
     *,
     seconds: float,
     until_moved: bool = True,
-    every: float = 1.0,
+    every: float = 0.25,
 ) -> Followed:
     """The one resume loop after a record is stored (DESIGN rule 13), the CLI's and the web's.
 

@@ -48,6 +48,15 @@ def _isolated_settings(
     monkeypatch.setenv("SAFEGUARD_HOME", str(tmp_path_factory.mktemp("home")))
 
 
+LONG = ("flows", "service", "browser")  # whole cases on a real Prefect server, real processes
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first (each takes tens of seconds), so the workers share them out from the
+    start and none is left running one alone at the end; the rest in their usual order."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in LONG))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing() -> Iterator[None]:
     """argon2 with the least work it allows: a test's passwords need no protection, and the

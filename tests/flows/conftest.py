@@ -88,11 +88,11 @@ def write_json(tmp_path: Path, name: str, data: object) -> str:
 
 
 def until(predicate: Callable[[], bool], seconds: float = 90) -> bool:
-    """Poll `predicate` every half second until it holds (True) or `seconds` pass (False): for
+    """Poll `predicate` every quarter second until it holds (True) or `seconds` pass (False): for
     what a served run does in its own process, never for a deadline (those are given as --at)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
             return True
-        time.sleep(0.5)
+        time.sleep(0.25)
     return False
