@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deployments.serve import runner_deployment
+from deployments.serve import serve_on
 from tests.smtp import SmtpServer
 
 TOY = "tests.toy.process"  # a process declared only in the tests (tests/toy/)
@@ -40,8 +40,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         os.environ["SAFEGUARD_DATABASE_URL"] = database
         os.environ["SAFEGUARD_PROCESSES"] = TOY  # served beside the real processes
         runner = Runner(query_seconds=1, heartbeat_seconds=None, limit=50)
-        for spec in deployments(get_settings()):
-            runner.add_deployment(runner_deployment(spec, schedules=False))
+        serve_on(runner, deployments(get_settings()), schedules=False)
         loop = asyncio.new_event_loop()
         context = contextvars.copy_context()
         thread = threading.Thread(

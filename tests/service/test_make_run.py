@@ -164,9 +164,10 @@ def test_ctrl_c_stops_everything_even_when_the_output_pipe_is_gone(tmp_path: Pat
     home = (tmp_path / "home").resolve()
     serve, _ = start_serve(home, free_port())
     try:
-        # The supervisor, the Prefect server, the serve process and the web app (once the
-        # selfcheck run that start-up begins, a process of its own for a moment, has finished).
-        wait_for(lambda: len(processes_of(home)) == 4, 60, f"four processes: {describe(home)}")
+        # The supervisor, the Prefect server, the serve process with the forkserver its runs start
+        # from and that forkserver's resource tracker, and the web app (once the selfcheck run
+        # that start-up begins, a process of its own for a moment, has finished).
+        wait_for(lambda: len(processes_of(home)) == 6, 60, f"six processes: {describe(home)}")
         assert serve.stdout is not None
         serve.stdout.close()  # the reader (tee) is gone
         os.killpg(serve.pid, signal.SIGINT)
