@@ -254,8 +254,9 @@ class Casework:
         approver: str,
         recorded_by: str,
         told_on: date | None = None,
+        at: datetime | None = None,
     ) -> Extension:
-        """Extend a step's timescale, up to the policy's legal maximum."""
+        """Extend a step's timescale as at `at` (default now), up to the policy's legal maximum."""
         return departures.extend(
             self.session,
             policy=self.policy,
@@ -266,7 +267,7 @@ class Casework:
             reason=reason,
             approver_id=approver,
             recorded_by=recorded_by,
-            now=self.now(),
+            now=at or self.now(),
             recorded_at=self.now(),
             told_on=told_on,
         )

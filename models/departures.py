@@ -193,15 +193,26 @@ def extend(
         )
     if step.status is not StepStatus.open:
         raise InputError(f"the {step_name} step of {reference} is {step.status.value}, not open")
+    # An extension moves a deadline not yet passed: decided after the due day, the step is late
+    # and is recorded late with its reason, never "in time with extension".
+    if calendar.local_date(now) > step.due_on:
+        raise InputError(
+            f"an extension is decided by the day it moves: the {rule.title.lower()} was due on "
+            f"{step.due_on:%-d %B %Y} and this extension is dated "
+            f"{calendar.local_date(now):%-d %B %Y}; if the decision came late, record the step "
+            "as late, with the reason"
+        )
     if rule.extension_told and told_on is None:
         raise InputError(
             f"extending {step_name} needs --told-on: the day the person was told in writing why, "
             f"and of the new date ({rule.source})"
         )
+    # Told by the day it was decided, which is by the due day it moves (above): never after it.
     if told_on is not None and not (
         calendar.local_date(step.opened_at) <= told_on <= calendar.local_date(now)
     ):
         raise InputError(f"--told-on {told_on} must fall between the step's opening and today")
+
     text = to.strip()
     wanted = parse_duration(text if not text.isdigit() else f"{text} {_unit(rule)}")
     if type(wanted) is not type(rule.due):

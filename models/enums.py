@@ -69,6 +69,7 @@ class StepStatus(StrEnum):
     stopped = "stopped"
     closed = "closed"
     skipped = "skipped"
+    lapsed = "lapsed"  # a person's own window (e.g. to ask for a review panel) closed unused
 
 
 class ActionStatus(StrEnum):

@@ -124,6 +124,9 @@ class StepPolicy(_Frozen):
     escalation: tuple[Rung, ...] = ()
     repeats: bool = False
     measured_only: bool = False
+    # The person's own window (e.g. the complainant's to ask for stage 3): measured, never a staff
+    # deadline: it escalates to nobody, a record after it is not late, and timeliness leaves it out.
+    window: bool = False
     targets: tuple[DurationText, ...] = ()
     extendable_to: DurationText | None = None
     extension_approver: Role | None = None
@@ -152,10 +155,15 @@ class StepPolicy(_Frozen):
     def _consistent(self) -> "StepPolicy":
         if self.measured_only and self.escalation:
             raise ValueError("a measured_only step runs no clock, so it cannot have an escalation")
-        if not self.measured_only and not self.escalation:
+        if self.window and self.escalation:
+            raise ValueError(
+                "a window is the person's own time to act, not a staff deadline: it has no "
+                "escalation (remove its [[...escalation]] rungs)"
+            )
+        if not self.measured_only and not self.window and not self.escalation:
             raise ValueError(
                 "a timed step needs an escalation ladder (at least one [[...escalation]] rung), "
-                "or 'measured_only = true' if nobody is to be told"
+                "or 'measured_only = true' (or 'window = true') if nobody is to be told"
             )
         if (self.extendable_to is None) != (self.extension_approver is None):
             raise ValueError("give both extendable_to and extension_approver, or neither")

@@ -119,8 +119,11 @@ class ApplyContext(Protocol):
         (the flow, else the sweep); a start that links back to this case is shown on both."""
         ...
 
-    def decide(self, kind: str, value: str, rationale: str | None) -> None:
-        """Record a decision; without a rationale its rationale clock starts (DESIGN rule 9)."""
+    def decide(self, kind: str, value: str, rationale: str | None, by: str | None = None) -> None:
+        """Record a decision; without a rationale its rationale clock starts (DESIGN rule 9).
+        `by` is whose decision it is when that is not who recorded it (e.g. the adjudicating
+        officer's findings, typed in by the complaints manager): the chase for a missing
+        rationale goes to them and their manager."""
         ...
 
     def event(self, name: str, at: datetime | date, sequence: int = 1) -> None:
@@ -161,6 +164,11 @@ class ApplyContext(Protocol):
     def close_also(self, step: str) -> None:
         """Close another open clock this step answers (e.g. an outer time limit watched beside
         the step's own), as done at the same moment."""
+        ...
+
+    def working_days_after(self, day: date, days: int) -> date:
+        """Return the working day `days` working days after `day` (e.g. when a letter posted on
+        `day` is deemed received)."""
         ...
 
 
@@ -290,6 +298,9 @@ class StepDecl(Generic[I, R]):
     )
     version: int = 1
     upgrades: Mapping[int, Upgrade] = field(default_factory=dict)  # version n -> n + 1
+    # A window that closes itself (its policy's `window`): once its due day has passed with nothing
+    # recorded, the flow closes it as lapsed and goes on with this result (e.g. "no review panel").
+    when_lapsed: Callable[[], R] | None = None
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,12 @@ def timeliness(
     decl = registry.get(process)
     rules = policy.process(process)
     today = calendar.local_date(now)
-    rows = {name: StepRow(name, rule.title) for name, rule in rules.steps.items()}
+    # A person's own window (e.g. the complainant's to ask for a review panel) is not the
+    # authority's timeliness: it is left out.
+    windows = {name for name, rule in rules.steps.items() if rule.window}
+    rows = {
+        name: StepRow(name, rule.title) for name, rule in rules.steps.items() if name not in windows
+    }
     found = session.exec(
         select(Step, Case.id)
         .join(Case, col(Case.id) == Step.case_id)
@@ -160,6 +165,8 @@ def timeliness(
     # each done in the period, the first target it met (None: beyond them all).
     within: dict[str, list[int | None]] = defaultdict(list)
     for step, found_id in found:
+        if step.name in windows:
+            continue
         case_id = found_id or 0
         how = step_timeliness(step, extensions[step.id or 0], stops[step.id or 0], calendar, today)
         row = rows.setdefault(step.name, StepRow(step.name, step.name))

@@ -195,21 +195,29 @@ def timeliness(
 
     Closed: "in time" (by its first due day), "in time with extension" or "in time (clock stopped)"
     (by the due day an extension or a stop moved it to), or "late". Not closed: "open", "stopped"
-    or "overdue".
+    or "overdue". A person's own window that closed unused: "window closed".
+
+    An extension counts only if it was decided by the due day it moved: one recorded after that
+    day had passed (before the service refused them) leaves the step late from that day.
     """
+    if step.status is StepStatus.lapsed:
+        return "window closed"
     original = min(
         [e.due_on_before for e in extensions] + [s.due_on_before for s in stops],
         default=step.due_on,
     )
+    in_time = [e for e in extensions if calendar.local_date(e.recorded_at) <= e.due_on_before]
+    too_late = [e.due_on_before for e in extensions if e not in in_time]
+    due_on = min(too_late) if too_late else step.due_on
     if step.closed_at is None:
         if step.status is StepStatus.stopped:
             return "stopped"
-        return "overdue" if today > step.due_on else "open"
+        return "overdue" if today > due_on else "open"
     closed_day = calendar.local_date(step.closed_at)
     if closed_day <= original:
         return "in time"
-    if closed_day <= step.due_on:
-        return "in time with extension" if extensions else "in time (clock stopped)"
+    if closed_day <= due_on:
+        return "in time with extension" if in_time else "in time (clock stopped)"
     return "late"
 
 

@@ -22,7 +22,8 @@ def wake_recorded_cases() -> list[str]:
     """Carry on every case that should have moved and has not; return those moved.
 
     A step stored but never applied (`safeguard record` gave up, or was killed, before the run was
-    resumed), a run that died before it applied or opened a step (left Pending or Running with
+    resumed), a window that ran out (the flow closes it), a run that died before it applied or
+    opened a step (left Pending or Running with
     nothing behind it after the service was killed), a crashed run, a case with no run: within one
     sweep each moves on, without anyone running `case repair` (the same repair, `carry_on`).
     """
@@ -30,7 +31,11 @@ def wake_recorded_cases() -> list[str]:
     now, grace = system_clock(), timedelta(seconds=settings.stuck_after_seconds)
     with wiring.casework(settings) as cx:
         found = [
-            (case, steps.recorded_keys(cx.session, case.id or 0))
+            (
+                case,
+                steps.recorded_keys(cx.session, case.id or 0)
+                | steps.lapsed_windows(cx.session, case.id or 0, now),
+            )
             for case in steps.stalled(cx.session, now, now - grace)
         ]
     moved = []

@@ -19,7 +19,9 @@ Read top to bottom:
                         from the request watched alongside; each point decided (upheld / partly
                         upheld / not upheld) with rationale; remedies as actions; the stage 3
                         rights and the Ombudsman stated                           (C5)
-    stage3_request      whether a review panel was asked for (20 working days)    (C6)
+    stage3_request      whether a review panel was asked for: the complainant's window (20 working
+                        days from receiving the response), measured, never chased; it closes
+                        itself when it runs out                                   (C6)
     stage3_panel        three independent people (not the stage 2 independent person) (C7)
     panel_report        within 5 working days of the panel                       (C8)
     stage3_response     within 15 working days, with the stage 2 independent person (C9)
@@ -115,6 +117,10 @@ class NewComplaint(StepInput):
         title="Complaints manager (staff id)"
     )
     summary: Text = Field(title="Summary")
+    # who manages the service complained about: they may not adjudicate it (separation of roles)
+    service_manager: Annotated[StaffId, staff()] | None = Field(
+        default=None, title="Manager of the service complained about (staff id)"
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> "NewComplaint":
@@ -245,6 +251,15 @@ class Statement(StepInput):
         return value
 
 
+def io_is_not_ip(data: Statement) -> None:
+    if data.investigating_officer == data.independent_person:
+        raise about(
+            "independent_person",
+            f"stage2_appointments: {data.independent_person} is the investigating officer and "
+            "cannot also be the independent person: appoint someone else",
+        )
+
+
 def agree_statement(ctx: ApplyContext, data: Statement) -> None:
     ctx.keep({"points": [p.model_dump(mode="json") for p in data.points]})
     ctx.party(Role.investigating_officer, data.investigating_officer)
@@ -280,6 +295,12 @@ class Stage2Response(StepInput):
     # when the remedies are next reviewed
     remedies_review_on: date | None = Field(default=None, title="Date the remedies are reviewed")
     response_sent_on: PastDay = Field(title="Date the response was sent")
+    # the stage 3 window counts from receipt: this day if known, else as deemed (DEEMED_RECEIVED)
+    response_received_on: PastDay | None = Field(
+        default=None,
+        title="Date the complainant received the response",
+        description="Leave blank if not known: it is taken as 2 working days after it was sent",
+    )
     # the right to a review panel (reg 18)
     stage3_rights_stated: Literal[True] = Field(
         title="Does the response state the right to a review panel?"
@@ -296,10 +317,37 @@ class Stage2Response(StepInput):
             raise ValueError("remedies_review_on must come after the adjudication")
         if self.response_sent_on < self.adjudicated_on:
             raise ValueError("response_sent_on is before the adjudication")
+        if self.response_received_on and self.response_received_on < self.response_sent_on:
+            raise ValueError("response_received_on is before the response was sent")
         return self
 
 
+def separate_roles(ctx: CheckContext, data: Stage2Response) -> None:
+    """The investigating officer, the adjudicating officer and the independent person are three
+    different people, and the adjudicator does not manage the service complained about."""
+    officer = data.adjudicating_officer
+    if officer in ctx.parties.holding(Role.investigating_officer):
+        raise about(
+            "adjudicating_officer",
+            f"stage2_response: {officer} investigated the complaint and may not adjudicate it: "
+            "choose another senior manager",
+        )
+    if officer in ctx.parties.holding(Role.independent_person):
+        raise about(
+            "adjudicating_officer",
+            f"stage2_response: {officer} is the independent person and may not adjudicate: "
+            "choose a senior manager of the authority",
+        )
+    if officer == ctx.details.get("service_manager"):
+        raise about(
+            "adjudicating_officer",
+            f"stage2_response: {officer} manages the service complained about and may not "
+            "adjudicate the complaint: choose a senior manager outside it",
+        )
+
+
 def every_point(ctx: CheckContext, data: Stage2Response) -> None:
+    separate_roles(ctx, data)
     points = [p["number"] for p in ctx.details.get("points", [])]
     decided = [f.point for f in data.findings]
     missing = sorted(set(points) - set(decided))
@@ -321,12 +369,26 @@ def every_point(ctx: CheckContext, data: Stage2Response) -> None:
 
 def adjudicate(ctx: ApplyContext, data: Stage2Response) -> None:
     for finding in sorted(data.findings, key=lambda f: f.point):
-        ctx.decide("finding", f"point {finding.point}: {finding.finding.value}", finding.rationale)
+        ctx.decide(
+            "finding",
+            f"point {finding.point}: {finding.finding.value}",
+            finding.rationale,
+            by=data.adjudicating_officer,  # the adjudicating officer's findings, whoever typed them
+        )
     ctx.add_actions(data.remedies, data.adjudicated_on)
     if data.remedies_review_on is not None:
         ctx.event("remedies_review", data.remedies_review_on)
-    ctx.event("stage2_response_received", data.response_sent_on)
+    ctx.event(
+        "stage2_response_received",
+        data.response_received_on or ctx.working_days_after(data.response_sent_on, DEEMED_RECEIVED),
+    )
     ctx.close_also("stage2_outer_limit")  # answered: the outer limit is met
+
+
+# A response sent by post is taken as received this many working days after it was sent, unless
+# the day it was received is recorded (design: the stage 3 window counts from receipt, RPR 2006
+# reg 18 via North Somerset [S63]; 2 working days is this project's default, as first-class post).
+DEEMED_RECEIVED = 2
 
 
 def remedies_to_review(data: Stage2Response) -> bool:
@@ -494,6 +556,7 @@ STATEMENT: StepDecl[Statement, None] = StepDecl(
     name="stage2_appointments",
     input=Statement,
     may_record=MANAGER,
+    check=lambda ctx, data: io_is_not_ip(data),
     apply=agree_statement,
     done_on=lambda data: data.agreed_on,
     example={
@@ -538,6 +601,7 @@ STAGE3_REQUEST: StepDecl[Stage3Request, bool] = StepDecl(
     apply=record_request,
     result=requested,
     example={"requested": True, "requested_on": "2026-12-20"},
+    when_lapsed=lambda: False,  # the complainant's window closed: no review panel
 )
 STAGE3_PANEL: StepDecl[Panel, None] = StepDecl(
     name="stage3_panel",

@@ -13,6 +13,7 @@ from models.steps.opening import latest_agreed, latest_event, open_alongside, op
 from models.steps.queries import (
     being_applied,
     find_step,
+    lapsed_windows,
     live_submission,
     newest_open_step,
     open_steps_of,
@@ -34,6 +35,7 @@ __all__ = [
     "apply",
     "being_applied",
     "find_step",
+    "lapsed_windows",
     "latest_agreed",
     "latest_event",
     "live_submission",

@@ -4,7 +4,7 @@ transaction, idempotently (a replay applies nothing twice); `advance` opens a st
 applies each one recorded, and says what is still awaited. A record that cannot be applied is kept,
 marked failed, and never poisons the case."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,11 +23,13 @@ from models.cases import (
     start_case,
 )
 from models.db import database_message
+from models.durations import WorkingDays
 from models.enums import Role, StepStatus
 from models.errors import InputError
 from models.inputs import ActionAccount, NewAction, parse
 from models.policy import Policy
 from models.process import StepDecl, upgraded
+from models.staff import roles_of
 from models.steps.opening import latest_agreed, open_steps
 from models.steps.queries import find_step, open_steps_of, submission_for
 from models.tables import (
@@ -52,16 +54,23 @@ class _Apply:
     sequence: int
     at: datetime
 
-    def decide(self, kind: str, value: str, rationale: str | None) -> None:
+    def working_days_after(self, day: date, days: int) -> date:
+        return self.calendar.due(day, WorkingDays(days)).due
+
+    def decide(self, kind: str, value: str, rationale: str | None, by: str | None = None) -> None:
         sub = self.submission
+        author, role = sub.author_id, sub.author_role
+        held = roles_of(self.session, by) if by and by != author else set()
+        if held:  # the decision maker's, in their most senior role
+            author, role = by or author, max(held, key=lambda r: r.seniority)
         decision = Decision(
             case_id=sub.case_id,
             step_id=self.step.id,
             submission_id=sub.id,
             kind=kind,
             value=value,
-            author_id=sub.author_id,
-            author_role=sub.author_role,
+            author_id=author,
+            author_role=role,
             decided_at=self.at,
             recorded_at=sub.recorded_at,
             rationale_due_at=None
@@ -76,8 +85,8 @@ class _Apply:
                 Rationale(
                     decision_id=decision.id,
                     text=rationale,
-                    author_id=sub.author_id,
-                    author_role=sub.author_role,
+                    author_id=author,
+                    author_role=role,
                     recorded_at=sub.recorded_at,
                 )
             )
@@ -239,7 +248,10 @@ def apply(
             _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at),
             data,
         )
-    if done_at >= step.deadline_at:  # closed late: a departure, with its reason (DESIGN rule 9)
+    window = policy.process(case_by_id(session, case_id).process).step(name).window
+    # Closed late: a departure, with its reason (DESIGN rule 9); a person's own window is not a
+    # staff deadline, so acting after it is never late.
+    if done_at >= step.deadline_at and not window:
         late = calendar.working_days_between(step.due_on, calendar.local_date(done_at))
         _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at).decide(
             "late",
@@ -307,7 +319,10 @@ def advance(
     for step in [*waited, *alongside]:
         submission = submission_for(session, case_id, step.name, step.sequence)
         if submission is None:
-            if step in waited:
+            lapsed = _lapsed_window(session, case_id, step, now)
+            if lapsed is not None:
+                progress.results[step.name] = lapsed()
+            elif step in waited:
                 progress.waiting.append(step.name)
             continue
         if submission.applied_at is not None:  # a replay: the same result, nothing written
@@ -344,6 +359,34 @@ def advance(
             if step in waited:
                 progress.waiting.append(step.name)
     return progress
+
+
+def _lapsed_window(
+    session: Session, case_id: int, step: Step, now: datetime
+) -> Callable[[], Any] | None:
+    """Return what a window that has closed unused gives the flow (closing it now, once, if its due
+    day has passed), or None if the step is not such a window."""
+    lapsed = registry.get(case_by_id(session, case_id).process).step(step.name).when_lapsed
+    if lapsed is None:
+        return None
+    if step.status is StepStatus.lapsed:
+        return lapsed  # a replay: closed before
+    if step.status is not StepStatus.open or now < step.deadline_at:
+        return None
+    step.status, step.closed_at = StepStatus.lapsed, step.deadline_at
+    session.add(step)
+    audit.record(
+        session,
+        at=now,
+        actor_id=None,
+        action="step.lapse",
+        case_id=case_id,
+        entity="step",
+        entity_id=str(step.id),
+        detail={"step": step.name, "sequence": step.sequence, "due": step.due_on.isoformat()},
+    )
+    session.flush()
+    return lapsed
 
 
 def _fail(session: Session, submission: Submission, exc: Exception, now: datetime) -> None:

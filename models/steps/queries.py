@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from models import registry
 from models.enums import CaseStatus, StepStatus
 from models.steps.keys import wait_key
 from models.tables import (
@@ -52,15 +53,38 @@ def recorded_keys(session: Session, case_id: int) -> set[str]:
     }
 
 
+def _window_names() -> list[str]:
+    """The steps of every registered process that close themselves when they lapse."""
+    return sorted(
+        {s.name for d in registry.processes() for s in d.steps if s.when_lapsed is not None}
+    )
+
+
+def lapsed_windows(session: Session, case_id: int, now: datetime) -> set[str]:
+    """Return the wait keys of the case's open windows whose time has run out by `now`: the flow
+    closes them when it next runs."""
+    return {
+        s.wait_key or wait_key(s.name, s.sequence)
+        for s in open_steps_of(session, case_id)
+        if s.status is StepStatus.open and s.name in _window_names() and s.deadline_at <= now
+    }
+
+
 def stalled(session: Session, now: datetime, before: datetime) -> list[Case]:
     """Return the open cases that should have moved and have not: a record stored by `now` and not
-    applied; or, started (or last moved) by `before`, no open step at all (a run that died before
-    opening the next) or no flow run (Prefect failed as the case was stored)."""
+    applied, or a window that ran out by `now` (the flow closes it); or, started (or last moved)
+    by `before`, no open step at all (a run that died before opening the next) or no flow run
+    (Prefect failed as the case was stored)."""
     unapplied = (
         select(Submission.case_id)
         .join(Step, col(Step.id) == Submission.step_id)
         .where(Step.status == StepStatus.open, col(Submission.applied_at).is_(None))
         .where(col(Submission.failed_at).is_(None), col(Submission.recorded_at) <= now)
+    )
+    windows = select(Step.case_id).where(
+        Step.status == StepStatus.open,
+        col(Step.name).in_(_window_names()),
+        col(Step.deadline_at) <= now,
     )
     has_open = select(Step.case_id).where(
         col(Step.status).in_([StepStatus.open, StepStatus.stopped])
@@ -76,6 +100,7 @@ def stalled(session: Session, now: datetime, before: datetime) -> list[Case]:
             .where(Case.status == CaseStatus.open)
             .where(
                 col(Case.id).in_(unapplied)
+                | col(Case.id).in_(windows)
                 | (quiet & (col(Case.id).not_in(has_open) | col(Case.flow_run_id).is_(None)))
             )
             .order_by(col(Case.id))

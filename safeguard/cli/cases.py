@@ -399,7 +399,9 @@ def repair(reference: str = typer.Argument(..., metavar="CASE")) -> None:
     engine = wiring.engine(settings)
     with session_scope(engine) as session:
         case = cases.get_case(session, reference)
-        waiting = steps.recorded_keys(session, case.id or 0)
+        waiting = steps.recorded_keys(session, case.id or 0) | steps.lapsed_windows(
+            session, case.id or 0, system_clock()
+        )
     with orchestration.prefect_api(settings):
         done = orchestration.carry_on(
             engine,

@@ -75,6 +75,7 @@ def extend(
     told_on: str | None = typer.Option(
         None, "--told-on", help="The day the person was told in writing (where the law asks it)."
     ),
+    at: str | None = typer.Option(None, "--at", help=f"When it was decided: {DATE_HELP}."),
 ) -> None:
     """Extend a step's timescale, up to the policy's legal maximum."""
     settings = get_settings()
@@ -88,6 +89,7 @@ def extend(
             approver=approver,
             recorded_by=who or approver,
             told_on=day,
+            at=as_at(at, settings),
         )
         due = extension.due_on_after
         total = extension.extended_to

@@ -110,6 +110,8 @@ def _due(step: StepPolicy) -> str:
     text += "\n(local closures count)" if step.local_days else "\n(legal working days)"
     if step.measured_only:
         text += "\n(measured only)"
+    if step.window:
+        text += "\n(the person's own window: never chased)"
     if step.repeats:
         text += "\n(repeats)"
     if step.extendable_to:

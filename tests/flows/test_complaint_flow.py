@@ -143,6 +143,12 @@ def test_stage_2_in_time_remedy_reviewed_and_closed(
     assert open_steps(case) == ["stage2_appointments", "stage2_outer_limit"]
     case = record("stage2_appointments", STATEMENT)
     assert "stage2_response" in open_steps(case)
+    # Due Fri 27 Nov: an extension decided today, after that day, is refused; one decided on
+    # Thu 26 Nov (--at), the complainant told on Fri 20 Nov, moves the due day on.
+    extend = ("clock", "extend", ref, "stage2_response", "--to", "45", "--told-on", "2026-11-20", "--reason", "more interviews", "--approver", "c-cm")  # fmt: skip
+    code, _, err = cli(*extend, ok=False)
+    assert code == 2 and "was due on 27 November 2026 and this extension is dated" in err, err
+    cli(*extend, "--at", "2026-11-26T10:00")
     refuse("stage2_response", {**RESPONSE, "findings": RESPONSE["findings"][:1]}, "point(s) 2 of the statement have no finding")  # fmt: skip
     case = record("stage2_response", RESPONSE)
     assert open_steps(case) == ["remedies_review", "stage3_request"]  # the outer limit is met
@@ -153,6 +159,8 @@ def test_stage_2_in_time_remedy_reviewed_and_closed(
     assert until(lambda: state_of(run_id).type == "COMPLETED")
     timely = {s["step"]: s["timeliness"] for s in case["steps"]}
     assert timely["stage2_response"] == "in time" and timely["stage2_outer_limit"] == "in time"
+    [extension] = next(s for s in case["steps"] if s["step"] == "stage2_response")["extensions"]
+    assert (extension["to"], extension["from_due"]) == ("45 working days", "2026-11-27")
     _, out, _ = cli("report", "timeliness", "--process", "complaint", "--json")
     rows = {r["step"]: r for r in json.loads(out)["steps"]}
     assert rows["stage2_response"]["in time"] >= 1
@@ -183,3 +191,24 @@ def test_stage_3_without_the_stage_2_independent_person(
     # The stage 2 independent person is sent the response, for information; the panel is not.
     told = lambda: [m.to[0].split("@")[0] for m in mailbox.received if m.subject.startswith(f"For information: {ref} Local authority response")]  # noqa: E731  # fmt: skip
     assert until(lambda: told() == ["c-ip1"]), told()
+
+
+def test_the_complainants_window_closes_itself_when_it_has_run_out(
+    cli, tmp_path: Path, mailbox: SmtpServer
+) -> None:  # type: ignore[no-untyped-def]
+    """Sent Mon 2 Nov, taken as received Wed 4 Nov: the 20 working days ran out on Wed 2 Dec. The
+    flow opens the window, finds it closed, and goes on without anyone recording "no request"."""
+    ref, run_id = start(cli, "C-63")
+    record, _ = recorder(cli, tmp_path, ref)
+    record("acknowledgement", {"acknowledged_on": "2026-10-22"})
+    record("eligibility", {"accepted": True})
+    record("stage2_appointments", STATEMENT)
+    answered = {**RESPONSE, "io_report_on": "2026-10-29", "ip_report_on": "2026-10-29", "adjudicated_on": "2026-10-30", "response_sent_on": "2026-11-02", "remedies": [], "remedies_review_on": None}  # fmt: skip
+    case = record("stage2_response", answered)
+    assert case["status"] == "closed"
+    window = next(s for s in case["steps"] if s["step"] == "stage3_request")
+    assert (window["status"], window["due"], window["timeliness"]) == ("lapsed", "2026-12-02", "window closed")  # fmt: skip
+    assert until(lambda: state_of(run_id).type == "COMPLETED")
+    _, out, _ = cli("report", "timeliness", "--process", "complaint", "--json")
+    assert "stage3_request" not in {r["step"] for r in json.loads(out)["steps"]}
+    assert not [m for m in mailbox.received if ref in m.subject and "review panel" in m.subject]

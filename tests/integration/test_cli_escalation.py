@@ -30,11 +30,16 @@ def setup(
     return ref
 
 
-def complaint_case(engine: Engine) -> str:
-    """A stage 2 complaint whose 25-working-day response clock runs from Mon 2 Nov 2026."""
+def complaint_case(
+    engine: Engine,
+    reference: str = "CMP-2026-0001",
+    agreed: datetime = datetime(2026, 11, 2, 9, tzinfo=UTC),
+) -> str:
+    """A stage 2 complaint whose 25-working-day response clock runs from `agreed` (Mon 2 Nov
+    2026: due Mon 7 Dec)."""
     with session_scope(engine) as session:
         case = Case(
-            reference="CMP-2026-0001",
+            reference=reference,
             process="complaint",  # not yet declared: its clocks are the policy's, all this needs
             opened_at=datetime(2026, 10, 1, 9, tzinfo=UTC),
             opened_by="hos-1",
@@ -46,7 +51,7 @@ def complaint_case(engine: Engine) -> str:
             CaseEvent(
                 case_id=case.id or 0,
                 name="statement_agreed",
-                at=datetime(2026, 11, 2, 9, tzinfo=UTC),
+                at=agreed,
             )
         )
         session.flush()
@@ -57,7 +62,7 @@ def complaint_case(engine: Engine) -> str:
             case_id=case.id or 0,
             names=["stage2_response"],
         )
-    return "CMP-2026-0001"
+    return reference
 
 
 def counts(engine: Engine) -> tuple[int, ...]:
@@ -171,9 +176,10 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             now=datetime(2026, 10, 1, tzinfo=UTC),
             people=[person("cm-1", "complaints_manager", manager="hos-1")],
         )
+    late = complaint_case(engine, "CMP-2026-0002", agreed=datetime(2026, 10, 1, 9, tzinfo=UTC))
     before = counts(engine)
     refused(
-        run("clock", "extend", ref, "stage2_response", "--to", "45", "--reason", "r", "--approver", "cm-1"),
+        run("clock", "extend", ref, "stage2_response", "--at", "2026-12-01T10:00", "--to", "45", "--reason", "r", "--approver", "cm-1"),
         "extending stage2_response needs --told-on",
     )  # fmt: skip
     refused(
@@ -182,6 +188,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             "extend",
             ref,
             "stage2_response",
+            "--at",
+            "2026-12-01T10:00",
             "--told-on",
             "2026-11-20",
             "--to",
@@ -200,6 +208,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             "extend",
             ref,
             "stage2_response",
+            "--at",
+            "2026-12-01T10:00",
             "--told-on",
             "2026-11-20",
             "--to",
@@ -217,6 +227,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             "extend",
             ref,
             "stage2_response",
+            "--at",
+            "2026-12-01T10:00",
             "--told-on",
             "2026-11-20",
             "--to",
@@ -234,6 +246,8 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
             "extend",
             ref,
             "stage2_response",
+            "--at",
+            "2026-12-01T10:00",
             "--told-on",
             "2026-11-20",
             "--to",
@@ -245,12 +259,23 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
         ),
         "does not move the due day on",
     )
+    # Decided after the due day (Mon 7 Dec) it would move: refused; the step is recorded late.
+    refused(
+        run(
+            "clock", "extend", late, "stage2_response", "--at", "2026-11-09T10:00",
+            "--told-on", "2026-11-06", "--to", "45", "--reason", "r", "--approver", "cm-1",
+        ),
+        "an extension is decided by the day it moves: the stage 2 investigation and "
+        "adjudication was due on 5 November 2026 and this extension is dated 9 November 2026",
+    )  # fmt: skip
     assert counts(engine) == before
     result: Result = run(
         "clock",
         "extend",
         ref,
         "stage2_response",
+        "--at",
+        "2026-12-01T10:00",
         "--told-on",
         "2026-11-20",
         "--to",

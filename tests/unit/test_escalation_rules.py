@@ -287,6 +287,18 @@ def test_reports_tell_in_time_extended_and_late_apart() -> None:
         == "late"
     )
     assert timeliness(extended, [], [stop], CALENDAR, today) == "in time (clock stopped)"
+    # An extension recorded after the due day it moved (stored before such were refused) does not
+    # make the step timely: it is late from that day, and still open past it is overdue.
+    after_due = extension.model_copy(update={"recorded_at": at("2026-12-08T09:00")})
+    assert timeliness(extended, [after_due], [], CALENDAR, today) == "late"
+    still_open = extended.model_copy(update={"closed_at": None, "status": StepStatus.open})
+    assert timeliness(still_open, [after_due], [], CALENDAR, date(2026, 12, 8)) == "overdue"
+    assert timeliness(still_open, [extension], [], CALENDAR, date(2026, 12, 8)) == "open"
+    # A person's own window that closed unused is neither in time nor late.
+    window = closed("2026-12-07", date(2026, 12, 7)).model_copy(
+        update={"status": StepStatus.lapsed}
+    )
+    assert timeliness(window, [], [], CALENDAR, today) == "window closed"
     running = Step(
         case_id=1,
         name="x",

@@ -5,10 +5,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from models.durations import CalendarDays, CalendarMonths, WorkingDays
 from models.enums import Role
-from models.policy import Confidence, PolicyError, load_policy
+from models.policy import Confidence, PolicyError, StepPolicy, load_policy
 
 
 def write(tmp_path: Path, text: str, name: str = "local.toml") -> Path:
@@ -24,7 +25,43 @@ def test_england_defaults_cover_every_process_with_sources() -> None:
         for name, step in process.steps.items():
             assert step.source.strip(), name
             assert step.ref, name
-            assert step.measured_only or step.escalation, name
+            assert step.measured_only or step.window or step.escalation, name
+
+
+def test_confidence_is_no_higher_than_the_sources_bear() -> None:
+    """A second review against the sources (issue 19, item 9): one Ombudsman decision, one local
+    procedure or a range of local ones is not 'medium'."""
+    policy = load_policy()
+    confidence = {
+        (process, step): policy.process(process).step(step).confidence.value
+        for process, step in [
+            ("complaint", "stage2_outer_limit"),
+            ("allegation", "strategy_discussion"),
+            ("allegation", "review_meeting"),
+            ("iro_dispute", "informal_resolution"),
+        ]
+    }
+    assert confidence == {
+        ("complaint", "stage2_outer_limit"): "low",
+        ("allegation", "strategy_discussion"): "design",
+        ("allegation", "review_meeting"): "low",
+        ("iro_dispute", "informal_resolution"): "low",
+    }
+
+
+def test_a_window_is_never_a_staff_deadline() -> None:
+    """The complainant's windows are measured: no escalation, and a window with one is refused."""
+    policy = load_policy()
+    complaint = policy.process("complaint")
+    for name in ("stage2_request_window", "stage3_request"):
+        assert complaint.step(name).window and not complaint.step(name).escalation, name
+    with pytest.raises(ValidationError, match="a window is the person's own time to act"):
+        StepPolicy.model_validate(
+            {
+                **complaint.step("stage3_request").model_dump(exclude_defaults=True),
+                "escalation": [{"after": "0 working days", "notify": ["owner"]}],
+            }
+        )
 
 
 def test_england_defaults_hold_the_statutory_numbers() -> None:

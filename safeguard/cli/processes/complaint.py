@@ -46,6 +46,11 @@ def start(
     requested: str = typer.Option(..., "--requested", help="The day stage 2 was asked for."),
     manager: str = typer.Option(..., "--manager", help="The complaints manager who leads."),
     summary: str = typer.Option(..., "--summary", help="A short summary (our database only)."),
+    service_manager: str | None = typer.Option(
+        None,
+        "--service-manager",
+        help="Staff id of the manager of the service complained about (may not adjudicate).",
+    ),
     wait: int = typer.Option(
         APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first step."
     ),
@@ -72,6 +77,7 @@ def start(
         "stage2_requested_on": parse_day(requested, tz, "--requested").isoformat(),
         "complaints_manager": manager,
         "summary": summary,
+        **({"service_manager": service_manager} if service_manager else {}),
     }
     if all(stage1):
         payload["stage1"] = {
@@ -96,6 +102,7 @@ OPTIONS = {
     "stage2_requested_on": "--requested",
     "complaints_manager": "--manager",
     "summary": "--summary",
+    "service_manager": "--service-manager",
     "complainant.reference": "--complainant",
     "complainant.standing": "--standing",
     "complainant.sufficient_interest_reasons": "--interest-reasons",

@@ -1,0 +1,226 @@
+"""The stage 2 complaint as the regulations read it (issue 19), on SQLite and PostgreSQL through the
+engine's services as the flow drives them: an extension decided before the deadline it moves; the
+complainant's stage 3 window counted from receipt, never chased, closing itself; the investigating
+officer, the adjudicating officer and the independent person three different people, the
+adjudicator outside the service complained about; the findings the adjudicating officer's."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, func, select
+
+from models import departures, steps
+from models.db import session_scope
+from models.enums import StepStatus
+from models.errors import InputError
+from models.staff import add_staff
+from models.tables import AuditEntry, Decision, Extension, Submission
+from notifications.sweep import sweep
+from tests.builders import accept_any_address, person
+from tests.cases import CALENDAR, POLICY, advance_case, submit_as, view_at
+from tests.integration.test_complaint import RESPONSE, STATEMENT, start, submit, take, view
+from tests.integration.test_complaint import team as team
+from tests.smtp import SmtpServer
+
+STARTED = datetime(2026, 11, 1, tzinfo=UTC)  # before the cases start: none is "quiet" since
+
+
+def to_response(engine: Engine, change: dict[str, Any] | None = None) -> str:
+    """A complaint whose stage 2 response is open: statement agreed Fri 2 Oct, due Fri 6 Nov."""
+    ref = start(engine, change)
+    take(engine, ref, ["eligibility"])
+    submit(engine, ref, "eligibility", {"accepted": True})
+    take(engine, ref, ["eligibility"])
+    take(engine, ref, ["stage2_appointments"])
+    submit(engine, ref, "stage2_appointments", STATEMENT)
+    take(engine, ref, ["stage2_appointments"])
+    take(engine, ref, ["stage2_response"])
+    return ref
+
+
+def to_window(engine: Engine, response: dict[str, Any]) -> str:
+    """A complaint answered at stage 2 with `response`, its stage 3 window open."""
+    ref = to_response(engine)
+    submit(engine, ref, "stage2_response", {**RESPONSE, "remedies": [], "remedies_review_on": None, **response})  # fmt: skip
+    take(engine, ref, ["stage2_response"])
+    take(engine, ref, ["stage3_request"])
+    return ref
+
+
+def extend(engine: Engine, ref: str, on: datetime, told_on: date) -> Extension:
+    with session_scope(engine) as session:
+        return departures.extend(
+            session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            reference=ref,
+            step_name="stage2_response",
+            to="45",
+            reason="the independent person is ill",
+            approver_id="cm-1",
+            recorded_by="cm-1",
+            now=on,
+            recorded_at=datetime(2026, 11, 27, 12, tzinfo=UTC),
+            told_on=told_on,
+        )
+
+
+def count(engine: Engine, table: type[Any]) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+def test_an_extension_is_decided_before_the_deadline_it_moves(team: Engine) -> None:
+    ref = to_response(team)
+    assert {s["step"]: s["due"] for s in view(team, ref)["steps"]}[
+        "stage2_response"
+    ] == "2026-11-06"
+    before = (count(team, Extension), count(team, AuditEntry))
+
+    # Decided on Mon 9 Nov, after the due day (Fri 6 Nov): refused, nothing stored.
+    with pytest.raises(InputError) as refused:
+        extend(team, ref, datetime(2026, 11, 9, 10, tzinfo=UTC), date(2026, 11, 6))
+    assert str(refused.value) == (
+        "an extension is decided by the day it moves: the stage 2 investigation and adjudication "
+        "was due on 6 November 2026 and this extension is dated 9 November 2026; if the decision "
+        "came late, record the step as late, with the reason"
+    )
+    # The complainant told after the day it was decided (so after the due day): refused.
+    with pytest.raises(InputError, match="must fall between the step's opening and today"):
+        extend(team, ref, datetime(2026, 11, 6, 10, tzinfo=UTC), date(2026, 11, 9))
+    assert (count(team, Extension), count(team, AuditEntry)) == before
+
+    # On the due day itself, the complainant told that day: the due day moves on.
+    extension = extend(team, ref, datetime(2026, 11, 6, 16, tzinfo=UTC), date(2026, 11, 6))
+    assert (extension.due_on_before, extension.due_on_after) == (date(2026, 11, 6), date(2026, 12, 4))  # fmt: skip
+
+    # Answered within the extension: "in time with extension".
+    submit(team, ref, "stage2_response", {**RESPONSE, "response_sent_on": "2026-11-20"})
+    take(team, ref, ["stage2_response"])
+    timely = {s["step"]: s["timeliness"] for s in view(team, ref)["steps"]}
+    assert timely["stage2_response"] == "in time with extension"
+
+
+def test_decided_late_it_is_recorded_late_with_its_reason(team: Engine) -> None:
+    ref = to_response(team)
+    with pytest.raises(InputError, match="an extension is decided by the day it moves"):
+        extend(team, ref, datetime(2026, 11, 10, 10, tzinfo=UTC), date(2026, 11, 10))
+    submit_as(team, ref, "stage2_response", {**RESPONSE, "response_sent_on": "2026-11-20"}, "cm-1", datetime(2026, 11, 27, 12, tzinfo=UTC), late_reason="the independent person was ill")  # fmt: skip
+    take(team, ref, ["stage2_response"])
+    seen = view(team, ref)
+    assert {s["step"]: s["timeliness"] for s in seen["steps"]}["stage2_response"] == "late"
+    late = [d for d in seen["decisions"] if d["kind"] == "late" and "stage2_response" in d["value"]]
+    assert [([r["text"] for r in d["rationale"]], d["rationale_due"]) for d in late] == [(["the independent person was ill"], None)]  # fmt: skip
+
+
+def test_the_stage3_window_counts_from_receipt_and_is_never_chased(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    # Sent Thu 5 Nov, no receipt day: taken as received Mon 9 Nov; 20 working days: Mon 7 Dec.
+    deemed = to_window(team, {"response_sent_on": "2026-11-05"})
+    # Received Fri 6 Nov, as recorded: 20 working days: Fri 4 Dec.
+    received = to_window(team, {"response_sent_on": "2026-11-05", "response_received_on": "2026-11-06"})  # fmt: skip
+    due = lambda ref: {s["step"]: s["due"] for s in view(team, ref)["steps"]}["stage3_request"]  # noqa: E731
+    assert (due(deemed), due(received)) == ("2026-12-07", "2026-12-04")
+
+    # Long after both windows closed, the sweep tells nobody of them.
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 12, 21, 9, tzinfo=UTC))  # fmt: skip
+    assert not [w for w in report.written if "stage3_request" in w.key]
+    assert not [m for m in smtp.received if "review panel" in m.subject]
+
+    # Recorded after its window, "no request" is neither late nor chased for a reason.
+    late_day = datetime(2026, 12, 8, 11, tzinfo=UTC)
+    submit_as(team, received, "stage3_request", {"requested": False}, "cm-1", late_day)
+    advance_case(team, received, ["stage3_request"], late_day)
+    seen = view_at(team, received, late_day)
+    assert not [d for d in seen["decisions"] if d["kind"] == "late" and "stage3" in d["value"]]
+    assert {s["step"]: s["status"] for s in seen["steps"]}["stage3_request"] == "closed"
+
+
+def test_the_stage3_window_closes_itself_when_it_runs_out(team: Engine) -> None:
+    ref = to_window(team, {"response_sent_on": "2026-11-05"})  # window due Mon 7 Dec
+    on_the_day = datetime(2026, 12, 7, 16, tzinfo=UTC)
+    assert advance_case(team, ref, ["stage3_request"], on_the_day).waiting == ["stage3_request"]
+    with session_scope(team) as session:
+        assert ref not in [c.reference for c in steps.stalled(session, on_the_day, STARTED)]
+
+    # Tue 8 Dec: the window has run out. The sweep finds the case to carry on...
+    after = datetime(2026, 12, 8, 9, tzinfo=UTC)
+    with session_scope(team) as session:
+        case_id = next(c.id for c in steps.stalled(session, after, STARTED) if c.reference == ref)
+        assert steps.lapsed_windows(session, case_id or 0, after) == {
+            "stage3-request-1"
+        }  # its wait key
+    # ...and the flow closes it: no review panel; a replay answers the same, writing nothing.
+    submissions = count(team, Submission)
+    for _ in range(2):
+        progress = advance_case(team, ref, ["stage3_request"], after)
+        assert (progress.results, progress.waiting) == ({"stage3_request": False}, [])
+    assert count(team, Submission) == submissions
+    with Session(team) as session:
+        lapses = session.exec(select(AuditEntry).where(AuditEntry.action == "step.lapse")).all()
+        assert [e.detail["step"] for e in lapses] == ["stage3_request"]
+    seen = view_at(team, ref, after)
+    window = next(s for s in seen["steps"] if s["step"] == "stage3_request")
+    assert (window["status"], window["timeliness"]) == (StepStatus.lapsed.value, "window closed")
+    with pytest.raises(InputError, match="stage3_request is not open"):
+        submit_as(team, ref, "stage3_request", {"requested": False}, "cm-1", after)
+
+
+def test_the_investigating_officer_adjudicator_and_independent_person_are_three_people(
+    team: Engine,
+) -> None:
+    with session_scope(team) as session:  # people who hold two of the roles
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=datetime(2026, 1, 5, tzinfo=UTC),
+            people=[
+                person("io-sm", "investigating_officer", "service_manager", manager="hos-1"),
+                person("io-ip", "investigating_officer", "independent_person", independent=True),
+                person("ip-sm", "independent_person", "service_manager", independent=True),
+                person("sm-2", "service_manager", manager="hos-1"),
+            ],
+        )
+    ref = start(team, {"service_manager": "sm-2"})
+    take(team, ref, ["eligibility"])
+    submit(team, ref, "eligibility", {"accepted": True})
+    take(team, ref, ["eligibility"])
+    take(team, ref, ["stage2_appointments"])
+    with pytest.raises(InputError, match="io-ip is the investigating officer and cannot also be the independent person"):  # fmt: skip
+        submit(team, ref, "stage2_appointments", {**STATEMENT, "investigating_officer": "io-ip", "independent_person": "io-ip"})  # fmt: skip
+    submit(team, ref, "stage2_appointments", {**STATEMENT, "investigating_officer": "io-sm", "independent_person": "ip-sm"})  # fmt: skip
+    take(team, ref, ["stage2_appointments"])
+    take(team, ref, ["stage2_response"])
+    for officer, said in [
+        ("io-sm", "io-sm investigated the complaint and may not adjudicate it"),
+        ("ip-sm", "ip-sm is the independent person and may not adjudicate"),
+        ("sm-2", "sm-2 manages the service complained about and may not adjudicate"),
+    ]:
+        with pytest.raises(InputError, match=said):
+            submit(team, ref, "stage2_response", {**RESPONSE, "adjudicating_officer": officer})
+    assert count(team, Submission) == 2  # eligibility and the statement only
+    submit(team, ref, "stage2_response", RESPONSE)  # sm-1: a senior manager outside the service
+
+
+def test_the_findings_are_the_adjudicating_officers(team: Engine, smtp: SmtpServer) -> None:
+    ref = to_response(team)
+    submit(team, ref, "stage2_response", RESPONSE)  # typed in by cm-1; sm-1 adjudicated
+    take(team, ref, ["stage2_response"])
+    with Session(team) as session:
+        findings = session.exec(select(Decision).where(Decision.kind == "finding")).all()
+    assert {(d.author_id, d.author_role.value) for d in findings} == {("sm-1", "service_manager")}
+    # Point 2 has no rationale: the chase goes to the adjudicating officer and their manager.
+    [open_finding] = [d for d in findings if d.value == "point 2: upheld"]
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 12, 3, 9, tzinfo=UTC))  # fmt: skip
+    chased = [w for w in report.written if f"/decision:{open_finding.id}/" in w.key]
+    assert chased
+    assert {p for w in chased for p in w.recipients} == {
+        "sm-1",
+        "hos-1",
+        "dir-1",
+        "iro-1",
+        "irom-1",
+    }
