@@ -53,6 +53,8 @@ def notice_rows(
             "acknowledged_at": n.acknowledged_at.isoformat() if n.acknowledged_at else None,
             "acknowledged_by": n.acknowledged_by,
             "unfilled": n.detail.get("unfilled", []),
+            # unacknowledged, and its recipients have nobody above them: it went no further
+            "nobody_above": bool(n.detail.get("nobody_above")),
             "deliveries": [
                 {
                     "to": d.staff_id,

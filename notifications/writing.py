@@ -107,7 +107,11 @@ def write_notices(
         recipients = resolve(notice, info.parties, directory)
         people = sorted(recipients.people.items())
         if notice.kind is Kind.unacknowledged and not people:
-            continue  # the top of the line-management chain: there is nobody further up to tell
+            # The top of the line-management chain: nobody further up to tell, and never anyone
+            # below. The notice waits no longer; the case page says it stopped there.
+            if not dry_run:
+                _stopped_at_the_top(session, int(notice.facts["notice_id"]))
+            continue
         if notice.kind is Kind.information and not people:
             continue  # nobody to inform (no child in the case): nothing to write
         if dry_run:
@@ -196,3 +200,12 @@ def write_notices(
         )
     session.flush()
     return written
+
+
+def _stopped_at_the_top(session: Session, notice_id: int) -> None:
+    """Mark a notice whose recipients have nobody above them: its acknowledgement clock stops."""
+    notice = session.get(Notice, notice_id)
+    if notice is not None and notice.ack_due_at is not None:
+        notice.ack_due_at = None
+        notice.detail = {**notice.detail, "nobody_above": True}
+        session.add(notice)

@@ -100,13 +100,21 @@ def resolve(notice: DueNotice, parties: CaseParties, directory: Directory) -> Re
         if not tell([lead_manager], f"instead of the owner (nobody in the case is its {role})"):
             others = unfilled  # nobody above the case lead either: the head of service
     if others:
+        # A stand-in is never below the people the notice is about: a director's unacknowledged
+        # notice, with nobody above them, stops there: escalation only goes up.
         stand_in = f"instead of {', '.join(others)} (nobody holds it)"
-        tell(directory.holders(Role.head_of_service), stand_in)
+        tell(_not_below(directory.holders(Role.head_of_service), owners, directory), stand_in)
     return Recipients(people, tuple(unfilled))
-    if unfilled:
-        stand_in = f"instead of {', '.join(unfilled)} (nobody holds it)"
-        tell(directory.holders(Role.head_of_service), stand_in)
-    return Recipients(people, tuple(unfilled))
+
+
+def _rank(staff_id: str, directory: Directory) -> int:
+    return max((r.seniority for r in directory.roles.get(staff_id, ())), default=0)
+
+
+def _not_below(people: Sequence[str], owners: Sequence[str], directory: Directory) -> list[str]:
+    """Return those of `people` at least as senior as every one of `owners`."""
+    top = max((_rank(o, directory) for o in owners), default=0)
+    return [p for p in people if _rank(p, directory) >= top]
 
 
 def _first_active(chain: Sequence[str], directory: Directory, skip: int) -> str:

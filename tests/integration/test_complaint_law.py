@@ -8,21 +8,26 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import departures, steps
+from models import accounts, departures, steps
 from models.db import session_scope
 from models.enums import StepStatus
 from models.errors import InputError
 from models.staff import add_staff
-from models.tables import AuditEntry, Decision, Extension, Submission
+from models.tables import AuditEntry, Decision, Extension, Notice, Submission
+from notifications.notices import notice_rows
 from notifications.sweep import sweep
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY, advance_case, submit_as, view_at
 from tests.integration.test_complaint import RESPONSE, STATEMENT, start, submit, take, view
 from tests.integration.test_complaint import team as team
 from tests.smtp import SmtpServer
+from tests.web.test_web_security import PASSWORD, sign_in
+from web.app import create_app
+from web.deps import WebDeps
 
 STARTED = datetime(2026, 11, 1, tzinfo=UTC)  # before the cases start: none is "quiet" since
 
@@ -224,3 +229,30 @@ def test_the_findings_are_the_adjudicating_officers(team: Engine, smtp: SmtpServ
         "iro-1",
         "irom-1",
     }
+
+
+def test_a_notice_to_the_top_of_the_chain_stops_there_and_the_case_page_says_so(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    """The stage 2 response lapses on Fri 6 Nov; 5 working days later its second rung goes to the
+    director alone. Unacknowledged, it has nobody above the director to go to, and it goes to
+    nobody below (before, the head of service was told in the director's manager's place)."""
+    ref = to_response(team)
+    sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 11, 16, 9, tzinfo=UTC))
+    with Session(team) as session:
+        [to_director] = session.exec(select(Notice).where(Notice.kind == "lapsed", Notice.rung == 2)).all()  # fmt: skip
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 11, 23, 9, tzinfo=UTC))  # fmt: skip
+    further = [w for w in report.written if f"/notice:{to_director.id}/" in w.key]
+    assert further == []
+    with Session(team) as session:
+        row = next(n for n in notice_rows(session, reference=ref) if n["id"] == to_director.id)
+    assert (row["nobody_above"], row["ack_due_at"], row["acknowledged_at"]) == (True, None, None)
+    assert [d["to"] for d in row["deliveries"]] == ["dir-1"]
+
+    with session_scope(team) as session:
+        accounts.set_password(session, staff_id="cm-1", password=PASSWORD, now=datetime(2026, 11, 2, tzinfo=UTC), actor_id=None)  # fmt: skip
+    app = create_app(WebDeps(engine=team, policy=POLICY, calendar=CALENDAR, clock=lambda: datetime(2026, 11, 23, 10, tzinfo=UTC), secret=b"k" * 32))  # fmt: skip
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    sign_in(client, "cm-1")
+    page = client.get(f"/cases/{ref}").text
+    assert "Nobody is above them to tell: it went no further" in page

@@ -182,13 +182,12 @@ def notice(
         key="k",
         case_id=1,
         reference=REF,
-        kind=Kind.lapsed,
         clock="step:1",
         rung=1,
         due_at=at("2026-11-04T00:00"),
         notify=notify,
         owners=owners,
-        **kw,  # type: ignore[arg-type]
+        **{"kind": Kind.lapsed, **kw},  # type: ignore[arg-type]
     )
 
 
@@ -224,6 +223,24 @@ def test_a_role_nobody_holds_goes_to_the_head_of_service_and_is_reported() -> No
     told = resolve(notice(("owner", "complaints_manager", "director")), PARTIES, DIRECTORY)
     assert told.unfilled == ("complaints_manager", "director")
     assert told.people["hos-1"] == ["instead of complaints_manager, director (nobody holds it)"]
+
+
+def test_escalation_never_runs_down_the_hierarchy() -> None:
+    """A notice to the top of a chain goes to nobody below: a director's unacknowledged notice,
+    with nobody above the director, stops (the head of service is not told in their place), and a
+    stand-in for a manager nobody holds is never junior to the person the notice is about."""
+    directory = Directory(
+        managers={**DIRECTORY.managers, "dir-1": None, "hos-1": "dir-1"},
+        roles={**DIRECTORY.roles, "dir-1": frozenset({Role.director})},
+    )
+    unacknowledged = notice(("owner_manager",), owners=("dir-1",), kind=Kind.unacknowledged, exclude=("dir-1",))  # fmt: skip
+    told = resolve(unacknowledged, PARTIES, directory)
+    assert (told.people, told.unfilled) == ({}, ("owner_manager",))
+    # A rung naming the director's manager, nobody holding it: not the head of service either.
+    assert resolve(notice(("owner", "owner_manager"), owners=("dir-1",)), PARTIES, directory).people == {"dir-1": ["owner"]}  # fmt: skip
+    # Below the top, it still goes up: the LADO manager's unacknowledged notice to the head of service.
+    below = notice(("owner_manager",), owners=("ladom-1",), kind=Kind.unacknowledged, exclude=("ladom-1",))  # fmt: skip
+    assert resolve(below, PARTIES, directory).people == {"hos-1": ["owner_manager"]}
 
 
 def test_someone_who_has_left_is_not_told_and_their_place_is_reported() -> None:
