@@ -5,7 +5,7 @@ models/processes/complaint.py.
 
 from prefect import flow
 
-from flows.steps import alongside, announce, human_step, phase
+from flows.steps import actions_open, alongside, announce, human_step, phase
 from models.processes.complaint import (
     ACKNOWLEDGEMENT,
     ELIGIBILITY,
@@ -37,13 +37,15 @@ def complaint(case_id: int) -> str:
     if remedies:
         alongside(case_id, [REMEDIES_REVIEW])  # reviewed on its own day, stage 3 or not
 
-    if human_step(case_id, STAGE3_REQUEST):  # a review panel asked for
+    if human_step(case_id, STAGE3_REQUEST):  # a review panel asked for (or the window ran out)
         human_step(case_id, STAGE3_PANEL)
         human_step(case_id, PANEL_REPORT)
-        human_step(case_id, STAGE3_RESPONSE)
+        # each recommendation accepted (a remedy, reviewed as stage 2's are) or not, with reasons
+        if human_step(case_id, STAGE3_RESPONSE):
+            remedies = True
 
     reviews = 0
-    while remedies:  # until every remedy is accounted for
+    while remedies or actions_open(case_id):  # until every remedy is accounted for
         reviews += 1
         remedies = human_step(case_id, REMEDIES_REVIEW, reviews)
     phase(case_id, [ACKNOWLEDGEMENT], name="acknowledged")

@@ -18,6 +18,7 @@ from tasks.steps import (
     case_facts,
     launch_started,
     loose_ends,
+    open_actions,
     open_alongside,
     opened,
     show_position,
@@ -57,6 +58,12 @@ def account_for_open_actions(case_id: int, step: StepDecl[Any, Any]) -> None:
     (done, transferred to another case, or not needed, with reasons). Nothing open is forgotten."""
     if loose_ends(case_id, step.name):
         human_step(case_id, step)
+
+
+def actions_open(case_id: int) -> bool:
+    """True while any action of the case is still open (e.g. a remedy agreed after the last review
+    of remedies said it was the last)."""
+    return bool(open_actions(case_id))
 
 
 def announce(case_id: int) -> None:

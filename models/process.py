@@ -166,6 +166,11 @@ class ApplyContext(Protocol):
         the step's own), as done at the same moment."""
         ...
 
+    def rounds(self, event: str) -> int:
+        """Return how many rounds of a repeating event the case has had (its highest sequence;
+        0 for none): e.g. to set the day of the next review of remedies."""
+        ...
+
     def working_days_after(self, day: date, days: int) -> date:
         """Return the working day `days` working days after `day` (e.g. when a letter posted on
         `day` is deemed received)."""

@@ -52,6 +52,13 @@ def loose_ends(case_id: int, step_name: str) -> bool:
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def open_actions(case_id: int) -> int:
+    """Return how many of the case's actions are still open."""
+    with wiring.casework(get_settings()) as cx:
+        return len(followup.open_actions(cx.session, case_id))
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
 def opened(case_id: int, step_name: str, sequence: int) -> bool:
     """True if the case's step of that name and sequence has been opened."""
     with wiring.casework(get_settings()) as cx:

@@ -41,6 +41,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from models.enums import Role
 from models.errors import about
 from models.inputs import (
+    MAX_ACTION_DAYS,
     ActionAccount,
     ChildInCase,
     NewAction,
@@ -477,7 +478,43 @@ class PanelReport(StepInput):
 
 
 def receive_report(ctx: ApplyContext, data: PanelReport) -> None:
+    ctx.keep({"recommendations": list(data.recommendations)})  # each answered at stage 3
     ctx.event("panel_report_received", data.received_on)
+
+
+class Answer(StepInput):
+    """The authority's answer to one of the panel's recommendations (reg 20(3))."""
+
+    model_config = ConfigDict(title="Recommendation")  # one of a list, as a form numbers it
+    number: Annotated[int, Field(ge=1, le=200)] = Field(title="Recommendation number")
+    accepted: bool = Field(title="Is it accepted?")
+    # accepted: a remedy, tracked and reviewed like stage 2's
+    owner: Annotated[StaffId, staff()] | None = Field(
+        default=None, title="Who carries it out, if accepted (staff id)"
+    )
+    due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] | None = Field(
+        default=None,
+        title="Due, if accepted (a date, or working days after the response)",
+    )
+    reasons: Text | None = Field(default=None, title="Why it is not accepted")
+
+    @model_validator(mode="after")
+    def _answered(self) -> "Answer":
+        if self.accepted and (self.owner is None or self.due is None):
+            raise ValueError(
+                f"recommendation {self.number} is accepted: give who carries it out (owner) and "
+                "when it is due (due)"
+            )
+        if not self.accepted and not self.reasons:
+            raise ValueError(
+                f"recommendation {self.number} is not accepted: give the reasons (reasons)"
+            )
+        if not self.accepted and (self.owner or self.due):
+            raise ValueError(
+                f"recommendation {self.number} is not accepted: an owner and due day are only for "
+                "one accepted"
+            )
+        return self
 
 
 class Stage3Response(StepInput):
@@ -486,21 +523,71 @@ class Stage3Response(StepInput):
     decided_with_stage2_ip: Literal[True] = Field(
         title="Was the response decided with the stage 2 independent person?"
     )
-    # reasons for any recommendation not followed
-    not_followed_reasons: Text | None = Field(
-        default=None, title="Why any recommendation is not followed"
+    recommendations: tuple[Answer, ...] = Field(
+        default=(), title="The answer to each of the panel's recommendations"
     )
+    # when the remedies accepted are reviewed, as stage 2's are
+    remedies_review_on: date | None = Field(default=None, title="Date the remedies are reviewed")
     ombudsman_stated: Literal[True] = Field(title="Does it state the right to go to the Ombudsman?")
+
+    @model_validator(mode="after")
+    def _remedies(self) -> "Stage3Response":
+        remedies = self.accepted_remedies()
+        actions_after(self.responded_on, remedies)
+        if remedies and self.remedies_review_on is None:
+            raise ValueError("accepted recommendations need remedies_review_on: when they are reviewed")  # fmt: skip
+        if self.remedies_review_on is not None and self.remedies_review_on <= self.responded_on:
+            raise ValueError("remedies_review_on must come after the response")
+        return self
+
+    def accepted_remedies(self) -> tuple[NewAction, ...]:
+        return tuple(
+            NewAction(title=f"Review panel recommendation {a.number}", owner=a.owner, due=a.due)
+            for a in self.recommendations
+            if a.accepted and a.owner is not None and a.due is not None
+        )
+
+
+def every_recommendation(ctx: CheckContext, data: Stage3Response) -> None:
+    made = range(1, len(ctx.details.get("recommendations", [])) + 1)
+    answered = [a.number for a in data.recommendations]
+    missing = [n for n in made if n not in answered]
+    if missing:
+        raise about(
+            "recommendations",
+            f"stage3_response: recommendation(s) {', '.join(map(str, missing))} of the panel have "
+            "no answer: accept each (with who carries it out and when) or give the reasons not to",
+        )
+    unknown = sorted(set(answered) - set(made))
+    twice = sorted({n for n in answered if answered.count(n) > 1})
+    if unknown or twice:
+        raise about(
+            "recommendations",
+            f"stage3_response: answer each of the panel's {len(made)} recommendation(s) once "
+            f"(not one of them: {unknown or '-'}; twice: {twice or '-'})",
+        )
 
 
 def respond_stage3(ctx: ApplyContext, data: Stage3Response) -> None:
-    ctx.decide(
-        "stage3_response",
-        "recommendations not all followed"
-        if data.not_followed_reasons
-        else "recommendations followed",
-        data.not_followed_reasons or "every recommendation followed",
-    )
+    for answer in sorted(data.recommendations, key=lambda a: a.number):
+        if answer.accepted:
+            ctx.decide("recommendation", f"recommendation {answer.number}: accepted", "accepted: a remedy with its owner and due day")  # fmt: skip
+        else:
+            ctx.decide("recommendation", f"recommendation {answer.number}: not accepted", answer.reasons)  # fmt: skip
+    remedies = data.accepted_remedies()
+    ctx.add_actions(remedies, data.responded_on)
+    if remedies and data.remedies_review_on is not None:  # the next round of the remedies review
+        ctx.event("remedies_review", data.remedies_review_on, sequence=ctx.rounds("remedies_review") + 1)  # fmt: skip
+
+
+def stage3_remedies(data: Stage3Response) -> bool:
+    return bool(data.accepted_remedies())
+
+
+def _stage3_v1(old: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 gave one reason for any recommendation not followed; version 2 answers each. A
+    version 1 response is read with no answers (its decision, with that reason, was recorded)."""
+    return {k: v for k, v in old.items() if k != "not_followed_reasons"}
 
 
 class RemediesReview(StepInput):
@@ -527,7 +614,8 @@ def every_remedy(ctx: CheckContext, data: RemediesReview) -> None:
 def review_remedies(ctx: ApplyContext, data: RemediesReview) -> None:
     ctx.account_for(data.accounted, data.held_on)
     if data.next_review_on is not None:
-        ctx.event("remedies_review", data.next_review_on, sequence=ctx.sequence + 1)
+        # the next round (stage 3's accepted recommendations may have set one already)
+        ctx.event("remedies_review", data.next_review_on, sequence=ctx.rounds("remedies_review") + 1)  # fmt: skip
 
 
 def more_remedies(data: RemediesReview) -> bool:
@@ -620,17 +708,26 @@ PANEL_REPORT: StepDecl[PanelReport, None] = StepDecl(
     done_on=lambda data: data.received_on,
     example={"received_on": "2027-02-03", "recommendations": ["..."]},
 )
-STAGE3_RESPONSE: StepDecl[Stage3Response, None] = StepDecl(
+STAGE3_RESPONSE: StepDecl[Stage3Response, bool] = StepDecl(
     name="stage3_response",
     input=Stage3Response,
     may_record=MANAGER | {Role.director, Role.head_of_service},
+    check=every_recommendation,
     apply=respond_stage3,
+    result=stage3_remedies,
     done_on=lambda data: data.responded_on,
     example={
         "responded_on": "2027-02-20",
         "decided_with_stage2_ip": True,
+        "recommendations": [
+            {"number": 1, "accepted": True, "owner": "STAFF_ID", "due": 20},
+            {"number": 2, "accepted": False, "reasons": "..."},
+        ],
+        "remedies_review_on": "2027-03-31",
         "ombudsman_stated": True,
     },
+    version=2,
+    upgrades={1: _stage3_v1},
 )
 REMEDIES_REVIEW: StepDecl[RemediesReview, bool] = StepDecl(
     name="remedies_review",

@@ -54,6 +54,14 @@ class _Apply:
     sequence: int
     at: datetime
 
+    def rounds(self, event: str) -> int:
+        found = self.session.exec(
+            select(CaseEvent.sequence)
+            .where(CaseEvent.case_id == self.submission.case_id, CaseEvent.name == event)
+            .order_by(col(CaseEvent.sequence).desc())
+        ).first()
+        return found or 0
+
     def working_days_after(self, day: date, days: int) -> date:
         return self.calendar.due(day, WorkingDays(days)).due
 

@@ -5,8 +5,10 @@ refused for the panel, the panel's report and the authority's response, the stag
 person told, the case closed. No notice carries a name, a complaint's text or a finding."""
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -172,6 +174,7 @@ def test_stage_2_in_time_remedy_reviewed_and_closed(
 def test_stage_3_without_the_stage_2_independent_person(
     cli, tmp_path: Path, mailbox: SmtpServer
 ) -> None:  # type: ignore[no-untyped-def]
+    """The panel's two recommendations: one accepted (a remedy, reviewed), one not (reasons)."""
     ref, run_id = start(cli, "C-62")
     record, refuse = recorder(cli, tmp_path, ref)
     record("acknowledgement", {"acknowledged_on": "2026-10-22"})
@@ -183,9 +186,20 @@ def test_stage_3_without_the_stage_2_independent_person(
     refuse("stage3_panel", {"held_on": "2026-11-27", "members": ["c-ip1", "c-ip2", "c-ip3"], "chair": "c-ip2"}, "c-ip1 was the stage 2 independent person")  # fmt: skip
     case = record("stage3_panel", {"held_on": "2026-11-27", "members": ["c-ip2", "c-ip3", "c-ip4"], "chair": "c-ip2"})  # fmt: skip
     assert open_steps(case) == ["panel_report"]
-    case = record("panel_report", {"received_on": "2026-11-27", "recommendations": ["apologise"]})
+    case = record("panel_report", {"received_on": "2026-11-27", "recommendations": ["apologise", "a new social worker"]})  # fmt: skip
     assert open_steps(case) == ["stage3_response"]
-    case = record("stage3_response", {"responded_on": "2026-11-27", "decided_with_stage2_ip": True, "not_followed_reasons": None, "ombudsman_stated": True}, who="c-dir")  # fmt: skip
+    answer = {"responded_on": "2026-12-02", "decided_with_stage2_ip": True, "ombudsman_stated": True, "remedies_review_on": "2026-12-18"}  # fmt: skip
+    accepted = {"number": 1, "accepted": True, "owner": "c-sw", "due": "2026-12-11"}
+    refuse("stage3_response", {**answer, "recommendations": [accepted]}, "recommendation(s) 2 of the panel have no answer")  # fmt: skip
+    refuse("stage3_response", {**answer, "recommendations": [accepted, {"number": 2, "accepted": False}]}, "recommendation 2 is not accepted: give the reasons")  # fmt: skip
+    case = record("stage3_response", {**answer, "recommendations": [accepted, {"number": 2, "accepted": False, "reasons": "the allocation is the team's"}]}, who="c-dir")  # fmt: skip
+    answers = [(d["value"], d["author"]) for d in case["decisions"] if d["kind"] == "recommendation"]  # fmt: skip
+    assert answers == [("recommendation 1: accepted", "c-dir"), ("recommendation 2: not accepted", "c-dir")]  # fmt: skip
+    [remedy] = case["actions"]
+    assert (remedy["title"], remedy["owner"], remedy["due"]) == ("Review panel recommendation 1", "c-sw", "2026-12-11")  # fmt: skip
+    assert open_steps(case) == ["remedies_review"]  # the remedies review runs after stage 3 too
+    today = datetime.now(ZoneInfo("Europe/London")).date().isoformat()  # the review opened today
+    case = record("remedies_review", {"held_on": today, "accounted": [{"action_id": remedy["id"], "status": "done"}]})  # fmt: skip
     assert case["status"] == "closed"
     assert until(lambda: state_of(run_id).type == "COMPLETED")
     # The stage 2 independent person is sent the response, for information; the panel is not.

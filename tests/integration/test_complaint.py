@@ -192,7 +192,7 @@ def test_the_statement_the_points_and_the_adjudication(team: Engine, smtp: SmtpS
     take(team, ref, ["panel_report"])
     take(team, ref, ["stage3_response"])
     refused(team, ref, "stage3_response", {"responded_on": "2026-11-27", "decided_with_stage2_ip": False, "ombudsman_stated": True}, "decided_with_stage2_ip")  # fmt: skip
-    submit(team, ref, "stage3_response", {"responded_on": "2026-11-27", "decided_with_stage2_ip": True, "ombudsman_stated": True})  # fmt: skip
+    submit(team, ref, "stage3_response", {"responded_on": "2026-11-27", "decided_with_stage2_ip": True, "recommendations": [{"number": 1, "accepted": False, "reasons": "the apology was made at stage 2"}], "ombudsman_stated": True})  # fmt: skip
     take(team, ref, ["stage3_response"])
 
     # The stage 2 independent person (and only they) is sent the response, for information.

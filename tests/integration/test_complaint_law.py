@@ -4,6 +4,7 @@ complainant's stage 3 window counted from receipt, never chased, closing itself;
 officer, the adjudicating officer and the independent person three different people, the
 adjudicator outside the service complained about; the findings the adjudicating officer's."""
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -12,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import accounts, departures, steps
+from models import accounts, departures, registry, steps
 from models.db import session_scope
-from models.enums import StepStatus
+from models.enums import Role, StepStatus
 from models.errors import InputError
 from models.staff import add_staff
 from models.tables import AuditEntry, Decision, Extension, Notice, Submission
@@ -256,3 +257,76 @@ def test_a_notice_to_the_top_of_the_chain_stops_there_and_the_case_page_says_so(
     sign_in(client, "cm-1")
     page = client.get(f"/cases/{ref}").text
     assert "Nobody is above them to tell: it went no further" in page
+
+
+def test_stage_3_recommendations_are_each_accepted_as_a_remedy_or_refused_with_reasons(
+    team: Engine,
+) -> None:
+    ref = to_response(team)
+    submit(team, ref, "stage2_response", RESPONSE)  # a remedy, reviewed on Mon 23 Nov
+    take(team, ref, ["stage2_response"])
+    take(team, ref, ["stage3_request"])
+    submit(team, ref, "stage3_request", {"requested": True, "requested_on": "2026-11-10"})
+    take(team, ref, ["stage3_request"])
+    take(team, ref, ["stage3_panel"])
+    submit(team, ref, "stage3_panel", {"held_on": "2026-11-20", "members": ["ip-2", "ip-3", "ip-4"], "chair": "ip-2"})  # fmt: skip
+    take(team, ref, ["stage3_panel"])
+    take(team, ref, ["panel_report"])
+    submit(team, ref, "panel_report", {"received_on": "2026-11-23", "recommendations": ["apologise in person", "review the plan"]})  # fmt: skip
+    take(team, ref, ["panel_report"])
+    take(team, ref, ["stage3_response"])
+    base = {"responded_on": "2026-11-26", "decided_with_stage2_ip": True, "ombudsman_stated": True, "remedies_review_on": "2026-12-14"}  # fmt: skip
+    accepted = {"number": 1, "accepted": True, "owner": "sw-1", "due": 10}
+    rejected = {"number": 2, "accepted": False, "reasons": "the plan was reviewed in October"}
+    half = {"number": 1, "accepted": True}
+    unexplained = {"number": 2, "accepted": False}
+    for answers, said in [
+        ([accepted], "recommendation(s) 2 of the panel have no answer"),
+        ([accepted, rejected, rejected], "twice: [2]"),
+        ([half, rejected], "recommendation 1 is accepted: give who carries it out"),
+        ([accepted, unexplained], "recommendation 2 is not accepted: give the reasons"),
+    ]:
+        with pytest.raises(InputError, match=re.escape(said)):
+            submit(team, ref, "stage3_response", {**base, "recommendations": answers})
+    without_day = {k: v for k, v in base.items() if k != "remedies_review_on"}
+    with pytest.raises(InputError, match="accepted recommendations need remedies_review_on"):
+        submit(team, ref, "stage3_response", {**without_day, "recommendations": [accepted, rejected]})  # fmt: skip
+    submit(team, ref, "stage3_response", {**base, "recommendations": [accepted, rejected]})
+    assert take(team, ref, ["stage3_response"]).results == {"stage3_response": True}
+    seen = view(team, ref)
+    answers = [(d["value"], [r["text"] for r in d["rationale"]]) for d in seen["decisions"] if d["kind"] == "recommendation"]  # fmt: skip
+    assert answers == [
+        ("recommendation 1: accepted", ["accepted: a remedy with its owner and due day"]),
+        ("recommendation 2: not accepted", ["the plan was reviewed in October"]),
+    ]
+    # The remedy: 10 working days after the response (Thu 26 Nov): Thu 10 Dec; reviewed with stage 2's.
+    remedies = [(a["title"], a["owner"], a["due"]) for a in seen["actions"]]
+    assert remedies == [("Apology and plan review", "sw-1", "2026-11-20"), ("Review panel recommendation 1", "sw-1", "2026-12-10")]  # fmt: skip
+    take(team, ref, ["remedies_review"])
+    [first, second] = [a["id"] for a in seen["actions"]]
+    with pytest.raises(InputError, match="unaccounted"):
+        submit(team, ref, "remedies_review", {"held_on": "2026-11-23", "accounted": [{"action_id": first, "status": "done"}]})  # fmt: skip
+    submit(team, ref, "remedies_review", {"held_on": "2026-11-23", "accounted": [{"action_id": first, "status": "done"}, {"action_id": second, "status": "carried_forward", "reason": "due later", "new_due": "2026-12-10"}], "next_review_on": "2026-12-14"})  # fmt: skip
+    progress = take(team, ref, ["remedies_review"])
+    assert progress.results == {"remedies_review": True}
+
+
+def test_a_stage3_response_stored_before_each_recommendation_was_answered_still_reads() -> None:
+    """Version 1 gave one reason for any recommendation not followed; its record still reads."""
+    stored = Submission(
+        case_id=1,
+        kind="stage3_response",
+        author_id="dir-1",
+        author_role=Role.director,
+        effective_at=datetime(2026, 11, 27, tzinfo=UTC),
+        recorded_at=datetime(2026, 11, 27, tzinfo=UTC),
+        payload={
+            "responded_on": "2026-11-27",
+            "decided_with_stage2_ip": True,
+            "not_followed_reasons": "cost",
+            "ombudsman_stated": True,
+        },
+        schema_version=1,
+    )
+    data = steps.stored_input(registry.get("complaint").step("stage3_response"), stored)
+    assert (data.responded_on, data.recommendations, data.remedies_review_on) == (date(2026, 11, 27), (), None)  # fmt: skip
