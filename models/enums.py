@@ -22,6 +22,7 @@ class Role(StrEnum):
     complaints_manager = "complaints_manager"
     investigating_officer = "investigating_officer"
     independent_person = "independent_person"
+    advocate = "advocate"  # supports a child or young person making representations (s26A)
 
     @property
     def seniority(self) -> int:
@@ -45,6 +46,7 @@ _SENIORITY: dict[Role, int] = {
     Role.supervising_social_worker: 1,
     Role.investigating_officer: 1,
     Role.independent_person: 1,
+    Role.advocate: 1,
     Role.lado: 1,
     Role.iro: 1,
     Role.team_manager: 2,

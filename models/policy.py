@@ -65,12 +65,19 @@ def _working_days(value: Any) -> WorkingDays:
     return duration
 
 
+# "case:<role>": the case's own people in a role, if it names any; nobody (and nothing reported)
+# when it names none (e.g. an advocate, where the complainant has one).
+IN_CASE: Final = "case:"
+
+
 def _recipient(value: Any) -> str:
     if isinstance(value, str) and (value in CASE_RECIPIENTS or value in Role.__members__):
         return value
+    if isinstance(value, str) and value.removeprefix(IN_CASE) in Role.__members__:
+        return value
     raise ValueError(
-        f"{value!r} is not someone who can be told: use a role ({role_list()}) "
-        f"or one of {', '.join(CASE_RECIPIENTS)}"
+        f"{value!r} is not someone who can be told: use a role ({role_list()}), "
+        f"{IN_CASE}<role> (the case's own, if it has one) or one of {', '.join(CASE_RECIPIENTS)}"
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from models.cases.parties import CaseParties
 from models.enums import Role
 from models.escalation.clocks import DueNotice
+from models.policy import IN_CASE
 from models.staff import walk_up
 
 
@@ -82,6 +83,9 @@ def resolve(notice: DueNotice, parties: CaseParties, directory: Directory) -> Re
             found = tell((_first_active(directory.chain(o), directory, 1) for o in owners), token)
         elif token == "case_lead":
             found = tell([parties.lead], token)
+        elif token.startswith(IN_CASE):  # the case's own, if it names any; else nobody, as meant
+            named = Role(token.removeprefix(IN_CASE))
+            found = tell(parties.holding(named), f"the case's {named.label}") or True
         elif token in ("child_iro", "child_social_worker"):
             children = parties.iros if token == "child_iro" else parties.social_workers
             found = tell(children, token) or not children  # no child in the case: nothing to tell

@@ -107,6 +107,10 @@ class NewComplaint(StepInput):
     child: ChildInCase | None = Field(default=None, title="The child it concerns")
     advocacy_offered: bool = Field(title="Was advocacy offered?")  # s26A
     advocacy: Literal["accepted", "declined", "not_applicable"] = Field(title="Advocacy")
+    # who advocates for them (s26A), if advocacy was accepted: told of each stage's response
+    advocate: Annotated[StaffId, staff(Role.advocate)] | None = Field(
+        default=None, title="Advocate (staff id)"
+    )
     # the authority first received the complaint
     received_on: PastDay = Field(title="Date the complaint was received")
     # the matters complained of happened, or became known
@@ -125,6 +129,8 @@ class NewComplaint(StepInput):
 
     @model_validator(mode="after")
     def _dates(self) -> "NewComplaint":
+        if self.advocate and self.advocacy != "accepted":
+            raise ValueError("an advocate is named only where advocacy was accepted")
         if self.matter_known_on > self.received_on:
             raise ValueError("matter_known_on is after the complaint was received")
         if self.stage2_requested_on < self.received_on:
@@ -147,6 +153,8 @@ def start(plan: StartPlan, new: NewComplaint) -> None:
     plan.details = new.model_dump(mode="json")
     plan.details["over_a_year"] = (new.received_on - new.matter_known_on).days > 365
     plan.lead = new.complaints_manager
+    if new.advocate is not None:  # told of each stage's response ([processes.complaint])
+        plan.party(Role.advocate, new.advocate)
     if new.child is not None:  # its IRO is told, for information ([processes.complaint])
         plan.child(
             new.child.child,
@@ -180,6 +188,10 @@ class OutOfScope(StrEnum):
 
 class Eligibility(StepInput):
     accepted: bool = Field(title="Is the complaint considered at stage 2?")
+    # a refusal tells the complainant they may go to the Ombudsman
+    ombudsman_stated: bool | None = Field(
+        default=None, title="Does the refusal state the right to go to the Ombudsman?"
+    )
     reasons: Text | None = Field(default=None, title="Reasons")  # why refused
     out_of_scope: OutOfScope | None = Field(default=None, title="Why it is out of scope")
     # a complaint over a year old, accepted
@@ -195,6 +207,11 @@ class Eligibility(StepInput):
     def _reasons(self) -> "Eligibility":
         if not self.accepted and not self.reasons:
             raise ValueError("refusing the complaint needs reasons")
+        if not self.accepted and self.ombudsman_stated is not True:
+            raise ValueError(
+                "a refusal states the complainant's right to go to the Local Government and "
+                "Social Care Ombudsman: confirm it does (ombudsman_stated)"
+            )
         return self
 
 
@@ -217,7 +234,7 @@ def eligible(ctx: CheckContext, data: Eligibility) -> None:
 
 def decide_eligibility(ctx: ApplyContext, data: Eligibility) -> None:
     reasons = data.reasons or data.late_complaint_reasons or data.late_request_reasons
-    value = "accepted" if data.accepted else f"refused{f' ({data.out_of_scope.value})' if data.out_of_scope else ''}"  # fmt: skip
+    value = "accepted" if data.accepted else f"refused{f' ({data.out_of_scope.value})' if data.out_of_scope else ''}; the Ombudsman route stated"  # fmt: skip
     ctx.decide("eligibility", value, reasons or "within a year and within the window")
 
 

@@ -202,9 +202,12 @@ def test_stage_3_without_the_stage_2_independent_person(
     case = record("remedies_review", {"held_on": today, "accounted": [{"action_id": remedy["id"], "status": "done"}]})  # fmt: skip
     assert case["status"] == "closed"
     assert until(lambda: state_of(run_id).type == "COMPLETED")
-    # The stage 2 independent person is sent the response, for information; the panel is not.
-    told = lambda: [m.to[0].split("@")[0] for m in mailbox.received if m.subject.startswith(f"For information: {ref} Local authority response")]  # noqa: E731  # fmt: skip
-    assert until(lambda: told() == ["c-ip1"]), told()
+    # The stage 2 independent person is sent the response, for information, and the child's IRO
+    # told of it (as of the stage 2 response); the panel is not.
+    told = lambda: sorted(m.to[0].split("@")[0] for m in mailbox.received if m.subject.startswith(f"For information: {ref} Local authority response"))  # noqa: E731  # fmt: skip
+    assert until(lambda: told() == ["c-ip1", "c-iro"]), told()
+    stage2 = lambda: sorted(m.to[0].split("@")[0] for m in mailbox.received if m.subject.startswith(f"For information: {ref} Stage 2 investigation"))  # noqa: E731  # fmt: skip
+    assert stage2() == ["c-iro"]
 
 
 def test_the_complainants_window_closes_itself_when_it_has_run_out(

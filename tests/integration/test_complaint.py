@@ -195,10 +195,11 @@ def test_the_statement_the_points_and_the_adjudication(team: Engine, smtp: SmtpS
     submit(team, ref, "stage3_response", {"responded_on": "2026-11-27", "decided_with_stage2_ip": True, "recommendations": [{"number": 1, "accepted": False, "reasons": "the apology was made at stage 2"}], "ombudsman_stated": True})  # fmt: skip
     take(team, ref, ["stage3_response"])
 
-    # The stage 2 independent person (and only they) is sent the response, for information.
+    # The stage 2 independent person (and not the panel) is sent the response, for information;
+    # the child's IRO is told of it, as of the stage 2 response.
     written = tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
     told = sorted((w.kind, tuple(w.recipients)) for w in written)
-    assert ("information", ("ip-1",)) in told
+    assert ("information", ("ip-1", "iro-1")) in told
     assert not any("ip-2" in r or "ip-3" in r for _, r in told)
     assert any(m.subject == f"For information: {ref} Local authority response to the panel, with the stage 2 independent person done Fri 27 Nov 2026" for m in smtp.received)  # fmt: skip
 

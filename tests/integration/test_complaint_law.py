@@ -13,17 +13,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import accounts, departures, registry, steps
+from models import accounts, cases, departures, registry, steps
 from models.db import session_scope
 from models.enums import Role, StepStatus
 from models.errors import InputError
 from models.staff import add_staff
 from models.tables import AuditEntry, Decision, Extension, Notice, Submission
 from notifications.notices import notice_rows
-from notifications.sweep import sweep
+from notifications.sweep import sweep, tell_at_once
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY, advance_case, submit_as, view_at
-from tests.integration.test_complaint import RESPONSE, STATEMENT, start, submit, take, view
+from tests.integration.test_complaint import NOW, RESPONSE, STATEMENT, start, submit, take, view
 from tests.integration.test_complaint import team as team
 from tests.smtp import SmtpServer
 from tests.web.test_web_security import PASSWORD, sign_in
@@ -330,3 +330,53 @@ def test_a_stage3_response_stored_before_each_recommendation_was_answered_still_
     )
     data = steps.stored_input(registry.get("complaint").step("stage3_response"), stored)
     assert (data.responded_on, data.recommendations, data.remedies_review_on) == (date(2026, 11, 27), (), None)  # fmt: skip
+
+
+def test_the_childs_iro_and_the_advocate_are_told_of_each_response(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    with session_scope(team) as session:
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=datetime(2026, 1, 5, tzinfo=UTC),
+            people=[person("adv-1", "advocate", addresses=[smtp.url("adv-1")])],
+        )
+    with pytest.raises(InputError, match="an advocate is named only where advocacy was accepted"):
+        start(team, {"advocate": "adv-1"})  # advocacy declined
+    with pytest.raises(InputError, match="advocate"):
+        start(team, {"advocacy": "accepted", "advocate": "sw-1"})
+    advocated = to_response(team, {"advocacy": "accepted", "advocate": "adv-1"})
+    alone = to_response(team)  # no advocate: nobody told in their place
+    for ref in (advocated, alone):
+        submit(team, ref, "stage2_response", RESPONSE)
+        take(team, ref, ["stage2_response"])
+    with session_scope(team) as session:
+        ids = {ref: cases.get_case(session, ref).id or 0 for ref in (advocated, alone)}
+    told = {
+        ref: sorted(
+            tuple(w.recipients)
+            for w in tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=ids[ref], now=NOW)
+            if w.kind == "information" and "/step:" in w.key
+        )
+        for ref in (advocated, alone)
+    }
+    assert told == {advocated: [("adv-1", "iro-1")], alone: [("iro-1",)]}
+    subjects = [m.subject for m in smtp.received if m.to[0].startswith("adv-1")]
+    assert subjects == [f"For information: {advocated} Stage 2 investigation and adjudication done Thu 5 Nov 2026"]  # fmt: skip
+
+
+def test_a_refusal_names_the_ombudsman_route(team: Engine) -> None:
+    ref = start(team)
+    take(team, ref, ["eligibility"])
+    refusal = {
+        "accepted": False,
+        "reasons": "before the courts",
+        "out_of_scope": "court_proceedings",
+    }
+    with pytest.raises(InputError, match="states the complainant's right to go to the Local Government and Social Care Ombudsman"):  # fmt: skip
+        submit(team, ref, "eligibility", refusal)
+    submit(team, ref, "eligibility", {**refusal, "ombudsman_stated": True})
+    assert take(team, ref, ["eligibility"]).results == {"eligibility": False}
+    [decision] = [d for d in view(team, ref)["decisions"] if d["kind"] == "eligibility"]
+    assert decision["value"] == "refused (court_proceedings); the Ombudsman route stated"

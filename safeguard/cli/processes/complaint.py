@@ -36,6 +36,9 @@ def start(
         ..., "--advocacy-offered/--advocacy-not-offered", help="Advocacy offered (s26A)."
     ),
     advocacy: str = typer.Option(..., "--advocacy", help="accepted, declined or not_applicable."),
+    advocate: str | None = typer.Option(
+        None, "--advocate", help="Staff id of their advocate (told of each stage's response)."
+    ),
     received: str = typer.Option(..., "--received", help="The day the complaint was received."),
     known: str = typer.Option(
         ..., "--known", help="The day the matters happened or became known (the year's limit)."
@@ -72,6 +75,7 @@ def start(
         **({"child": child_option(child)} if child else {}),
         "advocacy_offered": offered,
         "advocacy": advocacy,
+        **({"advocate": advocate} if advocate else {}),
         "received_on": parse_day(received, tz, "--received").isoformat(),
         "matter_known_on": parse_day(known, tz, "--known").isoformat(),
         "stage2_requested_on": parse_day(requested, tz, "--requested").isoformat(),
@@ -97,6 +101,7 @@ OPTIONS = {
     "child": "--child",
     "advocacy_offered": "--advocacy-offered",
     "advocacy": "--advocacy",
+    "advocate": "--advocate",
     "received_on": "--received",
     "matter_known_on": "--known",
     "stage2_requested_on": "--requested",
