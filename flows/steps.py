@@ -29,6 +29,11 @@ from tasks.steps import (
 R = TypeVar("R")
 
 
+class CaseEnded(Exception):
+    """The case ended before the step the flow waits for was done (e.g. a complaint withdrawn, or
+    resolved with terms agreed): the flow goes to its ending. Raised the same on every replay."""
+
+
 def human_step(case_id: int, step: StepDecl[Any, R], sequence: int = 1) -> R:
     """Open the step, wait until it is recorded, apply it; return its declared result."""
     result: R = phase(case_id, [step], sequence=sequence)[0]
@@ -95,6 +100,8 @@ def phase(
             launch_started(case_id)  # cases a step started (e.g. a removed child's disruption)
         if progress.applied_now or progress.failed_now:
             tell_at_once(case_id)  # a decision without its reasons, a record that failed
+        if progress.ended:
+            raise CaseEnded(", ".join(progress.ended))
         if not progress.waiting:
             return [progress.results[n] for n in names]
         show_position(case_id, progress.waiting, sequence, key)

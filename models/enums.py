@@ -72,6 +72,7 @@ class StepStatus(StrEnum):
     closed = "closed"
     skipped = "skipped"
     lapsed = "lapsed"  # a person's own window (e.g. to ask for a review panel) closed unused
+    ended = "ended"  # not needed any more: the case ended before it (e.g. a complaint withdrawn)
 
 
 class ActionStatus(StrEnum):

@@ -134,6 +134,9 @@ class StepPolicy(_Frozen):
     # The person's own window (e.g. the complainant's to ask for stage 3): measured, never a staff
     # deadline: it escalates to nobody, a record after it is not late, and timeliness leaves it out.
     window: bool = False
+    # Recorded if it happens, at any stage (e.g. a complaint withdrawn): open for as long as the
+    # case, never due, never chased; its due and counts_from are not used.
+    unscheduled: bool = False
     targets: tuple[DurationText, ...] = ()
     extendable_to: DurationText | None = None
     extension_approver: Role | None = None
@@ -162,12 +165,17 @@ class StepPolicy(_Frozen):
     def _consistent(self) -> "StepPolicy":
         if self.measured_only and self.escalation:
             raise ValueError("a measured_only step runs no clock, so it cannot have an escalation")
+        if self.unscheduled and (self.escalation or self.reminders):
+            raise ValueError(
+                "an unscheduled step is recorded if it happens: it has no reminders or escalation"
+            )
         if self.window and self.escalation:
             raise ValueError(
                 "a window is the person's own time to act, not a staff deadline: it has no "
                 "escalation (remove its [[...escalation]] rungs)"
             )
-        if not self.measured_only and not self.window and not self.escalation:
+        quiet = self.measured_only or self.window or self.unscheduled
+        if not quiet and not self.escalation:
             raise ValueError(
                 "a timed step needs an escalation ladder (at least one [[...escalation]] rung), "
                 "or 'measured_only = true' (or 'window = true') if nobody is to be told"

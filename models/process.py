@@ -166,6 +166,13 @@ class ApplyContext(Protocol):
         the step's own), as done at the same moment."""
         ...
 
+    def end_procedure(self, keep: Sequence[str] = ()) -> None:
+        """End the case's procedure here (e.g. a complaint withdrawn): every other step still open
+        or stopped is not needed any more (its clock stops: nothing about it escalates), except
+        those named in `keep` (e.g. the review of remedies already agreed). The flow, waiting at
+        a step that ended, goes to its ending (flows/steps.py: CaseEnded)."""
+        ...
+
     def rounds(self, event: str) -> int:
         """Return how many rounds of a repeating event the case has had (its highest sequence;
         0 for none): e.g. to set the day of the next review of remedies."""

@@ -19,6 +19,7 @@ from models import registry
 from models.calendar import WorkingCalendar, add_months
 from models.cases.record import details_of
 from models.durations import CalendarMonths, Duration
+from models.enums import StepStatus
 from models.policy import Policy
 from models.process import Measure, RecordNotes
 from models.tables import Case, ClockStop, Decision, Extension, Rationale, Step
@@ -136,7 +137,7 @@ def timeliness(
     today = calendar.local_date(now)
     # A person's own window (e.g. the complainant's to ask for a review panel) is not the
     # authority's timeliness: it is left out.
-    windows = {name for name, rule in rules.steps.items() if rule.window}
+    windows = {name for name, rule in rules.steps.items() if rule.window or rule.unscheduled}
     rows = {
         name: StepRow(name, rule.title) for name, rule in rules.steps.items() if name not in windows
     }
@@ -165,7 +166,7 @@ def timeliness(
     # each done in the period, the first target it met (None: beyond them all).
     within: dict[str, list[int | None]] = defaultdict(list)
     for step, found_id in found:
-        if step.name in windows:
+        if step.name in windows or step.status is StepStatus.ended:  # not the authority's timing
             continue
         case_id = found_id or 0
         how = step_timeliness(step, extensions[step.id or 0], stops[step.id or 0], calendar, today)

@@ -40,6 +40,8 @@ def case_view(
     case = get_case(session, reference)
     decl = registry.get(case.process)
     today = calendar.local_date(now)
+    rules = policy.process(case.process).steps
+    unscheduled = {name for name, rule in rules.items() if rule.unscheduled}
     steps = list(
         session.exec(
             select(Step).where(Step.case_id == case.id).order_by(col(Step.opened_at), col(Step.id))
@@ -118,7 +120,14 @@ def case_view(
             for c in children
         ],
         "steps": [
-            _step_view(s, calendar, today, extended.get(s.id or 0, []), stopped.get(s.id or 0, []))
+            _step_view(
+                s,
+                calendar,
+                today,
+                extended.get(s.id or 0, []),
+                stopped.get(s.id or 0, []),
+                unscheduled=s.name in unscheduled,
+            )
             for s in steps
         ],
         "decisions": [
@@ -202,6 +211,8 @@ def timeliness(
     """
     if step.status is StepStatus.lapsed:
         return "window closed"
+    if step.status is StepStatus.ended:
+        return "not needed: the case ended"
     original = min(
         [e.due_on_before for e in extensions] + [s.due_on_before for s in stops],
         default=step.due_on,
@@ -227,7 +238,16 @@ def _step_view(
     today: date,
     extensions: Sequence[Extension] = (),
     stops: Sequence[ClockStop] = (),
+    unscheduled: bool = False,
 ) -> dict[str, Any]:
+    if unscheduled:  # recorded if it happens: no due day, never late
+        return {
+            **_step_view(step, calendar, today),
+            "due": None,
+            "late": False,
+            "working_days_left": None,
+            "timeliness": "recorded" if step.status is StepStatus.closed else step.status.value,
+        }
     late = (step.closed_at >= step.deadline_at) if step.closed_at else (today > step.due_on)
     left = (
         calendar.working_days_between(today, step.due_on)

@@ -93,6 +93,8 @@ def board(
     first: dict[int, _Open] = {}
     for found in session.execute(query).all():
         step = _Open(*found)
+        if not _timed(policy, step):
+            continue
         kept = first.get(step.case_id)
         if kept is None or (kept.status is StepStatus.stopped and step.status is StepStatus.open):
             first[step.case_id] = step
@@ -127,7 +129,8 @@ def my_steps(
     mine = [
         step
         for step in found
-        if step.owner_id == staff_id or _may_record(step.process, step.name, held)
+        if (step.owner_id == staff_id or _may_record(step.process, step.name, held))
+        and _timed(policy, step)
     ]
     return sorted(
         _rows(session, policy, calendar, now, mine),
@@ -252,6 +255,12 @@ _COLUMNS: tuple[Any, ...] = (
     Case.reference,
     Case.process,
 )
+
+
+def _timed(policy: Policy, step: _Open) -> bool:
+    """False for a step recorded only if it happens (e.g. a complaint withdrawn): never work due."""
+    rule = policy.process(step.process).steps.get(step.name)
+    return rule is None or not rule.unscheduled
 
 
 def _rows(

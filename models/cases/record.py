@@ -8,7 +8,7 @@ from sqlmodel import Session, col, func, select
 
 from models import audit, registry
 from models.calendar import WorkingCalendar, add_months
-from models.enums import CaseStatus
+from models.enums import CaseStatus, StepStatus
 from models.errors import InputError
 from models.permissions import require_role
 from models.policy import Policy, RetentionPolicy
@@ -209,6 +209,14 @@ def close_case(
         return
     last = session.exec(select(func.max(Step.closed_at)).where(Step.case_id == case_id)).one()
     case.status, case.closed_at = CaseStatus.closed, last or now
+    if policy is not None:  # a step recorded only if it happens, and it did not: not needed now
+        rules = policy.processes[case.process].steps
+        for step in session.exec(
+            select(Step).where(Step.case_id == case_id, Step.status == StepStatus.open)
+        ).all():
+            if step.name in rules and rules[step.name].unscheduled:
+                step.status, step.closed_at = StepStatus.ended, case.closed_at
+                session.add(step)
     rule = policy.processes[case.process].retention if policy else None
     if rule is not None and calendar is not None:
         case.retain_until = retain_until(case, rule, calendar)

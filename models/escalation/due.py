@@ -166,7 +166,7 @@ def _step_notices(
     step: StepClock, policy: Policy, calendar: WorkingCalendar, now: datetime, today: date
 ) -> Iterable[DueNotice]:
     rule = policy.process(step.process).steps.get(step.name)
-    if rule is None or rule.measured_only or rule.window:
+    if rule is None or rule.measured_only or rule.window or rule.unscheduled:
         return
     facts = {
         "process": policy.process(step.process).title,

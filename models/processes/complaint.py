@@ -26,6 +26,9 @@ Read top to bottom:
     panel_report        within 5 working days of the panel                       (C8)
     stage3_response     within 15 working days, with the stage 2 independent person (C9)
     remedies_review     each remedy accounted for, round by round
+    withdrawn_or_resolved  at any stage: withdrawn by the complainant, or resolved with terms
+                        agreed (their words or the terms kept); every clock stops, and remedies
+                        already agreed are still reviewed until each is accounted for
 
 What comes next is the flow's (flows/complaint.py); clocks and ladders are the policy's
 ([processes.complaint] in policy/england.toml). No database or Prefect imports here.
@@ -639,6 +642,25 @@ def more_remedies(data: RemediesReview) -> bool:
     return any(a.status == "carried_forward" for a in data.accounted)
 
 
+# --- at any stage: withdrawn, or resolved with terms agreed -------------------------------------------
+
+
+class Ending(StepInput):
+    how: Literal["withdrawn", "resolved"] = Field(
+        title="Was it withdrawn by the complainant, or resolved with terms agreed?"
+    )
+    on: PastDay = Field(title="Date it was withdrawn or the terms were agreed")
+    # kept on the case: the complainant's own words, or the written terms agreed with them
+    words: Text = Field(title="The complainant's words, or the terms agreed")
+
+
+def end_early(ctx: ApplyContext, data: Ending) -> None:
+    """The complaint goes no further: every clock stops; remedies already agreed are still
+    reviewed until each is accounted for."""
+    ctx.decide("ending", data.how, data.words)
+    ctx.end_procedure(keep=[REMEDIES_REVIEW.name])
+
+
 MANAGER = frozenset({Role.complaints_manager})
 
 ELIGIBILITY: StepDecl[Eligibility, bool] = StepDecl(
@@ -758,6 +780,16 @@ REMEDIES_REVIEW: StepDecl[RemediesReview, bool] = StepDecl(
 )
 
 
+WITHDRAWN_OR_RESOLVED: StepDecl[Ending, None] = StepDecl(
+    name="withdrawn_or_resolved",
+    input=Ending,
+    may_record=MANAGER,
+    apply=end_early,
+    done_on=lambda data: data.on,
+    example={"how": "withdrawn", "on": "2026-11-20", "words": "..."},
+)
+
+
 def measures(cases: list[dict[str, str]]) -> list[Measure]:
     """The annual representations report's stage 2 line: within 25 working days, within 65."""
     answered = [c["stage2_response"] for c in cases if "stage2_response" in c]
@@ -824,6 +856,7 @@ COMPLAINT: ProcessDecl[NewComplaint] = ProcessDecl(
         PANEL_REPORT,
         STAGE3_RESPONSE,
         REMEDIES_REVIEW,
+        WITHDRAWN_OR_RESOLVED,
     ),
     flow="flows.complaint:complaint",
     view=view,

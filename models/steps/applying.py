@@ -54,6 +54,25 @@ class _Apply:
     sequence: int
     at: datetime
 
+    def end_procedure(self, keep: Sequence[str] = ()) -> None:
+        sub = self.submission
+        for other in open_steps_of(self.session, sub.case_id):
+            if other.id == self.step.id or other.name in keep:
+                continue
+            other.status, other.closed_at = StepStatus.ended, max(self.at, other.opened_at)
+            self.session.add(other)
+            audit.record(
+                self.session,
+                at=sub.recorded_at,
+                actor_id=sub.author_id,
+                action="step.end",
+                case_id=sub.case_id,
+                entity="step",
+                entity_id=str(other.id),
+                detail={"step": other.name, "sequence": other.sequence, "by": self.step.name},
+            )
+        self.session.flush()
+
     def rounds(self, event: str) -> int:
         found = self.session.exec(
             select(CaseEvent.sequence)
@@ -256,10 +275,10 @@ def apply(
             _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at),
             data,
         )
-    window = policy.process(case_by_id(session, case_id).process).step(name).window
-    # Closed late: a departure, with its reason (DESIGN rule 9); a person's own window is not a
-    # staff deadline, so acting after it is never late.
-    if done_at >= step.deadline_at and not window:
+    rule = policy.process(case_by_id(session, case_id).process).step(name)
+    # Closed late: a departure, with its reason (DESIGN rule 9); a person's own window, or a step
+    # recorded only if it happens, is not a staff deadline, so it is never late.
+    if done_at >= step.deadline_at and not (rule.window or rule.unscheduled):
         late = calendar.working_days_between(step.due_on, calendar.local_date(done_at))
         _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at).decide(
             "late",
@@ -293,6 +312,7 @@ class Progress:
     waiting: list[str] = field(default_factory=list)
     applied_now: list[str] = field(default_factory=list)  # applied by this call (not a replay)
     failed_now: list[str] = field(default_factory=list)  # could not be applied: open again
+    ended: list[str] = field(default_factory=list)  # the case ended before these were done
 
 
 def advance(
@@ -366,6 +386,10 @@ def advance(
             progress.failed_now.append(step.name)
             if step in waited:
                 progress.waiting.append(step.name)
+    for step in waited:  # the case ended (now, or before a replay) with these still to do
+        if step.status is StepStatus.ended:
+            progress.ended.append(step.name)
+            progress.waiting = [w for w in progress.waiting if w != step.name]
     return progress
 
 

@@ -105,7 +105,8 @@ def recorder(cli, tmp_path: Path, ref: str):  # type: ignore[no-untyped-def]
 
 
 def open_steps(case: dict[str, Any]) -> list[str]:
-    return sorted(s["step"] for s in case["steps"] if s["status"] == "open")
+    """The steps open with a timescale (not the withdrawal, open to record if it comes)."""
+    return sorted(s["step"] for s in case["steps"] if s["status"] == "open" and s["due"])
 
 
 STATEMENT = {
@@ -229,3 +230,23 @@ def test_the_complainants_window_closes_itself_when_it_has_run_out(
     _, out, _ = cli("report", "timeliness", "--process", "complaint", "--json")
     assert "stage3_request" not in {r["step"] for r in json.loads(out)["steps"]}
     assert not [m for m in mailbox.received if ref in m.subject and "review panel" in m.subject]
+
+
+def test_a_complaint_withdrawn_at_stage_2_closes_with_every_clock_stopped(
+    cli, tmp_path: Path, mailbox: SmtpServer
+) -> None:  # type: ignore[no-untyped-def]
+    ref, run_id = start(cli, "C-64")
+    record, _ = recorder(cli, tmp_path, ref)
+    record("acknowledgement", {"acknowledged_on": "2026-10-22"})
+    record("eligibility", {"accepted": True})
+    case = record("stage2_appointments", STATEMENT)
+    assert "stage2_response" in open_steps(case)
+    case = record("withdrawn_or_resolved", {"how": "withdrawn", "on": "2026-11-16", "words": f"{SECRET} no longer wishes to go on"})  # fmt: skip
+    assert case["status"] == "closed"
+    assert until(lambda: state_of(run_id).type == "COMPLETED")
+    status = {s["step"]: s["status"] for s in case["steps"]}
+    assert (status["stage2_response"], status["stage2_outer_limit"]) == ("ended", "ended")
+    _, out, _ = cli("sweep", "--json")
+    report = json.loads(out)
+    assert not [w for w in report["written"] if w["reference"] == ref and w["kind"] == "lapsed"]
+    assert all(SECRET not in m.text + m.html for m in mailbox.received)

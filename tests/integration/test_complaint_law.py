@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import accounts, cases, departures, registry, steps
+from models import accounts, cases, departures, registry, reports, steps
 from models.db import session_scope
 from models.enums import Role, StepStatus
 from models.errors import InputError
@@ -380,3 +380,77 @@ def test_a_refusal_names_the_ombudsman_route(team: Engine) -> None:
     assert take(team, ref, ["eligibility"]).results == {"eligibility": False}
     [decision] = [d for d in view(team, ref)["decisions"] if d["kind"] == "eligibility"]
     assert decision["value"] == "refused (court_proceedings); the Ombudsman route stated"
+
+
+def open_alongside(engine: Engine, ref: str, names: list[str]) -> None:
+    """As the flow opens steps alongside the one it waits at."""
+    with session_scope(engine) as session:
+        steps.open_alongside(
+            session=session,
+            policy=POLICY,
+            calendar=CALENDAR,
+            case_id=cases.get_case(session, ref).id or 0,
+            names=names,
+        )
+
+
+def test_a_withdrawn_complaint_stops_every_clock_and_climbs_to_nobody(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    ref = start(team, {"stage2_requested_on": "2026-09-30"})
+    open_alongside(team, ref, ["withdrawn_or_resolved"])
+    take(team, ref, ["eligibility"])
+    submit(team, ref, "eligibility", {"accepted": True})
+    take(team, ref, ["eligibility"])
+    open_alongside(team, ref, ["stage2_outer_limit"])
+    take(team, ref, ["stage2_appointments"])
+    submit(team, ref, "stage2_appointments", {**STATEMENT, "agreed_on": "2026-10-30"})
+    take(team, ref, ["stage2_appointments"])
+    take(team, ref, ["stage2_response"])  # due Fri 4 Dec; the outer limit Mon 4 Jan
+    # Never due, never late, nobody's work: the withdrawal is there to record if it comes.
+    unscheduled = next(s for s in view(team, ref)["steps"] if s["step"] == "withdrawn_or_resolved")
+    assert (unscheduled["status"], unscheduled["due"], unscheduled["late"]) == ("open", None, False)
+
+    bad = {"how": "gave up", "on": "2026-11-20", "words": "x"}
+    with pytest.raises(InputError, match="how"):
+        submit(team, ref, "withdrawn_or_resolved", bad)
+    words = "I do not want to take this further; my son has settled"
+    submit(team, ref, "withdrawn_or_resolved", {"how": "withdrawn", "on": "2026-11-20", "words": words})  # fmt: skip
+    progress = take(team, ref, ["stage2_response"])
+    assert (progress.ended, progress.waiting) == (["stage2_response"], [])
+    assert take(team, ref, ["stage2_response"]).ended == ["stage2_response"]  # a replay: the same
+    seen = view(team, ref)
+    status = {s["step"]: (s["status"], s["timeliness"]) for s in seen["steps"]}
+    assert status["stage2_response"] == ("ended", "not needed: the case ended")
+    assert status["stage2_outer_limit"] == ("ended", "not needed: the case ended")
+    assert status["withdrawn_or_resolved"] == ("closed", "recorded")
+    [ending] = [d for d in seen["decisions"] if d["kind"] == "ending"]
+    assert (ending["value"], [r["text"] for r in ending["rationale"]], ending["author"]) == ("withdrawn", [words], "cm-1")  # fmt: skip
+
+    # Long after both clocks would have lapsed, nobody is told of them: not the director.
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2027, 1, 20, 9, tzinfo=UTC))  # fmt: skip
+    assert [w for w in report.written if w.kind in ("lapsed", "reminder")] == []
+    assert not [m.subject for m in smtp.received if "Stage 2" in m.subject]
+    with Session(team) as session:
+        timeliness = reports.timeliness(session=session, policy=POLICY, calendar=CALENDAR, process="complaint", start=date(2026, 9, 1), end=date(2027, 1, 31), now=datetime(2027, 1, 20, tzinfo=UTC)).as_dict()  # fmt: skip
+    rows = {r["step"]: r for r in timeliness["steps"]}
+    assert "withdrawn_or_resolved" not in rows
+    # Neither done nor overdue: the steps the withdrawal ended are not the authority's timing.
+    assert {k: (r["done"], r["overdue"]) for k, r in rows.items() if k.startswith("stage2_r")} == {}
+
+
+def test_resolved_after_stage_2_its_remedies_are_still_followed(team: Engine) -> None:
+    ref = to_response(team)
+    open_alongside(team, ref, ["withdrawn_or_resolved"])
+    submit(team, ref, "stage2_response", RESPONSE)  # a remedy, reviewed on Mon 23 Nov
+    take(team, ref, ["stage2_response"])
+    open_alongside(team, ref, ["remedies_review"])
+    take(team, ref, ["stage3_request"])
+    terms = "The authority apologises in writing and reviews the plan by 20 November"
+    submit(team, ref, "withdrawn_or_resolved", {"how": "resolved", "on": "2026-11-12", "words": terms})  # fmt: skip
+    assert take(team, ref, ["stage3_request"]).ended == ["stage3_request"]
+    status = {s["step"]: s["status"] for s in view(team, ref)["steps"]}
+    assert (status["stage3_request"], status["remedies_review"]) == ("ended", "open")
+    [remedy] = view(team, ref)["actions"]
+    submit(team, ref, "remedies_review", {"held_on": "2026-11-23", "accounted": [{"action_id": remedy["id"], "status": "done"}]})  # fmt: skip
+    assert take(team, ref, ["remedies_review"]).results == {"remedies_review": False}

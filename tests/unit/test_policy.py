@@ -25,7 +25,7 @@ def test_england_defaults_cover_every_process_with_sources() -> None:
         for name, step in process.steps.items():
             assert step.source.strip(), name
             assert step.ref, name
-            assert step.measured_only or step.window or step.escalation, name
+            assert step.measured_only or step.window or step.unscheduled or step.escalation, name
 
 
 def test_confidence_is_no_higher_than_the_sources_bear() -> None:
