@@ -94,6 +94,11 @@ class CheckContext(Protocol):
         as the start would be, and nothing kept): a step that starts another case says so first."""
         ...
 
+    def managers_of(self, staff_id: str) -> Sequence[str]:
+        """Return the person's line managers, nearest first (e.g. to keep a chair independent of
+        the people whose work the meeting looks at)."""
+        ...
+
 
 class ApplyContext(Protocol):
     """What applying a stored step may write (the engine writes it once, in one transaction)."""

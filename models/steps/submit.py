@@ -26,6 +26,7 @@ from models.inputs import ActionAccount, free_text, lists_of, parse
 from models.permissions import DirectoryContext, require_chair, require_role
 from models.policy import Policy, StepPolicy
 from models.process import upgraded
+from models.staff import management_chain
 from models.steps.opening import latest_agreed
 from models.steps.queries import live_submission, open_steps_of
 from models.tables import (
@@ -97,6 +98,9 @@ class _Check:
             if len(where) != 1:
                 raise
             raise FieldErrors(str(refused), [(where[0], str(refused))], sep="") from None
+
+    def managers_of(self, staff_id: str) -> Sequence[str]:
+        return management_chain(self.session, staff_id)
 
     def due_of(self, step: str) -> date | None:
         found = self.session.exec(

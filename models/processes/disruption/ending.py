@@ -63,6 +63,9 @@ CARE_PLAN_REVIEW: StepDecl[CarePlanReview, None] = StepDecl(
 class Ground(StrEnum):
     significant_harm = "significant_harm"  # an immediate risk of significant harm to the child
     protect_others = "protect_others"  # to protect others from serious injury
+    # neither of reg 14(3)'s grounds (a carer's immediate notice, a placement breaking down
+    # overnight): recorded as what it was, with its reasons, never forced into a ground untrue
+    other_emergency = "other_emergency"
 
 
 class EmergencyEnding(StepInput):
@@ -73,7 +76,10 @@ class EmergencyEnding(StepInput):
 
 
 def record_emergency(ctx: ApplyContext, data: EmergencyEnding) -> None:
-    ctx.decide("emergency_ending", data.ground.value, data.rationale)
+    value = data.ground.value
+    if data.ground is Ground.other_emergency:
+        value = "other_emergency (not a reg 14(3) ground)"
+    ctx.decide("emergency_ending", value, data.rationale)
 
 
 EMERGENCY_ENDING: StepDecl[EmergencyEnding, None] = StepDecl(

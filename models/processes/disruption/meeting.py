@@ -101,18 +101,31 @@ class DisruptionMeeting(StepInput):
 
 
 def independent_chair(ctx: CheckContext, data: DisruptionMeeting) -> None:
+    """The chair is independent of the placement: neither the child's social worker nor the
+    carer's supervising social worker, nor anyone who manages either (the team manager who leads
+    the case included)."""
     parties = ctx.parties
-    if data.chair in parties.social_workers:
+    for role, whose in (
+        (Role.social_worker, "the child's social worker"),
+        (Role.supervising_social_worker, "the carer's supervising social worker"),
+    ):
+        for worker in parties.holding(role):
+            if data.chair == worker:
+                why = f"is {whose}"
+            elif data.chair in ctx.managers_of(worker):
+                why = f"manages {whose} ({worker})"
+            else:
+                continue
+            raise about(
+                "chair",
+                f"disruption_meeting: {data.chair} {why}: the chair must be independent of the "
+                "placement (an IRO or an independent chair)",
+            )
+    if data.chair == parties.lead:
         raise about(
             "chair",
-            f"disruption_meeting: {data.chair} is the child's social worker: the chair must be "
-            "independent of the placement (an IRO or an independent chair)",
-        )
-    if data.chair in parties.holding(Role.supervising_social_worker):
-        raise about(
-            "chair",
-            f"disruption_meeting: {data.chair} is the carer's supervising social worker: the chair "
-            "must be independent of the placement (an IRO or an independent chair)",
+            f"disruption_meeting: {data.chair} leads the case: the chair must be independent of "
+            "the placement (an IRO or an independent chair)",
         )
     ends_on = date.fromisoformat(ctx.details["ending"]["ends_on"])
     if data.held_on < ends_on:

@@ -1,0 +1,116 @@
+"""The placement disruption as the regulations read it (issue 19), on SQLite and PostgreSQL
+through the engine's services as the flow drives them: an emergency that is neither of reg 14(3)'s
+grounds recorded as what it was; a disruption meeting's chair independent of the placement and of
+its line management; overdue recommendations up the disruption's own ladder, never the LADO's."""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from models.db import session_scope
+from models.errors import InputError
+from models.staff import add_staff
+from notifications.sweep import sweep
+from tests.builders import accept_any_address, person
+from tests.cases import CALENDAR, POLICY
+from tests.integration.test_disruption import START, start, submit, take, view
+from tests.integration.test_disruption import team as team
+from tests.smtp import SmtpServer
+
+MEETING: dict[str, Any] = {
+    "held_on": "2026-11-25",
+    "chair": "iro-1",
+    "attendees": ["iro", "carers"],
+    "sequence_of_events": "...",
+    "the_match": "...",
+    "support_given": "...",
+    "childs_view": "...",
+    "recommendations": [{"title": "Life story work", "owner": "sw-1", "due": "2026-11-26"}],
+}
+
+
+def to_meeting(engine: Engine, change: dict[str, Any] | None = None) -> str:
+    ref = start(engine, change)
+    take(engine, ref, ["meeting_decision"])
+    submit(engine, ref, "meeting_decision", {"hold": True}, who="tm-1")
+    take(engine, ref, ["meeting_decision"])
+    take(engine, ref, ["disruption_meeting"])
+    return ref
+
+
+def test_an_emergency_on_no_reg_14_3_ground_is_recorded_as_what_it_was(team: Engine) -> None:
+    ending = {"ended_by": "carer_notice", "planned": False, "ends_on": "2026-11-20", "new_placement_on": "2026-11-20"}  # fmt: skip
+    ref = start(team, {"ending": ending})
+    take(team, ref, ["emergency_ending", "iro_informed_emergency"])
+    why = "the carer gave notice at 11pm and would not keep the child overnight"
+    with pytest.raises(InputError, match="rationale"):
+        submit(team, ref, "emergency_ending", {"ground": "other_emergency", "approved_by": "sm-1"})
+    submit(team, ref, "emergency_ending", {"ground": "other_emergency", "rationale": why, "approved_by": "sm-1"})  # fmt: skip
+    take(team, ref, ["emergency_ending", "iro_informed_emergency"])
+    [decision] = [d for d in view(team, ref)["decisions"] if d["kind"] == "emergency_ending"]
+    assert decision["value"] == "other_emergency (not a reg 14(3) ground)"
+    assert [r["text"] for r in decision["rationale"]] == [why]
+    # The IRO's clock is the emergency's: by the next working day after the ending.
+    due = {s["step"]: s["due"] for s in view(team, ref)["steps"]}
+    assert due["iro_informed_emergency"] == "2026-11-23"
+
+
+@pytest.mark.parametrize(
+    ("chair", "said"),
+    [
+        ("sw-1", "sw-1 is the child's social worker"),
+        ("ssw-1", "ssw-1 is the carer's supervising social worker"),
+        ("tm-1", "tm-1 manages the child's social worker (sw-1)"),
+        ("sm-1", "sm-1 manages the child's social worker (sw-1)"),
+    ],
+)
+def test_the_meetings_chair_is_independent_of_the_placement_and_its_managers(
+    team: Engine, chair: str, said: str
+) -> None:
+    ref = to_meeting(team)
+    with pytest.raises(InputError, match=re.escape(f"{said}: the chair must be independent")):
+        submit(team, ref, "disruption_meeting", {**MEETING, "chair": chair}, who="tm-1")
+    submit(team, ref, "disruption_meeting", MEETING, who="tm-1")  # the IRO chairs
+
+
+def test_a_lead_outside_the_social_workers_chain_may_not_chair_either(team: Engine) -> None:
+    with session_scope(team) as session:
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=datetime(2026, 1, 5, tzinfo=UTC),
+            people=[person("tm-2", "team_manager", manager="sm-1")],
+        )
+    ref = to_meeting(team, {"team_manager": "tm-2"})
+    with pytest.raises(InputError, match="tm-2 leads the case: the chair must be independent"):
+        submit(team, ref, "disruption_meeting", {**MEETING, "chair": "tm-2"}, who="tm-2")
+
+
+def test_an_overdue_recommendation_climbs_the_disruptions_own_ladder(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    ref = to_meeting(team)
+    submit(team, ref, "disruption_meeting", MEETING, who="tm-1")  # due Thu 26 Nov
+    take(team, ref, ["disruption_meeting"])
+
+    def rungs(at: datetime) -> list[tuple[int, tuple[str, ...]]]:
+        report = sweep(team, policy=POLICY, calendar=CALENDAR, now=at)
+        return sorted((int(w.key.rsplit("/", 1)[1]), tuple(w.recipients)) for w in report.written if w.kind == "action_overdue")  # fmt: skip
+
+    # The owner, the team manager who leads and the IRO at once; the service manager (2 working
+    # days), then the head of service (5), the IRO on each rung; never a LADO manager.
+    told = rungs(datetime(2026, 12, 7, 9, tzinfo=UTC))
+    assert told == [(1, ("iro-1", "sw-1", "tm-1")), (2, ("iro-1", "sm-1")), (3, ("hos-1", "iro-1"))]
+    assert not [m for m in smtp.received if m.to[0].startswith("ladom-1")]
+    assert START["team_manager"] == "tm-1"
+
+
+def test_a_social_workers_visit_not_made_goes_to_the_head_of_service(team: Engine) -> None:
+    ref = start(team)  # the new placement began Fri 20 Nov: the visit due Fri 27 Nov
+    take(team, ref, ["social_worker_visit"])
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 12, 3, 9, tzinfo=UTC))  # fmt: skip
+    lapsed = sorted((w.key.rsplit("/", 1)[1], tuple(w.recipients)) for w in report.written if w.kind == "lapsed" and ref in w.key)  # fmt: skip
+    assert lapsed == [("1", ("iro-1", "sw-1", "tm-1")), ("2", ("hos-1",))]
