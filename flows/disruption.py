@@ -24,6 +24,7 @@ from models.processes.disruption import (
     MEETING_REPORT,
     NEW_PLACEMENT_NOTICE,
     PLACEMENT_PLAN,
+    REVIEW_BROUGHT_FORWARD,
     SOCIAL_WORKER_VISIT,
     STABILITY_MEETING,
     WRITTEN_NOTICE,
@@ -54,6 +55,8 @@ def disruption(case_id: int) -> str:
     ]
     if ending["key_stage_4"]:
         after.append(EDUCATION_APPROVAL)
+    if not ending["planned"]:  # the IRO decides whether the child's review comes earlier
+        after.append(REVIEW_BROUGHT_FORWARD)
     alongside(case_id, [*after, MEETING_DECISION])
 
     if ending["planned"]:  # reviewed, and the IRO told, before the placement ends

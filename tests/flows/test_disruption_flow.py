@@ -158,7 +158,10 @@ def test_a_planned_ending_done_right(cli, tmp_path: Path, smtp: SmtpServer) -> N
     child = json.loads(cli("child", "show", "C-31", "--json")[1])
     assert ref in [c["reference"] for c in child["cases"]]
     assert [r["case"] for r in child["reports"]].count(ref) == 1  # the report, on the record
-    assert not [m for m in smtp.received if ref in m.subject]  # all in time: nobody chased
+    # All in time: nobody chased. The child's IRO heard of the case and of the meeting's report.
+    assert not [m for m in smtp.received if ref in m.subject and not m.subject.startswith("For information")]  # fmt: skip
+    told = sorted((m.to[0].split("@")[0], m.subject) for m in smtp.received if ref in m.subject)
+    assert [(who, "started" in subject, "Minutes and report" in subject) for who, subject in told] == [("d-iro", True, False), ("d-iro", False, True)], told  # fmt: skip
 
 
 def test_an_emergency_ending_after_an_allegation_with_the_iro_told_late(

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from models import cases
 from models.db import session_scope
 from models.errors import InputError
 from models.staff import add_staff
-from notifications.sweep import sweep
+from notifications.sweep import sweep, tell_at_once
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY
-from tests.integration.test_disruption import START, start, submit, take, view
+from tests.integration.test_disruption import NOW, START, start, submit, take, view
 from tests.integration.test_disruption import team as team
 from tests.smtp import SmtpServer
 
@@ -114,3 +115,43 @@ def test_a_social_workers_visit_not_made_goes_to_the_head_of_service(team: Engin
     report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2026, 12, 3, 9, tzinfo=UTC))  # fmt: skip
     lapsed = sorted((w.key.rsplit("/", 1)[1], tuple(w.recipients)) for w in report.written if w.kind == "lapsed" and ref in w.key)  # fmt: skip
     assert lapsed == [("1", ("iro-1", "sw-1", "tm-1")), ("2", ("hos-1",))]
+
+
+def test_the_iro_hears_of_the_case_decides_on_an_earlier_review_and_hears_of_the_report(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    emergency = {"ended_by": "child", "planned": False, "ends_on": "2026-11-20", "new_placement_on": "2026-11-20"}  # fmt: skip
+    ref = start(team, {"ending": emergency})
+    with session_scope(team) as session:
+        case_id = cases.get_case(session, ref).id or 0
+    told = tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=case_id, now=NOW)
+    assert [(w.kind, w.recipients) for w in told] == [("information", ["iro-1"])]
+
+    take(team, ref, ["review_brought_forward"])  # 5 working days from the ending: Fri 27 Nov
+    assert {s["step"]: s["due"] for s in view(team, ref)["steps"]}["review_brought_forward"] == "2026-11-27"  # fmt: skip
+    with pytest.raises(InputError, match="sw-1 may not record review_brought_forward"):
+        submit(team, ref, "review_brought_forward", {"decided_on": "2026-11-23", "bring_forward": False, "reasons": "x"})  # fmt: skip
+    with pytest.raises(InputError, match="give review_on when"):
+        submit(team, ref, "review_brought_forward", {"decided_on": "2026-11-23", "bring_forward": True, "reasons": "x"}, who="iro-1")  # fmt: skip
+    why = "the plan changes: the review considers the new placement"
+    submit(team, ref, "review_brought_forward", {"decided_on": "2026-11-23", "bring_forward": True, "review_on": "2026-12-04", "reasons": why}, who="iro-1")  # fmt: skip
+    take(team, ref, ["review_brought_forward"])
+    [decision] = [d for d in view(team, ref)["decisions"] if d["kind"] == "review_brought_forward"]
+    assert (decision["value"], decision["author"]) == (
+        "brought forward to 4 December 2026",
+        "iro-1",
+    )
+
+    # The meeting's report done: the IRO is told, for information.
+    take(team, ref, ["meeting_decision"])
+    submit(team, ref, "meeting_decision", {"hold": True}, who="tm-1")
+    take(team, ref, ["meeting_decision"])
+    take(team, ref, ["disruption_meeting"])
+    submit(team, ref, "disruption_meeting", {**MEETING, "recommendations": []}, who="tm-1")
+    take(team, ref, ["disruption_meeting"])
+    take(team, ref, ["meeting_report"])
+    submit(team, ref, "meeting_report", {"filed_on": "2026-11-26", "on_child_record": True, "on_carer_record": True, "summary": "...", "next_review_on": "2026-12-04"}, who="tm-1")  # fmt: skip
+    take(team, ref, ["meeting_report"])
+    told = tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=case_id, now=NOW)
+    assert [(w.kind, w.recipients) for w in told] == [("information", ["iro-1"])]
+    assert any(m.subject.startswith(f"For information: {ref} Minutes and report") for m in smtp.received)  # fmt: skip

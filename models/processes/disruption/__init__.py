@@ -11,6 +11,8 @@ One child, one placement ending (planned, or an emergency under reg 14(3)). Read
     emergency_ending       emergency: the ground (reg 14(3)) and its rationale, approved
     iro_informed           before a planned ending (reg 14(2)(b)); after an emergency, by the next
       (_emergency)         working day (design); told late: the IRO and their manager hear at once
+    review_brought_forward after an emergency, the IRO decides whether the child's review comes
+                           earlier (regs 32(2), 33(3); 5 working days, design)
     written_notice         } after the ending, side by side, each with its own clock: notice to
     new_placement_notice   } those not told in advance (reg 14(4)), the new placement notified
     placement_plan         } (reg 13), its plan with the child's wishes (reg 9), the social
@@ -43,6 +45,7 @@ from models.processes.disruption.ending import (
     IRO_INFORMED_EMERGENCY,
     NEW_PLACEMENT_NOTICE,
     PLACEMENT_PLAN,
+    REVIEW_BROUGHT_FORWARD,
     SOCIAL_WORKER_VISIT,
     WRITTEN_NOTICE,
 )
@@ -172,6 +175,7 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
         EMERGENCY_ENDING,
         IRO_INFORMED,
         IRO_INFORMED_EMERGENCY,
+        REVIEW_BROUGHT_FORWARD,
         WRITTEN_NOTICE,
         NEW_PLACEMENT_NOTICE,
         PLACEMENT_PLAN,
@@ -208,6 +212,7 @@ __all__ = [  # what the flow waits for and branches on (flows/disruption.py)
     "MEETING_REPORT",
     "NEW_PLACEMENT_NOTICE",
     "PLACEMENT_PLAN",
+    "REVIEW_BROUGHT_FORWARD",
     "SOCIAL_WORKER_VISIT",
     "STABILITY_MEETING",
     "WRITTEN_NOTICE",

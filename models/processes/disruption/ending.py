@@ -114,6 +114,45 @@ IRO_INFORMED_EMERGENCY: StepDecl[IroInformed, None] = StepDecl(
 )
 
 
+class ReviewForward(StepInput):
+    """After an emergency ending, the child's IRO decides whether their review comes earlier
+    (CPPCR 2010 regs 32(2), 33(3))."""
+
+    decided_on: PastDay = Field(title="Date decided")
+    bring_forward: bool = Field(title="Is the child's review brought forward?")
+    review_on: date | None = Field(default=None, title="Date of the review, if brought forward")
+    reasons: Text = Field(title="Reasons")
+
+    @model_validator(mode="after")
+    def _day(self) -> "ReviewForward":
+        if self.bring_forward != (self.review_on is not None):
+            raise ValueError("give review_on when (and only when) the review is brought forward")
+        if self.review_on is not None and self.review_on < self.decided_on:
+            raise ValueError("review_on is before the decision")
+        return self
+
+
+def decide_review(ctx: ApplyContext, data: ReviewForward) -> None:
+    when = f" to {data.review_on:%-d %B %Y}" if data.review_on else ""
+    value = f"brought forward{when}" if data.bring_forward else "not brought forward"
+    ctx.decide("review_brought_forward", value, data.reasons)
+
+
+REVIEW_BROUGHT_FORWARD: StepDecl[ReviewForward, None] = StepDecl(
+    name="review_brought_forward",
+    input=ReviewForward,
+    may_record=frozenset({Role.iro, Role.iro_manager}),
+    apply=decide_review,
+    done_on=lambda data: data.decided_on,
+    example={
+        "decided_on": "2026-11-13",
+        "bring_forward": True,
+        "review_on": "2026-11-27",
+        "reasons": "...",
+    },
+)
+
+
 class WrittenNotice(StepInput):
     sent_on: PastDay = Field(title="Date sent")
     # those not told in advance (reg 14(4))
