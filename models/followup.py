@@ -267,3 +267,16 @@ def add_rationale(
         entity_id=str(decision_id),
     )
     return rationale
+
+
+def times_carried_forward(session: Session, action_id: int) -> int:
+    """Return how many times the action has been carried forward (each with a new due day)."""
+    return len(
+        session.exec(
+            select(ActionUpdate.id).where(
+                ActionUpdate.action_id == action_id,
+                ActionUpdate.status == ActionStatus.open,
+                col(ActionUpdate.new_due_on).is_not(None),
+            )
+        ).all()
+    )

@@ -94,6 +94,10 @@ class CheckContext(Protocol):
         as the start would be, and nothing kept): a step that starts another case says so first."""
         ...
 
+    def times_carried_forward(self, action_id: int) -> int:
+        """Return how many times an action of the case has been carried forward so far."""
+        ...
+
     def managers_of(self, staff_id: str) -> Sequence[str]:
         """Return the person's line managers, nearest first (e.g. to keep a chair independent of
         the people whose work the meeting looks at)."""

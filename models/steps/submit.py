@@ -99,6 +99,9 @@ class _Check:
                 raise
             raise FieldErrors(str(refused), [(where[0], str(refused))], sep="") from None
 
+    def times_carried_forward(self, action_id: int) -> int:
+        return followup.times_carried_forward(self.session, action_id)
+
     def managers_of(self, staff_id: str) -> Sequence[str]:
         return management_chain(self.session, staff_id)
 

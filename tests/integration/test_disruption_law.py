@@ -14,10 +14,11 @@ from models import cases
 from models.db import session_scope
 from models.errors import InputError
 from models.staff import add_staff
+from models.tables import Case
 from notifications.sweep import sweep, tell_at_once
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY
-from tests.integration.test_disruption import NOW, START, start, submit, take, view
+from tests.integration.test_disruption import NOW, START, count, start, submit, take, view
 from tests.integration.test_disruption import team as team
 from tests.smtp import SmtpServer
 
@@ -155,3 +156,48 @@ def test_the_iro_hears_of_the_case_decides_on_an_earlier_review_and_hears_of_the
     told = tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=case_id, now=NOW)
     assert [(w.kind, w.recipients) for w in told] == [("information", ["iro-1"])]
     assert any(m.subject.startswith(f"For information: {ref} Minutes and report") for m in smtp.received)  # fmt: skip
+
+
+def test_a_recommendation_carried_forward_twice_needs_the_iros_decision_the_third_time(
+    team: Engine,
+) -> None:
+    ref = to_meeting(team)
+    submit(team, ref, "disruption_meeting", {**MEETING, "recommendations": [{"title": "Life story work", "owner": "sw-1", "due": "2026-11-26"}]}, who="tm-1")  # fmt: skip
+    take(team, ref, ["disruption_meeting"])
+    take(team, ref, ["meeting_report"])
+    submit(team, ref, "meeting_report", {"filed_on": "2026-11-26", "on_child_record": True, "on_carer_record": True, "summary": "...", "next_review_on": "2026-11-26"}, who="tm-1")  # fmt: skip
+    take(team, ref, ["meeting_report"])
+    [action] = [a["id"] for a in view(team, ref)["actions"]]
+
+    def review(n: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        carried = {"action_id": action, "status": "carried_forward", "reason": "worker off sick", "new_due": "2027-01-29"}  # fmt: skip
+        return {"held_on": "2026-11-27", "review": "looked_after_review", "accounted": [carried], "next_review_on": f"2026-12-0{n + 1}", **(extra or {})}  # fmt: skip
+
+    for n in (1, 2):  # carried forward twice: the reviews' own business
+        take(team, ref, ["follow_through"], n)
+        submit(team, ref, "follow_through", review(n))
+        assert take(team, ref, ["follow_through"], n).results == {"follow_through": True}
+    take(team, ref, ["follow_through"], 3)
+    with pytest.raises(InputError, match=f"recommendation {action} has been carried forward 2 times already: once more needs the child's IRO to decide"):  # fmt: skip
+        submit(team, ref, "follow_through", review(3))
+    decision = {"action_id": action, "decision": "accept", "reasons": "the worker returns in January", "iro": "iro-1"}  # fmt: skip
+    with pytest.raises(InputError, match="iro"):
+        submit(team, ref, "follow_through", review(3, {"iro_decisions": [{**decision, "iro": "sw-1"}]}))  # fmt: skip
+    submit(team, ref, "follow_through", review(3, {"iro_decisions": [decision]}))
+    take(team, ref, ["follow_through"], 3)
+    [recorded] = [d for d in view(team, ref)["decisions"] if d["kind"] == "iro_decision"]
+    assert (recorded["value"], recorded["author"]) == (f"recommendation {action}: accepted, carried forward again", "iro-1")  # fmt: skip
+
+
+def test_the_placements_dates(team: Engine) -> None:
+    ending = START["ending"]  # planned, ends Fri 20 Nov 2026
+    with pytest.raises(InputError, match=r"ending.ends_on 2026-11-20 is before the placement began \(2026-11-23\)"):  # fmt: skip
+        start(team, {"placement_began_on": "2026-11-23"})
+    far = {**ending, "ends_on": "2027-06-01", "new_placement_on": "2027-06-01"}
+    with pytest.raises(InputError, match=r"ending\.ends_on 2027-06-01 is more than 6 months ahead"):
+        start(team, {"ending": far})
+    assert count(team, Case) == 0
+    ref = start(team, {"placement_began_on": "2025-11-20"})
+    assert view(team, ref)["placement"]["length_in_days"] == 365
+    soon = {**ending, "ends_on": "2027-05-20", "new_placement_on": "2027-05-20"}
+    assert start(team, {"ending": soon}).startswith("DIS-")  # within 6 months: a case

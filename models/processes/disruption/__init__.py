@@ -79,6 +79,8 @@ def view(facts_: ViewFacts) -> dict[str, Any]:
             "type": kind.value,
             "siblings_together": details["siblings_together"],
             "key_stage_4": details["key_stage_4"],
+            "began_on": details.get("placement_began_on"),
+            "length_in_days": details.get("placement_days"),
             "at_risk": details.get("at_risk"),
             **(details.get("ending") or {}),
         },

@@ -199,11 +199,32 @@ MEETING_REPORT: StepDecl[MeetingReport, None] = StepDecl(
 )
 
 
+# A recommendation may be carried forward this many times; once more needs the child's IRO to
+# decide (design: follow-through has an end, D11; the IRO's dispute resolution, IRO Handbook ch 6).
+CARRIED_FORWARD_AT_MOST = 2
+
+
+class IroDecision(StepInput):
+    """The IRO's decision on a recommendation carried forward a third time or more."""
+
+    model_config = ConfigDict(title="The IRO's decision")  # one of a list, as a form numbers it
+    action_id: int = Field(ge=1, title="Recommendation")
+    decision: Literal["dispute_resolution", "accept"] = Field(
+        title="Escalate to dispute resolution, or accept it being carried forward again?"
+    )
+    reasons: Text = Field(title="Reasons")
+    iro: Annotated[StaffId, staff(Role.iro)] = Field(title="The child's IRO (staff id)")
+
+
 class FollowThrough(StepInput):
     held_on: PastDay = Field(title="Date held")
     review: Literal["looked_after_review", "approval_review"] = Field(title="Review")
     accounted: tuple[ActionAccount, ...] = Field(
         default=(), title="What happened to each recommendation"
+    )
+    iro_decisions: tuple[IroDecision, ...] = Field(
+        default=(),
+        title="The IRO's decision on each recommendation carried forward a third time",
     )
     # when a recommendation is carried forward
     next_review_on: date | None = Field(default=None, title="Date of the next review")
@@ -222,9 +243,46 @@ class FollowThrough(StepInput):
 
 def every_recommendation(ctx: CheckContext, data: FollowThrough) -> None:
     ctx.require_every_open_action_accounted(data.accounted, data.held_on)
+    decided = {d.action_id: d for d in data.iro_decisions}
+    for account in data.accounted:
+        if account.status != "carried_forward":
+            continue
+        times = ctx.times_carried_forward(account.action_id)
+        if times >= CARRIED_FORWARD_AT_MOST and account.action_id not in decided:
+            raise about(
+                "iro_decisions",
+                f"follow_through: recommendation {account.action_id} has been carried forward "
+                f"{times} times already: once more needs the child's IRO to decide (escalate to "
+                "dispute resolution, or accept it with reasons)",
+            )
+    for decision in data.iro_decisions:
+        if decision.iro not in ctx.parties.holding(Role.iro):
+            raise about(
+                "iro_decisions",
+                f"follow_through: {decision.iro} is not the child's IRO: the decision is theirs",
+            )
+        carried = [a for a in data.accounted if a.action_id == decision.action_id]
+        if not carried or carried[0].status != "carried_forward":
+            raise about(
+                "iro_decisions",
+                f"follow_through: the IRO's decision is for a recommendation carried forward "
+                f"again, and {decision.action_id} is not",
+            )
 
 
 def follow_through(ctx: ApplyContext, data: FollowThrough) -> None:
+    for decision in data.iro_decisions:
+        value = (
+            "escalated to dispute resolution"
+            if decision.decision == "dispute_resolution"
+            else "accepted, carried forward again"
+        )
+        ctx.decide(
+            "iro_decision",
+            f"recommendation {decision.action_id}: {value}",
+            decision.reasons,
+            by=decision.iro,
+        )
     ctx.account_for(data.accounted, data.held_on)
     if data.next_review_on is not None:
         ctx.event("next_review", data.next_review_on, sequence=ctx.sequence + 1)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
+from models.calendar import add_months
 from models.enums import Role
 from models.errors import InputError
 from models.inputs import (
@@ -105,6 +106,8 @@ class NewDisruption(StepInput):
     )
     # years 10-11: a move needs the nominated officer (reg 10)
     key_stage_4: bool = Field(default=False, title="Is the child in key stage 4 (years 10 and 11)?")
+    # the placement's length is reported; an ending before it began is refused
+    placement_began_on: PastDay | None = Field(default=None, title="Date the placement began")
     ending: Ending | None = Field(default=None, title="The ending")
     at_risk: AtRisk | None = Field(default=None, title="A placement at risk")
 
@@ -120,10 +123,19 @@ class NewDisruption(StepInput):
                 "child: a placement this authority ends is of a child it looks after: give the "
                 "child's iro and social_worker (staff ids)"
             )
+        began = self.placement_began_on
+        if began is not None and self.ending is not None and self.ending.ends_on < began:
+            raise ValueError(
+                f"ending.ends_on {self.ending.ends_on} is before the placement began ({began}): "
+                "check both dates"
+            )
         return self
 
 
 UNPLANNED_WINDOW = timedelta(days=365)
+# A planned ending further ahead than this is not yet a disruption to run (design: as far ahead
+# as an action may be due, [actions] due_within); start the case nearer the day.
+PLANNED_AHEAD_MONTHS = 6
 
 
 def start(plan: StartPlan, new: NewDisruption) -> None:
@@ -138,6 +150,14 @@ def start(plan: StartPlan, new: NewDisruption) -> None:
         return
     assert new.ending is not None
     today = plan.opened_at.astimezone(plan.tz).date()
+    if new.ending.planned and new.ending.ends_on > add_months(today, PLANNED_AHEAD_MONTHS):
+        raise InputError(
+            f"ending.ends_on {new.ending.ends_on} is more than {PLANNED_AHEAD_MONTHS} months "
+            f"ahead (after {add_months(today, PLANNED_AHEAD_MONTHS)}): start the case within "
+            f"{PLANNED_AHEAD_MONTHS} months of the day"
+        )
+    if new.placement_began_on is not None:
+        plan.details["placement_days"] = (new.ending.ends_on - new.placement_began_on).days
     plan.details.update(_history(new.ending, new.child.child, new.carer, plan.earlier(), today))
     plan.event("placement_ended", new.ending.ends_on)
     plan.event("placement_started", new.ending.new_placement_on)

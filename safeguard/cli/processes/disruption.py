@@ -53,6 +53,9 @@ def start(
     key_stage_4: bool = typer.Option(
         False, "--key-stage-4", help="The child is in years 10-11 (reg 10)."
     ),
+    began: str | None = typer.Option(
+        None, "--began", help="The day the placement began (its length is reported)."
+    ),
     wait: int = typer.Option(
         APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first steps."
     ),
@@ -91,6 +94,7 @@ def start(
         "placement_type": kind,
         "siblings_together": siblings,
         "key_stage_4": key_stage_4,
+        **({"placement_began_on": parse_day(began, tz, "--began").isoformat()} if began else {}),
         **way_in,
     }
     try:
@@ -109,6 +113,7 @@ OPTIONS = {
     "placement_type": "--type",
     "siblings_together": "--sibling",
     "key_stage_4": "--key-stage-4",
+    "placement_began_on": "--began",
     "ending.ended_by": "--ended-by",
     "ending.ends_on": "--ends",
     "ending.new_placement_on": "--new-placement",
