@@ -16,6 +16,7 @@ from models.processes.disruption import (
     CARE_PLAN_REVIEW,
     DISRUPTION_MEETING,
     EDUCATION_APPROVAL,
+    EDUCATION_ARRANGEMENTS,
     EMERGENCY_ENDING,
     FOLLOW_THROUGH,
     IRO_INFORMED,
@@ -23,7 +24,10 @@ from models.processes.disruption import (
     MEETING_DECISION,
     MEETING_REPORT,
     NEW_PLACEMENT_NOTICE,
+    NEW_PLACEMENT_NOTICE_EMERGENCY,
+    NOTICE_OF_INTENTION,
     PLACEMENT_PLAN,
+    PLACEMENT_PLAN_EMERGENCY,
     REVIEW_BROUGHT_FORWARD,
     SOCIAL_WORKER_VISIT,
     STABILITY_MEETING,
@@ -47,20 +51,20 @@ def disruption(case_id: int) -> str:
             close_case(case_id)
             return "closed: the placement is stable"
         ending = facts(case_id)  # the meeting recorded how it ends
-    after: list[StepDecl[Any, Any]] = [
-        WRITTEN_NOTICE,
-        NEW_PLACEMENT_NOTICE,
-        PLACEMENT_PLAN,
-        SOCIAL_WORKER_VISIT,
-    ]
-    if ending["key_stage_4"]:
-        after.append(EDUCATION_APPROVAL)
-    if not ending["planned"]:  # the IRO decides whether the child's review comes earlier
-        after.append(REVIEW_BROUGHT_FORWARD)
+    if ending["planned"]:  # the new placement's paperwork by the day it starts (regs 9, 13)
+        after: list[StepDecl[Any, Any]] = [WRITTEN_NOTICE, NEW_PLACEMENT_NOTICE, PLACEMENT_PLAN]
+        if ending["key_stage_4"]:  # the nominated officer approves before the move (reg 10)
+            after.append(EDUCATION_APPROVAL)
+    else:  # within 5 working days of the new placement's start
+        after = [WRITTEN_NOTICE, NEW_PLACEMENT_NOTICE_EMERGENCY, PLACEMENT_PLAN_EMERGENCY]
+        if ending["key_stage_4"]:  # the move came first: the education arrangements (reg 10(3))
+            after.append(EDUCATION_ARRANGEMENTS)
+        after.append(REVIEW_BROUGHT_FORWARD)  # the IRO: bring the child's review forward?
+    after.append(SOCIAL_WORKER_VISIT)
     alongside(case_id, [*after, MEETING_DECISION])
 
-    if ending["planned"]:  # reviewed, and the IRO told, before the placement ends
-        phase(case_id, [CARE_PLAN_REVIEW, IRO_INFORMED], name="before_ending")
+    if ending["planned"]:  # reviewed, the IRO told, and notice given before the placement ends
+        phase(case_id, [CARE_PLAN_REVIEW, IRO_INFORMED, NOTICE_OF_INTENTION], name="before_ending")
     else:  # the ground and its approval; the IRO told as soon as practicable
         phase(case_id, [EMERGENCY_ENDING, IRO_INFORMED_EMERGENCY], name="emergency_ending")
 

@@ -145,6 +145,9 @@ class StepPolicy(_Frozen):
     calendar: Literal["legal", "local"] | None = None  # default: local for design, else legal
     agreed_by: Key | None = None  # an event naming the day agreed for it: due then, never later
     late_notify: tuple[Recipient, ...] = ()  # told at once when the step is recorded late
+    # done after its due day only with the reason recorded with it (e.g. a placement plan after a
+    # planned move: only where it was not reasonably practicable before, reg 9(2))
+    late_needs_reason: bool = False
     done_notify: tuple[Recipient, ...] = ()  # told, for information, when the step is done
     panel_required_for: tuple[Key, ...] = ()  # reviews that must go to a panel (e.g. first_review)
     stoppable: bool = False

@@ -195,6 +195,16 @@ def submit(
     )
     if step_decl.check is not None:
         step_decl.check(_Check(session, case, policy, calendar, now, step_decl.input), data)
+    rule = policy.process(case.process).step(step_name)
+    done_on = step_decl.done_on(data) if step_decl.done_on else calendar.local_date(effective)
+    if rule.late_needs_reason and done_on > step.due_on and not (late_reason or "").strip():
+        raise refusal(
+            "late_reason",
+            f"say why it was not reasonably practicable sooner ({rule.source.split(':')[0]}): "
+            f"{rule.title.lower()} is done on {done_on:%-d %B %Y}, after its due day "
+            f"({step.due_on:%-d %B %Y})",
+            sep=": ",
+        )
     assert case.id is not None
     submission = Submission(
         case_id=case.id,

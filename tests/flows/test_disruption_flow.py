@@ -95,23 +95,29 @@ def open_steps(case: dict[str, Any]) -> list[str]:
 
 
 def test_a_planned_ending_done_right(cli, tmp_path: Path, smtp: SmtpServer) -> None:  # type: ignore[no-untyped-def]
+    """A Key Stage 4 child's planned move: approved before it, the school heard; a looked-after
+    sibling placed apart with a service manager's approval; everything by its day."""
     started = start(
         cli, "--type", "long_term", "--ended-by", "carer_notice", "--planned",
-        "--ends", "2026-11-20", "--new-placement", "2026-11-20",
+        "--ends", "2026-11-20", "--new-placement", "2026-11-20", "--key-stage-4",
+        "--looked-after-sibling", "C-32", "--began", "2024-09-02",
     )  # fmt: skip
     ref, run_id = started["reference"], started["flow_run_id"]
     assert until(lambda: state_of(run_id).pause_key == "before-ending-1")
     record = recorder(cli, tmp_path, ref)
 
     # A step alongside is applied as it comes, while the flow waits for the ending's own steps.
-    case = record("placement_plan", {"agreed_on": "2026-11-19", "childs_wishes": "to keep her school"})  # fmt: skip
+    case = record("placement_plan", {"agreed_on": "2026-11-19", "childs_wishes": "to keep her school", "carer_signed_on": "2026-11-19"})  # fmt: skip
     assert "placement_plan" not in open_steps(case)
     assert until(lambda: (state_of(run_id).pause_key or "").startswith("before-ending-1-again-"))
+    record("education_approval", {"approved_on": "2026-11-18", "nominated_officer": "d-sm", "iro_consulted_on": "2026-11-17", "designated_teacher_consulted_on": "2026-11-16", "pep_considered": True, "rationale": "the same school, a bus ride away"}, who="d-tm")  # fmt: skip
     record("care_plan_review", {"reviewed_on": "2026-11-13", "decision": "move to a new long-term placement", "rationale": "carer's notice; matched carers found"})  # fmt: skip
-    case = record("iro_informed", {"told_on": "2026-11-13", "how": "at the review"})
+    record("iro_informed", {"told_on": "2026-11-13", "how": "at the review"})
+    case = record("notice_of_intention", {"sent_on": "2026-11-13", "to": ["carers", "parents", "school"]})  # fmt: skip
     assert open_steps(case) == ["meeting_decision", "new_placement_notice", "social_worker_visit", "written_notice"]  # fmt: skip
     record("written_notice", {"sent_on": "2026-11-23", "to": ["parents", "school"]})
-    record("new_placement_notice", {"notified_on": "2026-11-20", "notified": ["iro", "parents"]})
+    apart = {"sibling": "C-32", "together": False, "assessed_on": "2026-11-06", "approved_by": "d-sm", "reasons": "C-32 needs a specialist placement"}  # fmt: skip
+    record("new_placement_notice", {"notified_on": "2026-11-20", "notified": ["iro", "parents"], "siblings": [apart]})  # fmt: skip
     record("social_worker_visit", {"visited_on": "2026-11-24", "seen_alone": True})
     refuse = refuser(cli, tmp_path, ref)
     refuse("meeting_decision", {"hold": False, "reasons": "carer retired"}, "d-tm",
@@ -160,8 +166,12 @@ def test_a_planned_ending_done_right(cli, tmp_path: Path, smtp: SmtpServer) -> N
     assert [r["case"] for r in child["reports"]].count(ref) == 1  # the report, on the record
     # All in time: nobody chased. The child's IRO heard of the case and of the meeting's report.
     assert not [m for m in smtp.received if ref in m.subject and not m.subject.startswith("For information")]  # fmt: skip
-    told = sorted((m.to[0].split("@")[0], m.subject) for m in smtp.received if ref in m.subject)
-    assert [(who, "started" in subject, "Minutes and report" in subject) for who, subject in told] == [("d-iro", True, False), ("d-iro", False, True)], told  # fmt: skip
+    told = [(m.to[0].split("@")[0], m.subject) for m in smtp.received if ref in m.subject]
+    about = sorted((who, next(k for k in ("started", "new placement", "Minutes and report") if k in subject)) for who, subject in told)  # fmt: skip
+    assert about == [("d-iro", "Minutes and report"), ("d-iro", "new placement"), ("d-iro", "started")], told  # fmt: skip
+    [apart] = [d for d in case["decisions"] if d["kind"] == "sibling_apart"]
+    assert (apart["value"], apart["author"]) == ("C-32 placed apart (assessed 6 November 2026)", "d-sm")  # fmt: skip
+    assert case["placement"]["length_in_days"] == 809
 
 
 def test_an_emergency_ending_after_an_allegation_with_the_iro_told_late(
@@ -256,3 +266,54 @@ def test_a_second_unplanned_ending_in_12_months_prompts_a_meeting(cli) -> None: 
         in (shown["headline"])
     )
     assert f"earlier cases of this child or carer: {first}" in cli("case", "show", second)[1]
+
+
+def test_a_planned_moves_plan_done_late_with_its_reason(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    started = start(
+        cli, "--type", "short_term", "--ended-by", "authority", "--planned",
+        "--ends", "2026-11-27", "--new-placement", "2026-11-30",
+    )  # fmt: skip
+    ref, run_id = started["reference"], started["flow_run_id"]
+    assert until(lambda: state_of(run_id).pause_key == "before-ending-1")
+    plan = write_json(tmp_path, "plan", {"agreed_on": "2026-12-03", "childs_wishes": "to see her brother weekly", "carer_signed_on": "2026-12-03"})  # fmt: skip
+    code, _, err = cli("record", ref, "placement_plan", "--as", "d-sw", "--input", plan, ok=False)
+    assert code == 2 and "--late-reason: say why it was not reasonably practicable sooner" in err, err  # fmt: skip
+    _, out, _ = cli("record", ref, "placement_plan", "--as", "d-sw", "--input", plan, "--late-reason", "the new carers returned from leave on Wednesday", "--json")  # fmt: skip
+    case = json.loads(out)["case"]
+    assert {s["step"]: s["timeliness"] for s in case["steps"]}["placement_plan"] == "late"
+    [late] = [d for d in case["decisions"] if d["kind"] == "late"]
+    assert [r["text"] for r in late["rationale"]] == ["the new carers returned from leave on Wednesday"]  # fmt: skip
+
+
+def test_an_emergency_on_no_reg_14_3_ground(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A carer's notice overnight: recorded as another emergency; the new placement's paperwork in
+    5 working days, the Key Stage 4 child's education arranged, the IRO decides on the review."""
+    started = start(
+        cli, "--type", "short_term", "--ended-by", "carer_notice", "--emergency",
+        "--ends", "2026-12-03", "--new-placement", "2026-12-03", "--key-stage-4",
+    )  # fmt: skip
+    ref, run_id = started["reference"], started["flow_run_id"]
+    assert until(lambda: state_of(run_id).pause_key == "emergency-ending-1")
+    record = recorder(cli, tmp_path, ref)
+    record("emergency_ending", {"ground": "other_emergency", "rationale": "the carer would not keep her overnight", "approved_by": "d-sm"})  # fmt: skip
+    case = record("iro_informed_emergency", {"told_on": "2026-12-04", "how": "by phone"})
+    due = {s["step"]: s["due"] for s in case["steps"] if s["status"] == "open"}
+    assert {
+        k: due[k]
+        for k in (
+            "new_placement_notice_emergency",
+            "placement_plan_emergency",
+            "education_arrangements",
+            "review_brought_forward",
+        )
+    } == {
+        "new_placement_notice_emergency": "2026-12-10",
+        "placement_plan_emergency": "2026-12-10",
+        "education_arrangements": "2026-12-10",
+        "review_brought_forward": "2026-12-10",
+    }
+    case = record("education_arrangements", {"arranged_on": "2026-12-04", "arrangements": "taxi to her school", "nominated_officer_told_on": "2026-12-04"})  # fmt: skip
+    case = record("review_brought_forward", {"decided_on": "2026-12-07", "bring_forward": False, "reasons": "reviewed last month; the plan stands"}, who="d-iro")  # fmt: skip
+    kinds = {d["kind"]: d["value"] for d in case["decisions"]}
+    assert kinds["emergency_ending"] == "other_emergency (not a reg 14(3) ground)"
+    assert kinds["review_brought_forward"] == "not brought forward"

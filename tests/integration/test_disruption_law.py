@@ -17,7 +17,7 @@ from models.staff import add_staff
 from models.tables import Case
 from notifications.sweep import sweep, tell_at_once
 from tests.builders import accept_any_address, person
-from tests.cases import CALENDAR, POLICY
+from tests.cases import CALENDAR, POLICY, submit_as
 from tests.integration.test_disruption import NOW, START, count, start, submit, take, view
 from tests.integration.test_disruption import team as team
 from tests.smtp import SmtpServer
@@ -201,3 +201,84 @@ def test_the_placements_dates(team: Engine) -> None:
     assert view(team, ref)["placement"]["length_in_days"] == 365
     soon = {**ending, "ends_on": "2027-05-20", "new_placement_on": "2027-05-20"}
     assert start(team, {"ending": soon}).startswith("DIS-")  # within 6 months: a case
+
+
+def test_a_planned_moves_paperwork_is_due_by_the_day_the_new_placement_starts(team: Engine) -> None:
+    # Ends Fri 20 Nov; the new placement starts Mon 23 Nov.
+    planned = {**START["ending"], "new_placement_on": "2026-11-23"}
+    ref = start(team, {"ending": planned})
+    names = ["notice_of_intention", "new_placement_notice", "placement_plan"]
+    for name in names:
+        take(team, ref, [name])
+    due = {s["step"]: s["due"] for s in view(team, ref)["steps"]}
+    assert [due[n] for n in names] == ["2026-11-20", "2026-11-23", "2026-11-23"]
+
+    plan = {"agreed_on": "2026-11-25", "childs_wishes": "to stay at her school"}
+    with pytest.raises(InputError, match=r"carer signed the plan to show they agree to it \(reg 9\(3\)\)"):  # fmt: skip
+        submit(team, ref, "placement_plan", {**plan, "agreed_on": "2026-11-20"})
+    signed = {**plan, "carer_signed_on": "2026-11-25"}
+    with pytest.raises(InputError, match=r"late_reason: say why it was not reasonably practicable sooner \(CPPCR 2010 reg 9\(2\)\): placement plan for the new placement, with the child's wishes is done on 25 November 2026, after its due day \(23 November 2026\)"):  # fmt: skip
+        submit(team, ref, "placement_plan", signed)
+    submit_as(team, ref, "placement_plan", signed, "sw-1", NOW, late_reason="the new carers were away until Wednesday")  # fmt: skip
+    take(team, ref, ["placement_plan"])
+    seen = view(team, ref)
+    assert {s["step"]: s["timeliness"] for s in seen["steps"]}["placement_plan"] == "late"
+    late = [d for d in seen["decisions"] if d["kind"] == "late" and "placement_plan" in d["value"]]
+    assert [[r["text"] for r in d["rationale"]] for d in late] == [["the new carers were away until Wednesday"]]  # fmt: skip
+    # Done by the day: no reason asked.
+    submit(team, ref, "new_placement_notice", {"notified_on": "2026-11-23", "notified": ["iro", "parents"]})  # fmt: skip
+    submit(team, ref, "notice_of_intention", {"sent_on": "2026-11-06", "to": ["carers", "parents", "school"]})  # fmt: skip
+    for name in ("new_placement_notice", "notice_of_intention"):
+        take(team, ref, [name])
+    timely = {s["step"]: s["timeliness"] for s in view(team, ref)["steps"]}
+    assert (timely["new_placement_notice"], timely["notice_of_intention"]) == ("in time", "in time")
+
+
+def test_after_an_emergency_the_new_placement_has_five_working_days(team: Engine) -> None:
+    emergency = {"ended_by": "child", "planned": False, "ends_on": "2026-11-20", "new_placement_on": "2026-11-20"}  # fmt: skip
+    ref = start(team, {"ending": emergency})
+    for name in ("new_placement_notice_emergency", "placement_plan_emergency"):
+        take(team, ref, [name])
+    due = {s["step"]: s["due"] for s in view(team, ref)["steps"]}
+    assert (due["new_placement_notice_emergency"], due["placement_plan_emergency"]) == ("2026-11-27", "2026-11-27")  # fmt: skip
+
+
+def test_a_key_stage_4_move_is_approved_before_it_with_the_school_heard(team: Engine) -> None:
+    ref = start(team, {"key_stage_4": True})  # ends Fri 20 Nov
+    take(team, ref, ["education_approval"])
+    assert {s["step"]: s["due"] for s in view(team, ref)["steps"]}["education_approval"] == "2026-11-20"  # fmt: skip
+    approval = {"approved_on": "2026-11-18", "nominated_officer": "sm-1", "iro_consulted_on": "2026-11-17", "rationale": "a school within reach"}  # fmt: skip
+    with pytest.raises(InputError, match="designated teacher"):
+        submit(team, ref, "education_approval", approval, who="tm-1")
+    with pytest.raises(InputError, match="personal education plan"):
+        submit(team, ref, "education_approval", {**approval, "designated_teacher_consulted_on": "2026-11-16"}, who="tm-1")  # fmt: skip
+    submit(team, ref, "education_approval", {**approval, "designated_teacher_consulted_on": "2026-11-16", "pep_considered": True}, who="tm-1")  # fmt: skip
+    take(team, ref, ["education_approval"])
+    assert {s["step"]: s["timeliness"] for s in view(team, ref)["steps"]}["education_approval"] == "in time"  # fmt: skip
+
+
+def test_each_looked_after_sibling_is_placed_together_or_apart_with_approval(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    ref = start(team, {"looked_after_siblings": ["C-8", "C-9"]})
+    take(team, ref, ["new_placement_notice"])
+    notice = {"notified_on": "2026-11-20", "notified": ["iro", "parents"]}
+    together = {"sibling": "C-8", "together": True}
+    apart = {"sibling": "C-9", "together": False, "assessed_on": "2026-11-10", "approved_by": "sm-1", "reasons": "C-9 needs a specialist placement"}  # fmt: skip
+    unapproved = {**apart, "approved_by": None}
+    junior = {**apart, "approved_by": "tm-1"}
+    for siblings, said in [
+        ([together], "whether they are placed together with the child or apart (C-9 not given)"),
+        ([together, unapproved], "C-9 is placed apart: give the assessment's day"),
+        ([together, junior], "tm-1 (team_manager) is too junior"),
+    ]:
+        with pytest.raises(InputError, match=re.escape(said)):
+            submit(team, ref, "new_placement_notice", {**notice, "siblings": siblings})
+    submit(team, ref, "new_placement_notice", {**notice, "siblings": [together, apart]})
+    take(team, ref, ["new_placement_notice"])
+    [decision] = [d for d in view(team, ref)["decisions"] if d["kind"] == "sibling_apart"]
+    assert (decision["value"], decision["author"]) == ("C-9 placed apart (assessed 10 November 2026)", "sm-1")  # fmt: skip
+    with session_scope(team) as session:
+        case_id = cases.get_case(session, ref).id or 0
+    told = tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=case_id, now=NOW)
+    assert ("information", ["iro-1"]) in [(w.kind, w.recipients) for w in told if "/step:" in w.key]  # fmt: skip

@@ -90,7 +90,13 @@ def test_england_defaults_hold_the_statutory_numbers() -> None:
     assert complaint.step("stage3_response").due == WorkingDays(15)
     disruption = policy.process("disruption")
     assert disruption.step("written_notice").due == WorkingDays(10)
-    assert disruption.step("new_placement_notice").due == WorkingDays(5)
+    # A planned move's paperwork by the day the new placement starts (regs 9(2), 13(1)), late only
+    # with the reason; an emergency's within 5 working days of its start.
+    for name in ("new_placement_notice", "placement_plan"):
+        assert (disruption.step(name).due, disruption.step(name).late_needs_reason) == (WorkingDays(0), True)  # fmt: skip
+        assert disruption.step(f"{name}_emergency").due == WorkingDays(5)
+    assert disruption.step("notice_of_intention").counts_from == "placement_ended"
+    assert disruption.step("education_approval").counts_from == "placement_ended"
     assert policy.process("iro_dispute").step("formal_total").due == WorkingDays(20)
     assert policy.rationale.due == WorkingDays(1)
 

@@ -2,17 +2,19 @@
 the care plan review or the emergency's ground, the IRO told, and, side by side after the ending,
 the notices, the new placement's plan, the social worker's visit and a Key Stage 4 move approved."""
 
+from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from models.enums import Role
 from models.errors import about
 from models.inputs import (
     Label,
     PastDay,
+    Ref,
     StaffId,
     StepInput,
     Text,
@@ -168,6 +170,32 @@ WRITTEN_NOTICE: StepDecl[WrittenNotice, None] = StepDecl(
 )
 
 
+class Sibling(StepInput):
+    """Where a looked-after sibling lives from the new placement (CA 1989 s22C(8)(c))."""
+
+    model_config = ConfigDict(title="Sibling")  # one of a list, as a form numbers it
+    sibling: Ref = Field(title="Sibling's reference")
+    together: bool = Field(title="Placed together with the child?")
+    # apart: the assessment that found it right, approved by a service manager, with reasons
+    assessed_on: PastDay | None = Field(default=None, title="Date of the assessment, if apart")
+    approved_by: Annotated[StaffId, approver()] | None = Field(
+        default=None, title="Approved by, if apart (staff id)"
+    )
+    reasons: Text | None = Field(default=None, title="Why they are apart")
+
+    @model_validator(mode="after")
+    def _apart(self) -> "Sibling":
+        apart = (self.assessed_on, self.approved_by, self.reasons)
+        if not self.together and None in apart:
+            raise ValueError(
+                f"{self.sibling} is placed apart: give the assessment's day (assessed_on), the "
+                "service manager's approval (approved_by) and the reasons (CA 1989 s22C(8)(c))"
+            )
+        if self.together and any(a is not None for a in apart):
+            raise ValueError(f"{self.sibling} is placed together: nothing more is needed")
+        return self
+
+
 class NewPlacementNotice(StepInput):
     notified_on: PastDay = Field(title="Date notified")
     # who was told in writing (reg 13)
@@ -176,6 +204,10 @@ class NewPlacementNotice(StepInput):
     )
     siblings_separated: bool = Field(default=False, title="Are siblings separated?")
     separation_reasons: Text | None = Field(default=None, title="Why siblings are separated")
+    # each looked-after sibling named at the start: together, or apart with approval
+    siblings: tuple[Sibling, ...] = Field(
+        default=(), title="Each looked-after sibling: together or apart"
+    )
 
     @model_validator(mode="after")
     def _iro_and_reasons(self) -> "NewPlacementNotice":
@@ -186,18 +218,51 @@ class NewPlacementNotice(StepInput):
         return self
 
 
+def every_sibling(ctx: CheckContext, data: NewPlacementNotice) -> None:
+    named = list(ctx.details.get("looked_after_siblings", []))
+    given = [s.sibling for s in data.siblings]
+    missing = [s for s in named if s not in given]
+    if missing:
+        raise about(
+            "siblings",
+            f"new placement: say for each looked-after sibling whether they are placed together "
+            f"with the child or apart ({', '.join(missing)} not given)",
+        )
+    unknown = [s for s in given if s not in named]
+    if unknown or len(set(given)) != len(given):
+        raise about(
+            "siblings",
+            f"new placement: give each looked-after sibling named at the start once "
+            f"(not named: {', '.join(unknown) or '-'})",
+        )
+
+
 def notify_placement(ctx: ApplyContext, data: NewPlacementNotice) -> None:
     if data.siblings_separated:
         ctx.decide("siblings_separated", "placed apart", data.separation_reasons)
+    for sibling in data.siblings:
+        if not sibling.together:  # the service manager's decision, on the assessment
+            ctx.decide(
+                "sibling_apart",
+                f"{sibling.sibling} placed apart (assessed {sibling.assessed_on:%-d %B %Y})",
+                sibling.reasons,
+                by=sibling.approved_by,
+            )
 
 
+# A planned move: by the day the new placement starts (reg 13(1)); an emergency's: within 5
+# working days of its start (policy). The same record either way.
 NEW_PLACEMENT_NOTICE: StepDecl[NewPlacementNotice, None] = StepDecl(
     name="new_placement_notice",
     input=NewPlacementNotice,
     may_record=SOCIAL_WORK,
+    check=every_sibling,
     apply=notify_placement,
     done_on=lambda data: data.notified_on,
     example={"notified_on": "2026-11-13", "notified": ["iro", "parents", "school"]},
+)
+NEW_PLACEMENT_NOTICE_EMERGENCY = replace(
+    NEW_PLACEMENT_NOTICE, name="new_placement_notice_emergency"
 )
 
 
@@ -205,14 +270,45 @@ class PlacementPlan(StepInput):
     agreed_on: PastDay = Field(title="Date agreed")
     # the child's wishes and feelings (reg 9(1)(b))
     childs_wishes: Text = Field(title="The child's wishes and feelings")
+    # the new carer's agreement to the plan (reg 9(3)); asked of every plan recorded now
+    carer_signed_on: PastDay | None = Field(default=None, title="Date the carer signed the plan")
 
 
+def carer_agreed(ctx: CheckContext, data: PlacementPlan) -> None:
+    if data.carer_signed_on is None:
+        raise about(
+            "carer_signed_on",
+            "placement_plan: give the day the new carer signed the plan to show they agree to it "
+            "(reg 9(3))",
+        )
+
+
+# A planned move: by the day the new placement starts (reg 9(2)); an emergency's: within 5
+# working days of its start (policy).
 PLACEMENT_PLAN: StepDecl[PlacementPlan, None] = StepDecl(
     name="placement_plan",
     input=PlacementPlan,
     may_record=SOCIAL_WORK,
+    check=carer_agreed,
     done_on=lambda data: data.agreed_on,
-    example={"agreed_on": "2026-11-14", "childs_wishes": "..."},
+    example={"agreed_on": "2026-11-14", "childs_wishes": "...", "carer_signed_on": "2026-11-14"},
+)
+PLACEMENT_PLAN_EMERGENCY = replace(PLACEMENT_PLAN, name="placement_plan_emergency")
+
+
+class NoticeOfIntention(StepInput):
+    """Before a planned ending, those the regulations name are told it is to end (reg 14(2)(c))."""
+
+    sent_on: PastDay = Field(title="Date sent")
+    to: tuple[Label, ...] = Field(min_length=1, title="Sent to (one per line)")
+
+
+NOTICE_OF_INTENTION: StepDecl[NoticeOfIntention, None] = StepDecl(
+    name="notice_of_intention",
+    input=NoticeOfIntention,
+    may_record=SOCIAL_WORK,
+    done_on=lambda data: data.sent_on,
+    example={"sent_on": "2026-11-06", "to": ["carers", "parents", "school"]},
 )
 
 
@@ -247,6 +343,29 @@ class EducationApproval(StepInput):
     nominated_officer: Annotated[StaffId, approver()] = Field(title="Nominated officer (staff id)")
     iro_consulted_on: PastDay = Field(title="Date the IRO was consulted")
     rationale: Text = Field(title="Rationale")
+    # asked of every approval recorded now (reg 10(2)): the school's designated teacher, and the
+    # child's personal education plan
+    designated_teacher_consulted_on: PastDay | None = Field(
+        default=None, title="Date the designated teacher was consulted"
+    )
+    pep_considered: bool | None = Field(
+        default=None, title="Was the child's personal education plan considered?"
+    )
+
+
+def before_the_move(ctx: CheckContext, data: EducationApproval) -> None:
+    """Approved before the move (by the day the placement ends), the school and the plan heard."""
+    if data.designated_teacher_consulted_on is None:
+        raise about(
+            "designated_teacher_consulted_on",
+            "education_approval: give the day the designated teacher was consulted (reg 10)",
+        )
+    if data.pep_considered is not True:
+        raise about(
+            "pep_considered",
+            "education_approval: the child's personal education plan is considered before a Key "
+            "Stage 4 move is approved (reg 10): confirm it was",
+        )
 
 
 def approve_education(ctx: ApplyContext, data: EducationApproval) -> None:
@@ -257,6 +376,7 @@ EDUCATION_APPROVAL: StepDecl[EducationApproval, None] = StepDecl(
     name="education_approval",
     input=EducationApproval,
     may_record=MANAGERS | {Role.social_worker},
+    check=before_the_move,
     apply=approve_education,
     done_on=lambda data: data.approved_on,
     example={
@@ -264,5 +384,34 @@ EDUCATION_APPROVAL: StepDecl[EducationApproval, None] = StepDecl(
         "nominated_officer": "STAFF_ID",
         "iro_consulted_on": "2026-11-11",
         "rationale": "...",
+        "designated_teacher_consulted_on": "2026-11-10",
+        "pep_considered": True,
+    },
+)
+
+
+class EducationArrangements(StepInput):
+    """In an emergency (reg 10(3)): no approval before the move; the arrangements made for the
+    child's education, the nominated officer told."""
+
+    arranged_on: PastDay = Field(title="Date arranged")
+    arrangements: Text = Field(title="The arrangements for the child's education")
+    nominated_officer_told_on: PastDay = Field(title="Date the nominated officer was told")
+
+
+def arrange_education(ctx: ApplyContext, data: EducationArrangements) -> None:
+    ctx.decide("key_stage_4_move", "emergency: education arrangements made", data.arrangements)
+
+
+EDUCATION_ARRANGEMENTS: StepDecl[EducationArrangements, None] = StepDecl(
+    name="education_arrangements",
+    input=EducationArrangements,
+    may_record=MANAGERS | {Role.social_worker},
+    apply=arrange_education,
+    done_on=lambda data: data.arranged_on,
+    example={
+        "arranged_on": "2026-11-13",
+        "arrangements": "...",
+        "nominated_officer_told_on": "2026-11-13",
     },
 )

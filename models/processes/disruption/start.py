@@ -104,6 +104,10 @@ class NewDisruption(StepInput):
     siblings_together: tuple[Ref, ...] = Field(
         default=(), title="Siblings placed with the child (one per line)"
     )
+    # siblings who are looked after too: the new placement says of each, together or apart
+    looked_after_siblings: tuple[Ref, ...] = Field(
+        default=(), title="The child's looked-after siblings (one per line)"
+    )
     # years 10-11: a move needs the nominated officer (reg 10)
     key_stage_4: bool = Field(default=False, title="Is the child in key stage 4 (years 10 and 11)?")
     # the placement's length is reported; an ending before it began is refused

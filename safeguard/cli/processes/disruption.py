@@ -50,6 +50,12 @@ def start(
     siblings: list[str] = typer.Option(
         [], "--sibling", help="A sibling placed with the child (repeat)."
     ),
+    looked_after: list[str] = typer.Option(
+        [],
+        "--looked-after-sibling",
+        help="A sibling who is looked after too (repeat): the new placement says, of each, "
+        "together or apart.",
+    ),
     key_stage_4: bool = typer.Option(
         False, "--key-stage-4", help="The child is in years 10-11 (reg 10)."
     ),
@@ -93,6 +99,7 @@ def start(
         "team_manager": team_manager,
         "placement_type": kind,
         "siblings_together": siblings,
+        "looked_after_siblings": looked_after,
         "key_stage_4": key_stage_4,
         **({"placement_began_on": parse_day(began, tz, "--began").isoformat()} if began else {}),
         **way_in,
@@ -112,6 +119,7 @@ OPTIONS = {
     "team_manager": "--team-manager",
     "placement_type": "--type",
     "siblings_together": "--sibling",
+    "looked_after_siblings": "--looked-after-sibling",
     "key_stage_4": "--key-stage-4",
     "placement_began_on": "--began",
     "ending.ended_by": "--ended-by",
