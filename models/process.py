@@ -182,6 +182,11 @@ class ApplyContext(Protocol):
         a step that ended, goes to its ending (flows/steps.py: CaseEnded)."""
         ...
 
+    def resume_clock(self, step: str) -> bool:
+        """Restart another step's stopped clock as at this step (e.g. the outcome's, stopped for
+        the police, once the police close their enquiry); return whether it was stopped."""
+        ...
+
     def rounds(self, event: str) -> int:
         """Return how many rounds of a repeating event the case has had (its highest sequence;
         0 for none): e.g. to set the day of the next review of remedies."""

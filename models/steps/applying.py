@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, col, select
 
-from models import audit, followup, registry
+from models import audit, departures, followup, registry
 from models.calendar import WorkingCalendar
 from models.cases import (
     case_by_id,
@@ -72,6 +72,26 @@ class _Apply:
                 detail={"step": other.name, "sequence": other.sequence, "by": self.step.name},
             )
         self.session.flush()
+
+    def resume_clock(self, step: str) -> bool:
+        found = self.session.exec(
+            select(Step)
+            .where(Step.case_id == self.submission.case_id, Step.name == step)
+            .order_by(col(Step.sequence).desc())
+        ).first()
+        if found is None or found.status is not StepStatus.stopped:
+            return False
+        case = case_by_id(self.session, self.submission.case_id)
+        departures.resume(
+            self.session,
+            policy=self.policy,
+            calendar=self.calendar,
+            reference=case.reference,
+            step_name=step,
+            recorded_by=self.submission.author_id,
+            now=max(self.at, found.opened_at),
+        )
+        return True
 
     def rounds(self, event: str) -> int:
         found = self.session.exec(

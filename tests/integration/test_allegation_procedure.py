@@ -328,11 +328,22 @@ def test_the_police_strand_keeps_its_own_clock_while_the_outcome_clock_stands(
     assert late == [("lado-1", "LATE (rung 1):"), ("ladom-1", "LATE (rung 1):")]
     assert all("Police progress review" in m.subject for m in smtp.received if m.subject.startswith("LATE"))  # fmt: skip
     inbox.new()
-    record(team, ref, "police_review", {"held_on": "2026-12-14", "decision": "close", "notes": "no further police action"}, at("2026-12-14T12:00"), sequence=2)  # fmt: skip
+    closing = {"held_on": "2026-12-14", "decision": "close", "notes": "no further police action"}
+    refused(team, ref, "police_review", closing, "the police closed their enquiry: say what happens next (next_steps) (L14)", "2026-12-14T12:00")  # fmt: skip
+    record(team, ref, "police_review", {**closing, "next_steps": "the LADO's own enquiries, then the outcome"}, at("2026-12-14T12:00"), sequence=2)  # fmt: skip
     seen_case = view_at(team, ref, at("2026-12-14T13:00"))
     rounds = [(s["sequence"], s["status"]) for s in seen_case["steps"] if s["step"] == "police_review"]  # fmt: skip
     assert rounds == [(1, "closed"), (2, "closed")]  # closed by the police: no third round
     assert [d["value"] for d in seen_case["decisions"] if d["kind"] == "police_review"] == ["continue", "close"]  # fmt: skip
+    # L14: the police's closing is recorded with what happens next, and the outcome's clock runs
+    # again: due Wed 2 Dec, stopped Tue 3 Nov to Mon 14 Dec (29 working days): Fri 15 Jan 2027.
+    [closed] = [d for d in seen_case["decisions"] if d["kind"] == "police_enquiry_closed"]
+    assert [r["text"] for r in closed["rationale"]] == [
+        "the LADO's own enquiries, then the outcome"
+    ]
+    outcome = {s["step"]: s for s in seen_case["steps"]}["outcome"]
+    assert (outcome["status"], outcome["stops"][0]["resumed_at"][:10]) == ("open", "2026-12-14")
+    assert (outcome["due"], outcome["stops"][0]["working_days_stopped"]) == ("2027-01-15", 29)
 
 
 def test_a_closed_case_keeps_its_record_until_the_later_day_and_says_what_references_may_say(
@@ -497,3 +508,16 @@ def test_outcomes_are_counted_against_the_1_3_and_12_month_targets(team: Engine)
         "Conclude and categorise the outcome: within 3 calendar months": (2, 2),
         "Conclude and categorise the outcome: within 12 calendar months": (2, 2),
     }
+
+
+def test_a_police_strand_started_at_the_meeting_counts_from_the_initial_evaluation(
+    team: Engine,
+) -> None:
+    """L7: 4 weeks after the initial evaluation (Mon 2 Nov: Mon 30 Nov), not after the strategy
+    discussion that started the strand (Tue 10 Nov: it would be Tue 8 Dec)."""
+    ref = opened(team)
+    record(team, ref, "initial_consideration", {**THRESHOLD, "route": "strategy_discussion"}, at("2026-11-02T14:00"))  # fmt: skip
+    open_step(team, ref, "strategy_discussion")
+    discussion = {"held_on": "2026-11-10", "attendees": ["children's social care", "police", "health", "lado"], "section_47": True, "section_47_reason": "harm", "police_investigating": True}  # fmt: skip
+    record(team, ref, "strategy_discussion", discussion, at("2026-11-10T15:00"), late_reason="the police could not attend before")  # fmt: skip
+    assert steps_of(team, ref, "2026-11-10T16:00")["police_review"]["due"] == "2026-11-30"

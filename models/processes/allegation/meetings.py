@@ -2,7 +2,7 @@
 or allegation management meeting, the reviews that account for every earlier action, the
 police's strand, the decision on the children's placements (L6) and support for the carer (L15)."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -160,8 +160,12 @@ def hold_meeting(ctx: ApplyContext, data: Meeting) -> None:
     if data.carer_told_on is not None and not ctx.details.get("carer_told_on"):
         ctx.event("carer_told", data.carer_told_on)  # support for the carer counts from it (L15)
         ctx.keep({"carer_told_on": data.carer_told_on.isoformat()})
-    if data.police_investigating:  # the first police review no later than 4 weeks on (L7)
-        ctx.event("police_review_due", data.held_on + timedelta(days=28), sequence=1)
+    if data.police_investigating:  # the first police review 4 weeks after the initial
+        # evaluation, not the meeting that started it (L7); a case evaluated before this was kept
+        # counts from the meeting
+        evaluated = ctx.details.get("initial_evaluation_at")
+        since = datetime.fromisoformat(evaluated) if evaluated else data.held_on
+        ctx.event("police_review_due", since + timedelta(days=28), sequence=1)
         ctx.open_next("police_review", 1)
     ctx.add_actions(data.actions, data.held_on)
     if isinstance(data, Review):
@@ -247,11 +251,27 @@ class PoliceReview(StepInput):
     held_on: StepDay = Field(title="Date held")
     decision: Literal["charge", "continue", "close"] = Field(title="The police's decision")
     notes: Text | None = Field(default=None, title="Notes")
+    # the police closed their enquiry (L14): what happens next (the LADO's own enquiries, the
+    # employer's or fostering service's, the outcome)
+    next_steps: Text | None = Field(
+        default=None, title="What happens next, if the police closed it"
+    )
+
+    @model_validator(mode="after")
+    def _closed(self) -> "PoliceReview":
+        if self.decision == "close" and not self.next_steps:
+            raise ValueError(
+                "the police closed their enquiry: say what happens next (next_steps) (L14)"
+            )
+        return self
 
 
 def review_police(ctx: ApplyContext, data: PoliceReview) -> None:
     ctx.event("police_review_held", data.held_on, sequence=ctx.sequence)
     ctx.decide("police_review", data.decision, data.notes)
+    if data.decision == "close":  # L14: the enquiry closed; the outcome's clock runs again
+        ctx.decide("police_enquiry_closed", "the police closed their enquiry", data.next_steps)
+        ctx.resume_clock("outcome")
     if data.decision == "continue":  # then ideally fortnightly
         nxt = ctx.sequence + 1
         ctx.event("police_review_due", data.held_on + timedelta(days=14), sequence=nxt)

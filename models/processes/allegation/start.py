@@ -181,6 +181,7 @@ def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
         f"threshold met ({', '.join(data.limbs)})" if data.threshold_met else "threshold not met"
     )
     ctx.decide("threshold_and_route", f"{threshold}; route: {data.route.value}", data.rationale)
+    ctx.keep({"initial_evaluation_at": ctx.at.isoformat()})  # a police strand counts from it
     if data.police_investigating:  # the first police review no later than 4 weeks on (L7)
         ctx.event("police_review_due", ctx.at + timedelta(days=28), sequence=1)
         ctx.open_next("police_review", 1)
