@@ -344,18 +344,38 @@ def _carer_of(case: Case) -> str | None:
     return decl.carer_of(details_of(case)) if decl.carer_of else None
 
 
+def _off_file(case: Case) -> bool:
+    """True if the case's process says it leaves the file of the person it is about."""
+    decl = registry.get(case.process)
+    if decl.record_notes is None:
+        return False
+    return bool(decl.record_notes(details_of(case)).remove_from_file)
+
+
 def record_of(
-    session: Session, *, child: str | None = None, carer: str | None = None
+    session: Session,
+    *,
+    child: str | None = None,
+    carer: str | None = None,
+    lado_record: bool = False,
 ) -> dict[str, Any]:
     """Return a child's or a carer's record across processes: every case they are in, and the
     reports filed on their record (decisions their processes file there, e.g. a meeting's report,
-    with its summary)."""
+    with its summary).
+
+    A case its process says leaves the carer's file (an allegation found false or malicious, the
+    carer not consenting to its being kept: KCSIE) is not on the carer's record; the LADO's own
+    record (`lado_record`) keeps it, marked."""
     if (child is None) == (carer is None):
         raise ValueError("give a child or a carer")
+    removed: set[int] = set()
     if child is not None:
         ids = set(session.exec(select(CaseChild.case_id).where(CaseChild.child_ref == child)).all())
     else:
         ids = {c.id or 0 for c in session.exec(select(Case)).all() if _carer_of(c) == carer}
+        removed = {c.id or 0 for c in session.exec(select(Case).where(col(Case.id).in_(ids))) if _off_file(c)}  # fmt: skip
+        if not lado_record:
+            ids -= removed
     found = session.exec(select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.id))).all()
     refs = {c.id: c.reference for c in found}
     filed = {(decl.code, kind) for decl in registry.processes() for kind in decl.filed_on_record}
@@ -384,6 +404,7 @@ def record_of(
                 "process": c.process,
                 "status": c.status.value,
                 "opened_at": c.opened_at.isoformat(),
+                **({"removed_from_carer_file": True} if c.id in removed else {}),
             }
             for c in found
         ],

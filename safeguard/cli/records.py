@@ -27,17 +27,23 @@ def child(
 @carer_app.command("show")
 def carer(
     reference: str = typer.Argument(..., metavar="CARER_REF"),
+    lado_record: bool = typer.Option(
+        False,
+        "--lado-record",
+        help="The LADO's own record: cases removed from the carer's file are kept, marked.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Every case about the carer, and the reports filed on their record."""
-    _show({"carer": reference}, as_json)
+    """Every case about the carer, and the reports filed on their record (an allegation found
+    false or malicious is not on it, unless the carer consented to its being kept)."""
+    _show({"carer": reference}, as_json, lado_record=lado_record)
 
 
-def _show(who: dict[str, str], as_json: bool) -> None:
+def _show(who: dict[str, str], as_json: bool, lado_record: bool = False) -> None:
     settings = get_settings()
     wiring.processes(settings)
     with session_scope(wiring.engine(settings)) as session:
-        record: dict[str, Any] = views.record_of(session, **who)
+        record: dict[str, Any] = views.record_of(session, **who, lado_record=lado_record)
     if as_json:
         print_json(record)
         return
@@ -47,7 +53,8 @@ def _show(who: dict[str, str], as_json: bool) -> None:
         Column("case", no_wrap=True), "process", "status", "opened", title=f"{kind} {ref}: cases"
     )
     for c in record["cases"]:
-        cases.add_row(c["reference"], c["process"], c["status"], c["opened_at"][:10])
+        marked = " (removed from the carer's file)" if c.get("removed_from_carer_file") else ""
+        cases.add_row(c["reference"], c["process"], c["status"] + marked, c["opened_at"][:10])
     out.print(cases)
     reports = Table(
         Column("case", no_wrap=True), "filed", Column("summary", overflow="fold"), title="reports"

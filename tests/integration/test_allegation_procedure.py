@@ -5,6 +5,7 @@ each child's IRO and social worker know from the start; the carer's supervising 
 the case's own, and nobody else in the role is told; the outcome notification says who was told,
 for every child."""
 
+import json
 import re
 
 import pytest
@@ -19,6 +20,7 @@ from models.tables import Case, Submission
 from tests.builders import accept_any_address, person
 from tests.cases import (
     CALENDAR,
+    CARER_NAME,
     POLICY,
     RECEIVED,
     Inbox,
@@ -355,8 +357,6 @@ def test_a_closed_case_keeps_its_record_until_the_later_day_and_says_what_refere
     """L12: kept until the carer's pension age (if known) or 10 years from the allegation,
     whichever is later; a malicious outcome is never in references and leaves the carer's file;
     `report retention` lists what is due for review."""
-    import json
-
     from models import cases
     from models.tables import Case
     from safeguard.cli import main
@@ -521,3 +521,43 @@ def test_a_police_strand_started_at_the_meeting_counts_from_the_initial_evaluati
     discussion = {"held_on": "2026-11-10", "attendees": ["children's social care", "police", "health", "lado"], "section_47": True, "section_47_reason": "harm", "police_investigating": True}  # fmt: skip
     record(team, ref, "strategy_discussion", discussion, at("2026-11-10T15:00"), late_reason="the police could not attend before")  # fmt: skip
     assert steps_of(team, ref, "2026-11-10T16:00")["police_review"]["due"] == "2026-11-30"
+
+
+def test_a_false_or_malicious_allegation_leaves_the_carers_record_unless_they_consent(
+    team: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """KCSIE (L12): `carer show` leaves out an allegation found false or malicious, unless the
+    carer consented to its being kept; the LADO's own record keeps it, marked."""
+    from safeguard.cli import main
+
+    outcomes = [
+        {"category": "malicious"},
+        {"category": "false", "carer_consents_to_keep": True},
+        {"category": "unsubstantiated"},
+    ]
+    refs = []
+    for outcome in outcomes:
+        ref = start_case(team)
+        open_step(team, ref, "outcome")
+        found_ready(team, ref)
+        record(team, ref, "outcome", {**outcome, "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
+        refs.append(ref)
+    malicious, kept_false, unsubstantiated = refs
+    carer = f"FC-77 {CARER_NAME}"
+    with Session(team) as session:
+        on_file = views.record_of(session, carer=carer)
+        lados = views.record_of(session, carer=carer, lado_record=True)
+        decided = views.case_view(session=session, policy=POLICY, calendar=CALENDAR, reference=kept_false, now=at("2026-11-06T10:00"))["decisions"]  # fmt: skip
+    assert [c["reference"] for c in on_file["cases"]] == [kept_false, unsubstantiated]
+    assert [(c["reference"], c.get("removed_from_carer_file", False)) for c in lados["cases"]] == [(malicious, True), (kept_false, False), (unsubstantiated, False)]  # fmt: skip
+    assert ("carer_file", "kept on the carer's file") in [(d["kind"], d["value"]) for d in decided]
+
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    assert main(["carer", "show", carer, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert malicious not in [c["reference"] for c in shown["cases"]]
+    assert main(["carer", "show", carer, "--lado-record", "--json"]) == 0
+    assert malicious in [c["reference"] for c in json.loads(capsys.readouterr().out)["cases"]]

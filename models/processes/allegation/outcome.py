@@ -47,6 +47,11 @@ class Outcome(StepInput):
         description="why a DBS referral is, or is not, made (required either way)",
         title="Reason for the DBS referral decision",
     )
+    # a false or malicious allegation leaves the carer's file unless they consent to its being
+    # kept (KCSIE, L12)
+    carer_consents_to_keep: bool = Field(
+        default=False, title="Does the carer consent to it being kept on their file?"
+    )
 
 
 def meeting_found_ready(ctx: CheckContext, data: Outcome) -> None:
@@ -75,7 +80,7 @@ REMOVED_FROM_FILE = frozenset({OutcomeCategory.false, OutcomeCategory.malicious}
 def decide_outcome(ctx: ApplyContext, data: Outcome) -> None:
     ctx.decide("outcome", data.category.value, data.rationale)
     in_references = data.category not in NOT_IN_REFERENCES
-    removed = data.category in REMOVED_FROM_FILE
+    removed = data.category in REMOVED_FROM_FILE and not data.carer_consents_to_keep
     ctx.keep({"in_references": in_references, "remove_from_carer_file": removed})
     ctx.decide(
         "references",
@@ -87,6 +92,12 @@ def decide_outcome(ctx: ApplyContext, data: Outcome) -> None:
             "carer_file",
             "remove from the carer's file",
             f"a {data.category.value} allegation is removed unless the carer consents (KCSIE, L12)",
+        )
+    elif data.category in REMOVED_FROM_FILE:
+        ctx.decide(
+            "carer_file",
+            "kept on the carer's file",
+            f"a {data.category.value} allegation, kept with the carer's consent (KCSIE, L12)",
         )
     ctx.decide(
         "dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason
