@@ -23,6 +23,8 @@ class Role(StrEnum):
     investigating_officer = "investigating_officer"
     independent_person = "independent_person"
     advocate = "advocate"  # supports a child or young person making representations (s26A)
+    # the fostering service's agency decision maker: decides a carer's approval (FSR 2011 reg 28)
+    agency_decision_maker = "agency_decision_maker"
 
     @property
     def seniority(self) -> int:
@@ -47,6 +49,7 @@ _SENIORITY: dict[Role, int] = {
     Role.investigating_officer: 1,
     Role.independent_person: 1,
     Role.advocate: 1,
+    Role.agency_decision_maker: 3,
     Role.lado: 1,
     Role.iro: 1,
     Role.team_manager: 2,

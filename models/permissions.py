@@ -137,9 +137,11 @@ class DirectoryContext(InputContext):
         effective: datetime,
         opened: date | None = None,
         approver_role: Role | None = None,
+        approver_roles: tuple[Role, ...] = (),
+        author: str | None = None,
     ) -> None:
         self.session, self.calendar, self.action_limit = session, calendar, action_limit
-        self.approver_role = approver_role
+        self.approver_role, self.approver_roles, self.author = approver_role, approver_roles, author
         self.tz, self.now, self.opened = calendar.tz, now, opened
         self.today = effective.astimezone(self.tz).date()
 
@@ -160,9 +162,24 @@ class DirectoryContext(InputContext):
             )
 
     def check_approver(self, staff_id: str) -> None:
-        if self.approver_role is None:
+        """An approver holds one of the roles the policy names for the step, else is at least as
+        senior as its `approver`; and is someone else than who records it."""
+        if self.approver_roles:
+            held = acting_roles(self.session, staff_id)
+            if not held & set(self.approver_roles):
+                raise ValueError(
+                    f"{staff_id} may not approve it: the policy needs "
+                    f"{roles_needed(self.approver_roles)} ({staff_id} has "
+                    f"{', '.join(sorted(r.label for r in held)) or 'no role'})"
+                )
+        elif self.approver_role is None:
             raise ValueError("this step's policy names no approver: it cannot take an approval")
-        require_senior(self.session, staff_id, self.approver_role, "it")
+        else:
+            require_senior(self.session, staff_id, self.approver_role, "it")
+        if staff_id == self.author:
+            raise ValueError(
+                f"{staff_id} is recording this: an approval is another person's (name who approved)"
+            )
 
     def action_due(self, agreed_on: date, due: date | int) -> date:
         return due if isinstance(due, date) else self.calendar.due(agreed_on, WorkingDays(due)).due

@@ -142,6 +142,8 @@ class StepPolicy(_Frozen):
     extension_approver: Role | None = None
     extension_told: bool = False  # an extension records when the person was told in writing
     approver: Role | None = None  # who may approve a departure the step records (most junior)
+    # where only named roles may approve (e.g. the agency decision maker): the list, not a rank
+    approver_roles: tuple[Role, ...] = ()
     calendar: Literal["legal", "local"] | None = None  # default: local for design, else legal
     agreed_by: Key | None = None  # an event naming the day agreed for it: due then, never later
     late_notify: tuple[Recipient, ...] = ()  # told at once when the step is recorded late

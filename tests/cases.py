@@ -39,6 +39,7 @@ TEAM = [
     ("tm-1", ("team_manager",), "sm-1"),
     ("sw-1", ("social_worker",), "tm-1"),
     ("ssw-1", ("supervising_social_worker",), "tm-1"),
+    ("adm-1", ("agency_decision_maker",), "hos-1"),  # the fostering service's decision maker
 ]
 
 

@@ -189,6 +189,8 @@ def submit(
         effective=effective,
         opened=calendar.local_date(step.opened_at),
         approver_role=policy.process(case.process).step(step_name).approver,
+        approver_roles=policy.process(case.process).step(step_name).approver_roles,
+        author=author_id,
     )
     data = parse(
         step_decl.input, payload, what=step_name, example=step_decl.example, context=context

@@ -39,6 +39,15 @@ def team(cli) -> None:  # type: ignore[no-untyped-def]
         ("sw-1", "--name", "Social Worker", "--role", "social_worker"),
         ("ssw-1", "--name", "Supervising SW", "--role", "supervising_social_worker"),
         ("tm-1", "--name", "Team Manager", "--role", "team_manager", "--manager", "hos-1"),
+        (
+            "adm-1",
+            "--name",
+            "Agency Decision Maker",
+            "--role",
+            "agency_decision_maker",
+            "--manager",
+            "hos-1",
+        ),
     ):
         assert cli("staff", "add", *args)[0] == 0
 
@@ -212,7 +221,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
             "presented_to_panel_on": "2026-11-26",
             "panel_recommendation": "continue approval",
             "decision": "continue",
-            "decided_by": "hos-1",
+            "decided_by": "adm-1",
             "reasons": "the allegation was unsubstantiated; the carer's practice is sound",
         },
         "2026-11-26T15:00",
@@ -486,7 +495,7 @@ def test_the_police_strand_is_followed_round_by_round_before_the_outcome(
     case = _show(cli, ref)
     second = next(s for s in case["steps"] if s["step"] == "police_review" and s["sequence"] == 2)
     assert second["due"] == "2026-12-04"  # a fortnight on
-    case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-27", "decision": "close", "notes": "no further police action"}, "2026-11-27T12:00")  # fmt: skip
+    case = record(cli, tmp_path, ref, "police_review", {"held_on": "2026-11-27", "decision": "close", "notes": "no further police action", "next_steps": "the LADO moves to the outcome"}, "2026-11-27T12:00")  # fmt: skip
     assert until(lambda: state_of(run_id).pause_key == "outcome-1")  # the strand ended
     assert "police_review" not in open_steps(_show(cli, ref))
 

@@ -121,7 +121,11 @@ def test_the_outcome_clock_runs_from_the_referral(team: Engine, smtp: SmtpServer
 def test_closing_at_initial_consideration_needs_a_senior_managers_approval(team: Engine) -> None:
     ref = opened(team)
     nfa = {"threshold_met": False, "route": "no_further_action", "rationale": "patently unfounded"}
-    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "lado-2"}, "lado-2 (lado) is too junior", "2026-11-02T14:00")  # fmt: skip
+    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "lado-2"}, "lado-2 may not approve it: the policy needs LADO manager or director or head of service", "2026-11-02T14:00")  # fmt: skip
+    # Never the fostering service's own line (the carer's supervising social worker's manager),
+    # nor an IRO manager; never the person recording it.
+    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "tm-1"}, "tm-1 may not approve it", "2026-11-02T14:00")  # fmt: skip
+    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "irom-1"}, "irom-1 may not approve it", "2026-11-02T14:00")  # fmt: skip
     refused(team, ref, "initial_consideration", nfa, "needs approved_by", "2026-11-02T14:00")
     record(team, ref, "initial_consideration", {**nfa, "approved_by": "ladom-1"}, at("2026-11-02T14:00"))  # fmt: skip
     seen = view_at(team, ref, at("2026-11-02T15:00"))
@@ -244,23 +248,25 @@ def test_ending_approval_waits_for_the_carers_28_days_and_decides_the_dbs_referr
     found_ready(team, ref)
     record(team, ref, "outcome", {"category": "substantiated", "rationale": "r", "dbs_referral": True, "dbs_reason": "harm test met"}, at("2026-11-05T10:00"))  # fmt: skip
     open_step(team, ref, "approval_review")
-    review = {"decision": "terminate", "decided_by": "tm-1", "reasons": "r", "notice_sent_on": "2026-11-20"}  # fmt: skip
+    review = {"decision": "terminate", "decided_by": "adm-1", "reasons": "r", "notice_sent_on": "2026-11-20"}  # fmt: skip
     when = "2026-11-20T12:00"
     with pytest.raises(InputError, match="the DBS duty"):
         record(team, ref, "approval_review", review, at(when), author="ssw-1")
-    with pytest.raises(InputError, match=r"ssw-1 .* is too junior"):
+    with pytest.raises(
+        InputError, match="ssw-1 may not approve it: the policy needs agency decision maker"
+    ):
         record(team, ref, "approval_review", {"skipped_reason": "moving away", "skip_approved_by": "ssw-1"}, at(when), author="ssw-1")  # fmt: skip
     record(team, ref, "approval_review", {**review, "dbs_referral": True, "dbs_reason": "harm test met"}, at(when), author="ssw-1")  # fmt: skip
     open_step(team, ref, "approval_determination")  # the flow waits for it: a determination
     assert steps_of(team, ref, "2026-11-21T09:00")["approval_determination"]["due"] == "2027-01-01"
-    final = {"decided_on": "2026-12-10", "representations": "none", "decision": "terminate", "decided_by": "tm-1", "reasons": "r", "dbs_referral": True, "dbs_reason": "harm test met"}  # fmt: skip
+    final = {"decided_on": "2026-12-10", "representations": "none", "decision": "terminate", "decided_by": "adm-1", "reasons": "r", "dbs_referral": True, "dbs_reason": "harm test met"}  # fmt: skip
     with pytest.raises(InputError, match=re.escape("the carer has until 2026-12-18")):
         record(team, ref, "approval_determination", final, at("2026-12-10T12:00"), author="tm-1")
     record(team, ref, "approval_determination", {**final, "decided_on": "2026-12-18"}, at("2026-12-18T12:00"), author="tm-1")  # fmt: skip
     seen = view_at(team, ref, at("2026-12-18T13:00"))
     decided = [(d["kind"], d["value"]) for d in seen["decisions"]]
-    assert ("approval", "terminate (by tm-1)") in decided
-    assert ("approval_final", "terminate (by tm-1; representations: none)") in decided
+    assert ("approval", "terminate (by adm-1)") in decided
+    assert ("approval_final", "terminate (by adm-1; representations: none)") in decided
     assert decided.count(("dbs_referral", "referral made")) == 3  # outcome, review, final
 
 
@@ -301,7 +307,7 @@ def test_a_resignation_is_an_event_of_the_case_and_the_dbs_decision_still_falls_
     found_ready(team, ref)
     record(team, ref, "outcome", {"category": "unsubstantiated", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
     open_step(team, ref, "approval_review")
-    skipped = {"skipped_reason": "the carer resigned", "skip_approved_by": "tm-1"}
+    skipped = {"skipped_reason": "the carer resigned", "skip_approved_by": "adm-1"}
     with pytest.raises(InputError, match=re.escape("the carer resigned (notice received 2026-11-03): the DBS duty: give dbs_referral, dbs_reason")):  # fmt: skip
         record(team, ref, "approval_review", skipped, at("2026-11-06T10:00"), author="ssw-1")
     record(team, ref, "approval_review", {**skipped, "dbs_referral": False, "dbs_reason": "harm test not met"}, at("2026-11-06T10:00"), author="ssw-1")  # fmt: skip
@@ -561,3 +567,44 @@ def test_a_false_or_malicious_allegation_leaves_the_carers_record_unless_they_co
     assert malicious not in [c["reference"] for c in shown["cases"]]
     assert main(["carer", "show", carer, "--lado-record", "--json"]) == 0
     assert malicious in [c["reference"] for c in json.loads(capsys.readouterr().out)["cases"]]
+
+
+def test_the_carers_approval_is_the_agency_decision_makers_from_outside_the_carers_service(
+    team: Engine,
+) -> None:
+    """FSR 2011 reg 28: the agency decision maker decides (a named role, not any manager); never
+    someone in the carer's supervising social worker's own line, nor who records it."""
+    with session_scope(team) as session:
+        add_staff(
+            session=session,
+            check_address=accept_any_address,
+            now=RECEIVED,
+            people=[
+                person("adm-2", "agency_decision_maker", manager="sm-1"),
+                person("ssw-9", "supervising_social_worker", manager="adm-2"),
+                person("adm-3", "agency_decision_maker", "team_manager", manager="hos-1"),
+            ],
+        )
+    ref = start_case(team, supervising_social_worker="ssw-9")
+    open_step(team, ref, "outcome")
+    found_ready(team, ref)
+    record(team, ref, "outcome", {"category": "unsubstantiated", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
+    open_step(team, ref, "approval_review")
+    review = {"decision": "continue", "reasons": "sound practice"}
+    when = "2026-11-20T12:00"
+    for decider, said in [
+        ("tm-1", "tm-1 may not approve it: the policy needs agency decision maker"),
+        (
+            "adm-2",
+            "adm-2 is in the line management of the carer's supervising social worker (ssw-9)",
+        ),
+    ]:
+        with pytest.raises(InputError, match=re.escape(said)):
+            record(team, ref, "approval_review", {**review, "decided_by": decider}, at(when), author="ssw-9")  # fmt: skip
+    with pytest.raises(
+        InputError, match="adm-3 is recording this: an approval is another person's"
+    ):
+        record(team, ref, "approval_review", {**review, "decided_by": "adm-3"}, at(when), author="adm-3")  # fmt: skip
+    record(
+        team, ref, "approval_review", {**review, "decided_by": "adm-1"}, at(when), author="ssw-9"
+    )

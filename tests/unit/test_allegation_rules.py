@@ -26,6 +26,10 @@ STEPS = [s.name for s in ALLEGATION.steps]
 POLICY = load_policy()
 
 
+from models.cases.parties import CaseParties  # noqa: E402
+from models.enums import Role  # noqa: E402
+
+
 class Facts:
     """A case as a step's check sees it: only what these rules read."""
 
@@ -41,6 +45,11 @@ class Facts:
 
     def rule(self, step: str) -> StepPolicy:
         return POLICY.process("allegation").step(step)
+
+    parties = CaseParties(lead="lado-1", named={Role.supervising_social_worker: ("ssw-1",)})
+
+    def managers_of(self, staff_id: str) -> list[str]:
+        return {"ssw-1": ["ftm-1", "fsm-1"]}.get(staff_id, [])
 
 
 def parse_input(step: str, payload: Any) -> Any:

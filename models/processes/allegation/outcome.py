@@ -27,6 +27,7 @@ from models.process import (
     StepDecl,
 )
 from models.processes.allegation.meetings import MEETING_RECORDERS
+from models.processes.allegation.start import outside_the_carers_service
 
 
 class OutcomeCategory(StrEnum):
@@ -261,6 +262,9 @@ def approval_rules(ctx: CheckContext, data: ApprovalReview) -> None:
         if missing:
             raise about(missing[0], f"approval_review: {why}: give {', '.join(missing)}")
 
+    for field in ("decided_by", "skip_approved_by"):
+        if getattr(data, field):
+            outside_the_carers_service(ctx, getattr(data, field), field, "approval_review")
     resigned = ctx.details.get(RESIGNATION.kept_as)
     if resigned:  # a resignation recorded as it came (L18): the DBS duty still applies (L13)
         need("dbs_referral", "dbs_reason", why=f"the carer resigned (notice received {resigned}): the DBS duty")  # fmt: skip

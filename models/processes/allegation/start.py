@@ -135,7 +135,7 @@ class InitialConsideration(StepInput):
         return self
 
 
-def closing_rules(_: CheckContext, data: InitialConsideration) -> None:
+def closing_rules(ctx: CheckContext, data: InitialConsideration) -> None:
     """Closing at initial consideration is a decision with approval (L4). Checked when recorded,
     so an input stored before these rules still replays."""
     field, fault = "route", ""
@@ -174,6 +174,20 @@ def closing_rules(_: CheckContext, data: InitialConsideration) -> None:
         )
     if fault:
         raise about(field, f"initial_consideration: {fault}")
+    if data.approved_by:
+        outside_the_carers_service(ctx, data.approved_by, "approved_by", "initial_consideration")
+
+
+def outside_the_carers_service(ctx: CheckContext, who: str, field: str, step: str) -> None:
+    """An approval about the carer is never given by someone who manages the carer's supervising
+    social worker: the fostering service's own line has a stake in it."""
+    for ssw in ctx.parties.holding(Role.supervising_social_worker):
+        if who == ssw or who in ctx.managers_of(ssw):
+            raise about(
+                field,
+                f"{step}: {who} is in the line management of the carer's supervising social "
+                f"worker ({ssw}): the approval must come from outside the carer's own service",
+            )
 
 
 def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
