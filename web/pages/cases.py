@@ -143,11 +143,14 @@ def _recordable(
 ) -> list[tuple[str, str]]:
     """The open steps the person may record, not already being applied: (step, title)."""
     mine = {d.name for d in decl.steps if may_record(d, me.roles)}
-    return [
+    found = [
         (s["step"], titles.get(s["step"], s["step"]))
         for s in view["steps"]
         if s["status"] in ("open", "stopped") and s["step"] not in waiting and s["step"] in mine
     ]
+    # a step recorded only if it happens (it has no due day) comes after the work that is due
+    undated = {s["step"] for s in view["steps"] if s["due"] is None}
+    return sorted(found, key=lambda pair: pair[0] in undated)
 
 
 def _reason(

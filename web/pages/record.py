@@ -9,6 +9,7 @@ own idempotency key). A refusal is shown on the field it names, in the error sum
 """
 
 import secrets
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +21,7 @@ from models import followup, registry, steps
 from models.errors import FieldErrors, InputError
 from models.inputs import ActionAccount, lists_of
 from models.permissions import may_record, may_start, roles_needed
+from models.policy import StepPolicy
 from web import forms
 from web.deps import Me, Site, checked_form, signed_in, site, text
 from web.render import long_date, sentence
@@ -154,13 +156,24 @@ def _record_form(
     return here.render(
         request, "record/record.html", me, 400 if errors else 200,
         title=f"{rule.title}: {reference}", caption=reference, heading=rule.title,
-        lead=f"Due {long_date(opened.due_on)}. {rule.source.split('[')[0].strip()}",
+        lead=_lead(rule, opened.due_on),
         action=f"/cases/{reference}/record/{step}", fields=fields, errors=errors or [],
         field_errors_list=errors or [], form_key=(again and again.key) or secrets.token_urlsafe(16),
-        late=opened.due_on if opened.due_on < today else None,
+        late=opened.due_on if opened.due_on < today and not (rule.window or rule.unscheduled) else None,
+        late_required=rule.late_needs_reason,
         late_reason=again.late_reason if again else None,
         button="Save and continue", back=f"/cases/{reference}",
     )  # fmt: skip
+
+
+def _lead(rule: StepPolicy, due: date) -> str:
+    """What the form says of the step's time: its due day and basis, a person's own window, or
+    (a step recorded if it happens) nothing of a day."""
+    if rule.unscheduled:
+        return "Record this if it happens, at any stage."
+    if rule.window:
+        return f"The window closes on {long_date(due)}: it is theirs, and nobody is chased for it."
+    return f"Due {long_date(due)}. {rule.source.split('[')[0].strip()}"
 
 
 def _start_form(
