@@ -182,6 +182,23 @@ class ApplyContext(Protocol):
         a step that ended, goes to its ending (flows/steps.py: CaseEnded)."""
         ...
 
+    def is_open(self, reference: str) -> bool:
+        """True if the case of that reference exists and is still open (e.g. a linked allegation
+        with no outcome yet)."""
+        ...
+
+    def hold_clock(self, step: str, reason: str) -> None:
+        """Open another step of this case now (if not open) with its clock held from the start,
+        for the reason given (e.g. a meeting that waits for a linked case): a clock stop recorded
+        by whoever recorded this step; it runs again when resumed (`clock resume`, or a linked
+        case's `resume_linked`)."""
+        ...
+
+    def resume_linked(self, step: str) -> list[str]:
+        """Restart the held `step` clock of each case linked to this one (e.g. a disruption
+        meeting held until this allegation's outcome); return their references."""
+        ...
+
     def resume_clock(self, step: str) -> bool:
         """Restart another step's stopped clock as at this step (e.g. the outcome's, stopped for
         the police, once the police close their enquiry); return whether it was stopped."""

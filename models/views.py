@@ -98,7 +98,7 @@ def case_view(
         "lead": case.lead_id,
         "flow_run_id": case.flow_run_id,
         "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
-        "links": links_of(session, case.id or 0),
+        "links": _held_for(session, policy, case, links_of(session, case.id or 0)),
         "not_applied": [
             {
                 "submission": f.id,
@@ -342,6 +342,27 @@ def _carer_of(case: Case) -> str | None:
     """The carer the case is about, as its process says (None for a process about no carer)."""
     decl = registry.get(case.process)
     return decl.carer_of(details_of(case)) if decl.carer_of else None
+
+
+def _held_for(
+    session: Session, policy: Policy, case: Case, links: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each linked case, with the title of any of its clocks held until this case moves on (its
+    stop's reason names this case): shown on both cases."""
+    shown = []
+    for link in links:
+        other = session.exec(select(Case).where(Case.reference == link["reference"])).one()
+        held = session.exec(
+            select(Step.name)
+            .join(ClockStop, col(ClockStop.step_id) == Step.id)
+            .where(Step.case_id == other.id, Step.status == StepStatus.stopped)
+            .where(col(ClockStop.resumed_at).is_(None))
+            .where(col(ClockStop.reason).contains(case.reference))
+        ).all()
+        rules = policy.process(other.process).steps
+        titles = [rules[name].title for name in held if name in rules]
+        shown.append({**link, "holds_for_this": titles})
+    return shown
 
 
 def _off_file(case: Case) -> bool:

@@ -20,11 +20,12 @@ from models.cases import (
     details_of,
     keep_details,
     link_cases,
+    links_of,
     start_case,
 )
 from models.db import database_message
 from models.durations import WorkingDays
-from models.enums import Role, StepStatus
+from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.inputs import ActionAccount, NewAction, parse
 from models.policy import Policy
@@ -33,8 +34,10 @@ from models.staff import roles_of
 from models.steps.opening import latest_agreed, open_steps
 from models.steps.queries import find_step, open_steps_of, submission_for
 from models.tables import (
+    Case,
     CaseEvent,
     CaseParty,
+    ClockStop,
     Decision,
     Rationale,
     Step,
@@ -72,6 +75,69 @@ class _Apply:
                 detail={"step": other.name, "sequence": other.sequence, "by": self.step.name},
             )
         self.session.flush()
+
+    def is_open(self, reference: str) -> bool:
+        found = self.session.exec(select(Case).where(Case.reference == reference)).first()
+        return found is not None and found.status is CaseStatus.open
+
+    def hold_clock(self, step: str, reason: str) -> None:
+        sub = self.submission
+        [held] = open_steps(
+            session=self.session,
+            policy=self.policy,
+            calendar=self.calendar,
+            case_id=sub.case_id,
+            names=[step],
+            now=self.at,
+        )
+        if held.status is not StepStatus.open:
+            return  # held (or done) before: a replay
+        stop = ClockStop(
+            case_id=sub.case_id,
+            step_id=held.id or 0,
+            reason=reason,
+            approver_id=sub.author_id,
+            approver_role=sub.author_role,
+            recorded_by=sub.author_id,
+            stopped_at=max(self.at, held.opened_at),
+            due_on_before=held.due_on,
+        )
+        held.status = StepStatus.stopped
+        self.session.add_all([stop, held])
+        self.session.flush()
+        audit.record(
+            self.session,
+            at=sub.recorded_at,
+            actor_id=sub.author_id,
+            action="clock.hold",
+            case_id=sub.case_id,
+            entity="step",
+            entity_id=str(held.id),
+            detail={"step": step, "stop": stop.id},
+        )
+
+    def resume_linked(self, step: str) -> list[str]:
+        resumed = []
+        for link in links_of(self.session, self.submission.case_id):
+            other = self.session.exec(select(Case).where(Case.reference == link["reference"])).one()
+            held = self.session.exec(
+                select(Step)
+                .where(Step.case_id == other.id, Step.name == step)
+                .order_by(col(Step.sequence).desc())
+            ).first()
+            if held is None or held.status is not StepStatus.stopped:
+                continue
+            departures.resume(
+                self.session,
+                policy=self.policy,
+                calendar=self.calendar,
+                reference=other.reference,
+                step_name=step,
+                recorded_by=self.submission.author_id,
+                now=max(self.at, held.opened_at),
+            )
+            resumed.append(other.reference)
+        return resumed
 
     def resume_clock(self, step: str) -> bool:
         found = self.session.exec(

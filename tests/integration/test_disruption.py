@@ -210,6 +210,7 @@ def test_earlier_unplanned_endings_are_counted_and_an_allegation_is_linked_both_
             "reference": allegation,
             "process": "allegation",
             "why": "the allegation that led to the ending",
+            "holds_for_this": [],
         }
     ]
     assert view(team, allegation)["links"] == [
@@ -217,6 +218,7 @@ def test_earlier_unplanned_endings_are_counted_and_an_allegation_is_linked_both_
             "reference": second,
             "process": "disruption",
             "why": "the allegation that led to the ending",
+            "holds_for_this": [],
         }
     ]
     with Session(team) as session:

@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from models import cases
 from models.db import session_scope
 from models.errors import InputError
 from models.staff import add_staff
-from models.tables import Case
+from models.tables import Case, Step
 from notifications.sweep import sweep, tell_at_once
 from tests.builders import accept_any_address, person
-from tests.cases import CALENDAR, POLICY, submit_as
+from tests.cases import CALENDAR, POLICY, open_step, record, start_case, submit_as
 from tests.integration.test_disruption import NOW, START, count, start, submit, take, view
 from tests.integration.test_disruption import team as team
 from tests.smtp import SmtpServer
@@ -282,3 +283,54 @@ def test_each_looked_after_sibling_is_placed_together_or_apart_with_approval(
         case_id = cases.get_case(session, ref).id or 0
     told = tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=case_id, now=NOW)
     assert ("information", ["iro-1"]) in [(w.kind, w.recipients) for w in told if "/step:" in w.key]  # fmt: skip
+
+
+def test_a_meeting_after_an_allegation_waits_for_its_outcome(
+    team: Engine, smtp: SmtpServer
+) -> None:
+    """The disruption meeting's clock is held (a stop with its reason) while the allegation that
+    led to the ending is open, shown on both cases; the allegation's outcome starts it again."""
+    allegation = start_case_of_allegation(team)
+    ending = {**START["ending"], "ended_by": "allegation", "planned": False, "ends_on": "2026-11-02", "new_placement_on": "2026-11-02", "allegation": allegation}  # fmt: skip
+    ref = start(team, {"ending": ending})
+    take(team, ref, ["meeting_decision"])
+    submit(team, ref, "meeting_decision", {"hold": True}, who="tm-1")
+    take(team, ref, ["meeting_decision"])
+    take(team, ref, ["disruption_meeting"])
+    [meeting] = [s for s in view(team, ref)["steps"] if s["step"] == "disruption_meeting"]
+    assert meeting["status"] == "stopped"
+    assert meeting["stops"][0]["reason"] == f"waits for the outcome of the allegation {allegation}, or until the LADO agrees it goes ahead"  # fmt: skip
+    [link] = view(team, allegation)["links"]
+    assert (link["reference"], link["holds_for_this"]) == (ref, ["Hold the disruption meeting"])
+    with pytest.raises(InputError, match="disruption_meeting is not open"):
+        submit(team, ref, "disruption_meeting", MEETING, who="tm-1")
+    # Weeks later: the held meeting never lapses; its stop is reviewed, as any stopped clock is.
+    report = sweep(team, policy=POLICY, calendar=CALENDAR, now=datetime(2027, 1, 5, 9, tzinfo=UTC))  # fmt: skip
+    with Session(team) as session:
+        step_id = session.exec(select(Step.id).where(Step.name == "disruption_meeting")).one()
+    assert not [w for w in report.written if f"/step:{step_id}@" in w.key]
+    assert [w.kind for w in report.written if ref in w.key and "/stop:" in w.key] == ["stop_review"]
+
+    # The allegation's outcome: the meeting's clock runs again, and the link no longer says it waits.
+    outcome_of(team, allegation)
+    [meeting] = [s for s in view(team, ref)["steps"] if s["step"] == "disruption_meeting"]
+    assert meeting["status"] == "open" and meeting["stops"][0]["resumed_at"] is not None
+    assert view(team, allegation)["links"][0]["holds_for_this"] == []
+
+
+def start_case_of_allegation(engine: Engine) -> str:
+    return start_case(engine)
+
+
+def outcome_of(engine: Engine, ref: str) -> None:
+    """The allegation through its meeting (ready for outcome) to an unfounded outcome."""
+    threshold = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting", "rationale": "r"}  # fmt: skip
+    open_step(engine, ref, "outcome", now=NOW)
+    record(engine, ref, "initial_consideration", threshold, NOW, author="lado-1")
+    open_step(engine, ref, "allegation_meeting", now=NOW)
+    meeting = {"held_on": "2026-11-04", "attendees": ["lado"], "carer_told_on": "2026-11-04", "ready_for_outcome": True}  # fmt: skip
+    record(engine, ref, "allegation_meeting", meeting, NOW, author="lado-1")
+    outcome = {"category": "unfounded", "rationale": "r", "dbs_referral": False, "dbs_reason": "no harm"}  # fmt: skip
+    record(
+        engine, ref, "outcome", outcome, NOW, author="lado-1", late_reason="waited for the police"
+    )

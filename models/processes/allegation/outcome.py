@@ -104,6 +104,8 @@ def decide_outcome(ctx: ApplyContext, data: Outcome) -> None:
         "dbs_referral", "referral made" if data.dbs_referral else "no referral", data.dbs_reason
     )
     ctx.event("outcome_recorded", ctx.at)
+    # A disruption meeting held until this outcome may go ahead now (its clock runs again).
+    ctx.resume_linked("disruption_meeting")
 
 
 OUTCOME: StepDecl[Outcome, None] = StepDecl(

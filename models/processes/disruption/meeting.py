@@ -59,6 +59,14 @@ def decide_meeting(ctx: ApplyContext, data: MeetingDecision) -> None:
         "hold" if data.hold else "not held",
         data.reasons or "a disruption meeting is to be held",
     )
+    allegation = (ctx.details.get("ending") or {}).get("allegation")
+    if data.hold and allegation and ctx.is_open(allegation):
+        # The meeting would go over what the allegation is looking into: its clock is held until
+        # the allegation's outcome (which resumes it), or the LADO agrees (`clock resume`).
+        ctx.hold_clock("disruption_meeting", f"{HELD_FOR} {allegation}, or until the LADO agrees it goes ahead")  # fmt: skip
+
+
+HELD_FOR = "waits for the outcome of the allegation"
 
 
 def hold(data: MeetingDecision) -> bool:
