@@ -112,6 +112,14 @@ def _due(step: StepPolicy) -> str:
         text += "\n(measured only)"
     if step.window:
         text += "\n(the person's own window: never chased)"
+    if step.unscheduled:
+        text += "\n(recorded if it happens: never due)"
+    if step.late_needs_reason:
+        text += "\n(after its due day only with the reason)"
+    if step.approver_roles:
+        text += "\napproved by: " + ", ".join(step.approver_roles)
+    elif step.approver:
+        text += f"\napproved by: {step.approver} or more senior"
     if step.repeats:
         text += "\n(repeats)"
     if step.extendable_to:

@@ -4,8 +4,10 @@ complainant's stage 3 window counted from receipt, never chased, closing itself;
 officer, the adjudicating officer and the independent person three different people, the
 adjudicator outside the service complained about; the findings the adjudicating officer's."""
 
+import json
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,8 @@ from notifications.notices import notice_rows
 from notifications.sweep import sweep, tell_at_once
 from tests.builders import accept_any_address, person
 from tests.cases import CALENDAR, POLICY, advance_case, submit_as, view_at
+from tests.integration.test_cli import Run, refused
+from tests.integration.test_cli import run as run
 from tests.integration.test_complaint import NOW, RESPONSE, STATEMENT, start, submit, take, view
 from tests.integration.test_complaint import team as team
 from tests.smtp import SmtpServer
@@ -454,3 +458,37 @@ def test_resolved_after_stage_2_its_remedies_are_still_followed(team: Engine) ->
     [remedy] = view(team, ref)["actions"]
     submit(team, ref, "remedies_review", {"held_on": "2026-11-23", "accounted": [{"action_id": remedy["id"], "status": "done"}]})  # fmt: skip
     assert take(team, ref, ["remedies_review"]).results == {"remedies_review": False}
+
+
+@pytest.mark.parametrize(
+    ("step", "payload", "said"),
+    [
+        (
+            "stage2_response",
+            {**RESPONSE, "response_received_on": "2026-11-04"},
+            "response_received_on is before the response was sent",
+        ),
+        ("withdrawn_or_resolved", {"how": "abandoned", "on": "2026-11-20", "words": "x"}, "how"),
+        ("withdrawn_or_resolved", {"how": "withdrawn", "on": "2026-11-20"}, "words"),
+        ("withdrawn_or_resolved", {"how": "withdrawn", "on": "2027-01-20", "words": "x"}, "on"),
+    ],
+)
+def test_bad_input_to_a_new_field_is_one_line_and_stores_nothing(
+    team: Engine,
+    run: Run,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    step: str,
+    payload: dict[str, Any],
+    said: str,
+) -> None:
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # never reached: refused first
+    ref = to_response(team)
+    open_alongside(team, ref, ["withdrawn_or_resolved"])
+    before = (count(team, Submission), count(team, AuditEntry))
+    data = tmp_path / "input.json"
+    data.write_text(json.dumps(payload))
+    refused(run("record", ref, step, "--as", "cm-1", "--input", str(data)), said)
+    assert (count(team, Submission), count(team, AuditEntry)) == before
