@@ -166,10 +166,16 @@ class DirectoryContext(InputContext):
         senior as its `approver`; and is someone else than who records it."""
         if self.approver_roles:
             held = acting_roles(self.session, staff_id)
+            needed = roles_needed(self.approver_roles)
+            lowest = min(r.seniority for r in self.approver_roles)
+            if max(r.seniority for r in held) < lowest:
+                raise ValueError(
+                    f"{staff_id} ({', '.join(sorted(held))}) is too junior to approve it: the "
+                    f"policy needs {needed}"
+                )
             if not held & set(self.approver_roles):
                 raise ValueError(
-                    f"{staff_id} may not approve it: the policy needs "
-                    f"{roles_needed(self.approver_roles)} ({staff_id} has "
+                    f"{staff_id} may not approve it: the policy needs {needed} ({staff_id} has "
                     f"{', '.join(sorted(r.label for r in held)) or 'no role'})"
                 )
         elif self.approver_role is None:

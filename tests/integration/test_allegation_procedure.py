@@ -121,10 +121,10 @@ def test_the_outcome_clock_runs_from_the_referral(team: Engine, smtp: SmtpServer
 def test_closing_at_initial_consideration_needs_a_senior_managers_approval(team: Engine) -> None:
     ref = opened(team)
     nfa = {"threshold_met": False, "route": "no_further_action", "rationale": "patently unfounded"}
-    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "lado-2"}, "lado-2 may not approve it: the policy needs LADO manager or director or head of service", "2026-11-02T14:00")  # fmt: skip
+    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "lado-2"}, "lado-2 (lado) is too junior to approve it: the policy needs LADO manager or director or head of service", "2026-11-02T14:00")  # fmt: skip
     # Never the fostering service's own line (the carer's supervising social worker's manager),
     # nor an IRO manager; never the person recording it.
-    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "tm-1"}, "tm-1 may not approve it", "2026-11-02T14:00")  # fmt: skip
+    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "tm-1"}, "tm-1 may not approve it: the policy needs LADO manager or director or head of service", "2026-11-02T14:00")  # fmt: skip
     refused(team, ref, "initial_consideration", {**nfa, "approved_by": "irom-1"}, "irom-1 may not approve it", "2026-11-02T14:00")  # fmt: skip
     refused(team, ref, "initial_consideration", nfa, "needs approved_by", "2026-11-02T14:00")
     record(team, ref, "initial_consideration", {**nfa, "approved_by": "ladom-1"}, at("2026-11-02T14:00"))  # fmt: skip
@@ -253,7 +253,10 @@ def test_ending_approval_waits_for_the_carers_28_days_and_decides_the_dbs_referr
     with pytest.raises(InputError, match="the DBS duty"):
         record(team, ref, "approval_review", review, at(when), author="ssw-1")
     with pytest.raises(
-        InputError, match="ssw-1 may not approve it: the policy needs agency decision maker"
+        InputError,
+        match=re.escape(
+            "ssw-1 (supervising_social_worker) is too junior to approve it: the policy needs agency decision maker"
+        ),
     ):
         record(team, ref, "approval_review", {"skipped_reason": "moving away", "skip_approved_by": "ssw-1"}, at(when), author="ssw-1")  # fmt: skip
     record(team, ref, "approval_review", {**review, "dbs_referral": True, "dbs_reason": "harm test met"}, at(when), author="ssw-1")  # fmt: skip
@@ -593,7 +596,10 @@ def test_the_carers_approval_is_the_agency_decision_makers_from_outside_the_care
     review = {"decision": "continue", "reasons": "sound practice"}
     when = "2026-11-20T12:00"
     for decider, said in [
-        ("tm-1", "tm-1 may not approve it: the policy needs agency decision maker"),
+        (
+            "tm-1",
+            "tm-1 (team_manager) is too junior to approve it: the policy needs agency decision maker",
+        ),
         (
             "adm-2",
             "adm-2 is in the line management of the carer's supervising social worker (ssw-9)",
