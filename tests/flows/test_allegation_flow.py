@@ -269,6 +269,7 @@ def test_a_case_from_referral_to_closure(cli, team, tmp_path: Path) -> None:  # 
                     "ends_on": "2026-10-22",
                     "new_placement_on": "2026-10-22",
                     "placement_type": "long_term",
+                    "placement_began_on": "2025-04-01",
                     "team_manager": "tm-1",
                 }
             ],

@@ -58,7 +58,7 @@ def start(cli, *options: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     _, out, _ = cli(
         "disruption", "start", "--as", "d-sw", "--child", "C-31:d-iro:d-sw", "--carer", "FC-31",
         "--service", "Northshire Fostering", "--ssw", "d-ssw", "--team-manager", "d-tm",
-        *options, "--json",
+        *(() if "--began" in options else ("--began", "2024-09-02")), *options, "--json",
     )  # fmt: skip
     started = json.loads(out)
     assert started["first_step_open"]
@@ -249,6 +249,7 @@ def test_a_second_unplanned_ending_in_12_months_prompts_a_meeting(cli) -> None: 
         _, out, _ = cli(
             "disruption", "start", "--as", "d-sw", "--child", "C-41:d-iro:d-sw", "--carer", "FC-41",
             "--service", "S", "--ssw", "d-ssw", "--team-manager", "d-tm", "--type", "short_term",
+            "--began", "2024-09-02",
             "--ended-by", "child", "--emergency", "--ends", ends, "--new-placement", ends,
             "--json", "--wait", "0",
         )  # fmt: skip

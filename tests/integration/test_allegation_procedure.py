@@ -185,7 +185,7 @@ def test_the_placements_decision_and_nothing_open_at_closure(
     assert seen["carer_support"]["due"] == "2026-11-11"  # 5 working days from the carer told
 
     child = "C-9 Zebedee Quartermain"
-    removal = {"child": child, "ends_on": "2026-11-05", "new_placement_on": "2026-11-05", "placement_type": "long_term", "team_manager": "tm-1"}  # fmt: skip
+    removal = {"child": child, "ends_on": "2026-11-05", "new_placement_on": "2026-11-05", "placement_type": "long_term", "team_manager": "tm-1", "placement_began_on": "2025-04-01"}  # fmt: skip
     removed = {
         "decided_on": "2026-11-05",
         "decision": "children_removed",

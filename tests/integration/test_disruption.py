@@ -44,6 +44,7 @@ START: dict[str, Any] = {
     "supervising_social_worker": "ssw-1",
     "team_manager": "tm-1",
     "placement_type": "long_term",
+    "placement_began_on": "2024-09-02",
     "ending": {
         "ended_by": "carer_notice",
         "planned": True,

@@ -318,6 +318,8 @@ class Removal(StepInput):
     # the day the child's next placement starts
     new_placement_on: date = Field(title="Date the new placement starts")
     planned: bool = Field(default=False, title="Is the ending planned?")  # a removal is usually not
+    # the disruption case records it (its length); asked of every removal recorded now
+    placement_began_on: date | None = Field(default=None, title="Date the placement began")
     # short_term, long_term, permanent, emergency... (the disruption's)
     placement_type: Label = Field(title="Type of placement")
     # leads the disruption case
@@ -430,6 +432,7 @@ def _disruption(ctx: CheckContext | ApplyContext, removal: Removal) -> dict[str,
         "supervising_social_worker": details["supervising_social_worker"],
         "team_manager": removal.team_manager,
         "placement_type": removal.placement_type,
+        **_began(removal),
         "ending": {
             "ended_by": "allegation",
             "planned": removal.planned,
@@ -438,6 +441,11 @@ def _disruption(ctx: CheckContext | ApplyContext, removal: Removal) -> dict[str,
             "allegation": ctx.reference,
         },
     }
+
+
+def _began(removal: Removal) -> dict[str, str]:
+    began = removal.placement_began_on
+    return {"placement_began_on": began.isoformat()} if began else {}
 
 
 def decide_placements(ctx: ApplyContext, data: SuspensionDecision) -> None:

@@ -162,6 +162,7 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
         "supervising_social_worker": "ssw-1",
         "team_manager": "tm-1",
         "placement_type": "long_term",
+        "placement_began_on": "2024-09-02",
         "siblings_together": [],
         "key_stage_4": False,
         "ending": {

@@ -111,7 +111,7 @@ class NewDisruption(StepInput):
     # years 10-11: a move needs the nominated officer (reg 10)
     key_stage_4: bool = Field(default=False, title="Is the child in key stage 4 (years 10 and 11)?")
     # the placement's length is reported; an ending before it began is refused
-    placement_began_on: PastDay | None = Field(default=None, title="Date the placement began")
+    placement_began_on: PastDay = Field(title="Date the placement began")
     ending: Ending | None = Field(default=None, title="The ending")
     at_risk: AtRisk | None = Field(default=None, title="A placement at risk")
 
@@ -128,7 +128,7 @@ class NewDisruption(StepInput):
                 "child's iro and social_worker (staff ids)"
             )
         began = self.placement_began_on
-        if began is not None and self.ending is not None and self.ending.ends_on < began:
+        if self.ending is not None and self.ending.ends_on < began:
             raise ValueError(
                 f"ending.ends_on {self.ending.ends_on} is before the placement began ({began}): "
                 "check both dates"
@@ -160,8 +160,7 @@ def start(plan: StartPlan, new: NewDisruption) -> None:
             f"ahead (after {add_months(today, PLANNED_AHEAD_MONTHS)}): start the case within "
             f"{PLANNED_AHEAD_MONTHS} months of the day"
         )
-    if new.placement_began_on is not None:
-        plan.details["placement_days"] = (new.ending.ends_on - new.placement_began_on).days
+    plan.details["placement_days"] = (new.ending.ends_on - new.placement_began_on).days
     plan.details.update(_history(new.ending, new.child.child, new.carer, plan.earlier(), today))
     plan.event("placement_ended", new.ending.ends_on)
     plan.event("placement_started", new.ending.new_placement_on)
