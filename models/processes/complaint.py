@@ -210,16 +210,18 @@ class Eligibility(StepInput):
     def _reasons(self) -> "Eligibility":
         if not self.accepted and not self.reasons:
             raise ValueError("refusing the complaint needs reasons")
-        if not self.accepted and self.ombudsman_stated is not True:
-            raise ValueError(
-                "a refusal states the complainant's right to go to the Local Government and "
-                "Social Care Ombudsman: confirm it does (ombudsman_stated)"
-            )
         return self
 
 
 def eligible(ctx: CheckContext, data: Eligibility) -> None:
+    """Checked when recorded (a decision stored before these rules still replays)."""
     if not data.accepted:
+        if data.ombudsman_stated is not True:
+            raise about(
+                "ombudsman_stated",
+                "eligibility: a refusal states the complainant's right to go to the Local "
+                "Government and Social Care Ombudsman: confirm it does (ombudsman_stated)",
+            )
         return
     if ctx.details["over_a_year"] and not data.late_complaint_reasons:
         raise about(

@@ -257,13 +257,15 @@ class PoliceReview(StepInput):
         default=None, title="What happens next, if the police closed it"
     )
 
-    @model_validator(mode="after")
-    def _closed(self) -> "PoliceReview":
-        if self.decision == "close" and not self.next_steps:
-            raise ValueError(
-                "the police closed their enquiry: say what happens next (next_steps) (L14)"
-            )
-        return self
+
+def what_next(ctx: CheckContext, data: PoliceReview) -> None:
+    """Checked when recorded (a review stored before this rule still replays)."""
+    if data.decision == "close" and not data.next_steps:
+        raise about(
+            "next_steps",
+            "police_review: the police closed their enquiry: say what happens next (next_steps) "
+            "(L14)",
+        )
 
 
 def review_police(ctx: ApplyContext, data: PoliceReview) -> None:
@@ -286,6 +288,7 @@ POLICE_REVIEW: StepDecl[PoliceReview, bool] = StepDecl(
     name="police_review",
     input=PoliceReview,
     may_record=frozenset({Role.lado, Role.lado_manager}),
+    check=what_next,
     apply=review_police,
     result=police_continue,
     done_on=lambda data: data.held_on,
