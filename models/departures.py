@@ -13,7 +13,7 @@ from models import audit
 from models.calendar import WorkingCalendar
 from models.cases import get_case
 from models.durations import CalendarDays, CalendarMonths, WorkingDays, parse_duration
-from models.enums import StepStatus
+from models.enums import Role, StepStatus
 from models.errors import InputError
 from models.inputs import free_text
 from models.permissions import require_senior, require_staff
@@ -115,6 +115,46 @@ def stop(
         entity="step",
         entity_id=str(step.id),
         detail={"step": step_name, "approver": approver_id, "stop": clock_stop.id},
+    )
+    return clock_stop
+
+
+def hold(
+    session: Session,
+    step: Step,
+    *,
+    reason: str,
+    recorded_by: str,
+    role: Role,
+    at: datetime,
+    recorded_at: datetime,
+) -> ClockStop:
+    """Hold an open step's clock from `at`, as its process's rule requires (e.g. a disruption
+    meeting while the allegation behind it is open): a stop like any other (reviewed, resumed by
+    `resume`), recorded by whoever recorded the step that holds it; no approver's rank is asked,
+    as it is no one's departure but the rule's."""
+    clock_stop = ClockStop(
+        case_id=step.case_id,
+        step_id=step.id or 0,
+        reason=_reason(reason),
+        approver_id=recorded_by,
+        approver_role=role,
+        recorded_by=recorded_by,
+        stopped_at=at,
+        due_on_before=step.due_on,
+    )
+    step.status = StepStatus.stopped
+    session.add_all([clock_stop, step])
+    session.flush()
+    audit.record(
+        session,
+        at=recorded_at,
+        actor_id=recorded_by,
+        action="clock.hold",
+        case_id=step.case_id,
+        entity="step",
+        entity_id=str(step.id),
+        detail={"step": step.name, "stop": clock_stop.id},
     )
     return clock_stop
 

@@ -37,7 +37,6 @@ from models.tables import (
     Case,
     CaseEvent,
     CaseParty,
-    ClockStop,
     Decision,
     Rationale,
     Step,
@@ -92,28 +91,14 @@ class _Apply:
         )
         if held.status is not StepStatus.open:
             return  # held (or done) before: a replay
-        stop = ClockStop(
-            case_id=sub.case_id,
-            step_id=held.id or 0,
-            reason=reason,
-            approver_id=sub.author_id,
-            approver_role=sub.author_role,
-            recorded_by=sub.author_id,
-            stopped_at=max(self.at, held.opened_at),
-            due_on_before=held.due_on,
-        )
-        held.status = StepStatus.stopped
-        self.session.add_all([stop, held])
-        self.session.flush()
-        audit.record(
+        departures.hold(
             self.session,
-            at=sub.recorded_at,
-            actor_id=sub.author_id,
-            action="clock.hold",
-            case_id=sub.case_id,
-            entity="step",
-            entity_id=str(held.id),
-            detail={"step": step, "stop": stop.id},
+            held,
+            reason=reason,
+            recorded_by=sub.author_id,
+            role=sub.author_role,
+            at=max(self.at, held.opened_at),
+            recorded_at=sub.recorded_at,
         )
 
     def resume_linked(self, step: str) -> list[str]:
