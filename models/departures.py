@@ -93,30 +93,17 @@ def stop(
         session, approver_id, rule.stop_approver, f"stopping the {step_name} clock"
     )
     require_staff(session, recorded_by)
-    clock_stop = ClockStop(
-        case_id=step.case_id,
-        step_id=step.id or 0,
-        reason=text,
-        approver_id=approver_id,
-        approver_role=role,
-        recorded_by=recorded_by,
-        stopped_at=now,
-        due_on_before=step.due_on,
-    )
-    step.status = StepStatus.stopped
-    session.add_all([clock_stop, step])
-    session.flush()
-    audit.record(
+    return _stop_clock(
         session,
+        step,
+        reason=text,
+        approver=(approver_id, role),
+        recorded_by=recorded_by,
         at=now,
-        actor_id=recorded_by,
+        audit_at=now,
         action="clock.stop",
-        case_id=step.case_id,
-        entity="step",
-        entity_id=str(step.id),
-        detail={"step": step_name, "approver": approver_id, "stop": clock_stop.id},
+        detail={"step": step_name, "approver": approver_id},
     )
-    return clock_stop
 
 
 def hold(
@@ -133,12 +120,38 @@ def hold(
     meeting while the allegation behind it is open): a stop like any other (reviewed, resumed by
     `resume`), recorded by whoever recorded the step that holds it; no approver's rank is asked,
     as it is no one's departure but the rule's."""
+    return _stop_clock(
+        session,
+        step,
+        reason=_reason(reason),
+        approver=(recorded_by, role),
+        recorded_by=recorded_by,
+        at=at,
+        audit_at=recorded_at,
+        action="clock.hold",
+        detail={"step": step.name},
+    )
+
+
+def _stop_clock(
+    session: Session,
+    step: Step,
+    *,
+    reason: str,
+    approver: tuple[str, Role],
+    recorded_by: str,
+    at: datetime,
+    audit_at: datetime,
+    action: str,
+    detail: dict[str, str],
+) -> ClockStop:
+    """Write one clock stop (a stop approved, or a hold the rules make) and its audit entry."""
     clock_stop = ClockStop(
         case_id=step.case_id,
         step_id=step.id or 0,
-        reason=_reason(reason),
-        approver_id=recorded_by,
-        approver_role=role,
+        reason=reason,
+        approver_id=approver[0],
+        approver_role=approver[1],
         recorded_by=recorded_by,
         stopped_at=at,
         due_on_before=step.due_on,
@@ -148,13 +161,13 @@ def hold(
     session.flush()
     audit.record(
         session,
-        at=recorded_at,
+        at=audit_at,
         actor_id=recorded_by,
-        action="clock.hold",
+        action=action,
         case_id=step.case_id,
         entity="step",
         entity_id=str(step.id),
-        detail={"step": step.name, "stop": clock_stop.id},
+        detail={**detail, "stop": clock_stop.id},
     )
     return clock_stop
 

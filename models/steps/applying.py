@@ -102,42 +102,27 @@ class _Apply:
         )
 
     def resume_linked(self, step: str) -> list[str]:
-        resumed = []
-        for link in links_of(self.session, self.submission.case_id):
-            other = self.session.exec(select(Case).where(Case.reference == link["reference"])).one()
-            held = self.session.exec(
-                select(Step)
-                .where(Step.case_id == other.id, Step.name == step)
-                .order_by(col(Step.sequence).desc())
-            ).first()
-            if held is None or held.status is not StepStatus.stopped:
-                continue
-            departures.resume(
-                self.session,
-                policy=self.policy,
-                calendar=self.calendar,
-                reference=other.reference,
-                step_name=step,
-                recorded_by=self.submission.author_id,
-                now=max(self.at, held.opened_at),
-            )
-            resumed.append(other.reference)
-        return resumed
+        linked = [link["reference"] for link in links_of(self.session, self.submission.case_id)]
+        return [reference for reference in linked if self._resume(reference, step)]
 
     def resume_clock(self, step: str) -> bool:
+        return self._resume(case_by_id(self.session, self.submission.case_id).reference, step)
+
+    def _resume(self, reference: str, step: str) -> bool:
+        """Restart a case's `step` clock as at this step, if it is stopped; say whether it was."""
+        case = self.session.exec(select(Case).where(Case.reference == reference)).one()
         found = self.session.exec(
             select(Step)
-            .where(Step.case_id == self.submission.case_id, Step.name == step)
+            .where(Step.case_id == case.id, Step.name == step)
             .order_by(col(Step.sequence).desc())
         ).first()
         if found is None or found.status is not StepStatus.stopped:
             return False
-        case = case_by_id(self.session, self.submission.case_id)
         departures.resume(
             self.session,
             policy=self.policy,
             calendar=self.calendar,
-            reference=case.reference,
+            reference=reference,
             step_name=step,
             recorded_by=self.submission.author_id,
             now=max(self.at, found.opened_at),
