@@ -185,6 +185,11 @@ def _in_directory(check: Callable[[InputContext, str], None]) -> Any:
     return AfterValidator(validate)
 
 
+# A field asked of every record made now, and checked when it is recorded (by the step's check),
+# but absent from records stored before it was asked: optional in the model so those still read,
+# shown as required on a form.
+ASKED_NOW: dict[str, Any] = {"asked_now": True}
+
 StaffId = Ref  # checked against the directory by staff(...)
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # a row id: an integer column holds no more
 

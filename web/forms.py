@@ -61,7 +61,8 @@ def _fields(
     for name, info in model.model_fields.items():
         path = (*prefix, name)
         annotation, optional = _unwrap(info.annotation, list(info.metadata))
-        required = info.is_required() and not optional
+        asked = isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("asked_now")
+        required = (info.is_required() and not optional) or bool(asked)
         label = info.title or _words(name)  # the declaration's words (Field(title=...))
         built.append(
             _field(path, label, annotation, required, values.get(name), counts, info.description)

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field, model_validator
 from models.enums import Role
 from models.errors import about
 from models.inputs import (
+    ASKED_NOW,
     Label,
     PastDay,
     Ref,
@@ -271,7 +272,9 @@ class PlacementPlan(StepInput):
     # the child's wishes and feelings (reg 9(1)(b))
     childs_wishes: Text = Field(title="The child's wishes and feelings")
     # the new carer's agreement to the plan (reg 9(3)); asked of every plan recorded now
-    carer_signed_on: PastDay | None = Field(default=None, title="Date the carer signed the plan")
+    carer_signed_on: PastDay | None = Field(
+        default=None, title="Date the carer signed the plan", json_schema_extra=ASKED_NOW
+    )
 
 
 def carer_agreed(ctx: CheckContext, data: PlacementPlan) -> None:
@@ -346,10 +349,14 @@ class EducationApproval(StepInput):
     # asked of every approval recorded now (reg 10(2)): the school's designated teacher, and the
     # child's personal education plan
     designated_teacher_consulted_on: PastDay | None = Field(
-        default=None, title="Date the designated teacher was consulted"
+        default=None,
+        title="Date the designated teacher was consulted",
+        json_schema_extra=ASKED_NOW,
     )
     pep_considered: bool | None = Field(
-        default=None, title="Was the child's personal education plan considered?"
+        default=None,
+        title="Was the child's personal education plan considered?",
+        json_schema_extra=ASKED_NOW,
     )
 
 
