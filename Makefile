@@ -16,11 +16,13 @@ PACKAGES := models tasks flows notifications deployments safeguard web policy
 ## The set-up steps (the venv, the web assets, Chromium) run side by side; each recipe's own lines in order.
 MAKEFLAGS += --jobs=3
 
-## Installed with uv (from PyPI, into the venv): the same versions pip resolves, in seconds instead of a minute.
+## Installed with uv (from PyPI, into the venv): the same versions pip resolves, in half the time.
+## Bytecode compiled at install (pip's default, not uv's): every flow run and CLI call the tests
+## start is a new process, and where PYTHONDONTWRITEBYTECODE is set each would compile Prefect again.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
