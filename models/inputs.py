@@ -17,6 +17,7 @@ No database or Prefect imports here.
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 
@@ -152,27 +153,38 @@ PastMoment = Annotated[datetime, AfterValidator(_past_moment)]
 """A date-time that is not in the future; a naive one is read as local time."""
 
 
+@dataclass(frozen=True)
+class InDirectory(AfterValidator):
+    """The validator of a field naming someone in the staff directory, saying who may fill it, so
+    a page can offer those people by name: holders of `roles` (anyone when empty), an `approver`
+    (at least as senior as the step's policy says), or someone `independent` of the authority."""
+
+    roles: frozenset[Role] = frozenset()
+    approver: bool = False
+    independent: bool = False
+
+
 def staff(*roles: Role) -> Any:
     """Return the validator of a staff-id field: Annotated[str, staff(Role.iro)] must name someone
     in the directory holding one of `roles` (anyone in the directory when no role is given)."""
     wanted = frozenset(roles)
-    return _in_directory(lambda ctx, value: ctx.check_staff(value, wanted))
+    return _in_directory(lambda ctx, value: ctx.check_staff(value, wanted), roles=wanted)
 
 
 def approver() -> Any:
     """Return the validator of an approver field: Annotated[str, approver()] must name someone at
     least as senior as the step's policy `approver` (e.g. a head of service)."""
-    return _in_directory(lambda ctx, value: ctx.check_approver(value))
+    return _in_directory(lambda ctx, value: ctx.check_approver(value), approver=True)
 
 
 def independent() -> Any:
     """Return the validator of a field naming someone who must be independent of the authority
     (RPR 2006 reg 2: not a member or officer of it, nor the spouse or civil partner of one), as the
     staff directory records (`staff add --independent`)."""
-    return _in_directory(lambda ctx, value: ctx.check_independent(value))
+    return _in_directory(lambda ctx, value: ctx.check_independent(value), independent=True)
 
 
-def _in_directory(check: Callable[[InputContext, str], None]) -> Any:
+def _in_directory(check: Callable[[InputContext, str], None], **who: Any) -> Any:
     """Return a field validator asking the staff directory (only when the engine's context is
     given: a stored input replays without it)."""
 
@@ -182,7 +194,7 @@ def _in_directory(check: Callable[[InputContext, str], None]) -> Any:
             check(ctx, value)
         return value
 
-    return AfterValidator(validate)
+    return InDirectory(validate, **who)
 
 
 # A field asked of every record made now, and checked when it is recorded (by the step's check),
@@ -208,11 +220,9 @@ class ChildInCase(StepInput):
     model_config = ConfigDict(title="Child")  # one of a list, as a form numbers it
 
     child: Ref = Field(title="Child's reference")
-    iro: Annotated[StaffId, staff(Role.iro)] | None = Field(
-        default=None, title="Their IRO (staff id)"
-    )
+    iro: Annotated[StaffId, staff(Role.iro)] | None = Field(default=None, title="Their IRO")
     social_worker: Annotated[StaffId, staff(Role.social_worker)] | None = Field(
-        default=None, title="Their social worker (staff id)"
+        default=None, title="Their social worker"
     )
     # "own child", or the placing authority
     placed_by: Label | None = Field(
@@ -265,7 +275,7 @@ class NewAction(StepInput):
     model_config = ConfigDict(title="Action")  # one of a list, as a form numbers it
 
     title: Label = Field(title="What is to be done")
-    owner: Annotated[StaffId, staff()] = Field(title="Owner (staff id)")
+    owner: Annotated[StaffId, staff()] = Field(title="Owner")
     due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] = Field(
         description="a date, or working days after the meeting",
         title="Due (a date, or working days after the meeting)",

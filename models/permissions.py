@@ -3,7 +3,7 @@
 Each function reads the staff directory and raises InputError saying who may do it instead.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,9 +13,9 @@ from models.calendar import WorkingCalendar
 from models.durations import Duration, WorkingDays
 from models.enums import Role
 from models.errors import InputError
-from models.inputs import InputContext
+from models.inputs import InDirectory, InputContext
 from models.process import ProcessDecl, StepDecl
-from models.staff import management_chain, roles_of
+from models.staff import StaffView, management_chain, roles_of
 from models.tables import Staff
 
 # Managers see every open case (the board), timeliness and the staff directory.
@@ -197,3 +197,26 @@ class DirectoryContext(InputContext):
                 f"{staff_id} does not hold the role {' or '.join(sorted(roles))} "
                 f"({staff_id} has {', '.join(sorted(held)) or 'no role'})"
             )
+
+
+def eligible(ctx: InputContext, who: InDirectory, people: Sequence[StaffView]) -> list[StaffView]:
+    """Return the people a field naming a member of staff accepts, as its own check decides (one
+    rule for the form's list and the record's check): in post, holding the roles it names, an
+    approver the step's policy accepts, or someone independent of the authority."""
+    found = []
+    for p in people:
+        if not p.active or (who.roles and not who.roles & set(p.roles)):
+            continue
+        if who.independent and not p.independent:
+            continue
+        try:
+            if who.independent:
+                ctx.check_independent(p.id)
+            elif who.approver:
+                ctx.check_approver(p.id)
+            else:
+                ctx.check_staff(p.id, who.roles)
+        except (ValueError, InputError):
+            continue
+        found.append(p)
+    return found

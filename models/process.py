@@ -344,6 +344,10 @@ class StepDecl(Generic[I, R]):
     # A window that closes itself (its policy's `window`): once its due day has passed with nothing
     # recorded, the flow closes it as lapsed and goes on with this result (e.g. "no review panel").
     when_lapsed: Callable[[], R] | None = None
+    # What the step waits for before it can be recorded, given what the case has kept, in the
+    # words people read ("a meeting or review that finds the case ready for its outcome"), or None
+    # when it can be recorded now: a page shows it instead of the form; its check refuses by it.
+    waits_for: Callable[[Mapping[str, Any]], str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ Addresses are validated here (not at 3 a.m. during a sweep) and only ever leave 
 import csv
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -217,6 +218,13 @@ def list_staff(session: Session, role: Role | None = None) -> list[StaffView]:
     if role is not None:
         query = query.join(StaffRole).where(StaffRole.role == role)
     return _views(session, list(session.exec(query.order_by(Staff.id)).all()))
+
+
+def names(session: Session) -> dict[str, str]:
+    """Return how a page names each person: their name, with their id where two share a name."""
+    people = session.exec(select(Staff.id, Staff.name)).all()
+    counted = Counter(name for _, name in people)
+    return {sid: name if counted[name] == 1 else f"{name} ({sid})" for sid, name in people}
 
 
 def _views(session: Session, ids: Iterable[str]) -> list[StaffView]:

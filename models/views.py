@@ -22,6 +22,7 @@ from models.tables import (
     ActionUpdate,
     Case,
     CaseChild,
+    CaseEvent,
     CaseParty,
     ClockStop,
     Decision,
@@ -88,6 +89,16 @@ def case_view(
         .where(Submission.case_id == case.id, col(Submission.failed_at).is_not(None))
         .order_by(col(Submission.id))
     ).all()
+    done_by = dict(
+        session.exec(
+            select(Submission.step_id, Submission.author_id).where(
+                Submission.case_id == case.id, col(Submission.applied_at).is_not(None)
+            )
+        ).all()
+    )
+    events = session.exec(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.at))
+    ).all()
     view: dict[str, Any] = {
         "reference": case.reference,
         "process": case.process,
@@ -96,6 +107,7 @@ def case_view(
         "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "retain_until": case.retain_until.isoformat() if case.retain_until else None,
         "lead": case.lead_id,
+        "opened_by": case.opened_by,
         "flow_run_id": case.flow_run_id,
         "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
         "links": _held_for(session, policy, case, links_of(session, case.id or 0)),
@@ -127,8 +139,12 @@ def case_view(
                 extended.get(s.id or 0, []),
                 stopped.get(s.id or 0, []),
                 unscheduled=s.name in unscheduled,
+                by=done_by.get(s.id),
             )
             for s in steps
+        ],
+        "events": [
+            {"event": e.name, "sequence": e.sequence, "at": e.at.isoformat()} for e in events
         ],
         "decisions": [
             {
@@ -239,10 +255,11 @@ def _step_view(
     extensions: Sequence[Extension] = (),
     stops: Sequence[ClockStop] = (),
     unscheduled: bool = False,
+    by: str | None = None,
 ) -> dict[str, Any]:
     if unscheduled:  # recorded if it happens: no due day, never late
         return {
-            **_step_view(step, calendar, today),
+            **_step_view(step, calendar, today, by=by),
             "due": None,
             "late": False,
             "working_days_left": None,
@@ -262,14 +279,18 @@ def _step_view(
         "opened": step.opened_at.isoformat(),
         "due": step.due_on.isoformat(),
         "closed": step.closed_at.isoformat() if step.closed_at else None,
+        "by": by,  # who recorded it (None: nobody; it closed by itself)
         "late": late,
         "timeliness": timeliness(step, extensions, stops, calendar, today),
         "extensions": [
             {
                 "to": e.extended_to,
                 "from_due": e.due_on_before.isoformat(),
+                "to_due": e.due_on_after.isoformat(),
                 "reason": e.reason,
                 "approver": e.approver_id,
+                "recorded_by": e.recorded_by,
+                "recorded_at": e.recorded_at.isoformat(),
             }
             for e in extensions
         ],
@@ -278,7 +299,9 @@ def _step_view(
                 "stopped_at": c.stopped_at.isoformat(),
                 "reason": c.reason,
                 "approver": c.approver_id,
+                "recorded_by": c.recorded_by,
                 "resumed_at": c.resumed_at.isoformat() if c.resumed_at else None,
+                "resumed_by": c.resumed_by,
                 "working_days_stopped": c.working_days_stopped,
             }
             for c in stops

@@ -10,6 +10,7 @@ and its refusal is shown on the field it names.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -17,6 +18,8 @@ from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
+
+from models.inputs import InDirectory
 
 LONG_TEXT = 200  # a str allowed more than this is a textarea
 
@@ -28,7 +31,8 @@ class FormField:
     path: tuple[str | int, ...]
     label: str
     kind: (
-        str  # text, textarea, lines, number, date, datetime, due, radios, checkboxes, group, repeat
+        str  # text, textarea, lines, number, date, datetime, due, radios, checkboxes, group,
+        # repeat, person (a member of staff, chosen by name)
     )
     required: bool
     choices: list[tuple[str, str]] = field(default_factory=list)
@@ -39,10 +43,21 @@ class FormField:
     error: str | None = None
     hint: str | None = None
     item: str = ""  # a repeat's word for one of its items ("Action"): its model's title
+    person: InDirectory | None = None  # a field naming a member of staff: who may fill it
 
     @property
     def id(self) -> str:
         return "-".join(str(p) for p in self.path)
+
+
+def offer_people(fields: list[FormField], choose: Callable[[InDirectory], list[tuple[str, str]]]) -> None:  # fmt: skip
+    """Make each field naming a member of staff a choice among those who may fill it (`choose`
+    lists them as (id, what the page shows)), with whoever it already names kept on the list."""
+    for f in walk(fields):
+        if f.person is not None and f.kind == "text":
+            f.kind, f.choices = "person", choose(f.person)
+            if f.value and f.value not in {value for value, _ in f.choices}:
+                f.choices.append((str(f.value), str(f.value)))
 
 
 def build(model: type[BaseModel], values: dict[str, Any] | None = None, counts: dict[str, int] | None = None) -> list[FormField]:  # fmt: skip
@@ -60,13 +75,13 @@ def _fields(
     built = []
     for name, info in model.model_fields.items():
         path = (*prefix, name)
-        annotation, optional = _unwrap(info.annotation, list(info.metadata))
+        annotation, optional, person = _unwrap(info.annotation, list(info.metadata))
         asked = isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("asked_now")
         required = (info.is_required() and not optional) or bool(asked)
         label = info.title or _words(name)  # the declaration's words (Field(title=...))
-        built.append(
-            _field(path, label, annotation, required, values.get(name), counts, info.description)
-        )
+        made = _field(path, label, annotation, required, values.get(name), counts, info.description)
+        made.person = person
+        built.append(made)
     return built
 
 
@@ -102,8 +117,9 @@ def _field(
     return made
 
 
-def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool]:
-    """Strip Annotated and Optional; keep what the kind needs (a str's max length)."""
+def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool, InDirectory | None]:
+    """Strip Annotated and Optional; keep what the kind needs (a str's max length) and who may
+    fill a field naming a member of staff."""
     optional = False
     while True:
         if get_origin(annotation) is Annotated:
@@ -121,9 +137,10 @@ def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool]:
     longest = max(
         (m.max_length for m in metadata if getattr(m, "max_length", None) is not None), default=None
     )
+    person = next((m for m in metadata if isinstance(m, InDirectory)), None)
     if annotation is str and longest is not None and longest > LONG_TEXT:
-        return "long-str", optional
-    return annotation, optional
+        return "long-str", optional, person
+    return annotation, optional, person
 
 
 def _kind(annotation: Any) -> tuple[str, Any]:
@@ -151,7 +168,7 @@ def _kind(annotation: Any) -> tuple[str, Any]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "group", annotation
     if get_origin(annotation) in (tuple, list):
-        item, _ = _unwrap(get_args(annotation)[0], [])
+        item, _, _ = _unwrap(get_args(annotation)[0], [])
         if isinstance(item, type) and issubclass(item, BaseModel):
             return "repeat", item
         inner, choices = _kind(item)
@@ -190,7 +207,7 @@ def _read(fields: list[FormField], form: Any, errors: list[tuple[str, str]]) -> 
 
 def _value(f: FormField, form: Any, errors: list[tuple[str, str]]) -> Any:
     text = (form.get(f.id) or "").strip()
-    if f.kind in ("text", "textarea"):
+    if f.kind in ("text", "textarea", "person"):
         return text or None
     if f.kind == "number":
         return int(text) if text.isdigit() else (text or None)

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from models.enums import Role
 from models.errors import FieldErrors, InputError
@@ -46,6 +47,7 @@ class Renderer:
         self.env.filters["long_date"] = long_date
         self.env.filters["long_moment"] = self.long_moment
         self.env.filters["role"] = lambda value: Role(value).label
+        self.env.filters["person"] = person
 
     def __call__(
         self,
@@ -83,8 +85,19 @@ class Renderer:
         """e.g. '2 November 2026 at 09:15', local time."""
         if not value:
             return "\u2013"  # an en dash: no date
-        local = datetime.fromisoformat(value).astimezone(self.tz)
+        moment = datetime.fromisoformat(value)
+        # a moment without an offset was typed as local time (a start's "received at")
+        local = moment.astimezone(self.tz) if moment.tzinfo else moment
         return f"{local.day} {local:%B %Y at %H:%M}"
+
+
+@pass_context
+def person(context: Context, staff_id: str | None) -> str:
+    """A member of staff as a page names them: by name (with their id where two share a name),
+    from the page's `people`; an id the directory does not hold, as it is."""
+    if not staff_id:
+        return "\u2013"
+    return str((context.get("people") or {}).get(staff_id, staff_id))
 
 
 def navigation(me: Person | None) -> list[tuple[str, str]]:

@@ -112,7 +112,7 @@ class NewComplaint(StepInput):
     advocacy: Literal["accepted", "declined", "not_applicable"] = Field(title="Advocacy")
     # who advocates for them (s26A), if advocacy was accepted: told of each stage's response
     advocate: Annotated[StaffId, staff(Role.advocate)] | None = Field(
-        default=None, title="Advocate (staff id)"
+        default=None, title="Advocate"
     )
     # the authority first received the complaint
     received_on: PastDay = Field(title="Date the complaint was received")
@@ -122,12 +122,12 @@ class NewComplaint(StepInput):
     stage2_requested_on: PastDay = Field(title="Date stage 2 was asked for")
     # leads the case
     complaints_manager: Annotated[StaffId, staff(Role.complaints_manager)] = Field(
-        title="Complaints manager (staff id)"
+        title="Complaints manager"
     )
     summary: Text = Field(title="Summary")
     # who manages the service complained about: they may not adjudicate it (separation of roles)
     service_manager: Annotated[StaffId, staff()] | None = Field(
-        default=None, title="Manager of the service complained about (staff id)"
+        default=None, title="Manager of the service complained about"
     )
 
     @model_validator(mode="after")
@@ -258,11 +258,11 @@ class Statement(StepInput):
     agreed_on: PastDay = Field(title="Date the statement of complaint was agreed")
     points: tuple[Point, ...] = Field(min_length=1, title="Points of complaint")
     investigating_officer: Annotated[StaffId, staff(Role.investigating_officer)] = Field(
-        title="Investigating officer (staff id)"
+        title="Investigating officer"
     )
     # reg 17(2), reg 2
     independent_person: Annotated[StaffId, staff(Role.independent_person), independent()] = Field(
-        title="Independent person (staff id)"
+        title="Independent person"
     )
 
     @field_validator("points")
@@ -310,9 +310,7 @@ class Stage2Response(StepInput):
     io_report_on: PastDay = Field(title="Date of the investigating officer's report")
     ip_report_on: PastDay = Field(title="Date of the independent person's report")
     adjudicated_on: PastDay = Field(title="Date adjudicated")
-    adjudicating_officer: Annotated[StaffId, approver()] = Field(
-        title="Adjudicating officer (staff id)"
-    )
+    adjudicating_officer: Annotated[StaffId, approver()] = Field(title="Adjudicating officer")
     findings: tuple[PointFinding, ...] = Field(min_length=1, title="Finding on each point")
     remedies: tuple[NewAction, ...] = Field(default=(), title="Remedies")
     # when the remedies are next reviewed
@@ -468,7 +466,7 @@ class Panel(StepInput):
     members: tuple[Annotated[StaffId, staff(), independent()], ...] = Field(
         min_length=3, max_length=3, title="Panel members (staff ids, one per line)"
     )
-    chair: Annotated[StaffId, staff()] = Field(title="Chair (staff id)")
+    chair: Annotated[StaffId, staff()] = Field(title="Chair")
 
     @model_validator(mode="after")
     def _chair(self) -> "Panel":
@@ -512,7 +510,7 @@ class Answer(StepInput):
     accepted: bool = Field(title="Is it accepted?")
     # accepted: a remedy, tracked and reviewed like stage 2's
     owner: Annotated[StaffId, staff()] | None = Field(
-        default=None, title="Who carries it out, if accepted (staff id)"
+        default=None, title="Who carries it out, if accepted"
     )
     due: date | Annotated[int, Field(ge=1, le=MAX_ACTION_DAYS)] | None = Field(
         default=None,

@@ -24,7 +24,7 @@ from models.steps.queries import (
     step_of,
     submission_for,
 )
-from models.steps.submit import KEY_MAX, Recorded, submit
+from models.steps.submit import KEY_MAX, Recorded, input_context, submit
 
 __all__ = [
     "KEY_MAX",
@@ -35,6 +35,7 @@ __all__ = [
     "apply",
     "being_applied",
     "find_step",
+    "input_context",
     "lapsed_windows",
     "latest_agreed",
     "latest_event",

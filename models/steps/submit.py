@@ -122,6 +122,32 @@ class _Check:
         return bool(done and done.closed_at and done.closed_at >= done.deadline_at)
 
 
+def input_context(
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    case: Case,
+    step: Step,
+    author_id: str,
+    now: datetime,
+    effective: datetime | None = None,
+) -> DirectoryContext:
+    """Return what a step's input is checked against when `author_id` records it: its window, the
+    moment, the staff directory and who may approve it (a form lists the people it accepts)."""
+    rule = policy.process(case.process).step(step.name)
+    return DirectoryContext(
+        session,
+        calendar,
+        policy.actions.due_within,
+        now=now,
+        effective=effective or now,
+        opened=calendar.local_date(step.opened_at),
+        approver_role=rule.approver,
+        approver_roles=rule.approver_roles,
+        author=author_id,
+    )
+
+
 def submit(
     *,
     session: Session,
@@ -181,17 +207,7 @@ def submit(
             "at",
             f"{effective:%Y-%m-%d %H:%M} is before {step_name} opened ({step.opened_at:%Y-%m-%d %H:%M}); check the date",
         )
-    context = DirectoryContext(
-        session,
-        calendar,
-        policy.actions.due_within,
-        now=now,
-        effective=effective,
-        opened=calendar.local_date(step.opened_at),
-        approver_role=policy.process(case.process).step(step_name).approver,
-        approver_roles=policy.process(case.process).step(step_name).approver_roles,
-        author=author_id,
-    )
+    context = input_context(session, policy, calendar, case, step, author_id, now, effective)
     data = parse(
         step_decl.input, payload, what=step_name, example=step_decl.example, context=context
     )

@@ -93,10 +93,10 @@ def test_a_lado_starts_and_records_in_the_browser(
     fill_date(page, "aware_on", "2026-11-02")
     page.fill("#carer", "FC-77")  # type: ignore[attr-defined]
     page.fill("#fostering_service", "Northshire Fostering")  # type: ignore[attr-defined]
-    page.fill("#supervising_social_worker", "ssw-1")  # type: ignore[attr-defined]
+    page.select_option("#supervising_social_worker", "ssw-1")  # type: ignore[attr-defined]
     page.fill("#children-0-child", "C-9")  # type: ignore[attr-defined]
-    page.fill("#children-0-iro", "iro-1")  # type: ignore[attr-defined]
-    page.fill("#children-0-social_worker", "sw-1")  # type: ignore[attr-defined]
+    page.select_option("#children-0-iro", "iro-1")  # type: ignore[attr-defined]
+    page.select_option("#children-0-social_worker", "sw-1")  # type: ignore[attr-defined]
     page.fill("#category", "physical")  # type: ignore[attr-defined]
     page.fill("#summary", "a bruise on the forearm")  # type: ignore[attr-defined]
     go(page, "button:has-text('Start the case')")
@@ -120,7 +120,7 @@ def test_a_lado_starts_and_records_in_the_browser(
     fill_date(page, "held_on", "2026-11-02")
     page.fill("#attendees", "lado\npolice")  # type: ignore[attr-defined]
     page.fill("#actions-0-title", "Police interview")  # type: ignore[attr-defined]
-    page.fill("#actions-0-owner", "sw-1")  # type: ignore[attr-defined]
+    page.select_option("#actions-0-owner", "sw-1")  # type: ignore[attr-defined]
     page.fill("#actions-0-due", "5")  # type: ignore[attr-defined]
     page.check("input[name='ready_for_outcome'][value='no']")  # type: ignore[attr-defined]
     checked(page, "23-record-meeting")

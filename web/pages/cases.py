@@ -2,7 +2,8 @@
 process lets read it, who viewed it), the reason asked before opening a case one has no part in,
 and the follow-up on the page: a decision's rationale, an action's update. Every view is logged."""
 
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,12 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from models import accounts, registry, steps
+from models.cases import details_of
 from models.errors import InputError
 from models.permissions import may_record
-from models.process import ProcessDecl
+from models.process import ProcessDecl, StepDecl
+from models.staff import names as staff_names
 from notifications.notices import notice_rows
+from web import forms
 from web.deps import Me, Site, checked_form, signed_in, site, text
 from web.render import said
+from web.timeline import timeline
 
 router = APIRouter()
 
@@ -29,10 +34,13 @@ def case_page(
     reference: str,
     recorded: str | None = None,
     done: str | None = None,
+    order: str | None = None,
     me: Me = Depends(signed_in),
     here: Site = Depends(site),
 ) -> Response:
-    return show_case(request, here, me, reference, None, recorded, DONE.get(done or ""))
+    return show_case(
+        request, here, me, reference, None, recorded, DONE.get(done or ""), oldest=order == "oldest"
+    )
 
 
 @router.get("/cases/{reference}/reason")
@@ -109,8 +117,11 @@ def show_case(
     reason: str | None,
     recorded: str | None = None,
     flash: str | None = None,
+    oldest: bool = False,
 ) -> Response:
-    """The case page, its view logged (asking why first, where the case's process asks it)."""
+    """The case page, its view logged (asking why first, where the case's process asks it): what
+    the case is about (its start's facts), what the person may record (or what a step waits for),
+    its steps, decisions, actions, notices and timeline."""
     try:
         with here.casework() as cx:
             case = cx.case(reference)
@@ -123,34 +134,64 @@ def show_case(
             pending = steps.being_applied(cx.session, case.id or 0)
             log = accounts.access_log(cx.session, case.id or 0) if accounts.may_see_access_log(cx.session, case, me.id) else None  # fmt: skip
             now = cx.now()
+            people = staff_names(cx.session)
+            details = details_of(case)
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Case not found", str(refused))
-    titles = {name: rule.title for name, rule in here.deps.policy.process(case.process).steps.items()}  # fmt: skip
+    rules = here.deps.policy.process(case.process)
+    titles = {name: rule.title for name, rule in rules.steps.items()}
     waiting = [p.kind for p in pending]
+    decl = registry.get(case.process)
     ui, run = here.deps.prefect_ui, view["flow_run_id"]
     return here.render(
         request, "cases/case.html", me, title=reference, case=view, notices=notices,
-        access_log=log, titles=titles, pending=waiting,
+        access_log=log, titles=titles, pending=waiting, people=people,
+        process_title=rules.title,
+        facts=forms.build(decl.start_input, details),
+        # its flow has not opened its next step yet (a new case: its first)
+        opening=_opening(view, waiting),
+        opened_long_ago=now - datetime.fromisoformat(view["opened_at"]) > SLOW,
         slow=any(now - p.recorded_at > SLOW for p in pending),
-        recordable=_recordable(registry.get(case.process), view, set(waiting), me, titles),
+        recordable=_recordable(decl, view, set(waiting), me, titles, details),
+        timeline=timeline(view, notices, titles, rules.events, newest_first=not oldest),
+        oldest=oldest,
         run_link=f"{ui}/runs/flow-run/{run}" if ui and run else None,
         flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else flash,
     )  # fmt: skip
 
 
 def _recordable(
-    decl: ProcessDecl[Any], view: dict[str, Any], waiting: set[str], me: Me, titles: dict[str, str]
-) -> list[tuple[str, str]]:
-    """The open steps the person may record, not already being applied: (step, title)."""
-    mine = {d.name for d in decl.steps if may_record(d, me.roles)}
+    decl: ProcessDecl[Any],
+    view: dict[str, Any],
+    waiting: set[str],
+    me: Me,
+    titles: dict[str, str],
+    details: Mapping[str, Any],
+) -> list[tuple[str, str, str | None]]:
+    """The open steps the person may record, not already being applied: (step, title, what it
+    waits for before it can be recorded, or None)."""
+    mine = {d.name: d for d in decl.steps if may_record(d, me.roles)}
     found = [
-        (s["step"], titles.get(s["step"], s["step"]))
+        (s["step"], titles.get(s["step"], s["step"]), _waits(mine[s["step"]], details))
         for s in view["steps"]
         if s["status"] in ("open", "stopped") and s["step"] not in waiting and s["step"] in mine
     ]
     # a step recorded only if it happens (it has no due day) comes after the work that is due
     undated = {s["step"] for s in view["steps"] if s["due"] is None}
-    return sorted(found, key=lambda pair: pair[0] in undated)
+    return sorted(found, key=lambda row: row[0] in undated)
+
+
+def _opening(view: Mapping[str, Any], pending: list[str]) -> bool:
+    """True while a new case waits for its flow to open its first step: nothing open, nothing
+    being applied, and no step but those its start closed (a referral measured as it came)."""
+    if view["status"] != "open" or pending:
+        return False
+    opened = datetime.fromisoformat(view["opened_at"])
+    return all(s["closed"] and datetime.fromisoformat(s["closed"]) <= opened for s in view["steps"])
+
+
+def _waits(step: StepDecl[Any, Any], details: Mapping[str, Any]) -> str | None:
+    return step.waits_for(details) if step.waits_for else None
 
 
 def _reason(

@@ -9,19 +9,24 @@ own idempotency key). A refusal is shown on the field it names, in the error sum
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from models import followup, registry, steps
+from models.cases import details_of
 from models.errors import FieldErrors, InputError
-from models.inputs import ActionAccount, lists_of
-from models.permissions import may_record, may_start, roles_needed
+from models.inputs import ActionAccount, InDirectory, InputContext, lists_of
+from models.permissions import DirectoryContext, eligible, may_record, may_start, roles_needed
 from models.policy import StepPolicy
+from models.staff import list_staff
+from models.staff import names as staff_names
 from web import forms
 from web.deps import Me, Site, checked_form, signed_in, site, text
 from web.render import long_date, sentence
@@ -143,16 +148,23 @@ def _record_form(
             open_now = {s.name: s for s in steps.open_steps_of(cx.session, case.id or 0)}
             actions = followup.open_actions(cx.session, case.id or 0)
             today = cx.today()
+            waits = decl.waits_for(details_of(case)) if decl.waits_for else None
+            fields = again.fields if again else forms.build(decl.input, _accounts(decl.input, actions))  # fmt: skip
+            if step in open_now:
+                ctx = steps.input_context(cx.session, here.deps.policy, here.deps.calendar, case, open_now[step], me.id, cx.now())  # fmt: skip
+                forms.offer_people(fields, _chooser(cx.session, ctx))
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Not found", str(refused))
+    rule = here.deps.policy.process(case.process).step(step)
+    if waits and step in open_now:
+        return here.render.refusal(request, me, 409, f"{rule.title} cannot be recorded yet", f"It can be recorded after {waits}.")  # fmt: skip
     if step not in open_now:
         waiting = ", ".join(open_now) or "none"
         return here.render.refusal(request, me, 404, "This step is not open", f"{step} is not open in {reference}; open steps: {waiting}")  # fmt: skip
     if not may_record(decl, me.roles):
         return here.render.refusal(request, me, 403, "You cannot record this step", f"recording {step} needs the role {roles_needed(decl.may_record)}")  # fmt: skip
-    fields = again.fields if again else forms.build(decl.input, _accounts(decl.input, actions))
     _label_actions(fields, actions)
-    rule, opened = here.deps.policy.process(case.process).step(step), open_now[step]
+    opened = open_now[step]
     return here.render(
         request, "record/record.html", me, 400 if errors else 200,
         title=f"{rule.title}: {reference}", caption=reference, heading=rule.title,
@@ -187,6 +199,10 @@ def _start_form(
 ) -> Response:
     try:
         decl = registry.get(process)
+        fields = fields if fields is not None else forms.build(decl.start_input)
+        with here.casework() as cx:
+            ctx = DirectoryContext(cx.session, here.deps.calendar, here.deps.policy.actions.due_within, now=cx.now(), effective=cx.now(), author=me.id)  # fmt: skip
+            forms.offer_people(fields, _chooser(cx.session, ctx))
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Not found", str(refused))
     if not may_start(decl, me.roles):
@@ -198,11 +214,23 @@ def _start_form(
         caption="Start a case", heading=title,
         lead=f"You start it{leading}; its first step opens when it is saved.",
         action=f"/start/{process}",
-        fields=fields if fields is not None else forms.build(decl.start_input),
+        fields=fields,
         errors=errors or [], field_errors_list=errors or [],
         form_key=form_key or secrets.token_urlsafe(16), late=None, button="Start the case",
         back="/my-work",
     )  # fmt: skip
+
+
+def _chooser(session: Session, ctx: InputContext) -> Callable[[InDirectory], list[tuple[str, str]]]:  # fmt: skip
+    """Who a field naming a member of staff offers: those its own check accepts, by name (with
+    their id where two share one) and their roles."""
+    people, shown = list_staff(session), staff_names(session)
+
+    def choose(who: InDirectory) -> list[tuple[str, str]]:
+        found = sorted(eligible(ctx, who, people), key=lambda p: shown[p.id])
+        return [(p.id, f"{shown[p.id]} ({', '.join(r.label for r in p.roles)})") for p in found]
+
+    return choose
 
 
 def _counts(form: FormData) -> dict[str, int]:

@@ -326,9 +326,7 @@ class Removal(StepInput):
     # short_term, long_term, permanent, emergency... (the disruption's)
     placement_type: Label = Field(title="Type of placement")
     # leads the disruption case
-    team_manager: Annotated[StaffId, staff(Role.team_manager)] = Field(
-        title="Team manager (staff id)"
-    )
+    team_manager: Annotated[StaffId, staff(Role.team_manager)] = Field(title="Team manager")
 
 
 class SuspensionDecision(StepInput):
@@ -340,7 +338,7 @@ class SuspensionDecision(StepInput):
     # considered, and why each was rejected
     alternatives: tuple[Alternative, ...] = Field(default=(), title="Alternatives considered")
     rationale: Text = Field(title="Rationale")
-    approved_by: Annotated[StaffId, approver()] = Field(title="Approved by (staff id)")
+    approved_by: Annotated[StaffId, approver()] = Field(title="Approved by")
     # the carer's contact while it lasts
     named_contact: Label = Field(title="The carer's named contact")
     # in writing (L6: within 1 working day)

@@ -2,9 +2,10 @@
 category, who is told, the review of the carer's approval and its determination, a resignation,
 and closure with nothing left open."""
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -55,10 +56,16 @@ class Outcome(StepInput):
     )
 
 
-def meeting_found_ready(ctx: CheckContext, data: Outcome) -> None:
+def waits_for_a_ready_meeting(details: Mapping[str, Any]) -> str | None:
     """The outcome clock runs from the referral; recording the outcome waits for a meeting that
     found the case ready for it."""
-    if not ctx.details.get("ready_for_outcome_on"):
+    if details.get("ready_for_outcome_on"):
+        return None
+    return "a meeting or review that finds the case ready for its outcome"
+
+
+def meeting_found_ready(ctx: CheckContext, data: Outcome) -> None:
+    if waits_for_a_ready_meeting(ctx.details):
         raise InputError(
             "outcome: no meeting has found the case ready for outcome yet: record the meeting "
             "(or review) with ready_for_outcome true first; the outcome's clock runs meanwhile",
@@ -113,6 +120,7 @@ OUTCOME: StepDecl[Outcome, None] = StepDecl(
     input=Outcome,
     may_record=frozenset({Role.lado}),
     check=meeting_found_ready,
+    waits_for=waits_for_a_ready_meeting,
     apply=decide_outcome,
     example={
         "category": "unsubstantiated",
@@ -233,9 +241,7 @@ class ApprovalReview(StepInput):
     panel_recommendation: Text | None = Field(default=None, title="The panel's recommendation")
     decision: ApprovalOutcome | None = Field(default=None, title="Decision on the carer's approval")
     # the agency decision maker
-    decided_by: Annotated[StaffId, approver()] | None = Field(
-        default=None, title="Decided by (staff id)"
-    )
+    decided_by: Annotated[StaffId, approver()] | None = Field(default=None, title="Decided by")
     reasons: Text | None = Field(default=None, title="Reasons")
     # the carer's written notice received
     resigned_on: StepDay | None = Field(default=None, title="Date the carer resigned")
@@ -246,7 +252,7 @@ class ApprovalReview(StepInput):
     dbs_reason: Text | None = Field(default=None, title="Reason for the DBS referral decision")
     skipped_reason: Text | None = Field(default=None, title="Why the review was not held")
     skip_approved_by: Annotated[StaffId, approver()] | None = Field(
-        default=None, title="Not holding it approved by (staff id)"
+        default=None, title="Not holding it approved by"
     )
 
     @model_validator(mode="after")
@@ -354,7 +360,7 @@ class ApprovalDetermination(StepInput):
         default=None, title="The independent review mechanism's recommendation"
     )
     decision: Literal["continue", "revise", "terminate"] = Field(title="Determination")
-    decided_by: Annotated[StaffId, approver()] = Field(title="Decided by (staff id)")
+    decided_by: Annotated[StaffId, approver()] = Field(title="Decided by")
     reasons: Text = Field(title="Reasons")
     dbs_referral: bool | None = Field(default=None, title="Is a DBS referral made?")
     dbs_reason: Text | None = Field(default=None, title="Reason for the DBS referral decision")

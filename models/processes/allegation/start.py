@@ -61,7 +61,7 @@ class NewAllegation(StepInput):
     fostering_service: Label = Field(title="Fostering service")
     # the carer's: a named party (their steps and ladders go to them)
     supervising_social_worker: Annotated[StaffId, staff(Role.supervising_social_worker)] = Field(
-        title="The carer's supervising social worker (staff id)"
+        title="The carer's supervising social worker"
     )
     children: tuple[ChildInCase, ...] = Field(title="Children")
     category: Ref = Field(title="Category of allegation")  # physical, sexual, emotional, neglect...
@@ -111,9 +111,7 @@ class InitialConsideration(StepInput):
     rationale: Text | None = Field(default=None, title="Rationale")
     # Closing here (no further action, or advice) is a decision with a senior manager's approval
     # (L4); advice records the fostering service's follow-up.
-    approved_by: Annotated[StaffId, approver()] | None = Field(
-        default=None, title="Approved by (staff id)"
-    )
+    approved_by: Annotated[StaffId, approver()] | None = Field(default=None, title="Approved by")
     follow_up: Text | None = Field(default=None, title="Follow-up")
     # a police strand: reviews 4 weeks on, then fortnightly
     police_investigating: bool = Field(default=False, title="Are the police investigating?")

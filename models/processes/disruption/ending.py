@@ -75,7 +75,7 @@ class EmergencyEnding(StepInput):
     ground: Ground = Field(title="Ground")
     rationale: Text = Field(title="Rationale")
     # at least the policy's approver
-    approved_by: Annotated[StaffId, approver()] = Field(title="Approved by (staff id)")
+    approved_by: Annotated[StaffId, approver()] = Field(title="Approved by")
 
 
 def record_emergency(ctx: ApplyContext, data: EmergencyEnding) -> None:
@@ -180,7 +180,7 @@ class Sibling(StepInput):
     # apart: the assessment that found it right, approved by a service manager, with reasons
     assessed_on: PastDay | None = Field(default=None, title="Date of the assessment, if apart")
     approved_by: Annotated[StaffId, approver()] | None = Field(
-        default=None, title="Approved by, if apart (staff id)"
+        default=None, title="Approved by, if apart"
     )
     reasons: Text | None = Field(default=None, title="Why they are apart")
 
@@ -343,7 +343,7 @@ SOCIAL_WORKER_VISIT: StepDecl[SocialWorkerVisit, None] = StepDecl(
 class EducationApproval(StepInput):
     approved_on: PastDay = Field(title="Date approved")
     # reg 10: the authority's nominated officer
-    nominated_officer: Annotated[StaffId, approver()] = Field(title="Nominated officer (staff id)")
+    nominated_officer: Annotated[StaffId, approver()] = Field(title="Nominated officer")
     iro_consulted_on: PastDay = Field(title="Date the IRO was consulted")
     rationale: Text = Field(title="Rationale")
     # asked of every approval recorded now (reg 10(2)): the school's designated teacher, and the

@@ -34,9 +34,7 @@ class MeetingDecision(StepInput):
     hold: bool = Field(title="Is a disruption meeting held?")
     reasons: Text | None = Field(default=None, title="Reasons")  # why not, when not
     # a required meeting not held
-    approved_by: Annotated[StaffId, approver()] | None = Field(
-        default=None, title="Approved by (staff id)"
-    )
+    approved_by: Annotated[StaffId, approver()] | None = Field(default=None, title="Approved by")
 
 
 def meeting_rules(ctx: CheckContext, data: MeetingDecision) -> None:
@@ -92,7 +90,7 @@ class Excluded(StepInput):
 
 class DisruptionMeeting(StepInput):
     held_on: PastDay = Field(title="Date held")
-    chair: Annotated[StaffId, staff()] = Field(title="Chair (staff id)")
+    chair: Annotated[StaffId, staff()] = Field(title="Chair")
     attendees: tuple[Label, ...] = Field(min_length=1, title="Who attended (one per line, by role)")
     excluded: tuple[Excluded, ...] = Field(default=(), title="Who was not invited, and why")
     sequence_of_events: Text = Field(title="Sequence of events")
@@ -221,7 +219,7 @@ class IroDecision(StepInput):
         title="Escalate to dispute resolution, or accept it being carried forward again?"
     )
     reasons: Text = Field(title="Reasons")
-    iro: Annotated[StaffId, staff(Role.iro)] = Field(title="The child's IRO (staff id)")
+    iro: Annotated[StaffId, staff(Role.iro)] = Field(title="The child's IRO")
 
 
 class FollowThrough(StepInput):

@@ -93,12 +93,10 @@ class NewDisruption(StepInput):
     carer: Ref = Field(title="Foster carer's reference")
     fostering_service: Label = Field(title="Fostering service")
     supervising_social_worker: Annotated[StaffId, staff(Role.supervising_social_worker)] = Field(
-        title="The carer's supervising social worker (staff id)"
+        title="The carer's supervising social worker"
     )
     # leads the case
-    team_manager: Annotated[StaffId, staff(Role.team_manager)] = Field(
-        title="Team manager (staff id)"
-    )
+    team_manager: Annotated[StaffId, staff(Role.team_manager)] = Field(title="Team manager")
     placement_type: PlacementType = Field(title="Type of placement")
     # siblings placed with the child
     siblings_together: tuple[Ref, ...] = Field(

@@ -1,0 +1,156 @@
+"""The case page says what the case is about (its start's facts in the declaration's words, people
+by name, narrative as text), what happened in order (a timeline, newest or oldest first), and
+offers only what can be recorded now: a step still waiting for an earlier one is shown waiting,
+and its form refuses. A new case's page says its first step is being opened and refreshes."""
+
+import re
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from models import cases, steps
+from models.db import session_scope
+from tests.cases import CALENDAR, POLICY, add_team, at, record, start_case
+from tests.smtp import SmtpServer
+from tests.web.test_web_security import PASSWORD, Clock, sign_in
+from web.app import create_app
+from web.deps import WebDeps
+
+MARKUP = "<script>alert('x')</script> & <b>bold</b>"
+
+
+def consideration() -> dict[str, object]:
+    return {
+        "threshold_met": True,
+        "limbs": ["harm"],
+        "route": "allegation_meeting",
+        "rationale": "a mark seen by the school",
+    }
+
+
+@pytest.fixture
+def site(engine: Engine, smtp: SmtpServer) -> TestClient:
+    """An allegation whose summary holds markup, its initial consideration recorded, the outcome
+    open beside the meeting (the outcome waits for a meeting that finds the case ready)."""
+    from models import accounts
+
+    add_team(engine, smtp)
+    with session_scope(engine) as session:
+        for who in ("lado-1", "ladom-1"):
+            accounts.set_password(session, staff_id=who, password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+    ref = start_case(engine, summary=f"First line {MARKUP}\nSecond line")
+    record(engine, ref, "initial_consideration", consideration(), at("2026-11-02T16:00"))
+    with session_scope(engine) as session:
+        case_id = cases.get_case(session, ref).id or 0
+        steps.open_steps(session=session, policy=POLICY, calendar=CALENDAR, case_id=case_id, names=["allegation_meeting", "outcome"], now=at("2026-11-02T16:05"))  # fmt: skip
+    clock = Clock(at("2026-11-03T10:00"))
+    app = create_app(
+        WebDeps(engine=engine, policy=POLICY, calendar=CALENDAR, clock=clock, secret=b"k" * 32)
+    )
+    return TestClient(app, base_url="http://testserver", follow_redirects=False)
+
+
+def section(page: str, heading_id: str) -> str:
+    """The page's text from a heading to the next h2."""
+    start = page.index(f'id="{heading_id}"')
+    end = page.find("<h2", start)
+    return page[start : end if end > 0 else None]
+
+
+def words(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def test_the_case_page_says_what_the_case_is_about(site: TestClient) -> None:
+    sign_in(site, "lado-1")
+    page = site.get("/cases/ALG-2026-0001").text
+    about = section(page, "about")
+    said = words(about)
+    # the start's facts in the declaration's words, values as people read them
+    assert "When the LADO received the referral 2 November 2026 at 09:15" in said
+    assert "Date the organisation became aware Monday 2 November 2026" in said
+    assert "Fostering service Northshire Fostering" in said
+    assert "supervising social worker Staff ssw-1" in said  # by name (the test team's names)
+    # narrative is text: the markup escaped, its line breaks kept
+    assert "<script>" not in about and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in about
+    assert "app-text" in about and "Second line" in about
+    # people by name in the summary too
+    assert "IRO Staff iro-1, social worker Staff sw-1" in words(page)
+
+
+def test_the_timeline_lists_what_happened_newest_first_or_oldest_first(site: TestClient) -> None:
+    sign_in(site, "lado-1")
+    newest = words(section(site.get("/cases/ALG-2026-0001").text, "timeline"))
+    oldest = words(section(site.get("/cases/ALG-2026-0001?order=oldest").text, "timeline"))
+    expected = [
+        "Case opened by Staff lado-1",
+        "The LADO received the referral",
+        "Initial consideration and threshold decision: opened, due Tuesday 3 November 2026",
+        "Initial consideration and threshold decision: done by Staff lado-1",
+        "Rationale added: threshold and route by Staff lado-1 a mark seen by the school",
+        "Conclude and categorise the outcome: opened",
+    ]
+    for text in expected:
+        assert text in newest and text in oldest, text
+    order = [oldest.index(t) for t in expected[:1] + expected[2:4]]
+    assert order == sorted(order)
+    order = [newest.index(t) for t in expected[:1] + expected[2:4]]
+    assert order == sorted(order, reverse=True)
+    assert (
+        "What happened Oldest first." in oldest[:60]
+        and "What happened Newest first." in newest[:60]
+    )
+
+
+def test_a_step_waiting_for_an_earlier_one_is_shown_waiting_and_its_form_refuses(
+    site: TestClient,
+) -> None:
+    sign_in(site, "lado-1")
+    page = site.get("/cases/ALG-2026-0001").text
+    offered = section(page, "to-record")
+    assert 'href="/cases/ALG-2026-0001/record/allegation_meeting"' in offered
+    assert "/record/outcome" not in offered  # no link to a form that would be refused
+    assert "Waiting" in offered
+    assert "after a meeting or review that finds the case ready for its outcome" in words(offered)
+    form = site.get("/cases/ALG-2026-0001/record/outcome")
+    assert form.status_code == 409
+    assert "cannot be recorded yet" in form.text and "<form" not in words(form.text)
+    assert 'name="category"' not in form.text
+
+
+def test_a_new_case_says_its_first_step_is_being_opened(engine: Engine, smtp: SmtpServer) -> None:
+    from models import accounts
+
+    add_team(engine, smtp)
+    with session_scope(engine) as session:
+        accounts.set_password(session, staff_id="lado-1", password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+        cases.start_case(session=session, policy=POLICY, calendar=CALENDAR, process="allegation", author_id="lado-1", payload=_start(), now=at("2026-11-02T09:15"))  # fmt: skip
+    clock = Clock(at("2026-11-02T09:15"))
+    app = create_app(
+        WebDeps(engine=engine, policy=POLICY, calendar=CALENDAR, clock=clock, secret=b"k" * 32)
+    )
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    sign_in(client, "lado-1")
+    page = client.get("/cases/ALG-2026-0001").text
+    assert "Its first step is being opened." in page
+    assert "window.location.reload()" in page  # it refreshes itself
+    # the flow never came: after a minute it says so, and stops refreshing
+    clock.now = at("2026-11-02T09:30")
+    page = client.get("/cases/ALG-2026-0001").text
+    assert "Its first step has not been opened yet." in page
+    assert "window.location.reload()" not in page
+
+
+def _start() -> dict[str, object]:
+    return {
+        "received_at": datetime(2026, 11, 2, 9, 15).isoformat(),
+        "aware_on": "2026-11-02",
+        "carer": "FC-77",
+        "fostering_service": "Northshire Fostering",
+        "supervising_social_worker": "ssw-1",
+        "children": [{"child": "C-9", "iro": "iro-1", "social_worker": "sw-1"}],
+        "category": "physical",
+        "summary": "a bruise",
+    }
