@@ -236,8 +236,37 @@ def _value(f: FormField, form: Any, errors: list[tuple[str, str]]) -> Any:
         return _read(f.children, form, errors) or None
     if f.kind == "repeat":
         items = [_read(row, form, errors) for row in f.rows]
-        return [item for item in items if item]  # a row left blank is no item
+        if len(items) > 1:  # a block added and left blank is refused, never dropped unseen
+            errors.extend(
+                (f"{f.id}-{n}", f"{f.item} {n + 1} is empty: fill it in or remove it")
+                for n, item in enumerate(items)
+                if not item
+            )
+        return [item for item in items if item]  # a single row left blank is no item
     return text or None
+
+
+def remove_row(fields: list[FormField], row_id: str) -> None:
+    """Take one item out of a repeated field ("children-1": the second child), keeping what was
+    typed in the others (read into the fields by `read`), numbered again from the first."""
+    for f in walk(fields):
+        if f.kind != "repeat" or f.template is None:
+            continue
+        ids = [f"{f.id}-{n}" for n in range(len(f.rows))]
+        if row_id not in ids:
+            continue
+        kept = [_typed(row) for n, row in enumerate(f.rows) if ids[n] != row_id] or [{}]
+        f.rows = [_fields(f.template, (*f.path, n), values, {}) for n, values in enumerate(kept)]
+        return
+
+
+def _typed(row: list[FormField]) -> dict[str, Any]:
+    """What was typed in one item, as `read` left it on its fields."""
+    return {
+        str(child.path[-1]): child.value
+        for child in row
+        if child.value is not None and child.value != [] and child.value != {}
+    }
 
 
 def locate(fields: list[FormField], loc: str) -> FormField | None:

@@ -86,7 +86,7 @@ def test_a_complaint_withdrawn_in_the_browser(site: tuple[str, Engine], browser:
     fill_date(page, "on", "2026-11-20")
     page.fill("#words", "I do not want to take this further")  # type: ignore[attr-defined]
     go(page, "button:has-text('Save and continue')")
-    steps_table = page.locator("#steps + table").inner_text()  # type: ignore[attr-defined]
+    steps_table = page.locator("#steps + .app-table-container table").inner_text()  # type: ignore[attr-defined]
     assert "Not needed: the case ended" in steps_table
     assert "I do not want to take this further" in page.content()  # type: ignore[attr-defined]
     checked(page, "43-complaint-withdrawn")

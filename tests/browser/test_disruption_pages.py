@@ -49,7 +49,7 @@ def test_a_held_meeting_and_a_late_plan_in_the_browser(
     address, _, ref, allegation = site
     page = signed_in(browser, address, "tm-1")
     page.goto(f"{address}/cases/{ref}")  # type: ignore[attr-defined]
-    steps = page.locator("#steps + table").inner_text()  # type: ignore[attr-defined]
+    steps = page.locator("#steps + .app-table-container table").inner_text()  # type: ignore[attr-defined]
     assert "Hold the disruption meeting" in steps and "Clock stopped" in steps
     assert f"waits for the outcome of the allegation {allegation}" in steps  # the stop's reason
     checked(page, "51-disruption-meeting-held")

@@ -162,7 +162,7 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
 
     # The LADO, by keyboard alone: their case waits at the lapsed meeting.
     lado = signed_in(browser, site, "lado-1", keyboard=True)
-    steps = lado.locator("#steps + table")  # type: ignore[attr-defined]
+    steps = lado.locator("#steps + .app-table-container table")  # type: ignore[attr-defined]
     assert "ALG-2026-0001" in steps.inner_text() and "Late" in steps.inner_text()
     checked(lado, "03-my-work-lado")
     go(lado, "a:has-text('ALG-2026-0001')")
@@ -171,7 +171,7 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
 
     # The child's IRO acknowledges the meeting's lapse with one click.
     iro = signed_in(browser, site, "iro-1")
-    awaiting = iro.locator("#notices + table")  # type: ignore[attr-defined]
+    awaiting = iro.locator("#notices + .app-table-container table")  # type: ignore[attr-defined]
     assert "Allegation management" in awaiting.inner_text()
     checked(iro, "05-my-work-iro")
     # By keyboard alone: Tab to the button, Enter.
@@ -179,7 +179,7 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     with iro.expect_navigation():  # type: ignore[attr-defined]
         iro.keyboard.press("Enter")  # type: ignore[attr-defined]
     assert "acknowledged" in iro.locator(".govuk-notification-banner").inner_text()  # type: ignore[attr-defined]
-    assert iro.locator("#notices + table").count() == 0  # type: ignore[attr-defined]
+    assert iro.locator("#notices + .app-table-container table").count() == 0  # type: ignore[attr-defined]
     iro.goto(f"{site}/notices")  # type: ignore[attr-defined]
     assert "by iro-1" in iro.locator("table").inner_text()  # type: ignore[attr-defined]
     checked(iro, "06-notices-iro")
@@ -199,7 +199,7 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     checked(manager, "08-reason")
     manager.fill("#reason", "weekly oversight of late meetings")  # type: ignore[attr-defined]
     go(manager, "button:has-text('Open the case')")
-    log = manager.locator("#access-log + table").inner_text()  # type: ignore[attr-defined]
+    log = manager.locator("#access-log + .app-table-container table").inner_text()  # type: ignore[attr-defined]
     assert "weekly oversight of late meetings" in log and "lado-1" in log
     checked(manager, "09-case-with-access-log")
     manager.goto(f"{site}/timeliness?process=allegation")  # type: ignore[attr-defined]

@@ -125,7 +125,7 @@ def test_a_lado_starts_and_records_in_the_browser(
     page.check("input[name='ready_for_outcome'][value='no']")  # type: ignore[attr-defined]
     checked(page, "23-record-meeting")
     go(page, "button:has-text('Save and continue')")
-    assert "Police interview" in page.locator("#actions + table").inner_text()  # type: ignore[attr-defined]
+    assert "Police interview" in page.locator("#actions + .app-table-container table").inner_text()  # type: ignore[attr-defined]
     checked(page, "24-case-after-meeting")
 
     # The review leaves the action out: refused, the error summary naming it, nothing stored.

@@ -69,7 +69,7 @@ def record_step(
     payload, errors = forms.read(fields, form)
     late_reason, key = text(form, "late_reason") or None, text(form, "form_key") or None
     again = Again(fields, late_reason, key)
-    if form.get("add") or errors:  # "add another", or a date that is no date: show it again
+    if _changed(fields, form) or errors:  # "add another", "remove", or a date that is no date
         return _record_form(request, here, me, reference, step, again, _shown(fields, errors))
     try:
         with here.casework() as cx:
@@ -104,7 +104,7 @@ def start_case(
     fields = forms.build(decl.start_input, None, _counts(form))
     payload, errors = forms.read(fields, form)
     key = text(form, "form_key") or None
-    if form.get("add") or errors:
+    if _changed(fields, form) or errors:
         return _start_form(request, here, me, process, fields, _shown(fields, errors), key)
     started = here.started.get(key or "")
     if started:  # the same form again (a double click): the case it started
@@ -231,6 +231,16 @@ def _chooser(session: Session, ctx: InputContext) -> Callable[[InDirectory], lis
         return [(p.id, f"{shown[p.id]} ({', '.join(r.label for r in p.roles)})") for p in found]
 
     return choose
+
+
+def _changed(fields: list[forms.FormField], form: FormData) -> bool:
+    """True where the form was posted to add or remove an item, not to be saved (an item removed
+    here, what was typed in the others kept)."""
+    removed = form.get("remove")
+    if isinstance(removed, str) and removed and not form.get("save"):
+        forms.remove_row(fields, removed)
+        return True
+    return bool(form.get("add")) and not form.get("save")
 
 
 def _counts(form: FormData) -> dict[str, int]:
