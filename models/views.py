@@ -11,11 +11,13 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from models import registry
+from models.accounts import needs_reason
 from models.calendar import WorkingCalendar
 from models.cases import details_of, get_case, links_of
 from models.enums import ActionStatus, CaseStatus, StepStatus
 from models.policy import Policy
 from models.process import ViewFacts
+from models.staff import roles_of
 from models.steps.queries import open_steps_of
 from models.tables import (
     Action,
@@ -359,6 +361,49 @@ def status_rows(
             }
         )
     return rows
+
+
+SEARCH_MAX = 64  # a reference is at most this long (models.inputs.Ref)
+
+
+def find_cases(session: Session, policy: Policy, query: str, staff_id: str) -> list[dict[str, Any]]:
+    """Return the cases a case reference, a child's reference or a carer's reference finds (any
+    letter case, exactly), newest first: each with how it matched and whether opening it asks the
+    person why first. A case its process keeps off the carer's file (an allegation found false or
+    malicious, KCSIE) is found by the carer's reference only for those who lead or oversee the
+    process's cases (its lead role, or a reader of its access log)."""
+    wanted = query.strip().casefold()
+    if not wanted or len(wanted) > SEARCH_MAX:
+        return []
+    found: dict[int, tuple[Case, str]] = {}
+    for case in session.exec(select(Case).where(func.lower(Case.reference) == wanted)):
+        found[case.id or 0] = (case, "case reference")
+    by_child = select(Case).join(CaseChild, col(CaseChild.case_id) == Case.id)
+    for case in session.exec(by_child.where(func.lower(CaseChild.child_ref) == wanted)):
+        found.setdefault(case.id or 0, (case, "child's reference"))
+    held = roles_of(session, staff_id)
+    carers = [decl.code for decl in registry.processes() if decl.carer_of is not None]
+    for case in session.exec(select(Case).where(col(Case.process).in_(carers))):
+        carer = _carer_of(case)
+        if carer is None or carer.casefold() != wanted or (case.id or 0) in found:
+            continue
+        decl = registry.get(case.process)
+        if _off_file(case) and not held & ({decl.lead_role} | decl.access_log_readers):
+            continue
+        found[case.id or 0] = (case, "carer's reference")
+    return [
+        {
+            "reference": case.reference,
+            "process": policy.process(case.process).title,
+            "status": case.status.value,
+            "opened_at": case.opened_at.isoformat(),
+            "matched": matched,
+            "asks_why": needs_reason(session, case, staff_id),
+        }
+        for case, matched in sorted(
+            found.values(), key=lambda pair: pair[0].opened_at, reverse=True
+        )
+    ]
 
 
 def _carer_of(case: Case) -> str | None:

@@ -102,7 +102,7 @@ def person(context: Context, staff_id: str | None) -> str:
 
 def navigation(me: Person | None) -> list[tuple[str, str]]:
     """The service's menu for the person: managers see every case, timeliness and staff too."""
-    nav = [("/my-work", "My work"), ("/notices", "My notices")]
+    nav = [("/my-work", "My work"), ("/notices", "My notices"), ("/search", "Find a case")]
     if me is not None and me.manager:
         nav += [("/board", "Open cases"), ("/timeliness", "Timeliness"), ("/staff", "Staff")]
     return nav

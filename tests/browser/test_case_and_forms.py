@@ -83,6 +83,14 @@ def test_people_by_name_blocks_removed_and_enter_saves(
     assert "A bruise seen at school.\nThe child said it was the carer." in about
     timeline = page.locator("ol.app-timeline").inner_text()  # type: ignore[attr-defined]
     assert "Case opened by Staff lado-1" in timeline
+    # found again by the carer's reference, from the menu
+    go(page, "a:has-text('Find a case')")
+    page.fill("#q", "fc-77")  # type: ignore[attr-defined]
+    go(page, "button:has-text('Find')")
+    assert "1 case found for fc-77" in page.locator("#results").inner_text()  # type: ignore[attr-defined]
+    checked(page, "65-search")
+    go(page, "#results + .app-table-container a:has-text('ALG-2026-0001')")
+    assert page.url.endswith("/cases/ALG-2026-0001")  # type: ignore[attr-defined]
 
 
 def test_the_case_page_at_a_phones_width(site: tuple[str, Engine], browser: object) -> None:

@@ -154,3 +154,65 @@ def _start() -> dict[str, object]:
         "category": "physical",
         "summary": "a bruise",
     }
+
+
+def test_a_case_is_found_by_its_own_a_childs_or_a_carers_reference(
+    site: TestClient, engine: Engine
+) -> None:
+    from sqlmodel import Session, func, select
+
+    from models.tables import CaseView
+    from tests.cases import CARER_NAME, CHILD_NAME
+
+    sign_in(site, "lado-1")
+    with Session(engine) as session:
+        viewed = session.exec(select(func.count()).select_from(CaseView)).one()
+    for query, how in [
+        ("alg-2026-0001", "Case reference"),
+        (f"c-9 {CHILD_NAME}", "Child&#39;s reference"),
+        (f"FC-77 {CARER_NAME.upper()}", "Carer&#39;s reference"),
+    ]:
+        page = site.get("/search", params={"q": query})
+        assert page.status_code == 200
+        found = section(page.text, "results")
+        assert "1 case found" in found and 'href="/cases/ALG-2026-0001"' in found, query
+        assert how in found
+        assert "You will be asked why" not in found  # the LADO leads it
+    with Session(engine) as session:  # finding a case opens nothing
+        assert session.exec(select(func.count()).select_from(CaseView)).one() == viewed
+    nothing = site.get("/search", params={"q": "C-404"})
+    assert "No case found for C-404" in nothing.text
+    blank = site.get("/search", params={"q": "  "})
+    assert blank.status_code == 400
+    assert (
+        "Enter a case reference, a child&#39;s reference or a carer&#39;s reference" in blank.text
+    )
+    assert 'href="#q"' in blank.text  # the error summary leads to the field
+
+
+def test_a_search_says_where_opening_asks_why_and_keeps_a_case_off_the_carers_file(
+    site: TestClient, engine: Engine
+) -> None:
+    """Someone with no part in an allegation finds it, told they will be asked why; an allegation
+    found malicious is not found by the carer's reference but by those who lead such cases."""
+    from models import accounts
+    from tests.cases import CARER_NAME, open_step
+    from tests.integration.test_allegation_procedure import found_ready
+
+    with session_scope(engine) as session:
+        accounts.set_password(session, staff_id="tm-1", password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+    ref = start_case(engine)
+    open_step(engine, ref, "outcome")
+    found_ready(engine, ref)
+    record(engine, ref, "outcome", {"category": "malicious", "rationale": "r", "dbs_referral": False, "dbs_reason": "x"}, at("2026-11-05T10:00"))  # fmt: skip
+    carer = f"FC-77 {CARER_NAME}"
+    sign_in(site, "tm-1")
+    found = section(site.get("/search", params={"q": carer}).text, "results")
+    assert "1 case found" in found and "ALG-2026-0001" in found and ref not in found
+    assert "You will be asked why you need to open it" in found
+    mine = section(site.get("/search", params={"q": ref}).text, "results")
+    assert "1 case found" in mine  # by its own reference, it is found
+    site.cookies.clear()
+    sign_in(site, "lado-1")
+    found = section(site.get("/search", params={"q": carer}).text, "results")
+    assert "2 cases found" in found and ref in found

@@ -16,6 +16,7 @@ from models.errors import InputError
 from models.permissions import may_record
 from models.process import ProcessDecl, StepDecl
 from models.staff import names as staff_names
+from models.views import SEARCH_MAX, find_cases
 from notifications.notices import notice_rows
 from web import forms
 from web.deps import Me, Site, checked_form, signed_in, site, text
@@ -41,6 +42,34 @@ def case_page(
     return show_case(
         request, here, me, reference, None, recorded, DONE.get(done or ""), oldest=order == "oldest"
     )
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    q: str | None = None,
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    """Find a case by its reference, a child's reference or a carer's reference: only cases the
+    person may open, each saying where opening it asks why first. Nothing is opened (or logged as
+    viewed) by finding it."""
+    query = (q or "").strip()
+    error = None
+    found: list[dict[str, Any]] = []
+    if q is not None and not query:
+        error = "Enter a case reference, a child's reference or a carer's reference"
+    elif len(query) > SEARCH_MAX:
+        error = f"A reference is at most {SEARCH_MAX} characters: check what was typed"
+    elif query:
+        with here.casework() as cx:
+            found = find_cases(cx.session, here.deps.policy, query, me.id)
+    errors = [("q", error)] if error else []
+    return here.render(
+        request, "cases/search.html", me, 400 if error else 200, title="Find a case",
+        query=query, searched=bool(query) and not error, found=found, errors=errors,
+        field_errors_list=errors,
+    )  # fmt: skip
 
 
 @router.get("/cases/{reference}/reason")
