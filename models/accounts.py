@@ -59,7 +59,14 @@ def _dummy_hash() -> str:
     return _dummy[_hasher]
 
 
-REFUSED = "the staff id or password is not right: check them and try again"
+# One refusal for a wrong id, a wrong password and a locked account: it never says which (a
+# locked account would show that the id exists).
+REFUSED = (
+    f"the staff id or password is not right, or the account is locked after {LOCK_AFTER} failed "
+    f"sign-ins in a row: check them and try again in {LOCKED_FOR.seconds // 60} minutes, or ask "
+    "your manager to have your password set again"
+)
+LEFT = "you can no longer sign in: your account was closed when you left; if that is wrong, ask your manager"  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -120,10 +127,7 @@ def sign_in(
         and credential.locked_until > now
     ):
         _refused(session, staff_id, now, locked=True)
-        raise InputError(
-            f"this account is locked after {LOCK_AFTER} failed sign-ins: try again after "
-            f"{credential.locked_until:%H:%M} UTC, or ask an administrator to set a new password"
-        )
+        raise InputError(REFUSED)
     stored = credential.password_hash if credential is not None else None
     if not _verifies(stored or _dummy_hash(), password) or stored is None:
         if credential is not None:
@@ -135,7 +139,11 @@ def sign_in(
         locked = until is not None and until > now  # this failure locked it
         _refused(session, staff_id, now, locked=locked)
         raise InputError(REFUSED)
-    acting_roles(session, staff_id)  # the right password, but they have left: refused, saying so
+    try:  # the right password, but they have left: refused, saying so in their words
+        acting_roles(session, staff_id)
+    except InputError:
+        _refused(session, staff_id, now, locked=False)
+        raise InputError(LEFT) from None
     if _hasher.check_needs_rehash(stored):
         credential.password_hash = _hasher.hash(password)  # type: ignore[union-attr]
     credential.failed_attempts, credential.locked_until = 0, None  # type: ignore[union-attr]

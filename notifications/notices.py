@@ -75,6 +75,12 @@ def notice_rows(
     ]
 
 
+def subject_of(session: Session, notice_id: int) -> str | None:
+    """Return what a notice is about (its subject), or None if there is no such notice."""
+    notice = session.get(Notice, notice_id)
+    return notice.subject if notice is not None else None
+
+
 def acknowledge(session: Session, *, notice_id: int, staff_id: str, now: datetime) -> Notice:
     """Record that a recipient has seen the notice: it goes no further up for being unacknowledged."""
     notice = session.get(Notice, notice_id)

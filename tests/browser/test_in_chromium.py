@@ -157,7 +157,9 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     page.fill("#password", "not the password at all")
     go(page, "button:has-text('Sign in')")
     assert page.locator(".govuk-error-summary").is_visible()
-    assert page.locator(".govuk-error-summary a[href='#staff_id']").count() == 1
+    # the refusal is on the whole form (it never says whether the id or the password was wrong)
+    assert page.locator(".govuk-error-summary a[href='#sign-in']").count() == 1
+    assert page.locator(".govuk-error-message").count() == 0
     checked(page, "02-sign-in-refused")
 
     # The LADO, by keyboard alone: their case waits at the lapsed meeting.

@@ -127,7 +127,11 @@ def test_one_click_acknowledges_a_notice_and_the_page_says_so(
     notice = int(re.search(r'action="/notices/(\d+)/acknowledge"', page).group(1))  # type: ignore[union-attr]
     answer = site.post(f"/notices/{notice}/acknowledge", data={"csrf_token": csrf_of(page)})
     assert answer.status_code == 303
-    assert f"Notice {notice} acknowledged" in site.get(answer.headers["location"]).text
+    said = site.get(answer.headers["location"]).text
+    with Session(engine) as session:
+        subject = session.get(Notice, notice).subject  # type: ignore[union-attr]
+    assert f"You acknowledged: {subject}" in said.replace("&#39;", "'")
+    assert f"Notice {notice}" not in said  # what it was about, never its number
     with Session(engine) as session:
         assert session.get(Notice, notice).acknowledged_by == "lado-1"  # type: ignore[union-attr]
     # Someone it was not sent to cannot acknowledge it.
@@ -147,8 +151,18 @@ def test_five_failures_lock_an_account_for_a_while(
     locked = sign_in(site, "iro-1")  # the right password, but locked
     assert locked.status_code == 400 and "locked after 5 failed sign-ins" in locked.text
     assert SESSION_COOKIE not in site.cookies
-    # An unknown id is refused in the same words (it does not say which was wrong).
-    assert "staff id or password is not right" in sign_in(site, "nobody-9").text
+    # An unknown id is refused in the same words (it does not say which was wrong, nor that the
+    # id exists), on the whole form, not on the id
+    unknown = sign_in(site, "nobody-9").text
+    assert "staff id or password is not right" in unknown
+
+    def refusal(page: str) -> str:
+        return re.search(
+            r'govuk-error-summary__list">\s*<li><a href="#sign-in">([^<]+)</a>', page
+        ).group(1)  # type: ignore[union-attr]
+
+    assert refusal(unknown) == refusal(locked.text)
+    assert 'id="staff_id-error"' not in unknown and "govuk-input--error" not in unknown
     clock.now += accounts.LOCKED_FOR + timedelta(seconds=1)
     assert sign_in(site, "iro-1").status_code == 303
     with Session(engine) as session:
@@ -165,7 +179,8 @@ def test_someone_who_has_left_cannot_sign_in_and_their_session_ends(
     assert site.get("/my-work").status_code == 303  # the live session opens nothing now
     site.cookies.clear()
     answer = sign_in(site, "lado-2")
-    assert answer.status_code == 400 and "lado-2 left on" in answer.text
+    assert answer.status_code == 400 and "your account was closed when you left" in answer.text
+    assert "ask your manager" in answer.text and "safeguard staff" not in answer.text
 
 
 def test_signing_out_ends_the_session(site: TestClient) -> None:

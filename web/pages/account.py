@@ -68,7 +68,8 @@ def sign_in(
         except InputError as error:
             refused = error
     if refused is not None:
-        return _sign_in(request, here, target, staff_id, [("staff_id", str(refused))], 400)
+        # on the whole form, not the id: it never says which was wrong
+        return _sign_in(request, here, target, staff_id, [("sign-in", str(refused))], 400)
     response = RedirectResponse(target, status_code=303)
     lasts = int(here.deps.session_lasts.total_seconds())
     _cookie(here, response, SESSION_COOKIE, here.sessions.sign(begun.token).decode(), lasts)

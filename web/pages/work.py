@@ -8,6 +8,7 @@ from models import registry, worklist
 from models.errors import InputError
 from models.permissions import may_start
 from notifications.notices import acknowledge as acknowledge_notice
+from notifications.notices import subject_of
 from web.deps import Me, Site, checked_form, signed_in, site
 
 router = APIRouter()
@@ -24,7 +25,7 @@ def my_work(
         steps, actions = cx.my_steps(me.id), cx.my_actions(me.id)
         awaiting = [n for n in worklist.my_notices(cx.session, me.id) if n["awaiting_ack"]]
         cases = worklist.my_cases(cx.session, me.id)
-    acknowledged = done.removeprefix("ack-") if done and done.startswith("ack-") else None
+    acknowledged = _acknowledged(here, done)
     starts = [
         (p.code, p.noun.removeprefix("an ").removeprefix("a "))
         for p in registry.processes()
@@ -33,7 +34,7 @@ def my_work(
     return here.render(
         request, "work/my_work.html", me, title="My work", steps=steps, actions=actions,
         awaiting=awaiting, cases=cases, starts=starts,
-        flash=f"Notice {acknowledged} acknowledged" if acknowledged else None,
+        flash=f"You acknowledged: {acknowledged}" if acknowledged else None,
     )  # fmt: skip
 
 
@@ -58,3 +59,12 @@ def acknowledge(
             request, me, 400, "The notice was not acknowledged", str(refused)
         )
     return RedirectResponse(f"/my-work?done=ack-{notice_id}", status_code=303)
+
+
+def _acknowledged(here: Site, done: str | None) -> str | None:
+    """What the notice just acknowledged was about (its subject), never its number."""
+    number = done.removeprefix("ack-") if done and done.startswith("ack-") else ""
+    if not number.isdigit():
+        return None
+    with here.casework() as cx:
+        return subject_of(cx.session, int(number))
