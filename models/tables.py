@@ -398,6 +398,9 @@ class NoticeDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     delivered_at: datetime | None = _utc(nullable=True)
     delivered_to: str | None = Field(default=None, sa_type=sa.Text)  # masked addresses
+    # A notice that asks to be acknowledged asks each person it went to (migration 0015): one
+    # person's acknowledgement never discharges another's.
+    acknowledged_at: datetime | None = _utc(nullable=True)
 
 
 # --- signing in to the browser app, and the access log (migration 0013) -------------------------

@@ -187,9 +187,13 @@ def my_notices(session: Session, staff_id: str, *, limit: int = 200) -> list[dic
             "because": delivery.because,
             "delivered": delivery.status == "delivered",
             "needs_ack": Kind(notice.kind).needs_acknowledgement,
+            # each person acknowledges their own: another's acknowledgement leaves theirs due
             "awaiting_ack": Kind(notice.kind).needs_acknowledgement
-            and notice.acknowledged_at is None,
-            "acknowledged_by": notice.acknowledged_by,
+            and delivery.acknowledged_at is None,
+            "acknowledged_by": notice.acknowledged_by,  # the last of those it went to
+            "mine_acknowledged_at": delivery.acknowledged_at.isoformat()
+            if delivery.acknowledged_at
+            else None,
             "acknowledged_at": notice.acknowledged_at.isoformat()
             if notice.acknowledged_at
             else None,

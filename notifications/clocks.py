@@ -226,10 +226,11 @@ def _ack_clocks(session: Session, now: datetime) -> list[AckClock]:
     ).all()
     if not rows:
         return []
-    told: dict[int, list[str]] = {}
+    told: dict[int, list[str]] = {}  # who has not acknowledged it: each is chased, not the rest
     for notice_id, staff_id in session.exec(
         select(NoticeDelivery.notice_id, NoticeDelivery.staff_id).where(
-            col(NoticeDelivery.notice_id).in_([n.id for n, _ in rows])
+            col(NoticeDelivery.notice_id).in_([n.id for n, _ in rows]),
+            col(NoticeDelivery.acknowledged_at).is_(None),
         )
     ).all():
         told.setdefault(notice_id, []).append(staff_id)

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from models import audit
 from models.db import in_chunks
+from models.enums import Role
 from models.errors import InputError
 from models.escalation import Kind
 from models.permissions import acting_roles
@@ -67,12 +68,48 @@ def notice_rows(
                     if d.status != "delivered"
                     else None,
                     "last_error": d.last_error,
+                    "acknowledged_at": d.acknowledged_at.isoformat() if d.acknowledged_at else None,
                 }
                 for d in deliveries.get(n.id or 0, [])
             ],
         }
         for n, ref in rows
     ]
+
+
+WHY = {
+    "owner": "the step is yours",
+    "owner_manager": "you manage the person whose step it is",
+    "owner_senior_manager": "you are the next manager up from the person whose step it is",
+    "case_lead": "you lead the case",
+    "child_iro": "you are the child's IRO",
+    "child_social_worker": "you are the child's social worker",
+    "invited": "you were invited to set your password",
+}
+
+
+def why_me(because: str) -> str:
+    """Why a notice came to the person, in words ("you are the child's IRO"), never the policy's
+    recipient codes; what is already words ("instead of ...") is kept, its codes put in words."""
+    parts = because.split(", ")
+    if all(p in WHY or p in Role.__members__ for p in parts):
+        said = [WHY[p] if p in WHY else f"you are a {Role(p).label}" for p in parts]
+        text = "; ".join(said)
+    else:  # a sentence already ("instead of child_iro (nobody holds it)"): its codes in words
+        text = because
+        for code, noun in sorted(NOUNS.items(), key=lambda pair: -len(pair[0])):
+            text = text.replace(code, noun)
+    return text[:1].upper() + text[1:]
+
+
+NOUNS = {
+    "owner_senior_manager": "the owner's next manager up",
+    "owner_manager": "the owner's manager",
+    "case_lead": "the case lead",
+    "child_iro": "the child's IRO",
+    "child_social_worker": "the child's social worker",
+    **{code: role.label for code, role in Role.__members__.items()},
+}
 
 
 def subject_of(session: Session, notice_id: int) -> str | None:
@@ -82,32 +119,34 @@ def subject_of(session: Session, notice_id: int) -> str | None:
 
 
 def acknowledge(session: Session, *, notice_id: int, staff_id: str, now: datetime) -> Notice:
-    """Record that a recipient has seen the notice: it goes no further up for being unacknowledged."""
+    """Record that one person the notice went to has seen it. It asks each of them: one person's
+    acknowledgement never discharges another's. Once all have, it goes no further up for being
+    unacknowledged (until then, the chase goes to the managers of those who have not)."""
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise InputError(f"no notice {notice_id}; 'safeguard notices' lists them")
-    recipients = set(
-        session.exec(
-            select(NoticeDelivery.staff_id).where(NoticeDelivery.notice_id == notice_id)
+    deliveries = {
+        d.staff_id: d
+        for d in session.exec(
+            select(NoticeDelivery).where(NoticeDelivery.notice_id == notice_id)
         ).all()
-    )
-    if staff_id not in recipients:
-        who = ", ".join(sorted(recipients)) or "nobody"
+    }
+    mine = deliveries.get(staff_id)
+    if mine is None:
+        who = ", ".join(sorted(deliveries)) or "nobody"
         raise InputError(
             f"{staff_id} did not receive notice {notice_id}: only a recipient ({who}) may acknowledge it"
         )
     acting_roles(session, staff_id)  # someone who has left acknowledges nothing
     if not Kind(notice.kind).needs_acknowledgement:
         raise InputError(f"notice {notice_id} is for information: it needs no acknowledgement")
-    if notice.acknowledged_at is not None:
-        if notice.acknowledged_by == staff_id:
-            return notice  # the same acknowledgement again changes nothing
-        raise InputError(
-            f"notice {notice_id} was already acknowledged by {notice.acknowledged_by} "
-            f"at {notice.acknowledged_at:%Y-%m-%d %H:%M} UTC"
-        )
-    notice.acknowledged_at, notice.acknowledged_by, notice.ack_due_at = now, staff_id, None
-    session.add(notice)
+    if mine.acknowledged_at is not None:
+        return notice  # the same acknowledgement again changes nothing
+    mine.acknowledged_at = now
+    session.add(mine)
+    if all(d.acknowledged_at is not None for d in deliveries.values()):
+        notice.acknowledged_at, notice.acknowledged_by, notice.ack_due_at = now, staff_id, None
+        session.add(notice)
     audit.record(
         session,
         at=now,

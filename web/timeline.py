@@ -67,14 +67,13 @@ def timeline(
             found.append(Entry(event["at"], words[:1].upper() + words[1:]))
     for notice in notices:
         found.append(Entry(notice["created_at"], f"Notice sent: {notice['subject']}"))
-        if notice.get("acknowledged_at"):
-            found.append(
-                Entry(
-                    notice["acknowledged_at"],
-                    f"Notice acknowledged: {notice['subject']}",
-                    notice["acknowledged_by"],
+        for d in notice.get("deliveries", []):  # each person acknowledges their own
+            if d.get("acknowledged_at"):
+                found.append(
+                    Entry(
+                        d["acknowledged_at"], f"Notice acknowledged: {notice['subject']}", d["to"]
+                    )
                 )
-            )
     if view.get("closed_at"):
         found.append(Entry(view["closed_at"], "Case closed"))
     in_order = sorted(found, key=lambda e: _moment(e.at))  # what happened at one moment: as listed

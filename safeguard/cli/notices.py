@@ -136,11 +136,14 @@ def _delivery(d: dict[str, Any]) -> str:
 def _ack(r: dict[str, Any], tz: ZoneInfo, calendar: WorkingCalendar) -> str:
     if not r["needs_ack"]:
         return "not needed"
+    done = [f"{d['to']}, {_local(d['acknowledged_at'], tz)}" for d in r["deliveries"] if d.get("acknowledged_at")]  # fmt: skip
     if r["acknowledged_at"]:
-        return f"by {r['acknowledged_by']}, {_local(r['acknowledged_at'], tz)}"
+        return "by " + "; ".join(done or [f"{r['acknowledged_by']}, {_local(r['acknowledged_at'], tz)}"])  # fmt: skip
+    waiting = [d["to"] for d in r["deliveries"] if not d.get("acknowledged_at")]
     if r["ack_due_at"]:
         last_day = calendar.day_ending_at(datetime.fromisoformat(r["ack_due_at"]))
-        return f"no; due by the end of {last_day:%a} {last_day.day} {last_day:%b}"
+        so_far = f"by {'; '.join(done)}; not yet by {', '.join(waiting)}; " if done else "no; "
+        return f"{so_far}due by the end of {last_day:%a} {last_day.day} {last_day:%b}"
     return "no; gone up, or resolved"
 
 
@@ -154,8 +157,9 @@ def ack(
         notice = outbox_notices.acknowledge(
             session, notice_id=notice_id, staff_id=who, now=system_clock()
         )
-        kind = notice.kind
+        kind, everyone = notice.kind, notice.acknowledged_at is not None
     console().print(
         f"notice {notice_id} acknowledged by {who}"
         + ("" if kind == "unacknowledged" else " (the step's own ladder runs on while it is late)")
+        + ("" if everyone else "; each other person it went to acknowledges it too")
     )

@@ -183,7 +183,9 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     assert "acknowledged" in iro.locator(".govuk-notification-banner").inner_text()  # type: ignore[attr-defined]
     assert iro.locator("#notices + .app-table-container table").count() == 0  # type: ignore[attr-defined]
     iro.goto(f"{site}/notices")  # type: ignore[attr-defined]
-    assert "by iro-1" in iro.locator("table").inner_text()  # type: ignore[attr-defined]
+    mine = iro.locator("table").inner_text()  # type: ignore[attr-defined]
+    assert "You acknowledged it" in mine and "child_iro" not in mine
+    assert "You are the child's IRO" in mine  # why me, in words
     checked(iro, "06-notices-iro")
 
     # The manager: the case late, at rung 1, waiting on the LADO; then its page, with a reason.
@@ -203,6 +205,10 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     go(manager, "button:has-text('Open the case')")
     log = manager.locator("#access-log + .app-table-container table").inner_text()  # type: ignore[attr-defined]
     assert "weekly oversight of late meetings" in log and "lado-1" in log
+    # each person a notice asked acknowledges their own: the IRO has, the others not yet
+    notices = manager.locator("#notices + .app-table-container table").inner_text()  # type: ignore[attr-defined]
+    assert "Staff iro-1: acknowledged 10 November 2026" in notices
+    assert "Staff lado-1: Not yet" in notices
     checked(manager, "09-case-with-access-log")
     manager.goto(f"{site}/timeliness?process=allegation")  # type: ignore[attr-defined]
     chart = manager.locator("svg.app-chart")  # type: ignore[attr-defined]

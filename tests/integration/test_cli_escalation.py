@@ -108,8 +108,16 @@ def test_sweep_notices_and_ack(run: Run, setup: str, engine: Engine, smtp: SmtpS
     assert counts(engine) == before
     ok = run("ack", str(notice_id), "--as", "ladom-1")
     assert ok.code == 0 and "acknowledged by ladom-1" in ok.out
+    assert "each other person it went to acknowledges it too" in ok.out
+    # one person's acknowledgement never discharges another's: the LADO's is still due
     [row] = [r for r in json.loads(run("notices", "--json").out) if r["kind"] == "lapsed"]
-    assert row["acknowledged_by"] == "ladom-1" and row["ack_due_at"] is None
+    assert row["acknowledged_by"] is None and row["ack_due_at"] is not None
+    assert "not yet by lado-1" in run("notices", "--case", ref).out
+    ok = run("ack", str(notice_id), "--as", "lado-1")
+    assert ok.code == 0 and "each other person" not in ok.out
+    [row] = [r for r in json.loads(run("notices", "--json").out) if r["kind"] == "lapsed"]
+    assert row["acknowledged_by"] == "lado-1" and row["ack_due_at"] is None
+    assert {d["to"] for d in row["deliveries"] if d["acknowledged_at"]} == {"lado-1", "ladom-1"}
 
 
 def test_clock_stop_and_resume(run: Run, setup: str, engine: Engine) -> None:

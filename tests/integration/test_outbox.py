@@ -212,11 +212,35 @@ def test_acknowledging_needs_a_recipient_and_changes_nothing_otherwise(
         assert notice is not None and notice.acknowledged_at is None
     with session_scope(engine) as session:
         acknowledge(session, notice_id=nid, staff_id="ladom-1", now=LAPSED)
-    # Acknowledged: two working days on, it does not go up; the step's own ladder runs on.
+        acknowledge(session, notice_id=nid, staff_id="lado-1", now=LAPSED)
+    # Acknowledged by both it went to: two working days on, it does not go up; the step's own
+    # ladder runs on.
     later = at("2026-11-09T09:00")
     report = sweep(engine, policy=POLICY, calendar=CALENDAR, now=later)
     kinds = sorted(w.kind for w in report.written)
     assert kinds == ["lapsed"]  # rung 2 (head of service); no "unacknowledged"
+
+
+def test_each_person_acknowledges_their_own_and_only_those_who_have_not_are_chased(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    """The late step's rung 1 went to the LADO and their manager: the manager's acknowledgement
+    leaves the LADO's due, and when it lapses the chase goes above the LADO alone (to their
+    manager), not above the manager who acknowledged (the head of service)."""
+    cases(engine, smtp, 1)
+    sweep(engine, policy=POLICY, calendar=CALENDAR, now=LAPSED)
+    nid = notice_id(engine, "lapsed", "lado-1")
+    with session_scope(engine) as session:
+        acknowledge(session, notice_id=nid, staff_id="ladom-1", now=LAPSED)
+        acknowledge(session, notice_id=nid, staff_id="ladom-1", now=LAPSED)  # again: no change
+    with Session(engine) as session:
+        notice = session.get(Notice, nid)
+        assert notice is not None and notice.acknowledged_at is None
+        done = {d.staff_id: d.acknowledged_at for d in session.exec(select(NoticeDelivery).where(NoticeDelivery.notice_id == nid))}  # fmt: skip
+        assert done["ladom-1"] is not None and done["lado-1"] is None
+    report = sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-09T09:00"))
+    [chase] = [w for w in report.written if w.kind == "unacknowledged"]
+    assert chase.recipients == ["ladom-1"]  # the LADO's manager, about the LADO's; not hos-1
 
 
 def test_a_person_without_an_address_stays_pending_with_the_reason(

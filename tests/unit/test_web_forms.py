@@ -83,3 +83,13 @@ def test_a_refusal_is_shown_on_the_field_it_names() -> None:
     assert forms.locate(fields, "actions.1.due.int").id == "actions-1-due"  # type: ignore[union-attr]
     assert forms.locate(fields, "actions.1").id == "actions"  # type: ignore[union-attr]  # the list
     assert forms.locate(fields, "nothing") is None
+
+
+def test_why_a_notice_came_is_said_in_words_never_codes() -> None:
+    from notifications.notices import why_me
+
+    assert why_me("child_iro") == "You are the child's IRO"
+    assert why_me("owner, lado_manager") == "The step is yours; you are a LADO manager"
+    assert why_me("instead of child_iro, head_of_service (nobody holds it)") == (
+        "Instead of the child's IRO, head of service (nobody holds it)"
+    )

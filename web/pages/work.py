@@ -8,7 +8,7 @@ from models import registry, worklist
 from models.errors import InputError
 from models.permissions import may_start
 from notifications.notices import acknowledge as acknowledge_notice
-from notifications.notices import subject_of
+from notifications.notices import subject_of, why_me
 from web.deps import Me, Site, checked_form, signed_in, site
 
 router = APIRouter()
@@ -43,7 +43,9 @@ def my_notices(
     request: Request, me: Me = Depends(signed_in), here: Site = Depends(site)
 ) -> Response:
     with here.casework() as cx:
-        notices = worklist.my_notices(cx.session, me.id)
+        notices = [
+            {**n, "why": why_me(n["because"])} for n in worklist.my_notices(cx.session, me.id)
+        ]
     return here.render(request, "work/notices.html", me, title="My notices", notices=notices)
 
 
