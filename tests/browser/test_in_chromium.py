@@ -194,7 +194,7 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     row = manager.locator("table.app-board tbody tr").first  # type: ignore[attr-defined]
     cells = [c.strip() for c in row.locator("td").all_inner_texts()]
     assert cells[0].startswith("ALG-2026-0001") and "Late" in cells[3]
-    assert cells[4] == "1" and cells[5] == "lado-1"
+    assert cells[4] == "1" and cells[5] == "Staff lado-1"  # by name
     checked(manager, "07-board")
     manager.goto(f"{site}/board?rag=green")  # type: ignore[attr-defined]
     assert "No open case matches" in manager.locator("main").inner_text()  # type: ignore[attr-defined]

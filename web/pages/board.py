@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from models import registry, worklist
 from models.staff import list_staff
+from models.staff import names as staff_names
 from web.deps import Me, Site, manager, site
 from web.render import csv_download
 
@@ -27,11 +28,14 @@ def board_page(
     filters = _filters(process, team, person, rag)
     with here.casework() as cx:
         rows = cx.board(**filters)
-        teams = sorted({p.line_manager_id for p in list_staff(cx.session) if p.line_manager_id})
+        staff = list_staff(cx.session)
+        people = staff_names(cx.session)
+    teams = sorted({p.line_manager_id for p in staff if p.line_manager_id}, key=people.__getitem__)
+    everyone = sorted((p.id for p in staff if p.active), key=people.__getitem__)
     codes = registry.codes()
     return here.render(
         request, "board/board.html", me, title="Every open case", rows=rows, filters=filters,
-        processes=codes, teams=teams,
+        processes=codes, teams=teams, everyone=everyone, people=people,
         titles={code: here.deps.policy.process(code).title for code in codes},
         query=urlencode({k: v for k, v in filters.items() if v}),
     )  # fmt: skip

@@ -34,6 +34,7 @@ def my_work(
     return here.render(
         request, "work/my_work.html", me, title="My work", steps=steps, actions=actions,
         awaiting=awaiting, cases=cases, starts=starts,
+        titles={p.code: here.deps.policy.process(p.code).title for p in registry.processes()},
         flash=f"You acknowledged: {acknowledged}" if acknowledged else None,
     )  # fmt: skip
 
