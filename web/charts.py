@@ -32,7 +32,7 @@ def stacked_bars(chart_id: str, title: str, bars: list[Bar]) -> str:
     step = (WIDTH - LEFT - 10) / max(len(bars), 1)
     width = step * 0.6
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT + 30}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" class="app-chart">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(_describe(bars))}</desc>',
@@ -57,12 +57,14 @@ def stacked_bars(chart_id: str, title: str, bars: list[Bar]) -> str:
             f'<text x="{x + width / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
             f'font-size="12">{escape(bar.label)}</text>'
         )
-    for n, (name, colour) in enumerate(SERIES):  # the legend
-        lx = LEFT + n * 150
-        parts.append(f'<rect x="{lx}" y="{HEIGHT + 8}" width="12" height="12" fill="{colour}"/>')
-        parts.append(f'<text x="{lx + 16}" y="{HEIGHT + 18}" font-size="12">{escape(name)}</text>')
-    parts.append("</svg>")
+    parts.append("</svg>")  # the legend is the page's (legend()), in body text
     return "".join(parts)
+
+
+def legend() -> list[tuple[str, int]]:
+    """Return the chart's series as the page's legend shows them, in body text: (name, its
+    colour's number, styled `app-legend__swatch--N` as the bars are)."""
+    return [(name, n) for n, (name, _) in enumerate(SERIES)]
 
 
 def _describe(bars: list[Bar]) -> str:

@@ -37,7 +37,9 @@ def timeliness_page(
     return here.render(
         request, "reports/timeliness.html", me, title=f"Timeliness: {title}", heading=title,
         process=process, processes=registry.codes(), months=months, bars=bars,
+        titles={code: here.deps.policy.process(code).title for code in registry.codes()},
         series=[name for name, _ in charts.SERIES], measures=measures, by_step=by_step, chart=chart,
+        legend=charts.legend(),
     )  # fmt: skip
 
 
