@@ -455,6 +455,22 @@ def test_a_rationale_is_added_and_an_action_updated_by_who_may(
     decision = int(re.search(r'/decisions/(\d+)/rationale"', page).group(1))  # type: ignore[union-attr]
     refused = site.post(f"/cases/ALG-2026-0001/decisions/{decision}/rationale", data={"csrf_token": csrf_of(page), "rationale": "r"})  # fmt: skip
     assert refused.status_code == 400 and "Only lado-1 (who decided)" in refused.text
+    # carried forward: the new due day typed as a GOV.UK date (day, month, year); a day that is no
+    # day is refused in words and changes nothing
+    carried = {"csrf_token": csrf_of(page), "status": "carried_forward", "reason": "the child was away"}  # fmt: skip
+    bad = site.post("/cases/ALG-2026-0001/actions/1", data={**carried, "new_due-day": "31", "new_due-month": "2", "new_due-year": "2027"})  # fmt: skip
+    assert bad.status_code == 400 and "New due day must be a real date" in bad.text
+    partial = site.post("/cases/ALG-2026-0001/actions/1", data={**carried, "new_due-day": "9", "new_due-year": "2026"})  # fmt: skip
+    assert partial.status_code == 400 and "must include a day, month and year" in partial.text
+    moved = site.post("/cases/ALG-2026-0001/actions/1", data={**carried, "new_due-day": "11", "new_due-month": "11", "new_due-year": "2026"})  # fmt: skip
+    assert moved.status_code == 303
+    with Session(engine) as session:
+        from models.tables import ActionUpdate
+
+        [update] = session.exec(select(ActionUpdate).where(ActionUpdate.action_id == 1)).all()
+        assert (update.reason, str(update.new_due_on)) == ("the child was away", "2026-11-11")
+        assert str(session.get(Action, 1).due_on) == "2026-11-11"  # type: ignore[union-attr]
+    page = site.get("/cases/ALG-2026-0001").text
     done = site.post("/cases/ALG-2026-0001/actions/1", data={"csrf_token": csrf_of(page), "status": "done"})  # fmt: skip
     assert done.status_code == 303 and "Action updated" in site.get(done.headers["location"]).text
     site.cookies.clear()

@@ -119,11 +119,14 @@ def update_action(
     me: Me = Depends(signed_in),
     here: Site = Depends(site),
 ) -> Response:
-    due = text(form, "new_due")
+    due = forms.FormField(("new_due",), ACTION_WORDS["new_due"], "date", False)
+    read, errors = forms.read([due], form)
     try:
-        new_due = date.fromisoformat(due) if due else None
-    except ValueError:
-        return here.render.refusal(request, me, 400, "The action was not updated", f"new due {due!r} is not a date: write it as YYYY-MM-DD")  # fmt: skip
+        new_due = date.fromisoformat(read["new_due"]) if "new_due" in read else None
+    except ValueError:  # 31 2 2027
+        errors.append(("new_due", f"{ACTION_WORDS['new_due']} must be a real date"))
+    if errors:
+        return here.render.refusal(request, me, 400, "The action was not updated", errors[0][1])
     try:
         with here.casework() as cx:
             cx.update_action(
