@@ -37,9 +37,9 @@ def test_people_by_name_blocks_removed_and_enter_saves(
     go(page, "a:has-text('Start an allegation')")
     # a staff field offers only those who may fill it, by name and role
     offered = page.locator("#children-0-iro option").all_inner_texts()  # type: ignore[attr-defined]
-    assert offered == ["Choose a person", "Staff iro-1 (IRO)"]
+    assert offered == ["Choose a person", "Staff iro-1 (IRO; Staff irom-1's team)"]
     ssw = page.locator("#supervising_social_worker option").all_inner_texts()  # type: ignore[attr-defined]
-    assert ssw == ["Choose a person", "Staff ssw-1 (supervising social worker)"]
+    assert ssw == ["Choose a person", "Staff ssw-1 (supervising social worker; Staff tm-1's team)"]
     start_details(page)
     page.fill("#children-0-child", "C-9")  # type: ignore[attr-defined]
     page.select_option("#supervising_social_worker", "ssw-1")  # type: ignore[attr-defined]

@@ -216,3 +216,33 @@ def test_a_search_says_where_opening_asks_why_and_keeps_a_case_off_the_carers_fi
     sign_in(site, "lado-1")
     found = section(site.get("/search", params={"q": carer}).text, "results")
     assert "2 cases found" in found and ref in found
+
+
+def test_a_staff_field_offers_only_those_its_check_accepts(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    """The initial consideration's approver: those the policy's approver roles name (a LADO
+    manager, the head of service), by name with their roles and team; never the LADO recording it,
+    nor anyone junior; someone who has left is not offered."""
+    from models import accounts, handover
+
+    add_team(engine, smtp)
+    with session_scope(engine) as session:
+        accounts.set_password(session, staff_id="lado-1", password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+    start_case(engine)
+    clock = Clock(at("2026-11-02T10:00"))
+    app = create_app(
+        WebDeps(engine=engine, policy=POLICY, calendar=CALENDAR, clock=clock, secret=b"k" * 32)
+    )
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    sign_in(client, "lado-1")
+    form = client.get("/cases/ALG-2026-0001/record/initial_consideration").text
+    select = form[form.index('id="approved_by"') : form.index("</select>", form.index('id="approved_by"'))]  # fmt: skip
+    offered = re.findall(r'<option value="([^"]*)"', select)
+    assert offered == ["", "hos-1", "ladom-1"]  # "Choose a person", then by name
+    assert "Staff ladom-1 (LADO manager; Staff hos-1&#39;s team)" in select
+    with session_scope(engine) as session:
+        handover.leave(session=session, policy=POLICY, calendar=CALENDAR, staff_id="hos-1", on=clock.now.date(), successor=None, actor_id=None, now=clock.now)  # fmt: skip
+    form = client.get("/cases/ALG-2026-0001/record/initial_consideration").text
+    select = form[form.index('id="approved_by"') : form.index("</select>", form.index('id="approved_by"'))]  # fmt: skip
+    assert re.findall(r'<option value="([^"]*)"', select) == ["", "ladom-1"]

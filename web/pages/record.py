@@ -25,7 +25,7 @@ from models.errors import FieldErrors, InputError
 from models.inputs import ActionAccount, InDirectory, InputContext, lists_of
 from models.permissions import DirectoryContext, eligible, may_record, may_start, roles_needed
 from models.policy import StepPolicy
-from models.staff import list_staff
+from models.staff import StaffView, list_staff
 from models.staff import names as staff_names
 from web import forms
 from web.deps import Me, Site, checked_form, signed_in, site, text
@@ -223,12 +223,17 @@ def _start_form(
 
 def _chooser(session: Session, ctx: InputContext) -> Callable[[InDirectory], list[tuple[str, str]]]:  # fmt: skip
     """Who a field naming a member of staff offers: those its own check accepts, by name (with
-    their id where two share one) and their roles."""
+    their id where two share one), their roles and their team (by its manager, as the board
+    names teams)."""
     people, shown = list_staff(session), staff_names(session)
+
+    def label(p: StaffView) -> str:
+        team = f"; {shown[p.line_manager_id]}'s team" if p.line_manager_id in shown else ""
+        return f"{shown[p.id]} ({', '.join(r.label for r in p.roles)}{team})"
 
     def choose(who: InDirectory) -> list[tuple[str, str]]:
         found = sorted(eligible(ctx, who, people), key=lambda p: shown[p.id])
-        return [(p.id, f"{shown[p.id]} ({', '.join(r.label for r in p.roles)})") for p in found]
+        return [(p.id, label(p)) for p in found]
 
     return choose
 
