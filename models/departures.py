@@ -6,7 +6,9 @@ clock. `views.timeliness` tells "in time", "in time with extension" and "late" a
 """
 
 from datetime import date, datetime
+from typing import Annotated
 
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models import audit
@@ -14,12 +16,37 @@ from models.calendar import WorkingCalendar
 from models.cases import get_case
 from models.durations import CalendarDays, CalendarMonths, WorkingDays, parse_duration
 from models.enums import Role, StepStatus
-from models.errors import InputError
-from models.inputs import free_text
+from models.errors import InputError, refusal
+from models.inputs import StaffId, StepInput, Text, free_text
+from models.inputs import approver as approver_field
 from models.permissions import require_senior, require_staff
 from models.policy import Policy, StepPolicy
 from models.steps.opening import latest_event
 from models.tables import ClockStop, Extension, Step
+
+
+class ClockStopInput(StepInput):
+    """What stopping a step's clock asks (a form is generated from it; the CLI's options say the
+    same): why, and who approved it."""
+
+    reason: Text = Field(
+        title="Why the clock stops",
+        description="Kept on the case record, for example: the police asked us to wait for their investigation",
+    )
+    approver: Annotated[StaffId, approver_field()] = Field(title="Approved by")
+
+
+class ExtensionInput(StepInput):
+    """What extending a step's timescale asks: the new timescale (in the step's unit, up to the
+    policy's legal maximum), why, who approved it, and where the law asks it, the day the person
+    was told in writing."""
+
+    to: Annotated[int, Field(ge=1, le=1000)] = Field(title="New timescale")
+    reason: Text = Field(title="Why it needs longer")
+    approver: Annotated[StaffId, approver_field()] = Field(title="Approved by")
+    told_on: date | None = Field(
+        default=None, title="Day the person was told in writing why, and of the new date"
+    )
 
 
 def step_and_rule(
@@ -256,15 +283,16 @@ def extend(
             "as late, with the reason"
         )
     if rule.extension_told and told_on is None:
-        raise InputError(
-            f"extending {step_name} needs --told-on: the day the person was told in writing why, "
-            f"and of the new date ({rule.source})"
+        raise refusal(
+            "told_on",
+            f"is needed to extend {step_name}: the day the person was told in writing why, and "
+            f"of the new date ({rule.source})",
         )
     # Told by the day it was decided, which is by the due day it moves (above): never after it.
     if told_on is not None and not (
         calendar.local_date(step.opened_at) <= told_on <= calendar.local_date(now)
     ):
-        raise InputError(f"--told-on {told_on} must fall between the step's opening and today")
+        raise refusal("told_on", f"{told_on} must fall between the step's opening and today")
 
     text = to.strip()
     wanted = parse_duration(text if not text.isdigit() else f"{text} {_unit(rule)}")

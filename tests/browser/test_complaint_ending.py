@@ -90,3 +90,28 @@ def test_a_complaint_withdrawn_in_the_browser(site: tuple[str, Engine], browser:
     assert "Not needed: the case ended" in steps_table
     assert "I do not want to take this further" in page.content()  # type: ignore[attr-defined]
     checked(page, "43-complaint-withdrawn")
+
+
+def test_a_complaints_clock_stopped_and_started_again_in_the_browser(
+    site: tuple[str, Engine], browser: object
+) -> None:
+    """Stage 2 deferred while proceedings would be prejudiced (RPR 2006 reg 8): the complaints
+    manager stops its clock with a head of service's approval, then starts it again."""
+    address, _ = site
+    page = signed_in(browser, address, "cm-1")
+    page.goto(f"{address}/cases/CMP-2026-0001")  # type: ignore[attr-defined]
+    go(page, "a:has-text('Stop the clock')")
+    offered = page.locator("#approver option").all_inner_texts()  # type: ignore[attr-defined]
+    assert offered[0] == "Choose a person" and any(o.startswith("Staff hos-1") or "head of service" in o for o in offered[1:])  # fmt: skip
+    checked(page, "66-stop-the-clock")
+    go(page, "button:has-text('Stop the clock')")  # nothing filled: refused on the fields
+    assert page.locator(".govuk-error-summary").is_visible()  # type: ignore[attr-defined]
+    page.fill("#reason", "court proceedings about the placement would be prejudiced")  # type: ignore[attr-defined]
+    page.select_option("#approver", "hos-1")  # type: ignore[attr-defined]
+    go(page, "button:has-text('Stop the clock')")
+    assert "Clock stopped" in page.locator(".govuk-notification-banner").inner_text()  # type: ignore[attr-defined]
+    steps = page.locator("#steps + .app-table-container table").inner_text()  # type: ignore[attr-defined]
+    assert "court proceedings about the placement would be prejudiced" in steps
+    checked(page, "67-complaint-clock-stopped")
+    go(page, "button:has-text('Start the clock again')")
+    assert "Clock started again" in page.locator(".govuk-notification-banner").inner_text()  # type: ignore[attr-defined]

@@ -188,7 +188,7 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
     before = counts(engine)
     refused(
         run("clock", "extend", ref, "stage2_response", "--at", "2026-12-01T10:00", "--to", "45", "--reason", "r", "--approver", "cm-1"),
-        "extending stage2_response needs --told-on",
+        "--told-on is needed to extend stage2_response",
     )  # fmt: skip
     refused(
         run(

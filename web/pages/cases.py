@@ -14,6 +14,7 @@ from models import accounts, registry, steps
 from models.cases import details_of
 from models.errors import InputError
 from models.permissions import may_record
+from models.policy import ProcessPolicy
 from models.process import ProcessDecl, StepDecl
 from models.staff import names as staff_names
 from models.views import SEARCH_MAX, find_cases
@@ -26,7 +27,13 @@ from web.timeline import timeline
 router = APIRouter()
 
 SLOW = timedelta(minutes=1)  # a record not applied after this: the flow's service may be down
-DONE = {"rationale": "Rationale added", "action": "Action updated"}
+DONE = {
+    "rationale": "Rationale added",
+    "action": "Action updated",
+    "stopped": "Clock stopped",
+    "resumed": "Clock started again",
+    "extended": "Timescale extended",
+}
 
 
 @router.get("/cases/{reference}")
@@ -187,6 +194,7 @@ def show_case(
         recordable=_recordable(decl, view, set(waiting), me, titles, details),
         timeline=timeline(view, notices, titles, rules.events, newest_first=not oldest),
         oldest=oldest,
+        clocks=_clocks(decl, rules, me),
         run_link=f"{ui}/runs/flow-run/{run}" if ui and run else None,
         flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else flash,
     )  # fmt: skip
@@ -211,6 +219,23 @@ def _recordable(
     # a step recorded only if it happens (it has no due day) comes after the work that is due
     undated = {s["step"] for s in view["steps"] if s["due"] is None}
     return sorted(found, key=lambda row: row[0] in undated)
+
+
+def _clocks(decl: ProcessDecl[Any], rules: ProcessPolicy, me: Me) -> dict[str, set[str]]:
+    """Which steps' clocks the person may stop (and start again) or extend here: the steps they
+    may record, or any step for a manager, where the policy allows it (the service checks the
+    approver)."""
+    mine = {d.name for d in decl.steps if me.manager or may_record(d, me.roles)}
+    return {
+        "stop": {
+            n for n, r in rules.steps.items() if n in mine and r.stoppable and r.stop_approver
+        },
+        "extend": {
+            n
+            for n, r in rules.steps.items()
+            if n in mine and r.extendable_to and r.extension_approver
+        },
+    }
 
 
 def _opening(view: Mapping[str, Any], pending: list[str]) -> bool:

@@ -70,7 +70,9 @@ def record_step(
     late_reason, key = text(form, "late_reason") or None, text(form, "form_key") or None
     again = Again(fields, late_reason, key)
     if _changed(fields, form) or errors:  # "add another", "remove", or a date that is no date
-        return _record_form(request, here, me, reference, step, again, _shown(fields, errors))
+        return _record_form(
+            request, here, me, reference, step, again, shown_on_fields(fields, errors)
+        )
     try:
         with here.casework() as cx:
             recorded = cx.submit(reference, step, me.id, payload, key=key, late_reason=late_reason)
@@ -105,7 +107,7 @@ def start_case(
     payload, errors = forms.read(fields, form)
     key = text(form, "form_key") or None
     if _changed(fields, form) or errors:
-        return _start_form(request, here, me, process, fields, _shown(fields, errors), key)
+        return _start_form(request, here, me, process, fields, shown_on_fields(fields, errors), key)
     started = here.started.get(key or "")
     if started:  # the same form again (a double click): the case it started
         return RedirectResponse(f"/cases/{started}", status_code=303)
@@ -152,7 +154,7 @@ def _record_form(
             fields = again.fields if again else forms.build(decl.input, _accounts(decl.input, actions))  # fmt: skip
             if step in open_now:
                 ctx = steps.input_context(cx.session, here.deps.policy, here.deps.calendar, case, open_now[step], me.id, cx.now())  # fmt: skip
-                forms.offer_people(fields, _chooser(cx.session, ctx))
+                forms.offer_people(fields, chooser(cx.session, ctx))
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Not found", str(refused))
     rule = here.deps.policy.process(case.process).step(step)
@@ -202,7 +204,7 @@ def _start_form(
         fields = fields if fields is not None else forms.build(decl.start_input)
         with here.casework() as cx:
             ctx = DirectoryContext(cx.session, here.deps.calendar, here.deps.policy.actions.due_within, now=cx.now(), effective=cx.now(), author=me.id)  # fmt: skip
-            forms.offer_people(fields, _chooser(cx.session, ctx))
+            forms.offer_people(fields, chooser(cx.session, ctx))
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Not found", str(refused))
     if not may_start(decl, me.roles):
@@ -221,7 +223,7 @@ def _start_form(
     )  # fmt: skip
 
 
-def _chooser(session: Session, ctx: InputContext) -> Callable[[InDirectory], list[tuple[str, str]]]:  # fmt: skip
+def chooser(session: Session, ctx: InputContext) -> Callable[[InDirectory], list[tuple[str, str]]]:  # fmt: skip
     """Who a field naming a member of staff offers: those its own check accepts, by name (with
     their id where two share one), their roles and their team (by its manager, as the board
     names teams)."""
@@ -280,7 +282,9 @@ def _label_actions(fields: list[forms.FormField], actions: dict[int, str]) -> No
                         child.hint = f"Action {child.value}: {actions[child.value]}"
 
 
-def _shown(fields: list[forms.FormField], errors: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def shown_on_fields(
+    fields: list[forms.FormField], errors: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
     for field_id, message in errors:
         for f in forms.walk(fields):
             if f.id == field_id:
