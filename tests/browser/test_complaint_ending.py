@@ -112,6 +112,11 @@ def test_a_complaints_clock_stopped_and_started_again_in_the_browser(
     assert "Clock stopped" in page.locator(".govuk-notification-banner").inner_text()  # type: ignore[attr-defined]
     steps = page.locator("#steps + .app-table-container table").inner_text()  # type: ignore[attr-defined]
     assert "court proceedings about the placement would be prejudiced" in steps
+    # the stopped step is not offered as a form the service would refuse: it waits for its clock
+    offered = page.locator("#to-record + ul").inner_text()  # type: ignore[attr-defined]
+    assert "Record: Stage 2" not in offered
+    assert "It can be recorded after its clock is started again." in offered
     checked(page, "67-complaint-clock-stopped")
     go(page, "button:has-text('Start the clock again')")
     assert "Clock started again" in page.locator(".govuk-notification-banner").inner_text()  # type: ignore[attr-defined]
+    assert "Record: Stage 2" in page.locator("#to-record + ul").inner_text()  # type: ignore[attr-defined]

@@ -212,7 +212,14 @@ def _recordable(
     waits for before it can be recorded, or None)."""
     mine = {d.name: d for d in decl.steps if may_record(d, me.roles)}
     found = [
-        (s["step"], titles.get(s["step"], s["step"]), _waits(mine[s["step"]], details))
+        (
+            s["step"],
+            titles.get(s["step"], s["step"]),
+            # a stopped clock's step is recorded once its clock runs again (submit refuses it)
+            "its clock is started again"
+            if s["status"] == "stopped"
+            else _waits(mine[s["step"]], details),
+        )
         for s in view["steps"]
         if s["status"] in ("open", "stopped") and s["step"] not in waiting and s["step"] in mine
     ]
