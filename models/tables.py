@@ -403,6 +403,21 @@ class NoticeDelivery(SQLModel, table=True):
     acknowledged_at: datetime | None = _utc(nullable=True)
 
 
+class AckLink(SQLModel, table=True):
+    """A one-click link that acknowledges one delivery of a notice, made as the delivery is sent
+    (migration 0016). The database keeps only the SHA-256 of its token; it works once, for the
+    person it was sent to, signed in, until it expires. The outbox's stored bodies never hold it."""
+
+    __tablename__ = "ack_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    delivery_id: int = Field(foreign_key="notice_deliveries.id", index=True)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
+
+
 # --- signing in to the browser app, and the access log (migration 0013) -------------------------
 
 

@@ -165,17 +165,20 @@ def my_actions(
     return result
 
 
-def my_notices(session: Session, staff_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
-    """Return the notices sent to the person, newest first: those awaiting their acknowledgement
-    say so."""
-    found = session.exec(
+def my_notices(
+    session: Session, staff_id: str, *, limit: int = 200, notice_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Return the notices sent to the person (or the one `notice_id`, if it was), newest first:
+    those awaiting their acknowledgement say so."""
+    query = (
         select(Notice, Case.reference, NoticeDelivery)
         .join(NoticeDelivery, col(NoticeDelivery.notice_id) == Notice.id)
         .join(Case, col(Case.id) == Notice.case_id)
         .where(NoticeDelivery.staff_id == staff_id)
-        .order_by(col(Notice.id).desc())
-        .limit(limit)
-    ).all()
+    )
+    if notice_id is not None:
+        query = query.where(Notice.id == notice_id)
+    found = session.exec(query.order_by(col(Notice.id).desc()).limit(limit)).all()
     return [
         {
             "id": notice.id,

@@ -175,7 +175,7 @@ def failed_records(
 ) -> list[FailedRecord]:
     """Return the submissions of open cases the flow could not apply, as failed by `now`."""
     query = (
-        select(Submission, Case.reference, Step.name)
+        select(Submission, Case.reference, Step.name, Case.process)
         .join(Case, col(Case.id) == Submission.case_id)
         .join(Step, col(Step.id) == Submission.step_id)
         .where(col(Submission.failed_at).is_not(None), col(Submission.failed_at) <= now)
@@ -184,8 +184,8 @@ def failed_records(
     if case_id is not None:
         query = query.where(Submission.case_id == case_id)
     return [
-        FailedRecord(s.id or 0, s.case_id, ref, s.author_id, name, s.failed_at or now)
-        for s, ref, name in session.exec(query).all()
+        FailedRecord(s.id or 0, s.case_id, ref, s.author_id, name, s.failed_at or now, process)
+        for s, ref, name, process in session.exec(query).all()
     ]
 
 
@@ -195,7 +195,7 @@ def rationale_clocks(
     """Return the decisions recorded by `now` whose rationale has not been given."""
     has_rationale = sa.exists().where(col(Rationale.decision_id) == Decision.id)
     query = (
-        select(Decision, Case.reference, Step.name)
+        select(Decision, Case.reference, Step.name, Case.process)
         .join(Case, col(Case.id) == Decision.case_id)
         .outerjoin(Step, col(Step.id) == Decision.step_id)
         .where(col(Decision.rationale_due_at).is_not(None), ~has_rationale)
@@ -213,8 +213,9 @@ def rationale_clocks(
             step_name or "case",
             d.recorded_at,
             d.rationale_due_at or d.recorded_at,
+            process,
         )
-        for d, ref, step_name in session.exec(query).all()
+        for d, ref, step_name, process in session.exec(query).all()
     ]
 
 
@@ -244,6 +245,7 @@ def _ack_clocks(session: Session, now: datetime) -> list[AckClock]:
             ack_due_at=n.ack_due_at or now,
             recipients=tuple(sorted(told.get(n.id or 0, []))),
             depth=n.rung if n.kind == Kind.unacknowledged else 0,
+            subject=n.subject,
         )
         for n, ref in rows
     ]

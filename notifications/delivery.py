@@ -17,6 +17,7 @@ from models.db import session_scope
 from models.escalation import Kind
 from models.tables import Notice, NoticeDelivery, StaffAddress
 from models.wallclock import Clock, system_clock
+from notifications.ack_links import personalise
 from notifications.channels import Sender, send_with_apprise
 from notifications.invitations import forget_link
 
@@ -105,7 +106,8 @@ def _deliver_one(engine: Engine, delivery_id: int, clock: Clock, sender: Sender)
             .where(StaffAddress.staff_id == delivery.staff_id)
             .order_by(col(StaffAddress.id))
         ).all()
-        subject, text, html = notice.subject, notice.body_text, notice.body_html
+        subject = notice.subject
+        text, html = personalise(session, notice, delivery, now)  # their own one-click link
         attempts = delivery.attempts
     result = sender(list(urls), subject, text, html)
     now = clock()  # the receipt's time: when it was sent, not when the claim was made

@@ -1,6 +1,7 @@
 """Reading notices (newest first, each with its deliveries) and acknowledging one: a recipient's
 acknowledgement stops it going further up the ladder."""
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -96,13 +97,22 @@ def why_me(because: str) -> str:
         said = [WHY[p] if p in WHY else f"you are a {Role(p).label}" for p in parts]
         text = "; ".join(said)
     else:  # a sentence already ("instead of child_iro (nobody holds it)"): its codes in words
-        text = because
-        for code, noun in sorted(NOUNS.items(), key=lambda pair: -len(pair[0])):
-            text = text.replace(code, noun)
+        text = in_words(because)
     return text[:1].upper() + text[1:]
 
 
+def in_words(because: str) -> str:
+    """Who a person is in a notice, in words ("the case lead; LADO manager"), from the policy's
+    recipient and role codes; what is already a sentence keeps its words, its codes put in words."""
+    parts = because.split(", ")
+    if all(p in NOUNS for p in parts):
+        return "; ".join(NOUNS[p] for p in parts)
+    return CODE.sub(lambda found: NOUNS[found.group(0)], because)
+
+
 NOUNS = {
+    "owner": "owner",
+    "invited": "invited",
     "owner_senior_manager": "the owner's next manager up",
     "owner_manager": "the owner's manager",
     "case_lead": "the case lead",
@@ -110,6 +120,7 @@ NOUNS = {
     "child_social_worker": "the child's social worker",
     **{code: role.label for code, role in Role.__members__.items()},
 }
+CODE = re.compile(r"\b(" + "|".join(sorted(NOUNS, key=len, reverse=True)) + r")\b")
 
 
 def subject_of(session: Session, notice_id: int) -> str | None:

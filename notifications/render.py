@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from models.escalation import Kind
+from notifications.notices import in_words
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,16 @@ class Rendered:
 
 
 def _day(value: str | date) -> str:
+    """A day as people read it: Monday 7 December 2026."""
     day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def _moment(value: str) -> str:
-    """A moment as given (its caller gives local time), as people read it: Tue 1 Dec 2026 at 09:30."""
+    """A moment as given (its caller gives local time), as people read it: Tuesday 1 December 2026
+    at 09:30."""
     moment = datetime.fromisoformat(value)
-    return f"{moment:%a} {moment.day} {moment:%b %Y} at {moment:%H:%M}"
+    return f"{_day(moment.date())} at {moment:%H:%M}"
 
 
 @cache
@@ -56,12 +59,19 @@ def render(
     rung: int,
     clock: str,
     facts: Mapping[str, Any],
-    recipients: Sequence[tuple[str, str]],  # (staff id, why)
+    recipients: Sequence[tuple[str, str]],  # (name, why: the policy's recipient codes)
     unfilled: Sequence[str],
     ack_within: str,
     link: str | None,
+    ack_link: str | None = None,
+    process: str = "",
 ) -> Rendered:
-    """Render one notice; raises jinja2.UndefinedError if a template uses a fact not given."""
+    """Render one notice; raises jinja2.UndefinedError if a template uses a fact not given.
+
+    `link` is the case's page in the web app (an invitation's: its one-time link), `ack_link` the
+    page that acknowledges it (each delivery swaps it for its own one-click link as it is sent),
+    `process` the title of the case's process. People are named, and why each is told is said in
+    words: no staff id, recipient code or role code reaches a notice."""
     context = {
         "notice": {
             "id": notice_id,
@@ -71,13 +81,14 @@ def render(
             "rung": rung,
             "clock": clock,
             "needs_ack": kind.needs_acknowledgement,
-            "step_name": str(facts.get("step_name", "STEP")),
         },
         "facts": dict(facts),
-        "recipients": [{"staff_id": s, "because": b} for s, b in recipients],
-        "unfilled": list(unfilled),
+        "recipients": [{"name": s, "because": in_words(b)} for s, b in recipients],
+        "unfilled": [in_words(u) for u in unfilled],
         "ack_within": ack_within,
         "link": link or "",
+        "ack_link": ack_link or "",
+        "process": process,
     }
     name = f"{kind.value}.j2"
     text_template = _environment(False).get_template(name)

@@ -70,7 +70,7 @@ def sweep(
     now: datetime,
     dry_run: bool = False,
     sender: Sender = send_with_apprise,
-    link_base: str | None = None,
+    web_url: str | None = None,
     deliver_limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     clock: Clock = system_clock,
@@ -111,7 +111,7 @@ def sweep(
                 directory=load_directory(session),
                 cases=load_cases(session, (n.case_id for n in new)),
                 now=now,
-                link_base=link_base,
+                web_url=web_url,
                 dry_run=dry_run,
                 clock=clock,
             )
@@ -149,7 +149,7 @@ def tell_at_once(
     case_id: int,
     now: datetime,
     sender: Sender = send_with_apprise,
-    link_base: str | None = None,
+    web_url: str | None = None,
     clock: Clock = system_clock,
 ) -> list[Written]:
     """Write and deliver, now, what one case's people must hear at once: a decision recorded without
@@ -181,7 +181,7 @@ def tell_at_once(
             directory=load_directory(session),
             cases=load_cases(session, [case_id]),
             now=now,
-            link_base=link_base,
+            web_url=web_url,
             clock=clock,
         )
     deliver(

@@ -22,6 +22,7 @@ from models.escalation import Directory, DueNotice, Kind, resolve
 from models.policy import Policy
 from models.tables import Case, Notice, NoticeDelivery, Staff, StaffAddress, StaffRole
 from models.wallclock import Clock, system_clock
+from notifications.ack_links import ack_path
 from notifications.render import render
 
 
@@ -48,20 +49,30 @@ def load_directory(session: Session) -> Directory:
 @dataclass(frozen=True)
 class CaseInfo:
     parties: CaseParties
-    flow_run_id: str | None
+    process: str  # its process's code: the notice names the process by its title
 
 
 def load_cases(session: Session, case_ids: Iterable[int]) -> dict[int, CaseInfo]:
-    """Return who is who in each case (its parties) and its flow run, for the notices' recipients."""
+    """Return who is who in each case (its parties) and its process, for the notices."""
     ids = sorted(set(case_ids))
     info: dict[int, CaseInfo] = {}
     for chunk in in_chunks(ids):
         parties = parties_of(session, chunk)
-        for case_id, run_id in session.exec(
-            select(Case.id, Case.flow_run_id).where(col(Case.id).in_(chunk))
+        for case_id, process in session.exec(
+            select(Case.id, Case.process).where(col(Case.id).in_(chunk))
         ).all():
-            info[case_id or 0] = CaseInfo(parties[case_id or 0], run_id)
+            info[case_id or 0] = CaseInfo(parties[case_id or 0], process)
     return info
+
+
+def names_of(session: Session, staff_ids: Iterable[str]) -> dict[str, str]:
+    """Return each person's name (a notice names the people who must act, never their ids)."""
+    names: dict[str, str] = {}
+    for chunk in in_chunks(sorted(set(staff_ids))):
+        names.update(
+            session.exec(select(Staff.id, Staff.name).where(col(Staff.id).in_(chunk))).all()
+        )
+    return names
 
 
 @dataclass
@@ -90,21 +101,27 @@ def write_notices(
     directory: Directory,
     cases: dict[int, CaseInfo],
     now: datetime,
-    link_base: str | None,
+    web_url: str | None,
     dry_run: bool = False,
     clock: Clock = system_clock,
 ) -> list[Written]:
     """Write each due notice with its deliveries; a key already written is left alone. Its
-    deliveries may be sent from the real moment they are written (`clock()`)."""
+    deliveries may be sent from the real moment they are written (`clock()`). Each links to its
+    case's page in the web app at `web_url` (and, asking to be acknowledged, to its acknowledgement:
+    each delivery gets its own one-click link as it is sent, notifications/ack_links.py)."""
     ready = clock()
     written: list[Written] = []
     ack_within = policy.notices.acknowledge_within
     ack_due = calendar.end_of_day(calendar.due(now, ack_within).due)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     bodies: list[dict[str, Any]] = []  # rendered once the notice has its id; written in one batch
-    for notice in due:
+    resolved = [
+        (notice, resolve(notice, cases[notice.case_id].parties, directory)) for notice in due
+    ]
+    names = {} if dry_run else names_of(session, (p for _, r in resolved for p in r.people))
+    web = web_url.rstrip("/") if web_url else None
+    for notice, recipients in resolved:
         info = cases[notice.case_id]
-        recipients = resolve(notice, info.parties, directory)
         people = sorted(recipients.people.items())
         if notice.kind is Kind.unacknowledged and not people:
             # The top of the line-management chain: nobody further up to tell, and never anyone
@@ -150,11 +167,6 @@ def write_notices(
         notice_id = session.execute(statement).scalar()
         if notice_id is None:  # another sweep wrote it first
             continue
-        link = (
-            f"{link_base.rstrip('/')}/runs/flow-run/{info.flow_run_id}"
-            if link_base and info.flow_run_id
-            else None
-        )
         text = render(
             notice_id=notice_id,
             key=notice.key,
@@ -163,10 +175,12 @@ def write_notices(
             rung=notice.rung,
             clock=notice.clock,
             facts=notice.facts,
-            recipients=[(p, ", ".join(why)) for p, why in people],
+            recipients=[(names.get(p, p), ", ".join(why)) for p, why in people],
             unfilled=recipients.unfilled,
             ack_within=str(ack_within),
-            link=link,
+            link=f"{web}/cases/{notice.reference}" if web else None,
+            ack_link=f"{web}{ack_path(notice_id)}" if web else None,
+            process=policy.process(info.process).title,
         )
         bodies.append({"nid": notice_id, "s": text.subject[:300], "t": text.text, "h": text.html})
         session.add_all(

@@ -40,7 +40,8 @@ class Settings(BaseSettings):
         description="signs the session cookies (default: one made once under home)",
     )
     web_url: str | None = Field(
-        default=None, description="the web app's address as people reach it (invitation links)"
+        default=None,
+        description="the web app's address as people reach it (the links in invitations and notices)",
     )
     web_secure_cookies: bool = Field(
         default=False, description="send the session cookie over HTTPS only (behind HTTPS)"
@@ -80,6 +81,11 @@ class Settings(BaseSettings):
     def database(self) -> str:
         """Return the database URL in force (the SQLite file under home when none is set)."""
         return self.database_url or f"sqlite:///{(self.home / 'safeguard.db').resolve()}"
+
+    def web_address(self) -> str:
+        """Return the web app's address as people reach it (the links notices and invitations
+        carry): SAFEGUARD_WEB_URL, else this machine's web port."""
+        return (self.web_url or f"http://127.0.0.1:{self.web_port}").rstrip("/")
 
 
 def get_settings() -> Settings:

@@ -82,7 +82,7 @@ def tell_at_once(case_id: int) -> int:
         calendar=service.calendar,
         case_id=case_id,
         now=system_clock(),
-        link_base=orchestration.ui_url(settings),
+        web_url=settings.web_address(),
     )
     return len(written)
 

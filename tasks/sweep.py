@@ -55,6 +55,6 @@ def sweep_clocks(at: str | None = None) -> dict[str, Any]:
         policy=service.policy,
         calendar=service.calendar,
         now=datetime.fromisoformat(at) if at else system_clock(),
-        link_base=orchestration.ui_url(settings),
+        web_url=settings.web_address(),
     )
     return report.as_dict()

@@ -76,6 +76,7 @@ class RationaleClock:
     step: str
     recorded_at: datetime
     due_at: datetime  # the rationale clock's deadline
+    process: str = ""  # its case's process: the notice names the step by its title
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class AckClock:
     ack_due_at: datetime
     recipients: tuple[str, ...]
     depth: int  # 0 for a notice about a clock, n for the n-th "unacknowledged" above it
+    subject: str = ""  # what the notice not acknowledged said it was about
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,7 @@ class FailedRecord:
     author_id: str
     step: str
     failed_at: datetime
+    process: str = ""  # its case's process: the notice names the step by its title
 
 
 @dataclass(frozen=True, slots=True)

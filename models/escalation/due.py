@@ -43,7 +43,7 @@ def decide(
             due.append(_unacknowledged(ack, calendar, today))
     for failed in clocks.failures:
         if failed.failed_at <= now:
-            due.append(_failed(failed, calendar))
+            due.append(_failed(failed, policy, calendar))
     for done in clocks.done:
         rule = policy.process(done.process).steps.get(done.name)
         if rule is None or done.closed_at > now:
@@ -126,7 +126,14 @@ def _step_told(
     )
 
 
-def _failed(failed: FailedRecord, calendar: WorkingCalendar) -> DueNotice:
+def step_title(policy: Policy, process: str, step: str) -> str:
+    """A step as people know it: its title in the policy (its name in words if it has none)."""
+    rule = policy.processes.get(process)
+    found = rule.steps.get(step) if rule else None
+    return found.title if found else step.replace("_", " ").capitalize()
+
+
+def _failed(failed: FailedRecord, policy: Policy, calendar: WorkingCalendar) -> DueNotice:
     """At once, to the case lead and whoever recorded it: record the step again, corrected."""
     clock = f"submission:{failed.submission_id}"
     return DueNotice(
@@ -141,7 +148,7 @@ def _failed(failed: FailedRecord, calendar: WorkingCalendar) -> DueNotice:
         owners=(failed.author_id,),
         facts={
             "submission_id": failed.submission_id,
-            "step": failed.step.replace("_", " "),
+            "step": step_title(policy, failed.process, failed.step),
             "step_name": failed.step,
             "failed_on": calendar.local_date(failed.failed_at).isoformat(),
         },
@@ -294,7 +301,7 @@ def _action_notices(
             owners=(action.owner_id,),
             facts={
                 "action_id": action.action_id,
-                "agreed_at": action.agreed_at_step.replace("_", " "),
+                "agreed_at": step_title(policy, action.process, action.agreed_at_step),
                 "due_on": action.due_on.isoformat(),
                 "working_days_late": late,
                 "source": policy.actions.source,
@@ -311,7 +318,7 @@ def _rationale_notices(
     facts = {
         "decision_id": decision.decision_id,
         "decision": decision.decision.replace("_", " "),
-        "step": decision.step.replace("_", " "),
+        "step": step_title(policy, decision.process, decision.step),
         "recorded_on": calendar.local_date(decision.recorded_at).isoformat(),
         "due_on": due_on.isoformat(),
         "source": policy.rationale.source,
@@ -361,6 +368,7 @@ def _unacknowledged(ack: AckClock, calendar: WorkingCalendar, today: date) -> Du
         facts={
             "notice_id": ack.notice_id,
             "notice_kind": ack.kind.replace("_", " "),
+            "about": ack.subject,
             "ack_due_on": calendar.day_ending_at(ack.ack_due_at).isoformat(),
             "working_days_late": calendar.working_days_between(
                 calendar.day_ending_at(ack.ack_due_at), today

@@ -13,14 +13,9 @@ from models.db import session_scope
 from models.wallclock import system_clock
 from notifications import notices as outbox_notices
 from notifications import sweep as outbox_sweep
-from safeguard import orchestration, wiring
+from safeguard import wiring
 from safeguard.cli.common import DATE_HELP, MAX_ID, as_at, console, print_json
-from safeguard.settings import Settings, get_settings
-
-
-def link_base(settings: Settings) -> str | None:
-    """Return the Prefect UI address notices link to (the case's flow run)."""
-    return orchestration.ui_url(settings)
+from safeguard.settings import get_settings
 
 
 def sweep(
@@ -42,7 +37,7 @@ def sweep(
             calendar=calendar,
             now=now,
             dry_run=dry_run,
-            link_base=link_base(settings),
+            web_url=settings.web_address(),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if as_json:

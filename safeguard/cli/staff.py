@@ -224,7 +224,7 @@ def invite(
     engine, _, calendar = wiring.service(settings)
     now = system_clock()
     lasts = timedelta(hours=valid_hours)
-    base = (settings.web_url or f"http://127.0.0.1:{settings.web_port}").rstrip("/")
+    base = settings.web_address()
     with session_scope(engine) as session:
         token = accounts.create_invite(
             session, staff_id=staff_id, now=now, lasts=lasts, actor_id=author

@@ -127,9 +127,8 @@ def test_a_record_that_cannot_be_applied_is_failed_told_and_replaced(
         for secret in (CHILD_NAME, CARER_NAME, NARRATIVE):
             assert secret not in mail.text + mail.html + mail.subject
     told = [(m.to[0].split("@")[0], m.subject) for m in mails]
-    assert told == [
-        ("lado-1", f"Not applied: {ref} {step.replace('_', ' ')} must be recorded again")
-    ]
+    title = POLICY.process("allegation").steps[step].title
+    assert told == [("lado-1", f"Not applied: {ref} {title} must be recorded again")]
 
     # The correction is taken, not refused as "already recorded", and the case moves on.
     corrected = (

@@ -138,7 +138,7 @@ def test_start_and_eligibility(team: Engine, smtp: SmtpServer) -> None:
     assert measured == {"stage1_response": "in time", "stage2_request_window": "in time"}
     tell_at_once(team, policy=POLICY, calendar=CALENDAR, case_id=1, now=NOW)
     informed = [(m.to[0].split("@")[0], m.subject) for m in smtp.received]
-    assert informed == [("iro-1", f"For information: {ref} (Complaint under the Children Act 1989 representations procedure) started Fri 27 Nov 2026")]  # fmt: skip
+    assert informed == [("iro-1", f"For information: {ref} (Complaint under the Children Act 1989 representations procedure) started Friday 27 November 2026")]  # fmt: skip
 
     take(team, ref, ["eligibility"])
     refused(team, ref, "eligibility", {"accepted": False}, "refusing the complaint needs reasons")
@@ -201,7 +201,7 @@ def test_the_statement_the_points_and_the_adjudication(team: Engine, smtp: SmtpS
     told = sorted((w.kind, tuple(w.recipients)) for w in written)
     assert ("information", ("ip-1", "iro-1")) in told
     assert not any("ip-2" in r or "ip-3" in r for _, r in told)
-    assert any(m.subject == f"For information: {ref} Local authority response to the panel, with the stage 2 independent person done Fri 27 Nov 2026" for m in smtp.received)  # fmt: skip
+    assert any(m.subject == f"For information: {ref} Local authority response to the panel, with the stage 2 independent person done Friday 27 November 2026" for m in smtp.received)  # fmt: skip
 
 
 def test_a_remedy_overdue_climbs_the_complaints_ladder(team: Engine, smtp: SmtpServer) -> None:

@@ -367,7 +367,7 @@ def test_the_childs_iro_and_the_advocate_are_told_of_each_response(
     }
     assert told == {advocated: [("adv-1", "iro-1")], alone: [("iro-1",)]}
     subjects = [m.subject for m in smtp.received if m.to[0].startswith("adv-1")]
-    assert subjects == [f"For information: {advocated} Stage 2 investigation and adjudication done Thu 5 Nov 2026"]  # fmt: skip
+    assert subjects == [f"For information: {advocated} Stage 2 investigation and adjudication done Thursday 5 November 2026"]  # fmt: skip
 
 
 def test_a_refusal_names_the_ombudsman_route(team: Engine) -> None:

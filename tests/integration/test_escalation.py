@@ -138,11 +138,11 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     # Thu 12 Nov: the action (due Wed 11 Nov) is overdue: its owner and the case lead.
     sweep(engine, at("2026-11-12T09:00"))
     assert inbox.new() == sorted(
-        [("lado-1", "Action 1 overdue (rung 1)"), ("sw-1", "Action 1 overdue (rung 1)")]
+        [("lado-1", "Action overdue (rung 1)"), ("sw-1", "Action overdue (rung 1)")]
     )
     # Mon 16 Nov: 2 working days after: the owner's line manager.
     sweep(engine, at("2026-11-16T09:00"))
-    assert ("tm-1", "Action 1 overdue (rung 2)") in inbox.new()
+    assert ("tm-1", "Action overdue (rung 2)") in inbox.new()
 
     # Tue 17 Nov: the police investigate: the outcome clock (due Wed 2 Dec) stops. A LADO is too
     # junior to approve it: refused, nothing changed.
@@ -181,8 +181,8 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     sweep(engine, at("2026-11-20T09:00"))
     assert inbox.new() == sorted(
         [
-            ("ladom-1", "Action 1 overdue (rung 3)"),
-            ("sm-1", "Action 1 overdue (rung 3)"),
+            ("ladom-1", "Action overdue (rung 3)"),
+            ("sm-1", "Action overdue (rung 3)"),
             ("ladom-1", "Not acknowledged"),
             ("tm-1", "Not acknowledged"),
             ("sm-1", "Not acknowledged"),

@@ -185,7 +185,7 @@ def test_a_role_nobody_holds_is_reported_to_the_head_of_service(
     assert written.unfilled == ["lado_manager"]
     assert written.recipients == ["hos-1", "lado-1"]
     [to_head] = smtp.to("hos-1")
-    assert "Nobody holds</th><td>lado_manager: the head of service receives this" in to_head.html
+    assert "Nobody holds</th><td>LADO manager: the head of service receives this" in to_head.html
     with Session(engine) as session:
         because = session.exec(
             select(NoticeDelivery.because).where(NoticeDelivery.staff_id == "hos-1")

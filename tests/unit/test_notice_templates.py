@@ -1,5 +1,7 @@
 """Notice templates: one per kind, as text and autoescaped HTML; a missing fact is an error."""
 
+import html
+
 import jinja2
 import pytest
 
@@ -27,22 +29,39 @@ def lapsed(**facts: object) -> object:
         rung=1,
         clock="step:1@2026-11-03",
         facts=facts,
-        recipients=[("lado-1", "owner")],
-        unfilled=[],
+        recipients=[("Lena Ado", "owner"), ("Mo Anders", "lado_manager, owner_manager")],
+        unfilled=["child_iro"],
         ack_within="2 working days",
-        link=None,
+        link="https://safeguard.example.gov.uk/cases/ALG-2026-0001",
+        ack_link="https://safeguard.example.gov.uk/notices/7/acknowledge",
+        process="Allegation against a foster carer (LADO process)",
     )
 
 
 def test_text_is_plain_and_html_is_escaped() -> None:
     notice = lapsed(**FACTS)
     assert notice.subject == (  # type: ignore[attr-defined]
-        "LATE (rung 1): ALG-2026-0001 Initial consideration and threshold decision was due Tue 3 Nov 2026"
+        "LATE (rung 1): ALG-2026-0001 Initial consideration and threshold decision was due "
+        "Tuesday 3 November 2026"
     )
-    assert "Basis:       Tower Hamlets & Barking <S13>" in notice.text  # type: ignore[attr-defined]
+    assert "Basis:        Tower Hamlets & Barking <S13>" in notice.text  # type: ignore[attr-defined]
     assert "Tower Hamlets &amp; Barking &lt;S13&gt;" in notice.html  # type: ignore[attr-defined]
-    assert "safeguard ack 7 --as YOUR_STAFF_ID" in notice.text  # type: ignore[attr-defined]
-    assert "Late by:     1 working day\n" in notice.text  # type: ignore[attr-defined]
+    assert "Late by:      1 working day\n" in notice.text  # type: ignore[attr-defined]
+
+
+def test_a_notice_names_people_says_why_in_words_and_links_to_the_web_app() -> None:
+    """People by name, why in words, the case's page and its acknowledgement as links: no staff
+    id, no recipient or role code, no command to type, no internal number."""
+    notice = lapsed(**FACTS)
+    for body in (notice.text, html.unescape(notice.html)):  # type: ignore[attr-defined]
+        assert "Lena Ado (owner); Mo Anders (LADO manager; the owner's manager)" in body
+        assert "Nobody holds" in body and "the child's IRO" in body
+        assert "https://safeguard.example.gov.uk/cases/ALG-2026-0001" in body
+        assert "https://safeguard.example.gov.uk/notices/7/acknowledge" in body
+        for code in ("lado_manager", "owner_manager", "child_iro", "initial_consideration", "L4"):
+            assert code not in body
+        assert "safeguard " not in body and "--as" not in body and "Notice 7" not in body
+    assert '<a href="https://safeguard.example.gov.uk/cases/ALG-2026-0001">' in notice.html  # type: ignore[attr-defined]
 
 
 def test_a_fact_the_template_needs_but_was_not_given_is_an_error() -> None:

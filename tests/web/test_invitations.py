@@ -74,7 +74,7 @@ def test_an_invitation_sets_a_password_once(invite, engine: Engine, smtp: SmtpSe
     assert code == 0 and "invitation sent to iro-1" in said and token
     mail = smtp.received[-1]
     assert mail.to == ("iro-1@example.org",) and mail.subject == "Set your password for Safeguard (iro-1)"  # fmt: skip
-    assert "until Mon 30 Nov 2026 at 09:00" in mail.text  # 72 hours, local time
+    assert "until Monday 30 November 2026 at 09:00" in mail.text  # 72 hours, local time
     with Session(engine) as session:
         stored = session.exec(select(Invite)).one()
         assert token not in stored.token_hash  # only its SHA-256 is kept

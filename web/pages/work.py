@@ -7,9 +7,11 @@ from fastapi.responses import RedirectResponse, Response
 from models import registry, worklist
 from models.errors import InputError
 from models.permissions import may_start
+from notifications.ack_links import AlreadyAcknowledged, ack_path, link_notice, redeem
 from notifications.notices import acknowledge as acknowledge_notice
 from notifications.notices import subject_of, why_me
 from web.deps import Me, Site, checked_form, signed_in, site
+from web.render import sentence
 
 router = APIRouter()
 
@@ -48,6 +50,46 @@ def my_notices(
             {**n, "why": why_me(n["because"])} for n in worklist.my_notices(cx.session, me.id)
         ]
     return here.render(request, "work/notices.html", me, title="My notices", notices=notices)
+
+
+@router.get("/notices/{notice_id}/acknowledge")
+def notice_page(
+    request: Request, notice_id: int, me: Me = Depends(signed_in), here: Site = Depends(site)
+) -> Response:
+    """A notice sent to me, with its Acknowledge button while it awaits mine (where a notice's
+    email leads when its one-click link has been used or has expired)."""
+    with here.casework() as cx:
+        found = worklist.my_notices(cx.session, me.id, notice_id=notice_id)
+    if not found:
+        return here.render.refusal(
+            request, me, 404, "Notice not found",
+            "There is no such notice sent to you. My notices lists every notice sent to you",
+        )  # fmt: skip
+    notice = {**found[0], "why": why_me(found[0]["because"])}
+    return here.render(request, "work/notice.html", me, title=notice["subject"], notice=notice)
+
+
+@router.get("/acknowledge/{token}")
+def one_click(
+    request: Request, token: str, me: Me = Depends(signed_in), here: Site = Depends(site)
+) -> Response:
+    """A notice's one-click link from its email: acknowledged for the person signed in (sent to
+    sign in first, and back), if the link was sent to them, unused and not expired."""
+    try:
+        with here.casework() as cx:
+            notice = redeem(cx.session, token=token, staff_id=me.id, now=cx.now())
+            acknowledged = notice.id
+    except AlreadyAcknowledged as done:  # a second click: the notice says when
+        return RedirectResponse(ack_path(done.notice_id), status_code=303)
+    except InputError as refused:
+        with here.casework() as cx:
+            known = link_notice(cx.session, token)
+        return here.render(
+            request, "work/link_refused.html", me, 400,
+            title="The notice was not acknowledged", message=sentence(str(refused)),
+            notice_page=ack_path(known) if known else None,
+        )  # fmt: skip
+    return RedirectResponse(f"/my-work?done=ack-{acknowledged}", status_code=303)
 
 
 @router.post("/notices/{notice_id}/acknowledge", dependencies=[Depends(checked_form)])
