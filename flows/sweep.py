@@ -2,7 +2,8 @@
 
 Deployed with a schedule (every SAFEGUARD_SWEEP_EVERY_MINUTES, 15 by default) and served by
 `make run`. Each run wakes any case whose recorded step was never applied, then reads the clocks
-that can be due, writes the notices that are due to the outbox and delivers what is pending. It
+that can be due, writes the notices that are due to the outbox and delivers what is pending, and
+keeps each case's run tagged for the Prefect UI (late, the highest rung reached, clock stopped). It
 can also be run by hand ("as at" another moment) with `safeguard sweep`.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 
-from tasks.sweep import sweep_clocks, wake_recorded_cases
+from tasks.sweep import sweep_clocks, tag_case_runs, wake_recorded_cases
 
 
 @flow(name="sweep", log_prints=True, persist_result=True)
@@ -19,11 +20,12 @@ def sweep(at: str | None = None) -> dict[str, Any]:
     """Run one sweep now (or as at `at`, an ISO date-time); return what it wrote and delivered."""
     woken = wake_recorded_cases()
     report = sweep_clocks(at)
+    retagged = tag_case_runs(at)  # late, rung-N, clock-stopped: what a manager filters runs by
     delivery = report["delivery"] or {}
     print(
         f"{report['due']} notice(s) due, {len(report['written'])} written now; "
         f"{delivery.get('delivered', 0)} delivered, {delivery.get('failed', 0)} failed (kept pending); "
-        f"{len(woken)} case(s) woken"
+        f"{len(woken)} case(s) woken; {len(retagged)} case run(s) retagged"
     )
     create_table_artifact(
         key="sweep",
@@ -40,4 +42,4 @@ def sweep(at: str | None = None) -> dict[str, Any]:
         or [{"notice": "-", "case": "-", "kind": "nothing due", "to": "-", "nobody holds": ""}],
         description=f"Sweep as at {report['at']}: notices written (case references and staff ids only)",
     )
-    return {**report, "woken": woken}
+    return {**report, "woken": woken, "retagged": retagged}

@@ -285,7 +285,8 @@ def extend(
     if rule.extension_told and told_on is None:
         raise refusal(
             "told_on",
-            f"is needed to extend {step_name}: the day the person was told in writing why, and "
+            f"is needed to extend the {rule.title.lower()}: the day the person was told in "
+            "writing why, and "
             f"of the new date ({rule.source})",
         )
     # Told by the day it was decided, which is by the due day it moves (above): never after it.

@@ -114,8 +114,9 @@ def require_accounted(
     if missing:
         named = "; ".join(f"{i} ({still_open[i]})" for i in missing)
         raise InputError(
-            f"the review leaves open actions unaccounted for: {named}; say of each: done, "
-            "carried_forward (reason, new_due) or not_needed (reason)"
+            f"the review leaves open actions unaccounted for: {named}; say of each whether it is "
+            "done, carried forward (with the reason and a new due day) or no longer needed (with "
+            "the reason)"
         )
     unknown = sorted({a.action_id for a in accounted} - set(still_open))
     if unknown:

@@ -82,8 +82,9 @@ def require_role(session: Session, staff_id: str, allowed: Iterable[Role], doing
     matching = [r for r in Role if r in held and r in allowed]
     if not matching:
         raise InputError(
-            f"{staff_id} may not {doing}: that needs the role {' or '.join(sorted(allowed))} "
-            f"({staff_id} has {', '.join(sorted(held)) or 'no role'})"
+            f"{staff_id} may not {doing}: that needs the role "
+            f"{' or '.join(sorted(r.label for r in allowed))} "
+            f"({staff_id} has {', '.join(sorted(r.label for r in held)) or 'no role'})"
         )
     return matching[0]
 
@@ -94,8 +95,8 @@ def require_senior(session: Session, approver_id: str, needed: Role, doing: str)
     best = max(held, key=lambda r: r.seniority)
     if best.seniority < needed.seniority:
         raise InputError(
-            f"{approver_id} ({', '.join(sorted(held))}) is too junior to approve {doing}: "
-            f"the policy needs {needed.value} or more senior"
+            f"{approver_id} ({', '.join(sorted(r.label for r in held))}) is too junior to "
+            f"approve {doing}: the policy needs {needed.label} or more senior"
         )
     return best
 
@@ -158,7 +159,7 @@ class DirectoryContext(InputContext):
             raise ValueError(
                 f"{staff_id} is not recorded as independent of the authority: an independent "
                 "person may not be a member or officer of it, nor the spouse or civil partner of "
-                "one (RPR 2006 reg 2); record an external person with 'staff add --independent'"
+                "one (RPR 2006 reg 2); an external person is added to the staff directory as independent"
             )
 
     def check_approver(self, staff_id: str) -> None:
@@ -170,7 +171,8 @@ class DirectoryContext(InputContext):
             lowest = min(r.seniority for r in self.approver_roles)
             if max(r.seniority for r in held) < lowest:
                 raise ValueError(
-                    f"{staff_id} ({', '.join(sorted(held))}) is too junior to approve it: the "
+                    f"{staff_id} ({', '.join(sorted(r.label for r in held))}) is too junior to "
+                    "approve it: the "
                     f"policy needs {needed}"
                 )
             if not held & set(self.approver_roles):

@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -194,6 +194,28 @@ def _client() -> Any:
             client = _clients[url] = get_client(sync_client=True)
             client.__enter__()
     return client
+
+
+def retag(kept: Mapping[str, Sequence[str]]) -> list[str]:
+    """Put the sweep's tags (notifications/run_tags.py) on each run whose tags differ, leaving its
+    others; return the ids of the runs changed. Runs are read a page at a time."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from notifications.run_tags import merged
+
+    changed: list[str] = []
+    ids = sorted(kept)
+    for start in range(0, len(ids), 200):
+        page = [UUID(i) for i in ids[start : start + 200]]
+        runs = _client().read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=page)), limit=len(page)
+        )
+        for run in runs:
+            wanted = merged(run.tags, kept[str(run.id)])
+            if wanted != list(run.tags):
+                _client().update_flow_run(run.id, tags=wanted)
+                changed.append(str(run.id))
+    return changed
 
 
 def state_of(flow_run_id: str) -> RunState:

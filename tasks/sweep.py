@@ -9,9 +9,12 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from sqlmodel import col, select
 
 from models import steps
+from models.tables import Case
 from models.wallclock import system_clock
+from notifications.run_tags import case_tags
 from notifications.sweep import sweep
 from safeguard import orchestration, wiring
 from safeguard.settings import get_settings
@@ -43,6 +46,20 @@ def wake_recorded_cases() -> list[str]:
         if orchestration.carry_on(wiring.engine(settings), case, keys, now, grace).acted:
             moved.append(case.reference)
     return moved
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def tag_case_runs(at: str | None = None) -> list[str]:
+    """Keep each open case's run tagged for the Prefect UI (late, the highest rung reached, a
+    clock stopped: notifications/run_tags.py); return the references of the runs retagged.
+    Idempotent: a run whose tags are right is left alone."""
+    settings = get_settings()
+    service = wiring.service(settings)
+    now = datetime.fromisoformat(at) if at else system_clock()
+    with wiring.casework(settings) as cx:
+        wanted = case_tags(cx.session, service.policy, service.calendar, now)
+        names = dict(cx.session.exec(select(Case.flow_run_id, Case.reference).where(col(Case.flow_run_id).in_(list(wanted)))).all()) if wanted else {}  # fmt: skip
+    return [names.get(run_id, run_id) for run_id in orchestration.retag(wanted)]
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Engine, make_url
 from models import accounts, registry
 from models.db import grant_app_role, make_engine, upgrade
 from tests.smtp import SmtpServer
+from tests.words import assert_no_codes_in_mails, codes_in, visible
 
 PG_URL = os.environ.get("SAFEGUARD_TEST_DATABASE_URL")
 
@@ -190,3 +192,27 @@ def smtp() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+    assert_no_codes_in_mails(server)
+
+
+@pytest.fixture(autouse=True)
+def _pages_show_no_codes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Words, not codes: every page the browser app renders in a test is scanned for codes
+    (tests/words.py); one found fails the test that rendered it."""
+    from web.render import Renderer
+
+    found: dict[str, list[str]] = {}
+    render = Renderer.__call__
+
+    def scanned(self: Renderer, request: Any, template: str, *args: Any, **context: Any) -> Any:
+        page = render(self, request, template, *args, **context)
+        codes = codes_in(visible(bytes(page.body).decode()))
+        if codes:
+            found.setdefault(f"{request.url.path} ({template})", []).extend(codes)
+        return page
+
+    monkeypatch.setattr(Renderer, "__call__", scanned)
+    yield
+    assert not {k: list(dict.fromkeys(v)) for k, v in found.items()}, (
+        f"codes a person would read on these pages: {found}"
+    )

@@ -338,7 +338,8 @@ def apply(
         late = calendar.working_days_between(step.due_on, calendar.local_date(done_at))
         _Apply(session, policy, calendar, step, submission, sequence=sequence, at=done_at).decide(
             "late",
-            f"{name} done {late} working day(s) after its due day ({step.due_on.isoformat()})",
+            f"{rule.title} done {late} working day{'' if late == 1 else 's'} after its due day "
+            f"({step.due_on:%-d %B %Y})",
             submission.late_reason,
         )
     step.status = StepStatus.skipped if step_decl.skipped(data) else StepStatus.closed

@@ -13,6 +13,7 @@ import pytest
 
 from deployments.serve import serve_on
 from tests.smtp import SmtpServer
+from tests.words import assert_no_codes_in_mails
 
 TOY = "tests.toy.process"  # a process declared only in the tests (tests/toy/)
 
@@ -68,6 +69,7 @@ def mailbox() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+    assert_no_codes_in_mails(server)
 
 
 @pytest.fixture

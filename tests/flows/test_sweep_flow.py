@@ -3,6 +3,7 @@ applied, and delivers the notices due through Apprise to a real SMTP server, onc
 
 import json
 from datetime import datetime
+from uuid import UUID
 
 import pytest
 
@@ -104,9 +105,9 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
         return sorted(m.to[0] for m in smtp.received if ref in m.subject and subject in m.subject)
 
     assert mail("LATE (rung 1)") == ["lado-9@example.org", "ladom-9@example.org"]
-    run_id = status()["flow_run_id"]
-    late = next(m for m in smtp.received if ref in m.subject)
-    assert f"/runs/flow-run/{run_id}" in late.html  # the notice links to the case's run
+    late = next(m for m in smtp.received if m.subject.startswith(f"LATE (rung 1): {ref}"))
+    # the notice links to the case's page in the web app, and to its own one-click acknowledgement
+    assert f"/cases/{ref}</a>" in late.html and "/acknowledge/" in late.html
     assert until(lambda: status()["step"] == "allegation_meeting, outcome")  # moved on
     # The decision was recorded without its rationale: the flow told the LADO's manager and the
     # child's IRO at once, without waiting for a sweep.
@@ -129,4 +130,15 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
         "sw-9@example.org",
         "sw-9@example.org",
     ]
+
+    # Tue 10 Nov: the meeting (due Mon 9 Nov) has lapsed: the sweep tags the case's run, so a
+    # manager can filter the runs in the Prefect UI (its process, late, the highest rung reached:
+    # the rationale's second, 2 working days after its due day, Thu 5 Nov).
+    assert ref in run_sweep("2026-11-10T09:00:00+00:00")["retagged"]
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        tags = client.read_flow_run(UUID(status()["flow_run_id"])).tags
+    assert set(tags) == {"allegation", ref, "late", "rung-2"}
+    assert ref not in run_sweep("2026-11-10T09:00:00+00:00")["retagged"]  # right already
     engine.dispose()

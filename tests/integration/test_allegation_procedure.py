@@ -121,16 +121,16 @@ def test_the_outcome_clock_runs_from_the_referral(team: Engine, smtp: SmtpServer
 def test_closing_at_initial_consideration_needs_a_senior_managers_approval(team: Engine) -> None:
     ref = opened(team)
     nfa = {"threshold_met": False, "route": "no_further_action", "rationale": "patently unfounded"}
-    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "lado-2"}, "lado-2 (lado) is too junior to approve it: the policy needs LADO manager or director or head of service", "2026-11-02T14:00")  # fmt: skip
+    refused(team, ref, "initial_consideration", {**nfa, "approved_by": "lado-2"}, "lado-2 (LADO) is too junior to approve it: the policy needs LADO manager or director or head of service", "2026-11-02T14:00")  # fmt: skip
     # Never the fostering service's own line (the carer's supervising social worker's manager),
     # nor an IRO manager; never the person recording it.
     refused(team, ref, "initial_consideration", {**nfa, "approved_by": "tm-1"}, "tm-1 may not approve it: the policy needs LADO manager or director or head of service", "2026-11-02T14:00")  # fmt: skip
     refused(team, ref, "initial_consideration", {**nfa, "approved_by": "irom-1"}, "irom-1 may not approve it", "2026-11-02T14:00")  # fmt: skip
-    refused(team, ref, "initial_consideration", nfa, "needs approved_by", "2026-11-02T14:00")
+    refused(team, ref, "initial_consideration", nfa, "needs who approved it", "2026-11-02T14:00")
     record(team, ref, "initial_consideration", {**nfa, "approved_by": "ladom-1"}, at("2026-11-02T14:00"))  # fmt: skip
     seen = view_at(team, ref, at("2026-11-02T15:00"))
     assert [(d["kind"], d["value"]) for d in seen["decisions"]] == [
-        ("threshold_and_route", "threshold not met; route: no_further_action"),
+        ("threshold_and_route", "threshold not met; next: no further action"),
         ("closure_approved", "approved by ladom-1"),
     ]
     outcome = {s["step"]: s for s in seen["steps"]}["outcome"]
@@ -324,7 +324,7 @@ def test_the_police_strand_keeps_its_own_clock_while_the_outcome_clock_stands(
     """L7: the first police review no later than 4 weeks after the initial evaluation, then
     fortnightly, each charge / continue / close; the outcome clock stopped meanwhile."""
     ref = opened(team)
-    with pytest.raises(InputError, match="a police investigation needs a strategy discussion"):
+    with pytest.raises(InputError, match="A police investigation needs a strategy discussion"):
         record(team, ref, "initial_consideration", {"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "ladom-1", "follow_up": "f", "police_investigating": True}, at("2026-11-02T14:00"))  # fmt: skip
     record(team, ref, "initial_consideration", {**THRESHOLD, "route": "strategy_discussion", "police_investigating": True}, at("2026-11-02T14:00"))  # fmt: skip
     assert steps_of(team, ref, "2026-11-02T15:00")["police_review"]["due"] == "2026-11-30"
@@ -452,8 +452,14 @@ def test_a_step_done_late_needs_its_reason(team: Engine, smtp: SmtpServer) -> No
         (d["value"], d["rationale_due"] is None) for d in seen["decisions"] if d["kind"] == "late"
     ]
     assert late == [
-        ("initial_consideration done 2 working day(s) after its due day (2026-11-03)", False),
-        ("allegation_meeting done 1 working day(s) after its due day (2026-11-09)", True),
+        (
+            "Initial consideration and threshold decision done 2 working days after its due day (3 November 2026)",
+            False,
+        ),
+        (
+            "Allegation management (strategy) meeting done 1 working day after its due day (9 November 2026)",
+            True,
+        ),
     ]
     rows = {r["step"]: r for r in report["steps"]}
     assert (rows["initial_consideration"]["late"], rows["initial_consideration"]["late_with_reason"]) == (1, 0)  # fmt: skip

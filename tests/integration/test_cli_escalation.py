@@ -129,8 +129,8 @@ def test_clock_stop_and_resume(run: Run, setup: str, engine: Engine) -> None:
     )
     refused(
         run("clock", "stop", ref, "outcome", "--reason", "police", "--approver", "lado-2"),
-        "lado-2 (lado) is too junior",
-        "lado_manager or more senior",
+        "lado-2 (LADO) is too junior",
+        "LADO manager or more senior",
     )
     refused(
         run("clock", "stop", ref, "outcome", "--reason", " ", "--approver", "ladom-1"),
@@ -188,7 +188,7 @@ def test_clock_extend_up_to_the_legal_maximum(run: Run, setup: str, engine: Engi
     before = counts(engine)
     refused(
         run("clock", "extend", ref, "stage2_response", "--at", "2026-12-01T10:00", "--to", "45", "--reason", "r", "--approver", "cm-1"),
-        "--told-on is needed to extend stage2_response",
+        "--told-on is needed to extend the stage 2 investigation and adjudication",
     )  # fmt: skip
     refused(
         run(

@@ -270,7 +270,9 @@ def test_the_extension_and_whichever_clock_comes_first(team: Engine, smtp: SmtpS
                 told_on=told_on,
             )
 
-    with pytest.raises(InputError, match="told_on is needed to extend stage2_response"):
+    with pytest.raises(
+        InputError, match="told_on is needed to extend the stage 2 investigation and adjudication"
+    ):
         extend("45", "cm-1", told_on=None)
     with pytest.raises(InputError, match=r"io-1 .* is too junior"):
         extend("45", "io-1")

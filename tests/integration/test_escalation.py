@@ -18,8 +18,9 @@ from models import departures, followup, views
 from models.db import session_scope
 from models.errors import InputError
 from models.escalation import Kind
-from models.tables import AuditEntry, ClockStop, Notice, Step
+from models.tables import AuditEntry, Case, ClockStop, Notice, Step
 from notifications.notices import acknowledge
+from notifications.run_tags import case_tags, merged
 from tests.cases import (
     CALENDAR,
     CARER_NAME,
@@ -38,10 +39,19 @@ from tests.cases import (
 from tests.smtp import SmtpServer
 
 
+def run_tags(engine: Engine, when: str) -> list[str]:
+    """The tags the sweep keeps on the case's run, as at `when` (the Prefect side: the sweep flow's
+    test, tests/flows/test_sweep_flow.py)."""
+    with Session(engine) as session:
+        return case_tags(session, POLICY, CALENDAR, at(when))["run-1"]
+
+
 def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> None:
     add_team(engine, smtp)
     ref = start_case(engine)
     open_step(engine, ref, "outcome")  # as the flow does: the time to outcome runs from referral
+    with session_scope(engine) as session:
+        session.exec(select(Case).where(Case.reference == ref)).one().flow_run_id = "run-1"
     inbox = Inbox(smtp)
 
     # Tue 3 Nov: the initial consideration is due today; nothing is late, it has no reminder. The
@@ -49,16 +59,19 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     # them at once; here, with no flow, the sweep does).
     assert [w.kind for w in sweep(engine, at("2026-11-03T12:00")).written] == ["information"]
     assert inbox.new() == sorted([("iro-1", "For information"), ("sw-1", "For information")])
+    assert run_tags(engine, "2026-11-03T12:00") == []
 
     # Wed 4 Nov: lapsed. Rung 1 to the owner and the LADO manager; a second sweep sends nothing.
     sweep(engine, at("2026-11-04T09:00"))
     assert inbox.new() == sorted([("ladom-1", "LATE (rung 1)"), ("lado-1", "LATE (rung 1)")])
+    assert run_tags(engine, "2026-11-04T09:00") == ["late", "rung-1"]
     report = sweep(engine, at("2026-11-04T09:20"))
     assert (report.written, report.already_written, inbox.new()) == ([], 1, [])
 
     # Thu 5 Nov: rung 2 (1 working day after lapse) to the head of service.
     sweep(engine, at("2026-11-05T09:00"))
     assert inbox.new() == sorted([("hos-1", "LATE (rung 2)")])
+    assert run_tags(engine, "2026-11-05T09:00") == ["late", "rung-2"]
     # The LADO acknowledges rung 1: it will not go up for being unacknowledged.
     with session_scope(engine) as session:
         acknowledge(
@@ -79,6 +92,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     )
     open_step(engine, ref, "allegation_meeting")
     sweep(engine, at("2026-11-05T10:30"))
+    assert run_tags(engine, "2026-11-05T10:30") == []  # recorded: its ladder is over
     assert inbox.new() == sorted(
         [
             ("iro-1", "Decision without rationale"),  # the child's IRO, at once
@@ -147,7 +161,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     # Tue 17 Nov: the police investigate: the outcome clock (due Wed 2 Dec) stops. A LADO is too
     # junior to approve it: refused, nothing changed.
     with (
-        pytest.raises(InputError, match=r"lado-2 .* too junior .* lado_manager or more senior"),
+        pytest.raises(InputError, match=r"lado-2 .* too junior .* LADO manager or more senior"),
         session_scope(engine) as session,
     ):
         departures.stop(
@@ -179,6 +193,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     # nobody acknowledged rungs 1 and 2 (due by the end of Mon 16 and Wed 18 Nov): each goes to the
     # managers of those it went to (lado-1 → ladom-1, sw-1 → tm-1; tm-1 → sm-1).
     sweep(engine, at("2026-11-20T09:00"))
+    assert run_tags(engine, "2026-11-20T09:00") == ["late", "rung-3", "clock-stopped"]
     assert inbox.new() == sorted(
         [
             ("ladom-1", "Action overdue (rung 3)"),
@@ -204,6 +219,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     # Thu 3 Dec: past the outcome's due day, but its clock is stopped: no lapse, no reminder.
     sweep(engine, at("2026-12-03T09:00"))
     assert inbox.new() == sorted([])
+    assert run_tags(engine, "2026-12-03T09:00") == ["clock-stopped"]  # the action is done
     # Wed 16 Dec: the first review (4 weeks from Tue 17 Nov: Tue 15 Dec) has passed.
     sweep(engine, at("2026-12-16T09:00"))
     assert inbox.new() == sorted(
@@ -235,6 +251,7 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
     assert inbox.new() == sorted(
         [("iro-1", "LATE (rung 1)"), ("ladom-1", "LATE (rung 1)"), ("lado-1", "LATE (rung 1)")]
     )  # the child's IRO is on the first rung of the outcome's ladder
+    assert run_tags(engine, "2027-01-20T09:00") == ["late", "rung-1"]
 
     # Every kind of notice was rendered and sent in this case.
     with Session(engine) as session:
@@ -265,3 +282,9 @@ def test_one_case_through_its_escalations(engine: Engine, smtp: SmtpServer) -> N
         assert stops == 3
         step = session.exec(select(Step).where(Step.name == "outcome")).one()
         assert step.due_on == date(2027, 1, 19)
+
+
+def test_the_sweep_replaces_its_own_run_tags_and_keeps_the_rest() -> None:
+    current = ["allegation", "ALG-2026-0001", "late", "rung-1", "urgent"]
+    assert merged(current, ["late", "rung-2"]) == ["allegation", "ALG-2026-0001", "urgent", "late", "rung-2"]  # fmt: skip
+    assert merged(current, []) == ["allegation", "ALG-2026-0001", "urgent"]

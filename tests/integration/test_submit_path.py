@@ -185,7 +185,7 @@ def test_the_case_starts_with_its_facts(engine: Engine, case: str) -> None:
             THRESHOLD,
             "sw-1",
             None,
-            "sw-1 may not record initial_consideration: that needs the role lado",
+            "sw-1 may not record initial_consideration: that needs the role LADO",
         ),
         (
             None,
@@ -265,7 +265,7 @@ def test_applying_twice_writes_once_and_returns_the_same(engine: Engine, case: s
         assert step.status.value == "closed" and step.closed_at == at("2026-10-19T15:00")
         decision = session.exec(select(Decision)).one()
         assert decision.rationale_due_at is not None  # no rationale given: its clock runs
-        assert decision.value == "threshold met (harm); route: allegation_meeting"
+        assert decision.value == "threshold met (harm); next: an allegation management meeting"
 
 
 def test_a_rationale_added_later_stops_showing_as_missing(engine: Engine, case: str) -> None:

@@ -59,9 +59,12 @@ def parse_input(step: str, payload: Any) -> Any:
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"threshold_met": True, "route": "allegation_meeting"}, "name the limbs that apply"),
-        ({"threshold_met": False, "limbs": ["harm"], "route": "advice"}, "no limb can apply"),
-        ({"threshold_met": False, "route": "allegation_meeting"}, "needs the threshold met"),
+        (
+            {"threshold_met": True, "route": "allegation_meeting"},
+            "choose the limbs of it that apply",
+        ),
+        ({"threshold_met": False, "limbs": ["harm"], "route": "advice"}, "no limb of it can apply"),
+        ({"threshold_met": False, "route": "allegation_meeting"}, "needs the harm threshold met"),
         ({"threshold_met": True, "limbs": ["rudeness"], "route": "advice"}, "limbs.0"),
         ({"threshold_met": True, "limbs": ["harm"], "route": "police"}, "route"),
         ({"threshold_met": True, "limbs": ["harm"]}, "route: is required"),
@@ -321,19 +324,19 @@ def test_an_action_due_before_its_meeting_is_refused() -> None:
                 "rationale": "r",
                 "approved_by": "ladom-1",
             },
-            "no_further_action with threshold_met true",
+            "No further action cannot follow a harm threshold that is met",
         ),
         (
             {"threshold_met": False, "route": "no_further_action", "rationale": "r"},
-            "needs approved_by",
+            "needs who approved it",
         ),
         (
             {"threshold_met": False, "route": "no_further_action", "approved_by": "ladom-1"},
-            "needs rationale",
+            "needs its rationale",
         ),
         (
             {"threshold_met": False, "route": "advice", "rationale": "r", "approved_by": "ladom-1"},
-            "record the fostering service's follow-up",
+            "Advice needs the fostering service's follow-up",
         ),
         (
             {

@@ -378,7 +378,10 @@ def test_a_social_worker_cannot_record_a_lado_step(site: TestClient, engine: Eng
         },
     )
     assert answer.status_code == 400
-    assert 'href="#threshold_met"' in answer.text and "name the limbs that apply" in answer.text
+    assert (
+        'href="#threshold_met"' in answer.text
+        and "choose the limbs of it that apply" in answer.text
+    )
     assert "a mark seen" in answer.text
     with Session(engine) as session:
         assert session.exec(select(Submission)).all() == []
@@ -433,7 +436,7 @@ def test_a_rule_across_the_case_is_shown_on_the_field_it_is_about(site: TestClie
     )
     assert answer.status_code == 400
     assert 'href="#approved_by"' in answer.text and 'id="approved_by-error"' in answer.text
-    assert "needs approved_by" in answer.text
+    assert "needs who approved it" in answer.text
 
 
 def test_a_rationale_is_added_and_an_action_updated_by_who_may(

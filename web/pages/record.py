@@ -161,10 +161,11 @@ def _record_form(
     if waits and step in open_now:
         return here.render.refusal(request, me, 409, f"{rule.title} cannot be recorded yet", f"It can be recorded after {waits}.")  # fmt: skip
     if step not in open_now:
-        waiting = ", ".join(open_now) or "none"
-        return here.render.refusal(request, me, 404, "This step is not open", f"{step} is not open in {reference}; open steps: {waiting}")  # fmt: skip
+        titles = here.deps.policy.process(case.process).steps
+        waiting = ", ".join(titles[s].title if s in titles else s for s in open_now) or "none"
+        return here.render.refusal(request, me, 404, "This step is not open", f"{rule.title} is not open in {reference}; open steps: {waiting}")  # fmt: skip
     if not may_record(decl, me.roles):
-        return here.render.refusal(request, me, 403, "You cannot record this step", f"recording {step} needs the role {roles_needed(decl.may_record)}")  # fmt: skip
+        return here.render.refusal(request, me, 403, "You cannot record this step", f"recording the {rule.title.lower()} needs the role {roles_needed(decl.may_record)}")  # fmt: skip
     _label_actions(fields, actions)
     opened = open_now[step]
     return here.render(

@@ -272,7 +272,7 @@ def approval_rules(ctx: CheckContext, data: ApprovalReview) -> None:
 
     for field in ("decided_by", "skip_approved_by"):
         if getattr(data, field):
-            outside_the_carers_service(ctx, getattr(data, field), field, "approval_review")
+            outside_the_carers_service(ctx, getattr(data, field), field)
     resigned = ctx.details.get(RESIGNATION.kept_as)
     if resigned:  # a resignation recorded as it came (L18): the DBS duty still applies (L13)
         need("dbs_referral", "dbs_reason", why=f"the carer resigned (notice received {resigned}): the DBS duty")  # fmt: skip

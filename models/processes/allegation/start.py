@@ -51,6 +51,16 @@ class Route(StrEnum):
     def needs_meeting(self) -> bool:
         return self in (Route.strategy_discussion, Route.allegation_meeting)
 
+    @property
+    def words(self) -> str:
+        """The route as a decision says it: "an allegation management meeting"."""
+        return {
+            Route.strategy_discussion: "a strategy discussion",
+            Route.allegation_meeting: "an allegation management meeting",
+            Route.no_further_action: "no further action",
+            Route.advice: "advice",
+        }[self]
+
 
 class NewAllegation(StepInput):
     """A referral to the LADO. Names and narrative stay in our database (DESIGN rule 2)."""
@@ -120,15 +130,18 @@ class InitialConsideration(StepInput):
     def _consistent(self) -> "InitialConsideration":
         if self.threshold_met and not self.limbs:
             raise ValueError(
-                "threshold_met is true: name the limbs that apply (harm, offence, risk, unsuitability)"
+                "The harm threshold is met: choose the limbs of it that apply (harm, offence, "
+                "risk, unsuitability)"
             )
         if not self.threshold_met and self.limbs:
             raise ValueError(
-                "threshold_met is false, so no limb can apply: remove 'limbs' or set threshold_met"
+                "The harm threshold is not met, so no limb of it can apply: remove the limbs, or "
+                "say the threshold is met"
             )
         if not self.threshold_met and self.route.needs_meeting:
             raise ValueError(
-                f"route {self.route.value} needs the threshold met; choose no_further_action or advice"
+                f"{self.route.words.capitalize()} needs the harm threshold met: choose no further "
+                "action or advice"
             )
         return self
 
@@ -139,51 +152,54 @@ def closing_rules(ctx: CheckContext, data: InitialConsideration) -> None:
     field, fault = "route", ""
     if data.threshold_met and data.route is Route.no_further_action:
         fault = (
-            "no_further_action with threshold_met true: a case that meets the harm threshold "
+            "No further action cannot follow a harm threshold that is met: a case that meets it "
             "goes to a strategy discussion or an allegation meeting (or advice, with reasons)"
         )
     elif not data.route.needs_meeting:
-        given = (("rationale", data.rationale), ("approved_by", data.approved_by))
-        missing = [name for name, value in given if not value]
+        given = (
+            ("rationale", "its rationale", data.rationale),
+            ("approved_by", "who approved it", data.approved_by),
+        )
+        missing = [(name, words) for name, words, value in given if not value]
         if missing:
             field, fault = (
-                missing[0],
+                missing[0][0],
                 (
-                    f"closing at initial consideration ({data.route.value}) needs "
-                    f"{' and '.join(missing)}: the reasons and a LADO manager's (or more senior) "
-                    "approval"
+                    f"Closing at initial consideration ({data.route.words}) needs "
+                    f"{' and '.join(w for _, w in missing)}: the reasons and a LADO manager's (or "
+                    "more senior) approval"
                 ),
             )
         elif data.route is Route.advice and not data.follow_up:
-            field, fault = (
-                "follow_up",
-                "advice: record the fostering service's follow-up (follow_up)",
-            )
+            field, fault = "follow_up", "Advice needs the fostering service's follow-up: record it"
     elif data.approved_by or data.follow_up:
         field = "approved_by" if data.approved_by else "follow_up"
-        fault = "approved_by and follow_up belong to closing at initial consideration"
+        fault = (
+            "An approval and a follow-up belong to closing at initial consideration: leave them "
+            "out when the case goes to a meeting"
+        )
     if not fault and data.police_investigating and not data.route.needs_meeting:
         field, fault = (
             "police_investigating",
             (
-                f"police_investigating with route {data.route.value}: a police investigation needs a "
-                "strategy discussion or an allegation meeting"
+                f"A police investigation needs a strategy discussion or an allegation meeting, "
+                f"not {data.route.words}"
             ),
         )
     if fault:
-        raise about(field, f"initial_consideration: {fault}")
+        raise about(field, fault)
     if data.approved_by:
-        outside_the_carers_service(ctx, data.approved_by, "approved_by", "initial_consideration")
+        outside_the_carers_service(ctx, data.approved_by, "approved_by")
 
 
-def outside_the_carers_service(ctx: CheckContext, who: str, field: str, step: str) -> None:
+def outside_the_carers_service(ctx: CheckContext, who: str, field: str) -> None:
     """An approval about the carer is never given by someone who manages the carer's supervising
     social worker: the fostering service's own line has a stake in it."""
     for ssw in ctx.parties.holding(Role.supervising_social_worker):
         if who == ssw or who in ctx.managers_of(ssw):
             raise about(
                 field,
-                f"{step}: {who} is in the line management of the carer's supervising social "
+                f"{who} is in the line management of the carer's supervising social "
                 f"worker ({ssw}): the approval must come from outside the carer's own service",
             )
 
@@ -192,7 +208,7 @@ def decide_threshold(ctx: ApplyContext, data: InitialConsideration) -> None:
     threshold = (
         f"threshold met ({', '.join(data.limbs)})" if data.threshold_met else "threshold not met"
     )
-    ctx.decide("threshold_and_route", f"{threshold}; route: {data.route.value}", data.rationale)
+    ctx.decide("threshold_and_route", f"{threshold}; next: {data.route.words}", data.rationale)
     ctx.keep({"initial_evaluation_at": ctx.at.isoformat()})  # a police strand counts from it
     if data.police_investigating:  # the first police review no later than 4 weeks on (L7)
         ctx.event("police_review_due", ctx.at + timedelta(days=28), sequence=1)
