@@ -2,11 +2,10 @@
 run carries, beside its process and reference, `late` (a step past its due day and not stopped, or
 an action overdue), `rung-N` (the highest escalation rung its unresolved clocks have reached) and
 `clock-stopped` (a step's clock stands still). The sweep works them out from the record and puts
-them on the runs whose tags differ (safeguard/orchestration.py `retag`).
+them on the runs whose tags differ (safeguard/orchestration.py `retag`, which leaves a run's other
+tags as they are).
 """
 
-import re
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -19,7 +18,6 @@ from models.policy import Policy
 from models.tables import Action, Case, Notice, Step
 from notifications.clocks import settled
 
-MANAGED = re.compile(r"late|rung-\d+|clock-stopped")  # the tags the sweep keeps; the rest are left
 LADDERS = (Kind.lapsed.value, Kind.action_overdue.value, Kind.rationale_lapsed.value)
 
 
@@ -85,10 +83,3 @@ def _a_deadline(policy: Policy, process: str, step: str) -> bool:
 
 def _tags(late: bool, rung: int, stopped: bool) -> list[str]:
     return [*(["late"] if late else []), *([f"rung-{rung}"] if rung else []), *(["clock-stopped"] if stopped else [])]  # fmt: skip
-
-
-def merged(current: Iterable[str], kept: Iterable[str]) -> list[str]:
-    """A run's tags with the sweep's own replaced by `kept`, the others (process, reference, any
-    a manager added) left as they are, in order."""
-    others = [t for t in current if not MANAGED.fullmatch(t)]
-    return [*others, *kept]

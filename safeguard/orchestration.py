@@ -8,6 +8,7 @@ and most commands (calendar, policy, staff, case show) never need it.
 """
 
 import os
+import re
 import socket
 import threading
 import time
@@ -196,12 +197,19 @@ def _client() -> Any:
     return client
 
 
+SWEEP_TAGS = re.compile(r"late|rung-\d+|clock-stopped")  # the tags the sweep keeps on case runs
+
+
+def merged(current: Iterable[str], kept: Iterable[str]) -> list[str]:
+    """A run's tags with the sweep's own replaced by `kept`, the others (process, reference, any
+    a manager added) left as they are, in order."""
+    return [*(t for t in current if not SWEEP_TAGS.fullmatch(t)), *kept]
+
+
 def retag(kept: Mapping[str, Sequence[str]]) -> list[str]:
     """Put the sweep's tags (notifications/run_tags.py) on each run whose tags differ, leaving its
     others; return the ids of the runs changed. Runs are read a page at a time."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
-    from notifications.run_tags import merged
 
     changed: list[str] = []
     ids = sorted(kept)

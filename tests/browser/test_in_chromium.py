@@ -187,6 +187,12 @@ def test_officer_iro_and_manager_in_the_browser(site: str, browser: "object") ->
     assert "You acknowledged it" in mine and "child_iro" not in mine
     assert "You are the child's IRO" in mine  # why me, in words
     checked(iro, "06-notices-iro")
+    # The notice's own page (where a mail's used or expired one-click link leads): acknowledged.
+    go(iro, "table a:has-text('LATE (rung 1)')")
+    said = iro.locator("main").inner_text()  # type: ignore[attr-defined]
+    assert "You acknowledged it, 10 November 2026" in said and "You are the child's IRO" in said
+    assert iro.locator("main button:has-text('Acknowledge')").count() == 0  # type: ignore[attr-defined]
+    checked(iro, "06b-notice-iro")
 
     # The manager: the case late, at rung 1, waiting on the LADO; then its page, with a reason.
     manager = signed_in(browser, site, "ladom-1")

@@ -198,7 +198,7 @@ def test_the_placements_decision_and_nothing_open_at_closure(
         "confirmed_to_carer_on": "2026-11-05",
     }
     when = "2026-11-09T10:00"
-    refused(team, ref, "suspension_decision", {**removed, "approved_by": "tm-1"}, "tm-1 (team_manager) is too junior", when)  # fmt: skip
+    refused(team, ref, "suspension_decision", {**removed, "approved_by": "tm-1"}, "tm-1 (team manager) is too junior", when)  # fmt: skip
     refused(team, ref, "suspension_decision", {**removed, "children_removed": ["C-404"]}, "C-404 is not a child of this case", when)  # fmt: skip
     # Each child removed has their placement disruption case started with the decision: what it
     # starts with is asked for, and checked as that start would check it, before anything is kept.
@@ -255,7 +255,7 @@ def test_ending_approval_waits_for_the_carers_28_days_and_decides_the_dbs_referr
     with pytest.raises(
         InputError,
         match=re.escape(
-            "ssw-1 (supervising_social_worker) is too junior to approve it: the policy needs agency decision maker"
+            "ssw-1 (supervising social worker) is too junior to approve it: the policy needs agency decision maker"
         ),
     ):
         record(team, ref, "approval_review", {"skipped_reason": "moving away", "skip_approved_by": "ssw-1"}, at(when), author="ssw-1")  # fmt: skip
@@ -604,7 +604,7 @@ def test_the_carers_approval_is_the_agency_decision_makers_from_outside_the_care
     for decider, said in [
         (
             "tm-1",
-            "tm-1 (team_manager) is too junior to approve it: the policy needs agency decision maker",
+            "tm-1 (team manager) is too junior to approve it: the policy needs agency decision maker",
         ),
         (
             "adm-2",

@@ -166,7 +166,7 @@ def test_the_statement_the_points_and_the_adjudication(team: Engine, smtp: SmtpS
 
     response = RESPONSE
     refused(team, ref, "stage2_response", {**response, "findings": response["findings"][:1]}, "point(s) 2 of the statement have no finding")  # fmt: skip
-    refused(team, ref, "stage2_response", {**response, "adjudicating_officer": "cm-1"}, "cm-1 (complaints_manager) is too junior")  # fmt: skip
+    refused(team, ref, "stage2_response", {**response, "adjudicating_officer": "cm-1"}, "cm-1 (complaints manager) is too junior")  # fmt: skip
     refused(team, ref, "stage2_response", {**response, "stage3_rights_stated": False}, "stage3_rights_stated")  # fmt: skip
     submit(team, ref, "stage2_response", response)
     assert take(team, ref, ["stage2_response"]).results == {"stage2_response": True}

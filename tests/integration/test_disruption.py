@@ -119,7 +119,7 @@ def test_the_meeting_decision_rules(team: Engine) -> None:
     refusals = [
         ({"hold": False}, "not holding a disruption meeting needs reasons"),
         ({"hold": False, "reasons": "x"}, "required for a long-term placement"),
-        ({"hold": False, "reasons": "x", "approved_by": "tm-1"}, "tm-1 (team_manager) is too junior"),
+        ({"hold": False, "reasons": "x", "approved_by": "tm-1"}, "tm-1 (team manager) is too junior"),
         ({"hold": False, "reasons": "x", "approved_by": "nobody"}, "no staff member with id 'nobody'"),
     ]  # fmt: skip
     for payload, message in refusals:

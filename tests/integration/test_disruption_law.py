@@ -276,7 +276,7 @@ def test_each_looked_after_sibling_is_placed_together_or_apart_with_approval(
     for siblings, said in [
         ([together], "whether they are placed together with the child or apart (C-9 not given)"),
         ([together, unapproved], "C-9 is placed apart: give the assessment's day"),
-        ([together, junior], "tm-1 (team_manager) is too junior"),
+        ([together, junior], "tm-1 (team manager) is too junior"),
     ]:
         with pytest.raises(InputError, match=re.escape(said)):
             submit(team, ref, "new_placement_notice", {**notice, "siblings": siblings})

@@ -20,7 +20,8 @@ from models.errors import InputError
 from models.escalation import Kind
 from models.tables import AuditEntry, Case, ClockStop, Notice, Step
 from notifications.notices import acknowledge
-from notifications.run_tags import case_tags, merged
+from notifications.run_tags import case_tags
+from safeguard.orchestration import merged
 from tests.cases import (
     CALENDAR,
     CARER_NAME,
