@@ -198,7 +198,7 @@ def test_an_emergency_ending_after_an_allegation_with_the_iro_told_late(
         write_json(tmp_path, "e", {"ground": "significant_harm", "rationale": "bruising", "approved_by": "d-tm"}),
         ok=False,
     )  # fmt: skip
-    assert code == 2 and "d-tm (team_manager) is too junior" in err
+    assert code == 2 and "d-tm (team manager) is too junior" in err
     record("emergency_ending", {"ground": "significant_harm", "rationale": "bruising seen at school", "approved_by": "d-sm"})  # fmt: skip
     # Due by the end of Wed 25 Nov (the next working day); told on Thu 26: late, and told at once.
     case = record("iro_informed_emergency", {"told_on": "2026-11-26", "how": "by phone"})
