@@ -24,10 +24,13 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from deployments import deployments
-from models.db import grant_app_role, make_engine, upgrade
+from models import first_run
+from models.db import grant_app_role, make_engine, session_scope, upgrade
 from models.errors import InputError
+from models.wallclock import system_clock
 from safeguard.orchestration import DEPLOYMENT_NAME
 from safeguard.settings import Settings
 
@@ -46,6 +49,7 @@ def run_local_service(settings: Settings, port: int) -> int:
     before, after = upgrade(engine)
     if settings.app_role:
         grant_app_role(engine, settings.app_role)
+    setup = first_run_line(engine, settings)  # nobody in the staff directory yet: a setup link
     engine.dispose()
     _say(
         f"database {engine.url.render_as_string(hide_password=True)} at migration {after}"
@@ -128,6 +132,8 @@ def run_local_service(settings: Settings, port: int) -> int:
             return 0
         _out(f"Prefect UI: {ui}")
         _out(f"Web app: {web_url}")
+        if setup:
+            _out(setup)
         _say("press Ctrl-C to stop")
         while not stop.wait(0.5):
             for what, child in children:
@@ -143,6 +149,19 @@ def run_local_service(settings: Settings, port: int) -> int:
             signal.signal(sig, handler)
         for what, _ in reversed(children):
             _say(f"stopped the {what}")
+
+
+def first_run_line(engine: Engine, settings: Settings) -> str | None:
+    """While nobody is in the staff directory, the line that gives the first run's one-time link
+    to set up the first administrator (a new link each start; the last printed works)."""
+    with session_scope(engine) as session:
+        token = first_run.setup_link(session, system_clock())
+    if token is None:
+        return None
+    return (
+        f"First run: set up the first administrator at {settings.web_address()}/setup/{token} "
+        f"(works once, for {first_run.LINK_LASTS.total_seconds() / 3600:.0f} hours)"
+    )
 
 
 def _child_environment(settings: Settings, home: Path, prefect_home: Path) -> dict[str, str]:

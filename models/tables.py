@@ -403,6 +403,20 @@ class NoticeDelivery(SQLModel, table=True):
     acknowledged_at: datetime | None = _utc(nullable=True)
 
 
+class SetupLink(SQLModel, table=True):
+    """The first run's one-time link to set up the first administrator (migration 0017): printed
+    by the service while nobody is in the staff directory; the database keeps only its SHA-256.
+    It works once, while the directory is still empty, until it expires."""
+
+    __tablename__ = "setup_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
+
+
 class AckLink(SQLModel, table=True):
     """A one-click link that acknowledges one delivery of a notice, made as the delivery is sent
     (migration 0016). The database keeps only the SHA-256 of its token; it works once, for the

@@ -105,6 +105,15 @@ def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
         web = f"http://127.0.0.1:{web_port}"
         assert "Sign in" in httpx.get(f"{web}/sign-in", timeout=5).text
         assert httpx.get(f"{web}/my-work", timeout=5).status_code == 303
+        # A first run (nobody in the staff directory): the one-time link to set up the first
+        # administrator is printed, and opens the setup page.
+        setup = re.search(
+            rf"^First run: set up the first administrator at ({web}/setup/\S+) \(works once",
+            log.read_text(),
+            re.M,
+        )
+        assert setup, log.read_text()
+        assert "Set up Safeguard" in httpx.get(setup.group(1), timeout=5).text
         assert (home / "safeguard.db").exists() and (home / "prefect" / "prefect.db").exists()
     finally:
         os.killpg(make.pid, signal.SIGINT)

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from models import accounts
-from models.errors import InputError
+from models import accounts, first_run
+from models.enums import Role
+from models.errors import FieldErrors, InputError
 from web.deps import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -41,7 +42,10 @@ def home() -> Response:
 def sign_in_page(
     request: Request, next: str = "/my-work", done: str | None = None, here: Site = Depends(site)
 ) -> Response:
-    said = "Your password is set: sign in with it" if done == "password" else None
+    said = {
+        "password": "Your password is set: sign in with it",
+        "setup": "Safeguard is set up: sign in with the staff id and password you chose",
+    }.get(done or "")
     return _sign_in(request, here, next, flash=said)
 
 
@@ -117,6 +121,65 @@ def accept_invitation(
     except InputError as refused:
         return _invitation(request, here, token, staff_id, [("password", sentence(str(refused)))])
     return RedirectResponse("/sign-in?done=password", status_code=303)
+
+
+@router.get("/setup/{token}")
+def setup_page(request: Request, token: str, here: Site = Depends(site)) -> Response:
+    """The first run: the page the service's printed link opens, asking for the first
+    administrator (never again once anyone is in the staff directory)."""
+    try:
+        with here.casework() as cx:
+            first_run.check_link(cx.session, token, cx.now())
+    except InputError as refused:
+        return _setup(request, here, token, {}, status=404, message=sentence(str(refused)))
+    return _setup(request, here, token, {"role": Role.head_of_service.value})
+
+
+@router.post("/setup/{token}")
+def set_up(
+    request: Request, token: str, form: FormData = Depends(sign_in_form), here: Site = Depends(site)
+) -> Response:
+    given = {name: text(form, name) for name in ("staff_id", "name", "role")}
+    password, again = _raw(form, "password"), _raw(form, "again")
+    asked = (
+        ("staff_id", given["staff_id"], "Enter your staff id"),
+        ("name", given["name"], "Enter your full name"),
+        ("role", given["role"], "Choose your role"),
+        ("password", password, "Enter a password"),
+    )
+    errors = [(name, said) for name, value, said in asked if not value]
+    if not errors and password != again:
+        errors = [("again", "The two passwords differ: type the same password twice")]
+    if errors:
+        return _setup(request, here, token, given, errors)
+    try:
+        with here.casework() as cx:
+            first_run.set_up(
+                cx.session, token=token, password=password, now=cx.now(),
+                staff_id=given["staff_id"], name=given["name"], role=given["role"],
+            )  # fmt: skip
+    except FieldErrors as refused:
+        return _setup(request, here, token, given, [(f, sentence(m)) for f, m in refused.fields])
+    except InputError as refused:
+        return _setup(request, here, token, {}, status=404, message=sentence(str(refused)))
+    return RedirectResponse("/sign-in?done=setup", status_code=303)
+
+
+def _setup(
+    request: Request,
+    here: Site,
+    token: str,
+    given: dict[str, str],
+    errors: list[tuple[str, str]] | None = None,
+    status: int | None = None,
+    message: str = "",
+) -> HTMLResponse:
+    roles = [(r.value, r.label[:1].upper() + r.label[1:]) for r in first_run.FIRST_ROLES]
+    return before_session(
+        request, here, "account/setup.html", status or (400 if errors else 200),
+        title="Set up Safeguard", token=token, given=given, roles=roles, message=message,
+        errors=errors or [], field_errors_list=errors or [],
+    )  # fmt: skip
 
 
 def _sign_in(
