@@ -68,17 +68,17 @@ def record_case_event(
     event = decl.case_event(name)
     if case.status is not CaseStatus.open:
         raise InputError(f"{reference} is closed; nothing more can be recorded")
-    require_role(session, author_id, event.may_record, f"record {name} in {reference}")
+    require_role(session, author_id, event.may_record, f"record {event.what} in {reference}")
     today, opened = calendar.local_date(now), calendar.local_date(case.opened_at)
     if on > today:
         raise InputError(
-            f"{event.what} on {on}: that day is in the future; give the day it happened"
+            f"{event.what} on {on:%-d %B %Y}: that day is in the future; give the day it happened"
         )
     details = details_of(case)
     if details.get(event.kept_as):
         raise InputError(
-            f"{reference}: {event.what} is already recorded ({details[event.kept_as]}); it is "
-            "recorded once"
+            f"{reference}: {event.what} is already recorded "
+            f"({date.fromisoformat(details[event.kept_as]):%-d %B %Y}); it is recorded once"
         )
     written = [(name, on)] + [
         (then, on + timedelta(days=days)) for then, days in event.then.items()

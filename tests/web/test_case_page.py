@@ -5,6 +5,7 @@ and its form refuses. A new case's page says its first step is being opened and 
 
 import re
 from datetime import datetime
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,7 +61,7 @@ def section(page: str, heading_id: str) -> str:
 
 
 def words(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip())
 
 
 def test_the_case_page_says_what_the_case_is_about(site: TestClient) -> None:
@@ -246,3 +247,60 @@ def test_a_staff_field_offers_only_those_its_check_accepts(
     form = client.get("/cases/ALG-2026-0001/record/initial_consideration").text
     select = form[form.index('id="approved_by"') : form.index("</select>", form.index('id="approved_by"'))]  # fmt: skip
     assert re.findall(r'<option value="([^"]*)"', select) == ["", "ladom-1"]
+
+
+def test_a_case_event_is_recorded_in_the_browser_with_the_clis_rules(
+    site: TestClient, engine: Engine
+) -> None:
+    """The carer's resignation (item 3): offered on the case page to those who may record it, on
+    a form asking the day; a day to come refused on the field; recorded once, on the timeline with
+    what follows from it (approval ends 28 days on); a second refused."""
+    sign_in(site, "lado-1")
+    page = site.get("/cases/ALG-2026-0001").text
+    offered = words(section(page, "happened"))
+    assert "Record: The carer's written notice of resignation received" in offered
+    form = site.get("/cases/ALG-2026-0001/event/resignation_received")
+    assert form.status_code == 200 and "Then: the carer's approval ends" in unescape(form.text)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+
+    def post(day: str, month: str, year: str) -> "object":
+        return site.post(
+            "/cases/ALG-2026-0001/event/resignation_received",
+            data={
+                "csrf_token": csrf,
+                "on-day": day,
+                "on-month": month,
+                "on-year": year,
+                "save": "1",
+            },
+        )
+
+    to_come = post("4", "11", "2026")  # today is 3 November
+    assert to_come.status_code == 400 and 'href="#on"' in to_come.text  # type: ignore[attr-defined]
+    assert "cannot be in the future" in to_come.text or "in the future" in to_come.text  # type: ignore[attr-defined]
+    blank = post("", "", "")
+    assert blank.status_code == 400 and "The day it happened is required" in blank.text  # type: ignore[attr-defined]
+    with session_scope(engine) as session:
+        assert "resignation_received_on" not in cases.details_of(cases.get_case(session, "ALG-2026-0001"))  # fmt: skip
+
+    done = post("3", "11", "2026")
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    shown = site.get(done.headers["location"]).text  # type: ignore[attr-defined]
+    assert "Saved: what happened is on the case" in shown
+    timeline = words(section(shown, "timeline"))
+    assert "The carer's written notice of resignation was received" in timeline
+    assert (
+        "1 December 2026 at 00:00 The carer's approval ends (28 days after their notice)"
+        in timeline
+    )
+    again = post("3", "11", "2026")
+    assert again.status_code == 400 and "is already recorded (3 November 2026)" in again.text  # type: ignore[attr-defined]
+
+    # The child's social worker may not record it: not offered, and refused if posted.
+    site.cookies.clear()
+    with session_scope(engine) as session:
+        from models import accounts
+
+        accounts.set_password(session, staff_id="sw-1", password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+    sign_in(site, "sw-1")
+    assert 'id="happened"' not in site.get("/cases/ALG-2026-0001").text

@@ -21,6 +21,7 @@ from models.views import SEARCH_MAX, find_cases
 from notifications.notices import notice_rows
 from web import forms
 from web.deps import Me, Site, checked_form, signed_in, site, text
+from web.pages.events import events_offered
 from web.render import said
 from web.timeline import timeline
 
@@ -33,6 +34,7 @@ DONE = {
     "stopped": "Clock stopped",
     "resumed": "Clock started again",
     "extended": "Timescale extended",
+    "event": "Saved: what happened is on the case's record",
 }
 
 
@@ -195,6 +197,7 @@ def show_case(
         timeline=timeline(view, notices, titles, rules.events, newest_first=not oldest),
         oldest=oldest,
         clocks=_clocks(decl, rules, me),
+        events=events_offered(case.process, me) if view["status"] == "open" else [],
         run_link=f"{ui}/runs/flow-run/{run}" if ui and run else None,
         flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else flash,
     )  # fmt: skip

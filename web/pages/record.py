@@ -78,7 +78,7 @@ def record_step(
             recorded = cx.submit(reference, step, me.id, payload, key=key, late_reason=late_reason)
     except InputError as refused:
         return _record_form(
-            request, here, me, reference, step, again, _refusal(fields, refused, step)
+            request, here, me, reference, step, again, refusal_on_fields(fields, refused, step)
         )
     here.deps.carry_on(recorded.case.flow_run_id, recorded.submission.id or 0)  # in the background
     return RedirectResponse(f"/cases/{reference}?recorded={step}", status_code=303)
@@ -117,7 +117,13 @@ def start_case(
             reference, case_id = case.reference, case.id or 0
     except InputError as refused:
         return _start_form(
-            request, here, me, process, fields, _refusal(fields, refused, f"{process} start"), key
+            request,
+            here,
+            me,
+            process,
+            fields,
+            refusal_on_fields(fields, refused, f"{process} start"),
+            key,
         )
     if key:
         here.started[key] = reference
@@ -293,7 +299,7 @@ def shown_on_fields(
     return errors
 
 
-def _refusal(
+def refusal_on_fields(
     fields: list[forms.FormField], refused: InputError, what: str
 ) -> list[tuple[str, str]]:
     """The service's refusal on the fields it names (each, where it gave several): an input's field
