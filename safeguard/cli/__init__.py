@@ -55,6 +55,7 @@ app.add_typer(records.child_app, name="child")
 app.add_typer(records.carer_app, name="carer")
 app.command("serve")(service.serve)
 app.command("web")(service.web)
+app.command("demo")(service.demo)
 
 
 def add_process_commands() -> None:

@@ -1,7 +1,9 @@
 """`make run` on this machine: the service starts, answers, runs its served deployment, and stops
-cleanly on Ctrl-C leaving no process behind. Real processes throughout (about 20 s)."""
+cleanly on Ctrl-C leaving no process behind; on a first run it prints the setup link, and
+`safeguard demo` loads its cases through it. Real processes throughout (about 80 s)."""
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -114,6 +116,23 @@ def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert setup, log.read_text()
         assert "Set up Safeguard" in httpx.get(setup.group(1), timeout=5).text
+        # The demo, through the running service (real flow runs): a fictional team and a dozen
+        # cases at different stages; refused a second time (the database holds cases now).
+        demo = [str(ROOT / ".venv" / "bin" / "safeguard"), "demo", "--json"]
+        loaded = subprocess.run(demo, env=env, capture_output=True, text=True, timeout=600)
+        assert loaded.returncode == 0, loaded.stderr
+        cases = [c["reference"] for c in json.loads(loaded.stdout)["cases"]]
+        assert len(cases) == 12 and {c[:3] for c in cases} == {"ALG", "DIS", "CMP"}
+        again = subprocess.run(demo, env=env, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 2 and "already holds cases" in again.stderr
+        # Signed in as the demo's head of service: every case on the board, late and on time.
+        with httpx.Client(base_url=web, timeout=10) as client:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").text)
+            assert token
+            signed = client.post("/sign-in", data={"staff_id": "r.osei", "password": "demo password 2026", "csrf_token": token.group(1), "next": "/board"})  # fmt: skip
+            assert signed.status_code == 303
+            board = client.get("/board").text
+        assert all(c in board for c in cases) and "Late" in board and "On time" in board
         assert (home / "safeguard.db").exists() and (home / "prefect" / "prefect.db").exists()
     finally:
         os.killpg(make.pid, signal.SIGINT)
