@@ -9,8 +9,10 @@ loaded. It is refused on a database that already holds cases: it never mixes wit
 Everyone in it is made up; so are the children's and carers' references.
 """
 
+import importlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -19,7 +21,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from models import accounts, steps
+from models import accounts, registry, steps
+from models.casework import Casework
 from models.db import session_scope
 from models.errors import InputError
 from models.staff import NewStaff, add_staff
@@ -98,6 +101,10 @@ class Demo:
 
     # --- the service's paths ------------------------------------------------------------------
 
+    def casework(self) -> AbstractContextManager[Casework]:
+        """A unit of work on the service, as the CLI's (a clock stopped, say)."""
+        return wiring.casework(self.settings)
+
     def start(self, process: str, author: str, payload: dict[str, Any], shows: str) -> str:
         with wiring.casework(self.settings) as cx:
             case = cx.start(process, author, payload)
@@ -111,7 +118,7 @@ class Demo:
     ) -> None:
         """Record a step as `safeguard record --at` does, once the flow has opened it, and wait
         until the flow has applied it."""
-        self._wait_open(reference, step)
+        self.wait_open(reference, step)
         with wiring.casework(self.settings) as cx:
             recorded = cx.submit(reference, step, author, payload, at=when)
         submission = recorded.submission.id or 0
@@ -128,7 +135,7 @@ class Demo:
                 + (failure or "the flow did not apply it in time: is 'make run' running?")
             )
 
-    def _wait_open(self, reference: str, step: str) -> None:
+    def wait_open(self, reference: str, step: str) -> None:
         deadline = time.monotonic() + STEP_WAIT
         while time.monotonic() < deadline:
             with wiring.casework(self.settings) as cx:
@@ -174,7 +181,9 @@ def load(settings: Settings, progress: Callable[[str], None] = lambda said: None
                 session, staff_id=sid, password=PASSWORD, now=demo.now, actor_id=None
             )
     progress(f"{len(TEAM)} people, each with the password {PASSWORD!r}")
-    cases = _allegations(demo) + _disruptions(demo) + _complaints(demo)
+    cases = [
+        made for decl in registry.processes() if decl.demo for made in _cases_of(decl.demo, demo)
+    ]
     # What is due now is written to the outbox (there are no addresses: nothing is sent).
     sweep(
         demo.engine,
@@ -186,227 +195,9 @@ def load(settings: Settings, progress: Callable[[str], None] = lambda said: None
     return Loaded([(s, n, r) for s, n, r, _ in TEAM], cases)
 
 
-# --- the cases -------------------------------------------------------------------------------
-
-
-def _allegation(
-    demo: Demo, number: int, received: date, category: str = "physical"
-) -> dict[str, Any]:
-    return {
-        "received_at": demo.at(received, 9, 15).replace(tzinfo=None).isoformat(timespec="minutes"),
-        "aware_on": received.isoformat(),
-        "carer": f"FC-D{number:02d}",
-        "fostering_service": "Northshire Fostering",
-        "supervising_social_worker": "k.brown",
-        "children": [
-            {
-                "child": f"C-D{number:02d}",
-                "iro": "t.adeyemi" if number % 2 else "h.novak",
-                "social_worker": "a.hussain" if number % 2 else "l.jones",
-            }
-        ],
-        "category": category,
-        "summary": "A fictional allegation for the demo: the child told a teacher of a bruise.",
-    }
-
-
-THRESHOLD = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"}
-
-
-def _allegations(demo: Demo) -> list[tuple[str, str]]:
-    made: list[tuple[str, str]] = []
-
-    def start(number: int, received: date, shows: str, **changes: Any) -> str:
-        ref = demo.start(
-            "allegation", "s.malik", {**_allegation(demo, number, received), **changes}, shows
-        )
-        made.append((ref, shows))
-        return ref
-
-    start(1, demo.ago(0), "an allegation received today: its initial consideration on time")
-    start(
-        2,
-        demo.ago(2),
-        "an initial consideration late: first rung (the LADO and their manager told)",
-    )
-    start(
-        3,
-        demo.ago(4),
-        "an initial consideration late for days: higher rungs (the head of service told)",
-    )
-    ref = start(
-        4, demo.ago(1), "a threshold decision recorded without its rationale: the rationale due"
-    )
-    demo.record(ref, "initial_consideration", "s.malik", THRESHOLD, demo.at(demo.ago(1), 15))
-    ref = start(5, demo.ago(8), "the time to outcome's clock stopped for a police investigation")
-    demo.record(
-        ref,
-        "initial_consideration",
-        "s.malik",
-        {**THRESHOLD, "rationale": "a bruise seen at school; the child's account"},
-        demo.at(demo.ago(7), 11),
-    )
-    demo._wait_open(ref, "outcome")
-    with wiring.casework(demo.settings) as cx:
-        cx.stop_clock(
-            ref,
-            "outcome",
-            reason="police investigation (Operation Heron)",
-            approver="d.price",
-            recorded_by="s.malik",
-        )
-    ref = start(
-        6, demo.ago(10), "a meeting held whose action is overdue (its owner and the case lead told)"
-    )
-    demo.record(
-        ref,
-        "initial_consideration",
-        "s.malik",
-        {**THRESHOLD, "rationale": "the carer's own account of the injury"},
-        demo.at(demo.ago(9), 11),
-    )
-    meeting = {
-        "held_on": demo.ago(7).isoformat(),
-        "attendees": ["lado", "social worker", "police"],
-        "actions": [{"title": "Visit the child at school", "owner": "a.hussain", "due": 2}],
-    }
-    demo.record(ref, "allegation_meeting", "s.malik", meeting, demo.at(demo.ago(7), 15))
-    return made
-
-
-def _disruptions(demo: Demo) -> list[tuple[str, str]]:
-    def placement(number: int) -> dict[str, Any]:
-        return {
-            "child": {"child": f"C-E{number:02d}", "iro": "h.novak", "social_worker": "l.jones"},
-            "carer": f"FC-E{number:02d}",
-            "fostering_service": "Northshire Fostering",
-            "supervising_social_worker": "k.brown",
-            "team_manager": "m.reid",
-            "placement_type": "long_term",
-            "placement_began_on": (demo.today - timedelta(days=500)).isoformat(),
-        }
-
-    made: list[tuple[str, str]] = []
-    ends = demo.today + timedelta(days=21)
-    shows = "a planned ending three weeks away: the IRO to be told before it"
-    made.append(
-        (
-            demo.start(
-                "disruption",
-                "l.jones",
-                {
-                    **placement(1),
-                    "ending": {
-                        "ended_by": "carer_notice",
-                        "planned": True,
-                        "ends_on": ends.isoformat(),
-                        "new_placement_on": ends.isoformat(),
-                    },
-                },
-                shows,
-            ),
-            shows,
-        )
-    )
-    shows = "a placement at risk: the stability meeting due"
-    made.append(
-        (
-            demo.start(
-                "disruption",
-                "l.jones",
-                {
-                    **placement(2),
-                    "at_risk": {
-                        "identified_on": demo.ago(3).isoformat(),
-                        "concern": "the carers say they cannot go on",
-                    },
-                },
-                shows,
-            ),
-            shows,
-        )
-    )
-    ended = demo.ago(6)
-    shows = "a placement that ended six working days ago: what follows an ending, late"
-    made.append(
-        (
-            demo.start(
-                "disruption",
-                "l.jones",
-                {
-                    **placement(3),
-                    "ending": {
-                        "ended_by": "carer_notice",
-                        "planned": True,
-                        "ends_on": ended.isoformat(),
-                        "new_placement_on": ended.isoformat(),
-                    },
-                },
-                shows,
-            ),
-            shows,
-        )
-    )
-    return made
-
-
-def _complaints(demo: Demo) -> list[tuple[str, str]]:
-    def complaint(number: int, requested: date) -> dict[str, Any]:
-        received = requested - timedelta(days=27)
-        return {
-            "complainant": {"reference": f"Complainant D{number:02d}", "standing": "foster_carer"},
-            "child": {
-                "child": f"C-F{number:02d}",
-                "iro": "t.adeyemi",
-                "social_worker": "a.hussain",
-            },
-            "advocacy_offered": True,
-            "advocacy": "declined",
-            "received_on": received.isoformat(),
-            "matter_known_on": (received - timedelta(days=12)).isoformat(),
-            "stage1": {
-                "received_on": received.isoformat(),
-                "answered_on": (received + timedelta(days=13)).isoformat(),
-                "response": "not upheld",
-            },
-            "stage2_requested_on": requested.isoformat(),
-            "complaints_manager": "n.patel",
-            "summary": "A fictional complaint for the demo: the carer says the plan ignored her view.",
-        }
-
-    def under_way(number: int, requested: date, shows: str) -> str:
-        ref = demo.start("complaint", "n.patel", complaint(number, requested), shows)
-        demo.record(ref, "eligibility", "n.patel", {"accepted": True}, demo.at(requested, 14))
-        demo.record(
-            ref,
-            "acknowledgement",
-            "n.patel",
-            {"acknowledged_on": requested.isoformat()},
-            demo.at(requested, 15),
-        )
-        statement = {
-            "agreed_on": (requested + timedelta(days=3)).isoformat(),
-            "points": [
-                {"number": 1, "text": "the plan ignored the carer's view"},
-                {"number": 2, "text": "no reply to letters"},
-            ],
-            "investigating_officer": "g.hart",
-            "independent_person": "e.lund",
-        }
-        demo.record(
-            ref,
-            "stage2_appointments",
-            "n.patel",
-            statement,
-            demo.at(requested + timedelta(days=3), 12),
-        )
-        return ref
-
-    made: list[tuple[str, str]] = []
-    shows = "a stage 2 request received two working days ago: to acknowledge and decide if eligible"
-    made.append((demo.start("complaint", "n.patel", complaint(1, demo.ago(2)), shows), shows))
-    shows = "a stage 2 investigation under way: its response due in a few weeks"
-    made.append((under_way(2, demo.ago(10), shows), shows))
-    shows = "a stage 2 investigation past its 25 working days: late"
-    made.append((under_way(3, demo.ago(32), shows), shows))
+def _cases_of(where: str, demo: Demo) -> list[tuple[str, str]]:
+    """A process's own demo cases (its declaration's `demo`, "module:function"): (reference,
+    what it shows) for each."""
+    module, _, function = where.partition(":")
+    made: list[tuple[str, str]] = getattr(importlib.import_module(module), function)(demo)
     return made

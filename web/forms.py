@@ -164,7 +164,8 @@ def _kind(annotation: Any) -> tuple[str, Any]:
             ]
         return "radios", [(str(v), _words(str(v))) for v in values]
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return "radios", [(str(m.value), _words(str(m.value))) for m in annotation]
+        # a choice's own words where its declaration gives them (a `label`), else its value's
+        return "radios", [(str(m.value), _label(m)) for m in annotation]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "group", annotation
     if get_origin(annotation) in (tuple, list):
@@ -180,6 +181,11 @@ def _kind(annotation: Any) -> tuple[str, Any]:
 
 def _words(value: str) -> str:
     return value.replace("_", " ").capitalize()
+
+
+def _label(member: Enum) -> str:
+    said = str(getattr(member, "label", "") or _words(str(member.value)))
+    return said[:1].upper() + said[1:]
 
 
 # --- reading a posted form back ----------------------------------------------------------------

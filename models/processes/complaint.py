@@ -867,4 +867,5 @@ COMPLAINT: ProcessDecl[NewComplaint] = ProcessDecl(
     # services may want their own managers here).
     access_log_readers=frozenset({Role.lado_manager, Role.head_of_service, Role.director}),
     cli="safeguard.cli.processes.complaint:app",
+    demo="safeguard.cli.processes.complaint:demo_cases",
 )

@@ -25,7 +25,7 @@ def start_details(page: object) -> None:
     fill_date(page, "aware_on", "2026-11-02")
     page.fill("#carer", "FC-77")  # type: ignore[attr-defined]
     page.fill("#fostering_service", "Northshire <b>Fostering</b>")  # type: ignore[attr-defined]
-    page.fill("#category", "physical")  # type: ignore[attr-defined]
+    page.check("#category")  # type: ignore[attr-defined]  # physical abuse, the first
     page.fill("#summary", "A bruise seen at school.\nThe child said it was the carer.")  # type: ignore[attr-defined]
 
 

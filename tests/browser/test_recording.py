@@ -97,7 +97,7 @@ def test_a_lado_starts_and_records_in_the_browser(
     page.fill("#children-0-child", "C-9")  # type: ignore[attr-defined]
     page.select_option("#children-0-iro", "iro-1")  # type: ignore[attr-defined]
     page.select_option("#children-0-social_worker", "sw-1")  # type: ignore[attr-defined]
-    page.fill("#category", "physical")  # type: ignore[attr-defined]
+    page.check("#category")  # type: ignore[attr-defined]  # physical abuse, the first
     page.fill("#summary", "a bruise on the forearm")  # type: ignore[attr-defined]
     go(page, "button:has-text('Start the case')")
     assert page.locator("h1").inner_text() == "ALG-2026-0001"  # type: ignore[attr-defined]

@@ -296,14 +296,14 @@ def test_a_resignation_is_an_event_of_the_case_and_the_dbs_decision_still_falls_
     resign = ["allegation", "resignation", ref, "--received", "2026-11-03", "--as", "ssw-1"]
     refused_cli(
         [*resign[:4], "2026-11-04", "--as", "ssw-1"],
-        "received on 2026-11-04: that day is in the future",
+        "received on 4 November 2026: that day is in the future",
     )
     refused_cli([*resign[:-1], "sw-1"], "sw-1")  # a child's social worker may not record it
     refused_cli(["case", "event", ref, "retired", "--on", "2026-11-03", "--as", "ssw-1"], "events: resignation_received")  # fmt: skip
     assert main(resign) == 0
     said = capsys.readouterr().out
     assert "resignation_received Tue 03 Nov 2026; approval_ends Tue 01 Dec 2026" in said
-    refused_cli(resign, "is already recorded (2026-11-03)")
+    refused_cli(resign, "is already recorded (3 November 2026)")
     seen = view_at(team, ref, at("2026-11-03T10:00"))
     assert seen["resignation_received_on"] == "2026-11-03"
 

@@ -452,3 +452,25 @@ def parse_input_start(payload: Any) -> Any:
     from models.inputs import parse
 
     return parse(ALLEGATION.start_input, payload, what="allegation start", example={})
+
+
+def test_the_category_is_one_of_a_fixed_set_and_a_start_kept_as_free_text_reads_as_one() -> None:
+    """Issue 20, item 6: the category is chosen, not typed. A start kept before (version 1, free
+    text) reads as the category its words name, else as other with its words kept."""
+    from models.process import upgraded
+
+    start = ALLEGATION.start_example
+    assert parse_input_start(start).category.label == "Physical abuse"
+    with pytest.raises(InputError, match="category"):
+        parse_input_start({**start, "category": "rudeness"})
+    with pytest.raises(InputError, match="category_other: say what the allegation is about"):
+        parse_input_start({**start, "category": "other"})
+    assert parse_input_start({**start, "category": "other", "category_other": "theft of savings"})
+
+    def read(kept: str) -> dict[str, Any]:
+        return upgraded({**start, "category": kept}, 1, ALLEGATION.start_version, ALLEGATION.start_upgrades)  # fmt: skip
+
+    assert read("Physical abuse")["category"] == "physical"
+    assert read("neglect")["category"] == "neglect"
+    assert (read("theft of savings")["category"], read("theft of savings")["category_other"]) == ("other", "theft of savings")  # fmt: skip
+    assert parse_input_start(read("theft of savings")).category_other == "theft of savings"

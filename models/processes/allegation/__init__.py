@@ -41,7 +41,13 @@ from models.processes.allegation.outcome import (
     OUTCOME_NOTIFICATION,
     RESIGNATION,
 )
-from models.processes.allegation.start import INITIAL_CONSIDERATION, NewAllegation, Route, start
+from models.processes.allegation.start import (
+    INITIAL_CONSIDERATION,
+    NewAllegation,
+    Route,
+    categorised,
+    start,
+)
 
 
 def view(facts: ViewFacts) -> dict[str, Any]:
@@ -90,6 +96,8 @@ ALLEGATION: ProcessDecl[NewAllegation] = ProcessDecl(
     code="allegation",
     noun="an allegation",
     start_input=NewAllegation,
+    start_version=2,  # 2: the category a fixed set (1: free text), read through `categorised`
+    start_upgrades={1: categorised},
     start_example={
         "received_at": "2026-10-19T09:15",
         "aware_on": "2026-10-19",
@@ -133,6 +141,7 @@ ALLEGATION: ProcessDecl[NewAllegation] = ProcessDecl(
     ),
     carer_of=lambda details: details.get("carer"),
     cli="safeguard.cli.processes.allegation:app",
+    demo="safeguard.cli.processes.allegation:demo_cases",
 )
 
 __all__ = [  # what the flow waits for and branches on (flows/allegation.py)

@@ -3,9 +3,9 @@ threshold decision on its four limbs, and the route it takes next."""
 
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from models.enums import Role
 from models.errors import about
@@ -62,6 +62,41 @@ class Route(StrEnum):
         }[self]
 
 
+class Category(StrEnum):
+    """What kind of harm the allegation is about (Working Together 2023's categories of abuse,
+    and behaviour that may mean the carer is not suitable to care for children)."""
+
+    physical = "physical"
+    emotional = "emotional"
+    sexual = "sexual"
+    neglect = "neglect"
+    suitability = "suitability"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        """The category as a person reads it (the choices on the start form)."""
+        return {
+            Category.physical: "Physical abuse",
+            Category.emotional: "Emotional abuse",
+            Category.sexual: "Sexual abuse",
+            Category.neglect: "Neglect",
+            Category.suitability: "Behaviour that may mean they are not suitable to care for "
+            "children",
+            Category.other: "Other",
+        }[self]
+
+
+def categorised(data: dict[str, Any]) -> dict[str, Any]:
+    """A start kept before the category was a fixed set (version 1, free text): its words read as
+    the category they name ("physical abuse" -> physical), else as other, the words kept."""
+    said = str(data.get("category", "")).strip()
+    for category in Category:
+        if category is not Category.other and said.lower().startswith(category.value):
+            return {**data, "category": category.value}
+    return {**data, "category": Category.other.value, "category_other": said or None}
+
+
 class NewAllegation(StepInput):
     """A referral to the LADO. Names and narrative stay in our database (DESIGN rule 2)."""
 
@@ -74,7 +109,13 @@ class NewAllegation(StepInput):
         title="The carer's supervising social worker"
     )
     children: tuple[ChildInCase, ...] = Field(title="Children")
-    category: Ref = Field(title="Category of allegation")  # physical, sexual, emotional, neglect...
+    category: Category = Field(title="Category of allegation")
+    category_other: Label | None = Field(
+        default=None,
+        title="If other, what the allegation is about",
+        description="A few words",
+        validate_default=True,
+    )
     summary: Text = Field(title="Summary")
     # if known: the record is kept at least until then
     carer_pension_age_on: date | None = Field(default=None, title="The carer's normal pension age")
@@ -87,6 +128,13 @@ class NewAllegation(StepInput):
         refs = [c.child for c in value]
         if len(set(refs)) != len(refs):
             raise ValueError("a child is listed twice")
+        return value
+
+    @field_validator("category_other")
+    @classmethod
+    def _other_said(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("category") is Category.other and not value:
+            raise ValueError("say what the allegation is about, in a few words")
         return value
 
     @model_validator(mode="after")

@@ -208,6 +208,7 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
     carer_of=lambda details: details.get("carer"),
     filed_on_record=frozenset({"meeting_report"}),  # the meeting's report (reg 14(6)-(7))
     cli="safeguard.cli.processes.disruption:app",
+    demo="safeguard.cli.processes.disruption:demo_cases",
 )
 
 __all__ = [  # what the flow waits for and branches on (flows/disruption.py)

@@ -1,6 +1,8 @@
 """`safeguard allegation start`: a convenience over `safeguard start allegation` with one option per
 field. It builds the same start input and goes through the same start service."""
 
+from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -8,6 +10,7 @@ import typer
 from models.errors import InputError
 from safeguard.cli.cases import APPLY_WAIT_SECONDS, record_event, start_case
 from safeguard.cli.common import child_option, in_options, parse_datetime, parse_day
+from safeguard.demo import Demo
 from safeguard.settings import get_settings
 
 app = typer.Typer(
@@ -51,7 +54,10 @@ def start(
     category: str = typer.Option(
         ...,
         "--category",
-        help="The allegation category, e.g. physical, sexual, emotional, neglect.",
+        help="The allegation category: physical, emotional, sexual, neglect, suitability or other (then say what with --category-other).",
+    ),
+    category_other: str | None = typer.Option(
+        None, "--category-other", help="With --category other: what it is about, in a few words."
     ),
     summary: str = typer.Option(
         ..., "--summary", help="A short summary (kept in our database only)."
@@ -79,6 +85,8 @@ def start(
         "category": category,
         "summary": summary,
     }
+    if category_other is not None:
+        payload["category_other"] = category_other
     if pension_age_on is not None:
         payload["carer_pension_age_on"] = parse_day(
             pension_age_on, tz, "--pension-age-on"
@@ -111,6 +119,97 @@ OPTIONS = {
     "supervising_social_worker": "--ssw",
     "children": "--child",
     "category": "--category",
+    "category_other": "--category-other",
     "summary": "--summary",
     "carer_pension_age_on": "--pension-age-on",
 }
+
+
+# --- its cases for `safeguard demo` (safeguard/demo.py) -----------------------------------------
+
+
+def _allegation(
+    demo: Demo, number: int, received: date, category: str = "physical"
+) -> dict[str, Any]:
+    return {
+        "received_at": demo.at(received, 9, 15).replace(tzinfo=None).isoformat(timespec="minutes"),
+        "aware_on": received.isoformat(),
+        "carer": f"FC-D{number:02d}",
+        "fostering_service": "Northshire Fostering",
+        "supervising_social_worker": "k.brown",
+        "children": [
+            {
+                "child": f"C-D{number:02d}",
+                "iro": "t.adeyemi" if number % 2 else "h.novak",
+                "social_worker": "a.hussain" if number % 2 else "l.jones",
+            }
+        ],
+        "category": category,
+        "summary": "A fictional allegation for the demo: the child told a teacher of a bruise.",
+    }
+
+
+THRESHOLD = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"}
+
+
+def demo_cases(demo: Demo) -> list[tuple[str, str]]:
+    """Allegations on time, late at rising rungs, awaiting a rationale, with a clock stopped
+    and with an action overdue."""
+    made: list[tuple[str, str]] = []
+
+    def start(number: int, received: date, shows: str, **changes: Any) -> str:
+        ref = demo.start(
+            "allegation", "s.malik", {**_allegation(demo, number, received), **changes}, shows
+        )
+        made.append((ref, shows))
+        return ref
+
+    start(1, demo.ago(0), "an allegation received today: its initial consideration on time")
+    start(
+        2,
+        demo.ago(2),
+        "an initial consideration late: first rung (the LADO and their manager told)",
+    )
+    start(
+        3,
+        demo.ago(4),
+        "an initial consideration late for days: higher rungs (the head of service told)",
+    )
+    ref = start(
+        4, demo.ago(1), "a threshold decision recorded without its rationale: the rationale due"
+    )
+    demo.record(ref, "initial_consideration", "s.malik", THRESHOLD, demo.at(demo.ago(1), 15))
+    ref = start(5, demo.ago(8), "the time to outcome's clock stopped for a police investigation")
+    demo.record(
+        ref,
+        "initial_consideration",
+        "s.malik",
+        {**THRESHOLD, "rationale": "a bruise seen at school; the child's account"},
+        demo.at(demo.ago(7), 11),
+    )
+    demo.wait_open(ref, "outcome")
+    with demo.casework() as cx:
+        cx.stop_clock(
+            ref,
+            "outcome",
+            reason="police investigation (Operation Heron)",
+            approver="d.price",
+            recorded_by="s.malik",
+        )
+    ref = start(
+        6, demo.ago(10), "a meeting held whose action is overdue (its owner and the case lead told)"
+    )
+    demo.record(
+        ref,
+        "initial_consideration",
+        "s.malik",
+        {**THRESHOLD, "rationale": "the carer's own account of the injury"},
+        demo.at(demo.ago(9), 11),
+    )
+    meeting = {
+        "held_on": demo.ago(7).isoformat(),
+        "attendees": ["lado", "social worker", "police"],
+        "actions": [{"title": "Visit the child at school", "owner": "a.hussain", "due": 2}],
+    }
+    demo.record(ref, "allegation_meeting", "s.malik", meeting, demo.at(demo.ago(7), 15))
+    return made

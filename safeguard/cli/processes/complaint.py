@@ -1,6 +1,7 @@
 """`safeguard complaint start`: a convenience over `safeguard start complaint` with one option per
 field. It builds the same start input and goes through the same start service."""
 
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ import typer
 from models.errors import InputError
 from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
 from safeguard.cli.common import child_option, in_options, parse_day
+from safeguard.demo import Demo
 from safeguard.settings import get_settings
 
 app = typer.Typer(
@@ -115,3 +117,70 @@ OPTIONS = {
     "stage1.answered_on": "--stage1-answered",
     "stage1.response": "--stage1-response",
 }
+
+
+# --- its cases for `safeguard demo` (safeguard/demo.py) -----------------------------------------
+
+
+def demo_cases(demo: Demo) -> list[tuple[str, str]]:
+    """Complaints new, under investigation and past their 25 working days."""
+
+    def complaint(number: int, requested: date) -> dict[str, Any]:
+        received = requested - timedelta(days=27)
+        return {
+            "complainant": {"reference": f"Complainant D{number:02d}", "standing": "foster_carer"},
+            "child": {
+                "child": f"C-F{number:02d}",
+                "iro": "t.adeyemi",
+                "social_worker": "a.hussain",
+            },
+            "advocacy_offered": True,
+            "advocacy": "declined",
+            "received_on": received.isoformat(),
+            "matter_known_on": (received - timedelta(days=12)).isoformat(),
+            "stage1": {
+                "received_on": received.isoformat(),
+                "answered_on": (received + timedelta(days=13)).isoformat(),
+                "response": "not upheld",
+            },
+            "stage2_requested_on": requested.isoformat(),
+            "complaints_manager": "n.patel",
+            "summary": "A fictional complaint for the demo: the carer says the plan ignored her view.",
+        }
+
+    def under_way(number: int, requested: date, shows: str) -> str:
+        ref = demo.start("complaint", "n.patel", complaint(number, requested), shows)
+        demo.record(ref, "eligibility", "n.patel", {"accepted": True}, demo.at(requested, 14))
+        demo.record(
+            ref,
+            "acknowledgement",
+            "n.patel",
+            {"acknowledged_on": requested.isoformat()},
+            demo.at(requested, 15),
+        )
+        statement = {
+            "agreed_on": (requested + timedelta(days=3)).isoformat(),
+            "points": [
+                {"number": 1, "text": "the plan ignored the carer's view"},
+                {"number": 2, "text": "no reply to letters"},
+            ],
+            "investigating_officer": "g.hart",
+            "independent_person": "e.lund",
+        }
+        demo.record(
+            ref,
+            "stage2_appointments",
+            "n.patel",
+            statement,
+            demo.at(requested + timedelta(days=3), 12),
+        )
+        return ref
+
+    made: list[tuple[str, str]] = []
+    shows = "a stage 2 request received two working days ago: to acknowledge and decide if eligible"
+    made.append((demo.start("complaint", "n.patel", complaint(1, demo.ago(2)), shows), shows))
+    shows = "a stage 2 investigation under way: its response due in a few weeks"
+    made.append((under_way(2, demo.ago(10), shows), shows))
+    shows = "a stage 2 investigation past its 25 working days: late"
+    made.append((under_way(3, demo.ago(32), shows), shows))
+    return made

@@ -1,6 +1,8 @@
 """`safeguard disruption start`: a convenience over `safeguard start disruption` with one option per
 field. It builds the same start input and goes through the same start service."""
 
+from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -8,6 +10,7 @@ import typer
 from models.errors import InputError
 from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
 from safeguard.cli.common import child_option, in_options, parse_day
+from safeguard.demo import Demo
 from safeguard.settings import get_settings
 
 app = typer.Typer(help="Placement disruptions (a placement ending).", no_args_is_help=True)
@@ -129,3 +132,84 @@ OPTIONS = {
     "at_risk.identified_on": "--at-risk",
     "at_risk.concern": "--concern",
 }
+
+
+# --- its cases for `safeguard demo` (safeguard/demo.py) -----------------------------------------
+
+
+def demo_cases(demo: Demo) -> list[tuple[str, str]]:
+    """Placements ending, at risk and ended."""
+
+    def placement(number: int) -> dict[str, Any]:
+        return {
+            "child": {"child": f"C-E{number:02d}", "iro": "h.novak", "social_worker": "l.jones"},
+            "carer": f"FC-E{number:02d}",
+            "fostering_service": "Northshire Fostering",
+            "supervising_social_worker": "k.brown",
+            "team_manager": "m.reid",
+            "placement_type": "long_term",
+            "placement_began_on": (demo.today - timedelta(days=500)).isoformat(),
+        }
+
+    made: list[tuple[str, str]] = []
+    ends = demo.today + timedelta(days=21)
+    shows = "a planned ending three weeks away: the IRO to be told before it"
+    made.append(
+        (
+            demo.start(
+                "disruption",
+                "l.jones",
+                {
+                    **placement(1),
+                    "ending": {
+                        "ended_by": "carer_notice",
+                        "planned": True,
+                        "ends_on": ends.isoformat(),
+                        "new_placement_on": ends.isoformat(),
+                    },
+                },
+                shows,
+            ),
+            shows,
+        )
+    )
+    shows = "a placement at risk: the stability meeting due"
+    made.append(
+        (
+            demo.start(
+                "disruption",
+                "l.jones",
+                {
+                    **placement(2),
+                    "at_risk": {
+                        "identified_on": demo.ago(3).isoformat(),
+                        "concern": "the carers say they cannot go on",
+                    },
+                },
+                shows,
+            ),
+            shows,
+        )
+    )
+    ended = demo.ago(6)
+    shows = "a placement that ended six working days ago: what follows an ending, late"
+    made.append(
+        (
+            demo.start(
+                "disruption",
+                "l.jones",
+                {
+                    **placement(3),
+                    "ending": {
+                        "ended_by": "carer_notice",
+                        "planned": True,
+                        "ends_on": ended.isoformat(),
+                        "new_placement_on": ended.isoformat(),
+                    },
+                },
+                shows,
+            ),
+            shows,
+        )
+    )
+    return made
