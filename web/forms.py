@@ -50,6 +50,29 @@ class FormField:
         return "-".join(str(p) for p in self.path)
 
 
+MISSING = ("is required", "is required (it is blank)")  # the service's words for a missing answer
+ASKING = re.compile(r"(when|what|which|who|why|how|if|whether|where|the|a|an|your)$", re.I)
+
+
+def missing_said(target: FormField) -> str:
+    """What to do about a missing answer, as the GOV.UK Design System says it: "Enter the foster
+    carer's reference", "Select the category of allegation", "Select yes or no"."""
+    if target.kind == "radios" and {v for v, _ in target.choices} == {"yes", "no"}:
+        return "Select yes or no"
+    verb = "Select" if target.kind in ("radios", "checkboxes") or target.person else "Enter"
+    return f"{verb} {_the(target.label.rstrip('?'))}"
+
+
+def _the(label: str) -> str:
+    """A label as the object of "Enter ...": lower-cased where it starts with a common word, with
+    "the" in front unless it already has an article or asks a question ("when ...")."""
+    first = label.partition(" ")[0]
+    lowered = label if first[1:2].isupper() else label[:1].lower() + label[1:]
+    if ASKING.match(first):  # asks a question ("when ..."), or has its article already
+        return lowered
+    return f"the {lowered}"
+
+
 def offer_people(fields: list[FormField], choose: Callable[[InDirectory], list[tuple[str, str]]]) -> None:  # fmt: skip
     """Make each field naming a member of staff a choice among those who may fill it (`choose`
     lists them as (id, what the page shows)), with whoever it already names kept on the list."""

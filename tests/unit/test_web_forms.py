@@ -93,3 +93,18 @@ def test_why_a_notice_came_is_said_in_words_never_codes() -> None:
     assert why_me("instead of child_iro, head_of_service (nobody holds it)") == (
         "Instead of the child's IRO, head of service (nobody holds it)"
     )
+
+
+def test_a_missing_answer_is_asked_for_as_the_design_system_says() -> None:
+    """Issue 20, item 6: "Enter the carer's reference", not "Carer is required"."""
+    from web.forms import FormField, missing_said
+
+    def said(label: str, kind: str = "text", choices: list[tuple[str, str]] | None = None) -> str:
+        return missing_said(FormField(("f",), label, kind, True, choices=choices or []))
+
+    assert said("Foster carer's reference") == "Enter the foster carer's reference"
+    assert said("The day it happened", "date") == "Enter the day it happened"
+    assert said("When the LADO received the referral", "datetime") == "Enter when the LADO received the referral"  # fmt: skip
+    assert said("IRO's name") == "Enter the IRO's name"  # an acronym keeps its capitals
+    assert said("Category of allegation", "radios", [("physical", "Physical abuse")]) == "Select the category of allegation"  # fmt: skip
+    assert said("Is the harm threshold met?", "radios", [("yes", "Yes"), ("no", "No")]) == "Select yes or no"  # fmt: skip

@@ -279,7 +279,7 @@ def test_a_case_event_is_recorded_in_the_browser_with_the_clis_rules(
     assert to_come.status_code == 400 and 'href="#on"' in to_come.text  # type: ignore[attr-defined]
     assert "cannot be in the future" in to_come.text or "in the future" in to_come.text  # type: ignore[attr-defined]
     blank = post("", "", "")
-    assert blank.status_code == 400 and "The day it happened is required" in blank.text  # type: ignore[attr-defined]
+    assert blank.status_code == 400 and "Enter the day it happened" in blank.text  # type: ignore[attr-defined]
     with session_scope(engine) as session:
         assert "resignation_received_on" not in cases.details_of(cases.get_case(session, "ALG-2026-0001"))  # fmt: skip
 

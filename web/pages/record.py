@@ -334,10 +334,13 @@ def refusal_on_fields(
 
 
 def _on(target: forms.FormField, loc: str, message: str, refused: InputError) -> str:
-    """A refusal as shown on the field: after its label ("Date held is required"; "Actions agreed:
-    action 1 ..." for an item's), or alone where it is a whole sentence about the field."""
+    """A refusal as shown on the field: a missing answer as the Design System says it ("Enter the
+    date held"), else after its label ("Actions agreed: action 1 ..." for an item's), or alone
+    where it is a whole sentence about the field."""
     if isinstance(refused, FieldErrors) and refused.sep == "":
         return sentence(message)
+    if message in forms.MISSING and target.path[-1] == loc.split(".")[-1]:
+        return forms.missing_said(target)
     if target.path[-1] != loc.split(".")[-1]:
         return f"{target.label}: {message}"
     return f"{target.label} {message}"
