@@ -51,6 +51,8 @@ def test_people_by_name_blocks_removed_and_enter_saves(
     page.fill("#children-1-child", "C-10")  # type: ignore[attr-defined]
     page.select_option("#children-1-iro", "iro-1")  # type: ignore[attr-defined]
     page.select_option("#children-1-social_worker", "sw-1")  # type: ignore[attr-defined]
+    # adding a block refuses nothing yet: no error is shown until the form is saved
+    assert page.locator(".govuk-error-summary").count() == 0  # type: ignore[attr-defined]
     checked(page, "61-start-three-children")
     # Enter in a field saves (the main action), and the blank block is refused on itself
     page.focus("#carer")  # type: ignore[attr-defined]

@@ -69,7 +69,9 @@ def record_step(
     payload, errors = forms.read(fields, form)
     late_reason, key = text(form, "late_reason") or None, text(form, "form_key") or None
     again = Again(fields, late_reason, key)
-    if _changed(fields, form) or errors:  # "add another", "remove", or a date that is no date
+    if _changed(fields, form):  # "add another" or "remove": the form again, nothing refused yet
+        return _record_form(request, here, me, reference, step, again, [])
+    if errors:  # a date that is no date, a block left blank
         return _record_form(
             request, here, me, reference, step, again, shown_on_fields(fields, errors)
         )
@@ -106,7 +108,9 @@ def start_case(
     fields = forms.build(decl.start_input, None, _counts(form))
     payload, errors = forms.read(fields, form)
     key = text(form, "form_key") or None
-    if _changed(fields, form) or errors:
+    if _changed(fields, form):  # "add another" or "remove": the form again, nothing refused yet
+        return _start_form(request, here, me, process, fields, [], key)
+    if errors:
         return _start_form(request, here, me, process, fields, shown_on_fields(fields, errors), key)
     started = here.started.get(key or "")
     if started:  # the same form again (a double click): the case it started
