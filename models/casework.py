@@ -179,8 +179,10 @@ class Casework:
         *,
         reason: str | None = None,
         new_due: date | None = None,
+        to_case: str | None = None,
     ) -> Action:
-        """Change an action between meetings (its owner, their managers or the overseer)."""
+        """Change an action between meetings (its owner, their managers or the overseer);
+        transferred, it carries on in `to_case`."""
         return followup.update_action(
             session=self.session,
             policy=self.policy,
@@ -191,6 +193,7 @@ class Casework:
             new_due=new_due,
             author_id=author,
             now=self.now(),
+            to_case=to_case,
         )
 
     def add_rationale(self, decision_id: int, text: str, author: str) -> Rationale:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from models import audit, registry
 from models.calendar import WorkingCalendar
 from models.durations import WorkingDays
-from models.enums import ActionStatus, Role
+from models.enums import ActionStatus, CaseStatus, Role
 from models.errors import InputError, refusal
 from models.inputs import ActionAccount, NewAction, free_text, unaccounted
 from models.permissions import acting_roles, acts_for, role_acting
@@ -78,6 +78,7 @@ def change_action(
     reason = account.reason
     if account.to_case:
         reason = f"to {account.to_case}: {reason}"
+        _carried_on(session, action, account.to_case, author_id, author_role, recorded_at, account.reason)  # fmt: skip
     session.add(action)
     session.add(
         ActionUpdate(
@@ -89,6 +90,67 @@ def change_action(
             author_role=author_role,
             recorded_at=recorded_at,
             submission_id=submission_id,
+        )
+    )
+
+
+def _about(message: str) -> str:
+    """The field a rule across an account's fields is about, by what it asks for."""
+    for field, asked in (
+        ("to_case", "carries it on"),
+        ("new_due", "new_due"),
+        ("reason", "reason"),
+    ):
+        if asked in message:
+            return field
+    return "status"
+
+
+def transfer_target(session: Session, action: Action, to_case: str) -> Case:
+    """Return the open case an action is transferred to, or raise (on `to_case`) saying why it
+    cannot carry it on: not a case here, the action's own, or closed."""
+    target = session.exec(select(Case).where(Case.reference == to_case)).first()
+    if target is None:
+        raise refusal("to_case", f"{to_case} is not a case here: give the reference of the case that carries it on", sep=": ")  # fmt: skip
+    if target.id == action.case_id:
+        raise refusal("to_case", f"{to_case} is the action's own case: give the case that carries it on", sep=": ")  # fmt: skip
+    if target.status is not CaseStatus.open:
+        raise refusal("to_case", f"{to_case} is closed: an action carries on only in an open case", sep=": ")  # fmt: skip
+    return target
+
+
+def _carried_on(
+    session: Session,
+    action: Action,
+    to_case: str,
+    author_id: str,
+    author_role: Role,
+    recorded_at: datetime,
+    reason: str | None,
+) -> None:
+    """A transferred action carries on, open, in the case it went to: the same title, owner and
+    due day, its first update saying where it came from (nothing is lost between cases)."""
+    target = transfer_target(session, action, to_case)
+    source = session.get(Case, action.case_id)
+    moved = Action(
+        case_id=target.id or 0,
+        step_id=None,
+        title=action.title,
+        owner_id=action.owner_id,
+        due_on=action.due_on,
+        created_at=recorded_at,
+        created_by=author_id,
+    )
+    session.add(moved)
+    session.flush()
+    session.add(
+        ActionUpdate(
+            action_id=moved.id or 0,
+            status=ActionStatus.open,
+            reason=f"transferred from {source.reference if source else 'another case'}: {reason}",
+            author_id=author_id,
+            author_role=author_role,
+            recorded_at=recorded_at,
         )
     )
 
@@ -122,6 +184,10 @@ def require_accounted(
     if unknown:
         raise InputError(f"not an open action of {case.reference}: {', '.join(map(str, unknown))}")
     for account in accounted:
+        if account.to_case:
+            action = session.get(Action, account.action_id)
+            assert action is not None
+            transfer_target(session, action, account.to_case)
         if isinstance(account.new_due, date) and account.new_due < held_on:
             raise InputError(
                 f"action {account.action_id}: new_due {account.new_due} is before the review"
@@ -167,9 +233,10 @@ def update_action(
     new_due: date | None,
     author_id: str,
     now: datetime,
+    to_case: str | None = None,
 ) -> Action:
     """Change an action between meetings: its owner, their line managers or the process's overseer
-    (a LADO manager for an allegation) may."""
+    (a LADO manager for an allegation) may. Transferred, it carries on open in `to_case`."""
     action = session.get(Action, action_id)
     if action is None:
         raise InputError(f"no action {action_id}; 'safeguard case show CASE' lists the actions")
@@ -202,13 +269,14 @@ def update_action(
             status=status,
             reason=reason or None,
             new_due=new_due,
+            to_case=to_case or None,
         )
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "status"
         message = error["msg"].removeprefix("Value error, ")
-        if field == "status":
-            message += " (done, not_needed or carried_forward)"
+        field = str(error["loc"][0]) if error["loc"] else _about(message)
+        if error["type"] == "literal_error":  # not one of the statuses
+            message = "choose done, not needed, carried forward or transferred"
         raise refusal(field, message, sep=": ") from None
     change_action(
         session,

@@ -313,8 +313,8 @@ class ActionAccount(StepInput):
             )
         if (self.status == "transferred") != (self.to_case is not None):
             raise ValueError(
-                f"action {self.action_id}: give to_case (the case that carries it on) when, and "
-                "only when, it is transferred"
+                f"action {self.action_id}: give the case that carries it on when, and only "
+                "when, it is transferred"
             )
         return self
 

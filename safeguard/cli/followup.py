@@ -25,14 +25,21 @@ def rationale(
 @action_app.command("update")
 def update_action(
     action_id: int = typer.Argument(..., metavar="ACTION_ID", min=1, max=MAX_ID),
-    status: str = typer.Option(..., "--status", help="done, not_needed or carried_forward."),
+    status: str = typer.Option(
+        ..., "--status", help="done, not_needed, carried_forward or transferred."
+    ),
     author: str = typer.Option(..., "--as", help="Your staff id."),
     reason: str | None = typer.Option(None, "--reason", help="Why (needed unless done)."),
     due: str | None = typer.Option(None, "--due", help="The new due date (carried_forward)."),
+    to_case: str | None = typer.Option(
+        None, "--to-case", help="The case that carries it on (transferred)."
+    ),
 ) -> None:
     """Update an action: its owner, their line managers, or the process's overseer (a LADO manager)."""
     settings = get_settings()
     new_due = parse_day(due, ZoneInfo(settings.timezone), "--due") if due else None
     with wiring.casework(settings) as cx:
-        action = cx.update_action(action_id, status, author, reason=reason, new_due=new_due)
+        action = cx.update_action(
+            action_id, status, author, reason=reason, new_due=new_due, to_case=to_case
+        )
     console().print(f"action {action_id}: {action.status.value}, due {action.due_on}")

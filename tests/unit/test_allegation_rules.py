@@ -422,9 +422,9 @@ def test_the_carers_support_and_the_closing_account() -> None:
     support_after_told(Facts({"carer_told_on": "2026-11-05"}), parse_input("carer_support", now))
     with pytest.raises(InputError, match="a closing case cannot carry an action forward"):
         parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "carried_forward", "reason": "r", "new_due": 5}]})  # fmt: skip
-    with pytest.raises(InputError, match="give to_case"):
+    with pytest.raises(InputError, match="give the case that carries it on"):
         parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "transferred", "reason": "r"}]})  # fmt: skip
-    with pytest.raises(InputError, match="give to_case"):
+    with pytest.raises(InputError, match="give the case that carries it on"):
         parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "done", "to_case": "DSR-2026-0001"}]})  # fmt: skip
     assert parse_input("closure", {"closed_on": "2026-12-01", "accounted": [{"action_id": 1, "status": "transferred", "to_case": "DSR-2026-0001", "reason": "the disruption's plan carries it"}]})  # fmt: skip
 

@@ -6,6 +6,7 @@ and an allegation you have no part in asks why first."""
 
 import re
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 from models import accounts, handover
 from models.db import session_scope
 from models.errors import InputError
-from models.tables import AuditEntry, CaseView, Notice, NoticeDelivery, StaffCredential
+from models.tables import AuditEntry, Case, CaseView, Notice, NoticeDelivery, StaffCredential
 from tests.cases import CALENDAR, POLICY, add_team, at, start_case, sweep
 from tests.smtp import SmtpServer
 from web.app import create_app
@@ -486,3 +487,47 @@ def test_a_rationale_is_added_and_an_action_updated_by_who_may(
         given = session.exec(select(Rationale).where(Rationale.decision_id == decision)).all()
         assert [(r.author_id, r.text) for r in given] == [("lado-1", "a mark seen at school")]
         assert session.get(Action, 1).status.value == "done"  # type: ignore[union-attr]
+
+
+def test_an_action_is_transferred_to_another_case_and_carries_on_there(
+    site: TestClient, engine: Engine
+) -> None:
+    """Issue 20, item 3: an action transferred between meetings, from the case page, carries on
+    open in the case named (its title, owner and due day), its first update saying where it came
+    from; a case that is not one, the action's own or a closed one is refused, nothing changed."""
+    from models.tables import Action, ActionUpdate
+    from tests.cases import open_step, record
+
+    threshold = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting", "rationale": "r"}  # fmt: skip
+    record(engine, "ALG-2026-0001", "initial_consideration", threshold, at("2026-11-04T09:00"), late_reason="the LADO was off sick")  # fmt: skip
+    open_step(engine, "ALG-2026-0001", "allegation_meeting")
+    meeting = {"held_on": "2026-11-04", "attendees": ["lado"], "actions": [{"title": "Visit the child", "owner": "sw-1", "due": 3}]}  # fmt: skip
+    record(engine, "ALG-2026-0001", "allegation_meeting", meeting, at("2026-11-04T09:10"))
+    other = start_case(engine, carer="FC-78 Another Carer")
+    with session_scope(engine) as session:
+        due_on = session.get(Action, 1).due_on  # type: ignore[union-attr]
+    sign_in(site, "sw-1")
+    page = site.get("/cases/ALG-2026-0001").text
+    assert "Transferred to another case" in page and 'name="to_case"' in page
+    moving = {"csrf_token": csrf_of(page), "status": "transferred", "reason": "the police took it on in the other case"}  # fmt: skip
+    for to_case, said in (
+        ("ALG-2099-0001", "ALG-2099-0001 is not a case here"),
+        ("ALG-2026-0001", "is the action's own case"),
+        ("", "give the case that carries it on"),
+    ):
+        refused = site.post("/cases/ALG-2026-0001/actions/1", data={**moving, "to_case": to_case})
+        assert refused.status_code == 400 and said in unescape(refused.text), to_case
+    with Session(engine) as session:
+        assert session.get(Action, 1).status.value == "open"  # type: ignore[union-attr]
+        assert len(session.exec(select(Action)).all()) == 1
+    moved = site.post("/cases/ALG-2026-0001/actions/1", data={**moving, "to_case": other.lower()})
+    assert moved.status_code == 303
+    with Session(engine) as session:
+        source = session.get(Action, 1)
+        assert source is not None and source.status.value == "transferred"
+        [carried] = session.exec(select(Action).where(Action.id != 1)).all()
+        assert (carried.title, carried.owner_id, carried.due_on, carried.status.value) == ("Visit the child", "sw-1", due_on, "open")  # fmt: skip
+        assert session.get(Case, carried.case_id).reference == other  # type: ignore[union-attr]
+        said = {u.action_id: u.reason for u in session.exec(select(ActionUpdate))}
+        assert said == {1: f"to {other}: the police took it on in the other case", carried.id: "transferred from ALG-2026-0001: the police took it on in the other case"}  # fmt: skip
+    assert "Visit the child" in site.get(f"/cases/{other}").text  # its own case shows it, open

@@ -140,14 +140,19 @@ def update_action(
         with here.casework() as cx:
             cx.update_action(
                 action_id, text(form, "status"), me.id, reason=text(form, "reason") or None,
-                new_due=new_due,
+                new_due=new_due, to_case=text(form, "to_case").upper() or None,
             )  # fmt: skip
     except InputError as refused:
         return here.render.refusal(request, me, 400, "The action was not updated", said(refused, ACTION_WORDS))  # fmt: skip
     return RedirectResponse(f"/cases/{reference}?done=action#actions", status_code=303)
 
 
-ACTION_WORDS = {"status": "Status", "reason": "Reason", "new_due": "New due day"}
+ACTION_WORDS = {
+    "status": "Status",
+    "reason": "Reason",
+    "new_due": "New due day",
+    "to_case": "Case that carries it on",
+}
 
 
 def show_case(
