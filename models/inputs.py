@@ -219,7 +219,9 @@ class ChildInCase(StepInput):
 
     model_config = ConfigDict(title="Child")  # one of a list, as a form numbers it
 
-    child: Ref = Field(title="Child's reference")
+    child: Ref = Field(
+        title="Child's reference", description="As on the child's record, for example C-1042"
+    )
     iro: Annotated[StaffId, staff(Role.iro)] | None = Field(default=None, title="Their IRO")
     social_worker: Annotated[StaffId, staff(Role.social_worker)] | None = Field(
         default=None, title="Their social worker"
@@ -297,7 +299,11 @@ class ActionAccount(StepInput):
         default=None, title="New due (a date, or working days)"
     )
     # transferred: the case that carries it on
-    to_case: Ref | None = Field(default=None, title="Case that carries it on")
+    to_case: Ref | None = Field(
+        default=None,
+        title="Case that carries it on",
+        description="If transferred: its reference, for example DIS-2026-0003",
+    )
 
     @model_validator(mode="after")
     def _reasons(self) -> "ActionAccount":

@@ -74,7 +74,10 @@ class Standing(StrEnum):
 
 class Complainant(StepInput):
     # how the case refers to them (our database only)
-    reference: Ref = Field(title="How the case refers to them")
+    reference: Ref = Field(
+        title="How the case refers to them",
+        description="A reference or their initials, as your records refer to them",
+    )
     standing: Standing = Field(title="Their standing")
     sufficient_interest_reasons: Text | None = Field(
         default=None, title="Why they have sufficient interest"

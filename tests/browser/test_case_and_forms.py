@@ -85,6 +85,17 @@ def test_people_by_name_blocks_removed_and_enter_saves(
     assert "A bruise seen at school.\nThe child said it was the carer." in about
     timeline = page.locator("ol.app-timeline").inner_text()  # type: ignore[attr-defined]
     assert "Case opened by Staff lado-1" in timeline
+    # something that happened, recorded as it comes (item 3): the carer's resignation, its day
+    go(page, "a:has-text('Record: The carer')")
+    assert page.locator("h1").inner_text() == "The carer's written notice of resignation received"  # type: ignore[attr-defined]
+    go(page, "button:has-text('Save')")  # no day given: asked for, in the Design System's words
+    assert "Enter the day it happened" in page.locator(".govuk-error-summary").inner_text()  # type: ignore[attr-defined]
+    checked(page, "66b-case-event-refused")
+    fill_date(page, "on", "2026-11-02")
+    go(page, "button:has-text('Save')")
+    assert page.url.split("#")[0].endswith("/cases/ALG-2026-0001?done=event")  # type: ignore[attr-defined]
+    timeline = page.locator("ol.app-timeline").inner_text()  # type: ignore[attr-defined]
+    assert "The carer's written notice of resignation was received" in timeline
     # found again by the carer's reference, from the menu
     go(page, "a:has-text('Find a case')")
     page.fill("#q", "fc-77")  # type: ignore[attr-defined]

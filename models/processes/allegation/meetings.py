@@ -316,7 +316,9 @@ class Removal(StepInput):
 
     model_config = ConfigDict(title="Child removed")  # one of a list, as a form numbers it
 
-    child: Ref = Field(title="Child's reference")
+    child: Ref = Field(
+        title="Child's reference", description="As on the child's record, for example C-1042"
+    )
     ends_on: date = Field(title="Date the placement ends")
     # the day the child's next placement starts
     new_placement_on: date = Field(title="Date the new placement starts")

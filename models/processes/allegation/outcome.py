@@ -137,7 +137,9 @@ class ChildTold(StepInput):
 
     model_config = ConfigDict(title="Child")  # one of a list, as a form numbers it
 
-    child: Ref = Field(title="Child's reference")
+    child: Ref = Field(
+        title="Child's reference", description="As on the child's record, for example C-1042"
+    )
     social_worker_told_on: StepDay = Field(title="Date their social worker was told")
     iro_told_on: StepDay = Field(title="Date their IRO was told")
     parents_told_on: StepDay | None = Field(default=None, title="Date their parents were told")

@@ -102,7 +102,10 @@ class NewAllegation(StepInput):
 
     received_at: PastMoment = Field(title="When the LADO received the referral")
     aware_on: date = Field(title="Date the organisation became aware")
-    carer: Ref = Field(title="Foster carer's reference")
+    carer: Ref = Field(
+        title="Foster carer's reference",
+        description="As on the fostering service's record, for example FC-0042",
+    )
     fostering_service: Label = Field(title="Fostering service")
     # the carer's: a named party (their steps and ladders go to them)
     supervising_social_worker: Annotated[StaffId, staff(Role.supervising_social_worker)] = Field(

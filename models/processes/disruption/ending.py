@@ -175,7 +175,9 @@ class Sibling(StepInput):
     """Where a looked-after sibling lives from the new placement (CA 1989 s22C(8)(c))."""
 
     model_config = ConfigDict(title="Sibling")  # one of a list, as a form numbers it
-    sibling: Ref = Field(title="Sibling's reference")
+    sibling: Ref = Field(
+        title="Sibling's reference", description="As on their record, for example C-1043"
+    )
     together: bool = Field(title="Placed together with the child?")
     # apart: the assessment that found it right, approved by a service manager, with reasons
     assessed_on: PastDay | None = Field(default=None, title="Date of the assessment, if apart")

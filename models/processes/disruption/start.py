@@ -64,7 +64,11 @@ class Ending(StepInput):
     # the day the child's next placement starts
     new_placement_on: date = Field(title="Date the new placement starts")
     # the allegation case (ALG-...) it followed
-    allegation: Ref | None = Field(default=None, title="The allegation case it followed")
+    allegation: Ref | None = Field(
+        default=None,
+        title="The allegation case it followed",
+        description="Its reference, for example ALG-2026-0001",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "Ending":
@@ -90,7 +94,10 @@ class NewDisruption(StepInput):
     """A placement ending or ended (`ending`), or at risk of it (`at_risk`): one of the two."""
 
     child: ChildInCase = Field(title="The child")
-    carer: Ref = Field(title="Foster carer's reference")
+    carer: Ref = Field(
+        title="Foster carer's reference",
+        description="As on the fostering service's record, for example FC-0042",
+    )
     fostering_service: Label = Field(title="Fostering service")
     supervising_social_worker: Annotated[StaffId, staff(Role.supervising_social_worker)] = Field(
         title="The carer's supervising social worker"
