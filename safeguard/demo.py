@@ -110,6 +110,7 @@ class Demo:
             case = cx.start(process, author, payload)
         with orchestration.prefect_api(self.settings):
             orchestration.launch(self.engine, case)
+        self.wait_open(case.reference)  # its first steps open: the case shows at once
         self.progress(f"{case.reference}: {shows}")
         return case.reference
 
@@ -135,16 +136,19 @@ class Demo:
                 + (failure or "the flow did not apply it in time: is 'make run' running?")
             )
 
-    def wait_open(self, reference: str, step: str) -> None:
+    def wait_open(self, reference: str, step: str | None = None) -> None:
+        """Wait until the case's flow has opened `step` (or, with none named, any step)."""
         deadline = time.monotonic() + STEP_WAIT
         while time.monotonic() < deadline:
             with wiring.casework(self.settings) as cx:
                 case = cx.case(reference)
-                if step in {s.name for s in steps.open_steps_of(cx.session, case.id or 0)}:
+                opened = {s.name for s in steps.open_steps_of(cx.session, case.id or 0)}
+                if (step in opened) if step else opened:
                     return
             time.sleep(0.25)
         raise InputError(
-            f"the flow did not open {step} in {reference} within {STEP_WAIT:.0f} s: is 'make run' running?"
+            f"the flow did not open {step or 'a step'} in {reference} within {STEP_WAIT:.0f} s: "
+            "is 'make run' running?"
         )
 
 
