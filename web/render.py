@@ -82,12 +82,15 @@ class Renderer:
         return self(request, "error.html", me, status, title=title, message=sentence(message))
 
     def long_moment(self, value: str | None) -> str:
-        """e.g. '2 November 2026 at 09:15', local time."""
+        """e.g. '2 November 2026 at 09:15', local time; a day's start (what an event of a day is
+        kept as) as the day alone."""
         if not value:
             return "\u2013"  # an en dash: no date
         moment = datetime.fromisoformat(value)
         # a moment without an offset was typed as local time (a start's "received at")
         local = moment.astimezone(self.tz) if moment.tzinfo else moment
+        if (local.hour, local.minute, local.second) == (0, 0, 0):  # a day, not a moment (an event)
+            return f"{local.day} {local:%B %Y}"
         return f"{local.day} {local:%B %Y at %H:%M}"
 
 
