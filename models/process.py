@@ -400,7 +400,8 @@ class ProcessDecl(Generic[S]):
     filed_on_record: frozenset[str] = frozenset()  # decisions that are reports filed on the
     # child's and the carer's records (`child show`, `carer show`), e.g. a meeting's report
     cli: str | None = None  # its own commands as "module:typer app", e.g. `safeguard allegation`
-    demo: str | None = None  # its cases for `safeguard demo`, as "module:function" (given a Demo)
+    demo: str | None = None  # its cases for `safeguard demo`: "module:function", given the Demo
+    # (safeguard/demo.py), which starts and records them through the running service
 
     def step(self, name: str) -> StepDecl[Any, Any]:
         """Return the step called `name`, or raise InputError listing the steps."""

@@ -85,6 +85,7 @@ class Demo:
         if not self.calendar.is_working_day(self.today):
             self.today = self.calendar.working_days_before(self.today, 1)
         self.progress = progress
+        self.started: list[tuple[str, str]] = []  # (reference, what it shows), as started
 
     # --- days --------------------------------------------------------------------------------
 
@@ -111,6 +112,7 @@ class Demo:
         with orchestration.prefect_api(self.settings):
             orchestration.launch(self.engine, case)
         self.wait_open(case.reference)  # its first steps open: the case shows at once
+        self.started.append((case.reference, shows))
         self.progress(f"{case.reference}: {shows}")
         return case.reference
 
@@ -185,9 +187,10 @@ def load(settings: Settings, progress: Callable[[str], None] = lambda said: None
                 session, staff_id=sid, password=PASSWORD, now=demo.now, actor_id=None
             )
     progress(f"{len(TEAM)} people, each with the password {PASSWORD!r}")
-    cases = [
-        made for decl in registry.processes() if decl.demo for made in _cases_of(decl.demo, demo)
-    ]
+    for decl in registry.processes():
+        if decl.demo:  # its own cases ("module:function", given the Demo)
+            module, _, function = decl.demo.partition(":")
+            getattr(importlib.import_module(module), function)(demo)
     # What is due now is written to the outbox (there are no addresses: nothing is sent).
     sweep(
         demo.engine,
@@ -196,12 +199,4 @@ def load(settings: Settings, progress: Callable[[str], None] = lambda said: None
         now=system_clock(),
         web_url=settings.web_address(),
     )
-    return Loaded([(s, n, r) for s, n, r, _ in TEAM], cases)
-
-
-def _cases_of(where: str, demo: Demo) -> list[tuple[str, str]]:
-    """A process's own demo cases (its declaration's `demo`, "module:function"): (reference,
-    what it shows) for each."""
-    module, _, function = where.partition(":")
-    made: list[tuple[str, str]] = getattr(importlib.import_module(module), function)(demo)
-    return made
+    return Loaded([(s, n, r) for s, n, r, _ in TEAM], demo.started)

@@ -152,64 +152,32 @@ def _allegation(
 THRESHOLD = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting"}
 
 
-def demo_cases(demo: Demo) -> list[tuple[str, str]]:
+def demo_cases(demo: Demo) -> None:
     """Allegations on time, late at rising rungs, awaiting a rationale, with a clock stopped
     and with an action overdue."""
-    made: list[tuple[str, str]] = []
 
-    def start(number: int, received: date, shows: str, **changes: Any) -> str:
-        ref = demo.start(
-            "allegation", "s.malik", {**_allegation(demo, number, received), **changes}, shows
-        )
-        made.append((ref, shows))
-        return ref
+    def start(number: int, received: date, shows: str) -> str:
+        return demo.start("allegation", "s.malik", _allegation(demo, number, received), shows)
+
+    def considered(ref: str, day: date, rationale: str | None) -> None:
+        given = {**THRESHOLD, "rationale": rationale} if rationale else THRESHOLD
+        demo.record(ref, "initial_consideration", "s.malik", given, demo.at(day, 11))
 
     start(1, demo.ago(0), "an allegation received today: its initial consideration on time")
-    start(
-        2,
-        demo.ago(2),
-        "an initial consideration late: first rung (the LADO and their manager told)",
-    )
-    start(
-        3,
-        demo.ago(4),
-        "an initial consideration late for days: higher rungs (the head of service told)",
-    )
-    ref = start(
-        4, demo.ago(1), "a threshold decision recorded without its rationale: the rationale due"
-    )
-    demo.record(ref, "initial_consideration", "s.malik", THRESHOLD, demo.at(demo.ago(1), 15))
+    start(2, demo.ago(2), "an initial consideration late: first rung (the LADO and their manager told)")  # fmt: skip
+    start(3, demo.ago(4), "an initial consideration late for days: higher rungs (the head of service told)")  # fmt: skip
+    ref = start(4, demo.ago(1), "a threshold decision recorded without its rationale: the rationale due")  # fmt: skip
+    considered(ref, demo.ago(1), None)
     ref = start(5, demo.ago(8), "the time to outcome's clock stopped for a police investigation")
-    demo.record(
-        ref,
-        "initial_consideration",
-        "s.malik",
-        {**THRESHOLD, "rationale": "a bruise seen at school; the child's account"},
-        demo.at(demo.ago(7), 11),
-    )
+    considered(ref, demo.ago(7), "a bruise seen at school; the child's account")
     demo.wait_open(ref, "outcome")
     with demo.casework() as cx:
-        cx.stop_clock(
-            ref,
-            "outcome",
-            reason="police investigation (Operation Heron)",
-            approver="d.price",
-            recorded_by="s.malik",
-        )
-    ref = start(
-        6, demo.ago(10), "a meeting held whose action is overdue (its owner and the case lead told)"
-    )
-    demo.record(
-        ref,
-        "initial_consideration",
-        "s.malik",
-        {**THRESHOLD, "rationale": "the carer's own account of the injury"},
-        demo.at(demo.ago(9), 11),
-    )
+        cx.stop_clock(ref, "outcome", reason="police investigation (Operation Heron)", approver="d.price", recorded_by="s.malik")  # fmt: skip
+    ref = start(6, demo.ago(10), "a meeting held whose action is overdue (its owner and the case lead told)")  # fmt: skip
+    considered(ref, demo.ago(9), "the carer's own account of the injury")
     meeting = {
         "held_on": demo.ago(7).isoformat(),
         "attendees": ["lado", "social worker", "police"],
         "actions": [{"title": "Visit the child at school", "owner": "a.hussain", "due": 2}],
     }
     demo.record(ref, "allegation_meeting", "s.malik", meeting, demo.at(demo.ago(7), 15))
-    return made

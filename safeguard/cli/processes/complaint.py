@@ -122,7 +122,7 @@ OPTIONS = {
 # --- its cases for `safeguard demo` (safeguard/demo.py) -----------------------------------------
 
 
-def demo_cases(demo: Demo) -> list[tuple[str, str]]:
+def demo_cases(demo: Demo) -> None:
     """Complaints new, under investigation and past their 25 working days."""
 
     def complaint(number: int, requested: date) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def demo_cases(demo: Demo) -> list[tuple[str, str]]:
             "summary": "A fictional complaint for the demo: the carer says the plan ignored her view.",
         }
 
-    def under_way(number: int, requested: date, shows: str) -> str:
+    def under_way(number: int, requested: date, shows: str) -> None:
         ref = demo.start("complaint", "n.patel", complaint(number, requested), shows)
         demo.record(ref, "eligibility", "n.patel", {"accepted": True}, demo.at(requested, 14))
         demo.record(
@@ -174,13 +174,7 @@ def demo_cases(demo: Demo) -> list[tuple[str, str]]:
             statement,
             demo.at(requested + timedelta(days=3), 12),
         )
-        return ref
 
-    made: list[tuple[str, str]] = []
-    shows = "a stage 2 request received two working days ago: to acknowledge and decide if eligible"
-    made.append((demo.start("complaint", "n.patel", complaint(1, demo.ago(2)), shows), shows))
-    shows = "a stage 2 investigation under way: its response due in a few weeks"
-    made.append((under_way(2, demo.ago(10), shows), shows))
-    shows = "a stage 2 investigation past its 25 working days: late"
-    made.append((under_way(3, demo.ago(32), shows), shows))
-    return made
+    demo.start("complaint", "n.patel", complaint(1, demo.ago(2)), "a stage 2 request received two working days ago: to acknowledge and decide if eligible")  # fmt: skip
+    under_way(2, demo.ago(10), "a stage 2 investigation under way: its response due in a few weeks")
+    under_way(3, demo.ago(32), "a stage 2 investigation past its 25 working days: late")

@@ -1,7 +1,7 @@
 """`safeguard disruption start`: a convenience over `safeguard start disruption` with one option per
 field. It builds the same start input and goes through the same start service."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -137,10 +137,10 @@ OPTIONS = {
 # --- its cases for `safeguard demo` (safeguard/demo.py) -----------------------------------------
 
 
-def demo_cases(demo: Demo) -> list[tuple[str, str]]:
+def demo_cases(demo: Demo) -> None:
     """Placements ending, at risk and ended."""
 
-    def placement(number: int) -> dict[str, Any]:
+    def placement(number: int, **how: Any) -> dict[str, Any]:
         return {
             "child": {"child": f"C-E{number:02d}", "iro": "h.novak", "social_worker": "l.jones"},
             "carer": f"FC-E{number:02d}",
@@ -149,67 +149,13 @@ def demo_cases(demo: Demo) -> list[tuple[str, str]]:
             "team_manager": "m.reid",
             "placement_type": "long_term",
             "placement_began_on": (demo.today - timedelta(days=500)).isoformat(),
+            **how,
         }
 
-    made: list[tuple[str, str]] = []
-    ends = demo.today + timedelta(days=21)
-    shows = "a planned ending three weeks away: the IRO to be told before it"
-    made.append(
-        (
-            demo.start(
-                "disruption",
-                "l.jones",
-                {
-                    **placement(1),
-                    "ending": {
-                        "ended_by": "carer_notice",
-                        "planned": True,
-                        "ends_on": ends.isoformat(),
-                        "new_placement_on": ends.isoformat(),
-                    },
-                },
-                shows,
-            ),
-            shows,
-        )
-    )
-    shows = "a placement at risk: the stability meeting due"
-    made.append(
-        (
-            demo.start(
-                "disruption",
-                "l.jones",
-                {
-                    **placement(2),
-                    "at_risk": {
-                        "identified_on": demo.ago(3).isoformat(),
-                        "concern": "the carers say they cannot go on",
-                    },
-                },
-                shows,
-            ),
-            shows,
-        )
-    )
-    ended = demo.ago(6)
-    shows = "a placement that ended six working days ago: what follows an ending, late"
-    made.append(
-        (
-            demo.start(
-                "disruption",
-                "l.jones",
-                {
-                    **placement(3),
-                    "ending": {
-                        "ended_by": "carer_notice",
-                        "planned": True,
-                        "ends_on": ended.isoformat(),
-                        "new_placement_on": ended.isoformat(),
-                    },
-                },
-                shows,
-            ),
-            shows,
-        )
-    )
-    return made
+    def ending(day: date) -> dict[str, Any]:
+        return {"ended_by": "carer_notice", "planned": True, "ends_on": day.isoformat(), "new_placement_on": day.isoformat()}  # fmt: skip
+
+    at_risk = {"identified_on": demo.ago(3).isoformat(), "concern": "the carers say they cannot go on"}  # fmt: skip
+    demo.start("disruption", "l.jones", placement(1, ending=ending(demo.today + timedelta(days=21))), "a planned ending three weeks away: the IRO to be told before it")  # fmt: skip
+    demo.start("disruption", "l.jones", placement(2, at_risk=at_risk), "a placement at risk: the stability meeting due")  # fmt: skip
+    demo.start("disruption", "l.jones", placement(3, ending=ending(demo.ago(6))), "a placement that ended six working days ago: what follows an ending, late")  # fmt: skip
