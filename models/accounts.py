@@ -151,7 +151,7 @@ def sign_in(
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            id=_digest(token),
+            id=token_digest(token),
             staff_id=staff_id,
             csrf=csrf,
             created_at=now,
@@ -192,7 +192,7 @@ def create_invite(
     token = secrets.token_urlsafe(32)
     session.add(
         Invite(
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             staff_id=staff_id,
             created_at=now,
             expires_at=now + lasts,
@@ -205,7 +205,7 @@ def create_invite(
 
 def invited(session: Session, token: str, now: datetime) -> Invite:
     """Return the live invitation the token opens, or raise InputError saying why it does not."""
-    found = session.exec(select(Invite).where(Invite.token_hash == _digest(token))).first()
+    found = session.exec(select(Invite).where(Invite.token_hash == token_digest(token))).first()
     if found is None:
         raise InputError("this link is not one we sent: ask for a new invitation")
     if found.used_at is not None:
@@ -240,7 +240,7 @@ def _refused(session: Session, staff_id: str, now: datetime, *, locked: bool) ->
 
 def session_of(session: Session, token: str, now: datetime) -> WebSession | None:
     """Return the live session the token opens (not ended, not expired, its person not left)."""
-    found = session.get(WebSession, _digest(token))
+    found = session.get(WebSession, token_digest(token))
     if found is None or found.ended_at is not None or found.expires_at <= now:
         return None
     person = session.get(Staff, found.staff_id)
@@ -249,7 +249,7 @@ def session_of(session: Session, token: str, now: datetime) -> WebSession | None
 
 def sign_out(session: Session, token: str, now: datetime) -> None:
     """End the session (its cookie opens nothing from now on)."""
-    found = session.get(WebSession, _digest(token))
+    found = session.get(WebSession, token_digest(token))
     if found is not None and found.ended_at is None:
         found.ended_at = now
         session.add(found)
@@ -280,7 +280,9 @@ def _verifies(stored: str, password: str) -> bool:
         return False
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What the database keeps of a one-time token (a session's, an invitation's, a link's): its
+    SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

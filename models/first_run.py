@@ -4,7 +4,6 @@ someone is in the directory, no link is made and none works: the rest of the tea
 (`safeguard staff add`, `safeguard staff invite`).
 """
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -40,7 +39,11 @@ def setup_link(session: Session, now: datetime) -> str | None:
         old.expires_at = min(old.expires_at, now)
         session.add(old)
     token = secrets.token_urlsafe(32)
-    session.add(SetupLink(token_hash=_digest(token), created_at=now, expires_at=now + LINK_LASTS))
+    session.add(
+        SetupLink(
+            token_hash=accounts.token_digest(token), created_at=now, expires_at=now + LINK_LASTS
+        )
+    )
     return token
 
 
@@ -48,7 +51,9 @@ def check_link(session: Session, token: str, now: datetime) -> SetupLink:
     """Return the live setup link the token opens, or raise InputError saying why it does not."""
     if anyone(session):
         raise InputError("Safeguard is set up already: sign in")
-    found = session.exec(select(SetupLink).where(SetupLink.token_hash == _digest(token))).first()
+    found = session.exec(
+        select(SetupLink).where(SetupLink.token_hash == accounts.token_digest(token))
+    ).first()
     if found is None or found.used_at is not None or found.expires_at <= now:
         raise InputError(
             "This setup link does not work (it has been used, has expired or was replaced by a "
@@ -92,7 +97,3 @@ def set_up(
         session, at=now, actor_id=staff_id, action="staff.first_run", entity="staff", entity_id=staff_id
     )  # fmt: skip
     return staff_id
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -8,12 +8,12 @@ Why a GET may acknowledge: the token is the proof that the click came from the m
 person (no other page can know it), and the session that it is this person clicking.
 """
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from models.accounts import token_digest
 from models.errors import InputError
 from models.escalation import Kind
 from models.tables import AckLink, Notice, NoticeDelivery
@@ -55,7 +55,7 @@ def personalise(
     token = secrets.token_urlsafe(32)
     session.add(
         AckLink(
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             delivery_id=delivery.id or 0,
             created_at=now,
             expires_at=now + LINK_LASTS,
@@ -70,7 +70,7 @@ def link_notice(session: Session, token: str) -> int | None:
     found = session.exec(
         select(NoticeDelivery.notice_id)
         .join(AckLink, AckLink.delivery_id == NoticeDelivery.id)  # type: ignore[arg-type]
-        .where(AckLink.token_hash == _digest(token))
+        .where(AckLink.token_hash == token_digest(token))
     ).first()
     return found
 
@@ -81,7 +81,7 @@ def redeem(session: Session, *, token: str, staff_id: str, now: datetime) -> Not
     found = session.exec(
         select(AckLink, NoticeDelivery)
         .join(NoticeDelivery, NoticeDelivery.id == AckLink.delivery_id)  # type: ignore[arg-type]
-        .where(AckLink.token_hash == _digest(token))
+        .where(AckLink.token_hash == token_digest(token))
     ).first()
     if found is None:
         raise InputError(
@@ -103,7 +103,3 @@ def redeem(session: Session, *, token: str, staff_id: str, now: datetime) -> Not
     link.used_at = now
     session.add(link)
     return notice
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
