@@ -400,6 +400,8 @@ class ProcessDecl(Generic[S]):
     filed_on_record: frozenset[str] = frozenset()  # decisions that are reports filed on the
     # child's and the carer's records (`child show`, `carer show`), e.g. a meeting's report
     cli: str | None = None  # its own commands as "module:typer app", e.g. `safeguard allegation`
+    command: str | None = None  # the word its own commands go by, when not its code (`safeguard
+    # iro challenge` for iro_dispute)
     demo: str | None = None  # its cases for `safeguard demo`: "module:function", given the Demo
     # (safeguard/demo.py), which starts and records them through the running service
 

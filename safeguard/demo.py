@@ -54,7 +54,6 @@ TEAM: tuple[tuple[str, str, str, str | None], ...] = (
     ("g.hart", "George Hart", "investigating_officer", "p.walsh"),
     ("e.lund", "Erik Lund", "independent_person", None),
 )
-STEPS = 13  # what the progress counts: the team, then each case started
 STEP_WAIT = 90.0  # seconds to wait for the flow to open a step or apply a record
 
 

@@ -67,7 +67,9 @@ def add_process_commands() -> None:
     for decl in registry.processes():
         if decl.cli and decl.code not in _added:
             module, _, name = decl.cli.partition(":")
-            app.add_typer(getattr(importlib.import_module(module), name), name=decl.code)
+            app.add_typer(
+                getattr(importlib.import_module(module), name), name=decl.command or decl.code
+            )
             _added.add(decl.code)
 
 

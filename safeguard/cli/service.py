@@ -57,7 +57,7 @@ def demo(
     Refused on a database that already holds cases."""
     settings = get_settings()
     with Progress(console=console(), transient=True, disable=as_json) as bar:
-        task = bar.add_task("loading the demo", total=demo_cases.STEPS)
+        task = bar.add_task("loading the demo", total=None)  # as many cases as processes declare
         loaded = demo_cases.load(
             settings, lambda said: bar.update(task, advance=1, description=said[:70])
         )
