@@ -126,8 +126,8 @@ class NewChallenge(StepInput):
     first_raised_on: PastDay = Field(title="Date you first raised it")
     about_case: Ref | None = Field(
         default=None,
-        title="The case it is about (if any)",
-        description="Its reference, for example DSR-2026-0001",
+        title="The case it is about",
+        description="Its reference, for example DIS-2026-0001",
     )
     about_item: Text | None = Field(
         default=None,

@@ -122,7 +122,7 @@ def test_make_run_serves_and_stops_cleanly(tmp_path: Path) -> None:
         loaded = subprocess.run(demo, env=env, capture_output=True, text=True, timeout=600)
         assert loaded.returncode == 0, loaded.stderr
         cases = [c["reference"] for c in json.loads(loaded.stdout)["cases"]]
-        assert len(cases) == 12 and {c[:3] for c in cases} == {"ALG", "DIS", "CMP"}
+        assert len(cases) == 14 and {c[:3] for c in cases} == {"ALG", "DIS", "CMP", "IRO"}
         again = subprocess.run(demo, env=env, capture_output=True, text=True, timeout=120)
         assert again.returncode == 2 and "already holds cases" in again.stderr
         # Signed in as the demo's head of service: every case on the board, late and on time.
