@@ -399,6 +399,9 @@ class ProcessDecl(Generic[S]):
     carer_of: Callable[[Mapping[str, Any]], str | None] | None = None  # the carer a case is about
     filed_on_record: frozenset[str] = frozenset()  # decisions that are reports filed on the
     # child's and the carer's records (`child show`, `carer show`), e.g. a meeting's report
+    # Shown on every open case of a child while a case of this process is open for them (e.g. "An
+    # IRO challenge is open"): the board filters by it, the IRO's picture of each child shows it.
+    child_flag: str | None = None
     cli: str | None = None  # its own commands as "module:typer app", e.g. `safeguard allegation`
     command: str | None = None  # the word its own commands go by, when not its code (`safeguard
     # iro challenge` for iro_dispute)

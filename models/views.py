@@ -15,6 +15,7 @@ from models.accounts import needs_reason
 from models.calendar import WorkingCalendar
 from models.cases import details_of, get_case, links_of
 from models.enums import ActionStatus, CaseStatus, StepStatus
+from models.flags import flags_for
 from models.policy import Policy
 from models.process import ViewFacts
 from models.staff import roles_of
@@ -113,6 +114,7 @@ def case_view(
         "flow_run_id": case.flow_run_id,
         "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
         "links": _held_for(session, policy, case, links_of(session, case.id or 0)),
+        "flags": flags_for(session, [case.id or 0])[case.id or 0],
         "not_applied": [
             {
                 "submission": f.id,

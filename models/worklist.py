@@ -17,6 +17,7 @@ from models.calendar import WorkingCalendar
 from models.enums import ActionStatus, CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.escalation import Kind
+from models.flags import flags_for
 from models.permissions import may_record
 from models.policy import Policy
 from models.staff import roles_of
@@ -75,10 +76,12 @@ def board(
     person: str | None = None,
     team: str | None = None,
     rag: str | None = None,
+    flagged: str | None = None,
 ) -> list[Row]:
     """Return every open case at the step it waits at most urgently, worst first (late before due
     soon, higher rung first, longest late first). `team` is a manager's id: the cases that wait on
-    that manager or on someone they manage."""
+    that manager or on someone they manage; `flagged` ("yes") keeps the cases of children with a
+    flag (models/flags.py: e.g. an IRO challenge open for them)."""
     query = (
         sa.select(*_COLUMNS)
         .join(Case, col(Case.id) == Step.case_id)
@@ -98,6 +101,14 @@ def board(
         kept = first.get(step.case_id)
         if kept is None or (kept.status is StepStatus.stopped and step.status is StepStatus.open):
             first[step.case_id] = step
+    if flagged:  # the flagging cases themselves, and every other case of their children
+        flags = flags_for(session, first)
+        flagging = {d.code for d in registry.processes() if d.child_flag}
+        first = {
+            case_id: step
+            for case_id, step in first.items()
+            if flags[case_id] or step.process in flagging
+        }
     rows = _rows(session, policy, calendar, now, first.values())
     if person:
         rows = [r for r in rows if r.waits_on == person]
@@ -106,6 +117,39 @@ def board(
     if rag:
         rows = [r for r in rows if r.rag == rag]
     return sorted(rows, key=lambda r: (RAG_ORDER[r.rag], -r.rung, -r.days_late, r.due, r.reference))
+
+
+def open_rows(
+    *,
+    session: Session,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    now: datetime,
+    case_ids: Iterable[int],
+) -> dict[str, list[Row]]:
+    """Return, per case reference, every open or stopped step with a timescale, worst first."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    found = [
+        step
+        for row in session.execute(
+            sa.select(*_COLUMNS)
+            .join(Case, col(Case.id) == Step.case_id)
+            .where(
+                col(Step.case_id).in_(ids),
+                col(Step.status).in_([StepStatus.open, StepStatus.stopped]),
+            )
+            .order_by(col(Step.id))
+        ).all()
+        if _timed(policy, step := _Open(*row))
+    ]
+    result: dict[str, list[Row]] = {}
+    for row in _rows(session, policy, calendar, now, found):
+        result.setdefault(row.reference, []).append(row)
+    for rows in result.values():
+        rows.sort(key=lambda r: (RAG_ORDER[r.rag], -r.rung, -r.days_late, r.due))
+    return result
 
 
 def my_steps(

@@ -32,6 +32,9 @@ class Person(Protocol):
     @property
     def manager(self) -> bool: ...
 
+    @property
+    def roles(self) -> frozenset[Role]: ...
+
 
 class Renderer:
     """Renders pages for one service, its dates in one time zone."""
@@ -106,6 +109,8 @@ def person(context: Context, staff_id: str | None) -> str:
 def navigation(me: Person | None) -> list[tuple[str, str]]:
     """The service's menu for the person: managers see every case, timeliness and staff too."""
     nav = [("/my-work", "My work"), ("/notices", "My notices"), ("/search", "Find a case")]
+    if me is not None and me.roles & {Role.iro, Role.iro_manager}:
+        nav.insert(1, ("/my-children", "My children"))
     if me is not None and me.manager:
         nav += [("/board", "Open cases"), ("/timeliness", "Timeliness"), ("/staff", "Staff")]
     return nav

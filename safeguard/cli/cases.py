@@ -277,6 +277,8 @@ def show(
     out.print(f"{view['reference']} ({view['process']}, {view['status']}); {view['headline']}")
     if view.get("retain_until"):
         out.print(f"record kept until {view['retain_until']} (its retention rule)")
+    for flag in view["flags"]:
+        out.print(f"[bold]FLAG[/bold]: {flag['flag']} for {flag['child']} ({flag['reference']})")
     for link in view["links"]:
         out.print(f"linked: {link['reference']} ({link['process']}): {link['why']}")
     for note in view.get("notes", []):

@@ -22,10 +22,11 @@ def board_page(
     team: str | None = None,
     person: str | None = None,
     rag: str | None = None,
+    flagged: str | None = None,
     me: Me = Depends(manager),
     here: Site = Depends(site),
 ) -> Response:
-    filters = _filters(process, team, person, rag)
+    filters = _filters(process, team, person, rag, flagged)
     with here.casework() as cx:
         rows = cx.board(**filters)
         staff = list_staff(cx.session)
@@ -37,6 +38,7 @@ def board_page(
         request, "board/board.html", me, title="Every open case", rows=rows, filters=filters,
         processes=codes, teams=teams, everyone=everyone, people=people,
         titles={code: here.deps.policy.process(code).title for code in codes},
+        flags=[d.child_flag for d in registry.processes() if d.child_flag],
         query=urlencode({k: v for k, v in filters.items() if v}),
     )  # fmt: skip
 
@@ -47,20 +49,26 @@ def board_csv(
     team: str | None = None,
     person: str | None = None,
     rag: str | None = None,
+    flagged: str | None = None,
     here: Site = Depends(site),
 ) -> Response:
     with here.casework() as cx:
-        rows = cx.board(**_filters(process, team, person, rag))
+        rows = cx.board(**_filters(process, team, person, rag, flagged))
     header = list(worklist.Row.__dataclass_fields__)
     return csv_download("open-cases.csv", header, [list(r.as_dict().values()) for r in rows])
 
 
 def _filters(
-    process: str | None, team: str | None, person: str | None, rag: str | None
+    process: str | None,
+    team: str | None,
+    person: str | None,
+    rag: str | None,
+    flagged: str | None = None,
 ) -> dict[str, str | None]:
     return {
         "process": process or None,
         "team": team or None,
         "person": (person or "").strip() or None,
         "rag": rag if rag in worklist.RAG_ORDER else None,
+        "flagged": "yes" if flagged == "yes" else None,
     }

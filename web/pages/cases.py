@@ -193,6 +193,7 @@ def show_case(
         request, "cases/case.html", me, title=reference, case=view, notices=notices,
         access_log=log, titles=titles, pending=waiting, people=people,
         process_title=rules.title,
+        process_titles={p.code: here.deps.policy.process(p.code).title for p in registry.processes()},
         facts=forms.build(decl.start_input, details),
         # its flow has not opened its next step yet (a new case: its first)
         opening=_opening(view, waiting),

@@ -28,11 +28,7 @@ def my_work(
         awaiting = [n for n in worklist.my_notices(cx.session, me.id) if n["awaiting_ack"]]
         cases = worklist.my_cases(cx.session, me.id)
     acknowledged = _acknowledged(here, done)
-    starts = [
-        (p.code, p.noun.removeprefix("an ").removeprefix("a "))
-        for p in registry.processes()
-        if may_start(p, me.roles)
-    ]
+    starts = [(p.code, p.noun) for p in registry.processes() if may_start(p, me.roles)]
     return here.render(
         request, "work/my_work.html", me, title="My work", steps=steps, actions=actions,
         awaiting=awaiting, cases=cases, starts=starts,
