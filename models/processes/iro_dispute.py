@@ -555,6 +555,7 @@ IRO_DISPUTE: ProcessDecl[NewChallenge] = ProcessDecl(
     facts=facts,
     measures=measures,
     access_log_readers=frozenset({Role.iro_manager, Role.head_of_service, Role.director}),
+    child_flag="An IRO challenge is open",
     cli="safeguard.cli.processes.iro_dispute:app",
     command="iro",  # `safeguard iro challenge`
     demo="safeguard.cli.processes.iro_dispute:demo_cases",

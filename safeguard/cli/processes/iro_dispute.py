@@ -85,11 +85,12 @@ OPTIONS = {
 
 def demo_cases(demo: Demo) -> None:
     """A challenge still informal, and one at the service manager's stage after the team
-    manager's answer did not resolve it."""
+    manager's answer did not resolve it, about the child whose placement ended in the disruption
+    demo (its case shows the challenge's flag)."""
 
-    def challenge(number: int, raised: int, category: str) -> dict[str, Any]:
+    def challenge(child: str, raised: int, category: str) -> dict[str, Any]:
         return {
-            "child": {"child": f"C-I{number:02d}", "iro": "h.novak", "social_worker": "l.jones"},
+            "child": {"child": child, "iro": "h.novak", "social_worker": "l.jones"},
             "team_manager": "m.reid",
             "category": category,
             "issue": "A fictional challenge for the demo: the plan's contact is not happening.",
@@ -97,8 +98,8 @@ def demo_cases(demo: Demo) -> None:
             "first_raised_on": demo.ago(raised).isoformat(),
         }
 
-    demo.start("iro_dispute", "h.novak", challenge(1, 2, "contact"), "an IRO's challenge raised informally two working days ago")  # fmt: skip
-    ref = demo.start("iro_dispute", "h.novak", challenge(2, 12, "care_plan"), "an IRO's challenge at the service manager's stage, the 20 working days running")  # fmt: skip
+    demo.start("iro_dispute", "h.novak", challenge("C-I01", 2, "contact"), "an IRO's challenge raised informally two working days ago")  # fmt: skip
+    ref = demo.start("iro_dispute", "h.novak", challenge("C-E03", 12, "care_plan"), "an IRO's challenge at the service manager's stage, the 20 working days running")  # fmt: skip
     demo.record(
         ref,
         "informal_resolution",
