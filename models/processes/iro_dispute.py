@@ -297,10 +297,14 @@ class RaisedWith(StrEnum):
         }[self]
 
 
-class Informal(NextMove):
+class _Raised(StepInput):
     raised_with: RaisedWith = Field(title="Who you raised it with")
     discussed_on: PastDay = Field(title="Date of their answer, or of your decision")
     answer: Text | None = Field(default=None, title="What they answered")
+
+
+class Informal(NextMove, _Raised):  # what was raised and answered first, then the IRO's move
+    pass
 
 
 def check_informal(ctx: CheckContext, data: Informal) -> None:
@@ -353,8 +357,12 @@ def _response(stage: Stage) -> StepDecl[Response, None]:
 # --- the IRO considers a response (after each stage) ------------------------------------------------
 
 
-class Considered(NextMove):
+class _Decided(StepInput):
     considered_on: PastDay = Field(title="Date you decided")
+
+
+class Considered(NextMove, _Decided):  # the day first, then the IRO's move
+    pass
 
 
 def check_considered(ctx: CheckContext, data: Considered) -> None:
