@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models import cases, departures, followup, reports, steps, views, worklist
+from models import cases, departures, figures, followup, reports, steps, views, worklist
 from models.calendar import WorkingCalendar
 from models.db import session_scope
 from models.policy import Policy
@@ -316,6 +316,18 @@ class Casework:
             policy=self.policy,
             calendar=self.calendar,
             process=process,
+            start=start,
+            end=end,
+            now=self.now(),
+        )
+
+    def figures(self, name: str, start: date, end: date) -> figures.Figures:
+        """A process's own report (its declaration's `figures`) from `start` to `end`."""
+        return figures.figures(
+            session=self.session,
+            policy=self.policy,
+            calendar=self.calendar,
+            name=name,
             start=start,
             end=end,
             now=self.now(),

@@ -311,6 +311,78 @@ class Measure:
         return {"measure": self.label, "count": self.count, "of": self.of, "share": share}
 
 
+@dataclass(frozen=True)
+class StepFacts:
+    """One step of a case, as a process's figures read it."""
+
+    name: str
+    sequence: int
+    status: str  # open, stopped, closed, skipped, lapsed, ended
+    opened_on: date
+    due_on: date
+    closed_on: date | None
+    late: bool | None  # closed after its due day (None: still open)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """One case of the process, as its figures read it: what it keeps, its steps, its decisions
+    (kind, value, day) and its events (name -> days, in order)."""
+
+    reference: str
+    opened_on: date
+    closed_on: date | None
+    details: Mapping[str, Any]
+    steps: Sequence[StepFacts]
+    decisions: Sequence[tuple[str, str, date]]
+    events: Mapping[str, Sequence[date]]
+
+
+@dataclass(frozen=True)
+class NoticeFigures:
+    """The notices that ask to be acknowledged sent to the holders of a role over a period."""
+
+    received: int  # deliveries to them
+    acknowledged: int
+    median_working_days_to_acknowledge: float | None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of a process's own report: a section, what is counted, the number."""
+
+    section: str
+    label: str
+    value: int | float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "figure": self.label, "value": self.value}
+
+
+class FiguresContext(Protocol):
+    """What a process's own report may ask of the record over a period (`start` to `end`)."""
+
+    start: date
+    end: date
+    today: date
+
+    def cases(self) -> Sequence[CaseFacts]:
+        """The process's cases started in the period, and those started before it still open."""
+        ...
+
+    def working_days(self, first: date, last: date) -> int:
+        """Working days from `first` to `last`."""
+        ...
+
+    def measures_of(self, process: str) -> Sequence[Measure]:
+        """Another process's own measures over the period (as its timeliness report gives them)."""
+        ...
+
+    def notices_to(self, role: Role) -> NoticeFigures:
+        """The notices asking acknowledgement delivered in the period to people holding `role`."""
+        ...
+
+
 # --- the declarations ------------------------------------------------------------------------------
 
 
@@ -399,6 +471,10 @@ class ProcessDecl(Generic[S]):
     carer_of: Callable[[Mapping[str, Any]], str | None] | None = None  # the carer a case is about
     filed_on_record: frozenset[str] = frozenset()  # decisions that are reports filed on the
     # child's and the carer's records (`child show`, `carer show`), e.g. a meeting's report
+    # Its own report (`safeguard report COMMAND`, and a page for managers): figures over a period
+    # that its timeliness report does not give (e.g. the IRO service's annual figures), titled.
+    figures: Callable[[FiguresContext], list[Figure]] | None = None
+    figures_title: str | None = None
     # Shown on every open case of a child while a case of this process is open for them (e.g. "An
     # IRO challenge is open"): the board filters by it, the IRO's picture of each child shows it.
     child_flag: str | None = None

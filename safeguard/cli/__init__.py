@@ -71,6 +71,9 @@ def add_process_commands() -> None:
                 getattr(importlib.import_module(module), name), name=decl.command or decl.code
             )
             _added.add(decl.code)
+        if decl.figures and f"report:{decl.code}" not in _added:  # `safeguard report NAME`
+            report.add_figures(decl.command or decl.code, decl.figures_title or decl.code)
+            _added.add(f"report:{decl.code}")
 
 
 _added: set[str] = set()

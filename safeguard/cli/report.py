@@ -143,3 +143,44 @@ def _csv(data: dict[str, object]) -> None:
 
 def _day(day: date) -> str:
     return f"{day:%d %b %Y}"
+
+
+def add_figures(name: str, title: str) -> None:
+    """Add `safeguard report NAME`: a process's own figures (its declaration's `figures`)."""
+
+    def command(
+        start: str | None = typer.Option(None, "--from", help="First day (default: a year ago)."),
+        end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
+        as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    ) -> None:
+        settings = get_settings()
+        tz = ZoneInfo(settings.timezone)
+        with wiring.casework(settings) as cx:
+            last = parse_day(end, tz, "--to") if end else cx.today()
+            first = parse_day(start, tz, "--from") if start else last - timedelta(days=365)
+            if first > last:
+                raise InputError(f"--from {first} is after --to {last}: give the earlier day first")
+            found = cx.figures(name, first, last)
+        if as_json:
+            print_json(found.as_dict())
+            return
+        if as_csv:
+            writer = csv.writer(sys.stdout)
+            writer.writerow(["section", "figure", "value"])
+            writer.writerows([f.section, f.label, f.value] for f in found.figures)
+            return
+        out = console()
+        out.print(f"{found.title}: {_day(first)} to {_day(last)}")
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for f in found.figures:
+            value = "-" if f.value is None else f"{f.value:g}"
+            sections.setdefault(f.section, []).append((f.label, value))
+        for section, rows in sections.items():
+            table = Table(Column(section, overflow="fold"), Column("", justify="right"))
+            for label, value in rows:
+                table.add_row(label, value)
+            out.print(table)
+
+    command.__doc__ = f"{title}: the figures over a period (default the last year)."
+    app.command(name)(command)

@@ -2,16 +2,17 @@
 numbers as a table, and as CSV), each step's counts over the months, and the process's own
 measures."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
 from models import registry
 from models.calendar import add_months
 from models.casework import Casework
+from models.errors import InputError
 from web import charts
 from web.deps import Me, Site, manager, site
 from web.render import csv_download
@@ -40,6 +41,11 @@ def timeliness_page(
         titles={code: here.deps.policy.process(code).title for code in registry.codes()},
         series=[name for name, _ in charts.SERIES], measures=measures, by_step=by_step, chart=chart,
         legend=charts.legend(),
+        reports=[
+            (d.command or d.code, d.figures_title or here.deps.policy.process(d.code).title)
+            for d in registry.processes()
+            if d.figures
+        ],
     )  # fmt: skip
 
 
@@ -71,3 +77,57 @@ def _timeliness(
         bars.append(charts.Bar(f"{first:%b %Y}", counts))
     whole = cx.timeliness(process, firsts[0], today)
     return bars, [m.as_dict() for m in whole.measures], [r.as_dict() for r in whole.steps]
+
+
+@router.get("/reports/{name}.csv", dependencies=[Depends(manager)])  # before the page: not a name
+def figures_csv(
+    name: str,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    here: Site = Depends(site),
+) -> Response:
+    try:
+        with here.casework() as cx:
+            first, last = _period(cx.today(), start, end)
+            found = cx.figures(name, first, last)
+    except InputError as refused:
+        return Response(f"{refused}\n", status_code=404, media_type="text/plain")
+    rows = [[f.section, f.label, f.value] for f in found.figures]
+    return csv_download(f"{name}-{first}-to-{last}.csv", ["section", "figure", "value"], rows)
+
+
+@router.get("/reports/{name}")
+def figures_page(
+    request: Request,
+    name: str,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    me: Me = Depends(manager),
+    here: Site = Depends(site),
+) -> Response:
+    """A process's own report (e.g. the IRO service's figures) over a period: a year by default."""
+    try:
+        with here.casework() as cx:
+            first, last = _period(cx.today(), start, end)
+            found = cx.figures(name, first, last)
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Report not found", str(refused))
+    sections: dict[str, list[Any]] = {}
+    for figure in found.figures:
+        sections.setdefault(figure.section, []).append(figure)
+    return here.render(
+        request, "reports/figures.html", me, title=found.title, heading=found.title, name=name,
+        first=first, last=last, sections=sections,
+    )  # fmt: skip
+
+
+def _period(today: date, start: str | None, end: str | None) -> tuple[date, date]:
+    """The report's first and last days: a year to today unless given (as 2026-04-01)."""
+    try:
+        last = date.fromisoformat(end) if end else today
+        first = date.fromisoformat(start) if start else last - timedelta(days=365)
+    except ValueError:
+        raise InputError("Enter the dates as year-month-day, for example 2026-04-01") from None
+    if first > last:
+        raise InputError("The first day must be before the last day")
+    return first, last
