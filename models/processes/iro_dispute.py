@@ -24,14 +24,16 @@ What comes next is the flow's (flows/iro_dispute.py); clocks and ladders are the
 from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
+from statistics import median
 from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from models.enums import Role
-from models.errors import about
+from models.errors import InputError, about
 from models.inputs import (
     ChildInCase,
+    Label,
     PastDay,
     Ref,
     StaffId,
@@ -43,6 +45,8 @@ from models.inputs import (
 from models.process import (
     ApplyContext,
     CheckContext,
+    Figure,
+    FiguresContext,
     Measure,
     ProcessDecl,
     StartPlan,
@@ -330,7 +334,7 @@ def apply_informal(ctx: ApplyContext, data: Informal) -> None:
 
 class Response(StepInput):
     responded_on: PastDay = Field(title="Date of the response")
-    decision: Text = Field(title="The decision")
+    decision: Label = Field(title="The decision", description="In a line: the reasons follow")
     reasons: Text = Field(title="The reasons for it")
 
 
@@ -533,6 +537,74 @@ def measures(cases: list[dict[str, str]]) -> list[Measure]:
     ]
 
 
+def figures(record: FiguresContext) -> list[Figure]:
+    """The IRO service's figures over a period (IRO Handbook chapter 7; the NIROMP briefing's
+    measures): challenges raised and how each ended, and the IROs' part in the other processes."""
+    cases = record.cases()
+    raised = [c for c in cases if record.start <= c.opened_on <= record.end]
+    out = [Figure("Challenges raised", "Challenges raised", len(raised))]
+    out += [
+        Figure("Challenges raised", f"About: {category.label.lower()}", n)
+        for category in Category
+        if (n := sum(1 for c in raised if c.details.get("category") == category.value))
+    ]
+    ended = "How they ended (those raised in the period, and those open from before it)"
+    where = [c.details.get("resolved_at") for c in cases if c.details.get("outcome") == "resolved"]
+    out.append(Figure(ended, "Resolved informally", where.count("informal")))
+    out += [
+        Figure(ended, f"Resolved at the {stage.role.label}'s stage", where.count(stage.value))
+        for stage in Stage
+    ]
+    out.append(
+        Figure(
+            ended,
+            "Not resolved after the director's stage",
+            sum(1 for c in cases if c.details.get("outcome") == "unresolved"),
+        )
+    )
+    out.append(Figure(ended, "Not ended yet", sum(1 for c in cases if not c.details.get("outcome"))))  # fmt: skip
+    took = [
+        record.working_days(date.fromisoformat(c.details["first_raised_on"]), day)
+        for c in cases
+        for kind, value, day in c.decisions
+        if value == "resolved"
+    ]
+    out.append(Figure(ended, "Median working days from first raised to resolved", median(took) if took else None))  # fmt: skip
+    formal = [s for c in cases for s in c.steps if s.name == "formal_total"]
+    out.append(Figure(ended, "Formal processes ended within 20 working days", sum(1 for s in formal if s.late is False)))  # fmt: skip
+    out.append(Figure(ended, "Formal processes ended after 20 working days", sum(1 for s in formal if s.late)))  # fmt: skip
+    out.append(
+        Figure(
+            ended,
+            "Open past the 20 working days",
+            sum(1 for s in formal if s.status == "open" and s.due_on < record.today),
+        )
+    )
+    out.append(
+        Figure(
+            ended,
+            "Stages passed over",
+            sum(1 for c in cases for kind, _, _ in c.decisions if kind.endswith("passed over")),
+        )
+    )
+    out.append(Figure(ended, "Referrals to Cafcass", sum(len(c.events.get("cafcass_referred", ())) for c in cases)))  # fmt: skip
+    part = "The IROs' part in the other processes"
+    try:
+        for measure in record.measures_of("disruption"):
+            if "IRO" in measure.label:
+                out.append(Figure(part, f"Placement {measure.label}", measure.count))
+                out.append(Figure(part, "Placement endings in all", measure.of))
+    except InputError:  # no placement disruption process here
+        pass
+    told = record.notices_to(Role.iro)
+    out += [
+        Figure(part, "Escalation notices to IROs", told.received),
+        Figure(part, "Acknowledged by the IRO", told.acknowledged),
+        Figure(part, "Median working days to acknowledge", told.median_working_days_to_acknowledge),
+    ]
+    return out
+
+
 IRO_DISPUTE: ProcessDecl[NewChallenge] = ProcessDecl(
     code="iro_dispute",
     noun="an IRO challenge",
@@ -562,6 +634,8 @@ IRO_DISPUTE: ProcessDecl[NewChallenge] = ProcessDecl(
     headline=headline,
     facts=facts,
     measures=measures,
+    figures=figures,
+    figures_title="The IRO service's figures",
     access_log_readers=frozenset({Role.iro_manager, Role.head_of_service, Role.director}),
     child_flag="An IRO challenge is open",
     cli="safeguard.cli.processes.iro_dispute:app",

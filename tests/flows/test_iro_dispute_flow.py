@@ -177,4 +177,11 @@ def test_the_20_working_days_lapse_first_and_the_director_leaves_it_unresolved(
     assert case["status"] == "closed"
     assert until(lambda: state_of(run_id).type == "COMPLETED")
     assert [d["value"] for d in case["decisions"] if d["kind"] == "Cafcass"] == ["referred"]
+    # The IRO service's figures count it (`safeguard report iro`, over the days it ran).
+    report = json.loads(cli("report", "iro", "--json")[1])
+    said = {f["figure"]: f["value"] for f in report["figures"]}
+    assert (
+        said["Not resolved after the director's stage"] >= 1 and said["Referrals to Cafcass"] >= 1
+    )
+    assert said["Formal processes ended after 20 working days"] >= 1
     assert all(SECRET not in m.text + m.html for m in mailbox.received)

@@ -109,3 +109,24 @@ def test_every_other_case_of_the_child_shows_the_challenge_and_the_board_filters
     assert "ALG-2026-0001" not in site.get("/board?flagged=yes").text
     sign_in(site, "iro-1")
     assert "An IRO challenge is open" not in words(site.get("/cases/ALG-2026-0001").text)
+
+
+def test_the_iro_services_figures_page_and_its_csv(site: TestClient) -> None:
+    sign_in(site, "iro-1")
+    assert site.get("/reports/iro").status_code == 403  # managers only
+    sign_in(site, "hos-1")
+    page = site.get("/reports/iro?from=2026-11-01&to=2026-11-30")
+    assert page.status_code == 200
+    said = words(page.text)
+    assert "The IRO service's figures" in said
+    assert "From Sunday 1 November 2026 to Monday 30 November 2026" in said
+    assert "Challenges raised Figure Number Challenges raised 1 About: the care plan 1" in said
+    assert 'href="/reports/iro"' in site.get("/timeliness").text  # found from the timeliness page
+    csv = site.get("/reports/iro.csv?from=2026-11-01&to=2026-11-30")
+    assert csv.text.splitlines()[:2] == [
+        "section,figure,value",
+        "Challenges raised,Challenges raised,1",
+    ]
+    assert site.get("/reports/nonsense").status_code == 404
+    refused = site.get("/reports/iro?from=2026-13-01")
+    assert refused.status_code == 404 and "Enter the dates as year-month-day" in refused.text
