@@ -471,6 +471,12 @@ class ProcessDecl(Generic[S]):
     carer_of: Callable[[Mapping[str, Any]], str | None] | None = None  # the carer a case is about
     filed_on_record: frozenset[str] = frozenset()  # decisions that are reports filed on the
     # child's and the carer's records (`child show`, `carer show`), e.g. a meeting's report
+    # Taking up what another case left undone at the top of its ladder (an action overdue at its last
+    # rung, a decision's rationale still missing after its last rung): the notice and the case page
+    # offer its start form (`take_up_words`, e.g. "Challenge this"), prefilled by `take_up` from the
+    # other case's view, what it is ("action" or "decision") and the item in words.
+    take_up: Callable[[Mapping[str, Any], str, str], dict[str, Any]] | None = None
+    take_up_words: str = ""
     # Its own report (`safeguard report COMMAND`, and a page for managers): figures over a period
     # that its timeliness report does not give (e.g. the IRO service's annual figures), titled.
     figures: Callable[[FiguresContext], list[Figure]] | None = None

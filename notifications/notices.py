@@ -170,3 +170,22 @@ def acknowledge(session: Session, *, notice_id: int, staff_id: str, now: datetim
     )
     session.flush()
     return notice
+
+
+def at_the_top(session: Session, case_id: int) -> set[tuple[str, int]]:
+    """Return the case's actions and decisions whose ladder has reached its last rung (("action",
+    id) and ("decision", id)): what another process may take up (models/process.py: take_up)."""
+    found: set[tuple[str, int]] = set()
+    for kind, detail in session.exec(
+        select(Notice.kind, Notice.detail).where(
+            Notice.case_id == case_id,
+            col(Notice.kind).in_([Kind.action_overdue.value, Kind.rationale_lapsed.value]),
+        )
+    ).all():
+        if not (detail or {}).get("top_rung"):
+            continue
+        if kind == Kind.action_overdue.value:
+            found.add(("action", int(detail["action_id"])))
+        else:
+            found.add(("decision", int(detail["decision_id"])))
+    return found

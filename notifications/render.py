@@ -65,12 +65,14 @@ def render(
     link: str | None,
     ack_link: str | None = None,
     process: str = "",
+    take_up: tuple[str, str] | None = None,
 ) -> Rendered:
     """Render one notice; raises jinja2.UndefinedError if a template uses a fact not given.
 
     `link` is the case's page in the web app (an invitation's: its one-time link), `ack_link` the
     page that acknowledges it (each delivery swaps it for its own one-click link as it is sent),
-    `process` the title of the case's process. People are named, and why each is told is said in
+    `process` the title of the case's process, `take_up` what another process offers to take up
+    (its words and link: e.g. the child's IRO may challenge it). People are named, and why each is told is said in
     words: no staff id, recipient code or role code reaches a notice."""
     context = {
         "notice": {
@@ -89,6 +91,7 @@ def render(
         "link": link or "",
         "ack_link": ack_link or "",
         "process": process,
+        "take_up": {"label": take_up[0], "link": take_up[1]} if take_up else None,
     }
     name = f"{kind.value}.j2"
     text_template = _environment(False).get_template(name)

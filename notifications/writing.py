@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from models import registry
 from models.calendar import WorkingCalendar
 from models.cases import parties_of
 from models.cases.parties import CaseParties
@@ -181,6 +182,7 @@ def write_notices(
             link=f"{web}/cases/{notice.reference}" if web else None,
             ack_link=f"{web}{ack_path(notice_id)}" if web else None,
             process=policy.process(info.process).title,
+            take_up=_taken_up(notice, web),
         )
         bodies.append({"nid": notice_id, "s": text.subject[:300], "t": text.text, "h": text.html})
         session.add_all(
@@ -223,3 +225,22 @@ def _stopped_at_the_top(session: Session, notice_id: int) -> None:
         notice.ack_due_at = None
         notice.detail = {**notice.detail, "nobody_above": True}
         session.add(notice)
+
+
+def take_up_path(reference: str, what: str, item_id: int) -> str:
+    """The page that starts another process about a case's action or decision (models/process.py:
+    `take_up`), its form filled in: a path carrying ids only, never the item's words."""
+    return f"/cases/{reference}/take-up/{what}/{item_id}"
+
+
+def _taken_up(notice: DueNotice, web: str | None) -> tuple[str, str] | None:
+    """What a notice at the top of its ladder offers (e.g. "Challenge this") and its link, where a
+    process takes such things up; None otherwise."""
+    takers = [d for d in registry.processes() if d.take_up]
+    if not (web and takers and notice.facts.get("top_rung")):
+        return None
+    if notice.kind is Kind.action_overdue:
+        path = take_up_path(notice.reference, "action", notice.facts["action_id"])
+    else:
+        path = take_up_path(notice.reference, "decision", notice.facts["decision_id"])
+    return takers[0].take_up_words, f"{web}{path}"

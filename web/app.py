@@ -17,7 +17,19 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from web.deps import Forbidden, Me, SignInNeeded, Site, WebDeps, signed_in
-from web.pages import account, board, cases, children, clocks, events, record, reports, staff, work
+from web.pages import (
+    account,
+    board,
+    cases,
+    children,
+    clocks,
+    events,
+    record,
+    reports,
+    staff,
+    takeup,
+    work,
+)
 from web.render import Renderer, sentence
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -32,7 +44,19 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
         if (STATIC / "assets").is_dir():
             app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
-    for area in (account, work, children, cases, record, clocks, events, board, reports, staff):
+    for area in (
+        account,
+        work,
+        children,
+        cases,
+        takeup,
+        record,
+        clocks,
+        events,
+        board,
+        reports,
+        staff,
+    ):
         app.include_router(area.router)
     app.add_exception_handler(SignInNeeded, _sign_in_first)
     app.add_exception_handler(Forbidden, _forbidden)

@@ -306,6 +306,7 @@ def _action_notices(
                 "working_days_late": late,
                 "source": policy.actions.source,
                 "rung_after": _after_lapse(rung.after),
+                "top_rung": number == len(ladder),  # nobody above: another process may take it up
             },
         )
 
@@ -346,7 +347,12 @@ def _rationale_notices(
             rung=number,
             due_at=_rung_at(calendar, due_on, rung.after),
             notify=rung.notify,
-            facts={**facts, "working_days_late": late, "rung_after": _after_lapse(rung.after)},
+            facts={
+                **facts,
+                "working_days_late": late,
+                "rung_after": _after_lapse(rung.after),
+                "top_rung": number == len(policy.rationale.escalation),
+            },
             **common,
         )
 

@@ -13,12 +13,13 @@ from starlette.datastructures import FormData
 from models import accounts, registry, steps
 from models.cases import details_of
 from models.errors import InputError
-from models.permissions import may_record
+from models.permissions import may_record, may_start
 from models.policy import ProcessPolicy
 from models.process import ProcessDecl, StepDecl
 from models.staff import names as staff_names
 from models.views import SEARCH_MAX, find_cases
-from notifications.notices import notice_rows
+from notifications.notices import at_the_top, notice_rows
+from notifications.writing import take_up_path
 from web import forms
 from web.deps import Me, Site, checked_form, signed_in, site, text
 from web.pages.events import events_offered
@@ -182,6 +183,7 @@ def show_case(
             now = cx.now()
             people = staff_names(cx.session)
             details = details_of(case)
+            top = at_the_top(cx.session, case.id or 0)
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Case not found", str(refused))
     rules = here.deps.policy.process(case.process)
@@ -205,6 +207,7 @@ def show_case(
         clocks=_clocks(decl, rules, me),
         events=events_offered(case.process, me) if view["status"] == "open" else [],
         run_link=f"{ui}/runs/flow-run/{run}" if ui and run else None,
+        take_up=_take_up(me, reference, top),
         flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else flash,
     )  # fmt: skip
 
@@ -285,3 +288,13 @@ def _reason(
         reference=reference, reason="", what=decl.noun.split(" ", 1)[-1], readers=who,
         errors=errors, field_errors_list=errors,
     )  # fmt: skip
+
+
+def _take_up(me: Me, reference: str, top: set[tuple[str, int]]) -> dict[str, Any] | None:
+    """What the page offers beside an action or a decision at the top of its ladder (e.g.
+    "Challenge this"), where a process takes such things up and the person may start it."""
+    takers = [d for d in registry.processes() if d.take_up and may_start(d, me.roles)]
+    if not takers or not top:
+        return None
+    links = {f"{what}-{item}": take_up_path(reference, what, item) for what, item in top}
+    return {"label": takers[0].take_up_words, "links": links}

@@ -90,7 +90,24 @@ def record_step(
 def start_page(
     request: Request, process: str, me: Me = Depends(signed_in), here: Site = Depends(site)
 ) -> Response:
-    return _start_form(request, here, me, process)
+    """The start form, filled in from the address where it says (`?about_case=...&child.child=...`:
+    another case's page or notice offering to take something up)."""
+    given: dict[str, Any] = {}
+    for name, value in request.query_params.items():
+        *parents, last = name.split(".")
+        into = given
+        for part in parents:
+            nested = into.setdefault(part, {})
+            if not isinstance(nested, dict):  # a field and a group of the same name: ignored
+                break
+            into = nested
+        else:
+            into[last] = value
+    try:
+        filled = forms.build(registry.get(process).start_input, given) if given else None
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Not found", str(refused))
+    return _start_form(request, here, me, process, filled)
 
 
 @router.post("/start/{process}")
