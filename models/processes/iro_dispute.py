@@ -537,6 +537,19 @@ def measures(cases: list[dict[str, str]]) -> list[Measure]:
     ]
 
 
+def take_up(case: Mapping[str, Any], what: str, item: str) -> dict[str, Any]:
+    """A challenge of what another case left undone at the top of its ladder (an action overdue, a
+    decision's reasons never recorded): that case, its child, and the item, filled in."""
+    child = next((c for c in case.get("children", []) if c.get("iro")), None)
+    category = Category.action_not_taken if what == "action" else Category.decision_not_made
+    return {
+        **({"child": {k: child[k] for k in ("child", "iro", "social_worker")}} if child else {}),
+        "category": category.value,
+        "about_case": case["reference"],
+        "about_item": item,
+    }
+
+
 def figures(record: FiguresContext) -> list[Figure]:
     """The IRO service's figures over a period (IRO Handbook chapter 7; the NIROMP briefing's
     measures): challenges raised and how each ended, and the IROs' part in the other processes."""
@@ -636,6 +649,8 @@ IRO_DISPUTE: ProcessDecl[NewChallenge] = ProcessDecl(
     measures=measures,
     figures=figures,
     figures_title="The IRO service's figures",
+    take_up=take_up,
+    take_up_words="Challenge this as the child's IRO",
     access_log_readers=frozenset({Role.iro_manager, Role.head_of_service, Role.director}),
     child_flag="An IRO challenge is open",
     cli="safeguard.cli.processes.iro_dispute:app",

@@ -1,9 +1,10 @@
 """The IRO's challenge driven through the CLI against a real Prefect server with the flow served,
 and notices to a real SMTP server: the informal stage unresolved, the team manager's response late
 and escalated, a stage passed over with its reason, a Cafcass referral beside the stages, the
-concern resolved and the case closed; and a challenge that climbs to the director, its 20 working
-days lapsing before the stage it is at, ending with the Cafcass prompt. No notice carries a name or
-the issue raised."""
+concern resolved and the case closed; a challenge that climbs to the director, its 20 working
+days lapsing before the stage it is at, ending with the Cafcass prompt; and one opened by a
+placement disruption whose recommendation was carried forward past its limit. No notice carries a
+name or the issue raised."""
 
 import json
 from pathlib import Path
@@ -25,6 +26,7 @@ TEAM = [
     ("i-sm", "service_manager", "i-hos"),
     ("i-tm", "team_manager", "i-sm"),
     ("i-sw", "social_worker", "i-tm"),
+    ("i-ssw", "supervising_social_worker", "i-tm"),
     ("i-irom", "iro_manager", "i-hos"),
     ("i-iro", "iro", "i-irom"),
 ]
@@ -185,3 +187,44 @@ def test_the_20_working_days_lapse_first_and_the_director_leaves_it_unresolved(
     )
     assert said["Formal processes ended after 20 working days"] >= 1
     assert all(SECRET not in m.text + m.html for m in mailbox.received)
+
+
+def test_a_recommendation_carried_forward_past_its_limit_opens_the_iros_challenge(
+    cli, tmp_path: Path, mailbox: SmtpServer
+) -> None:  # type: ignore[no-untyped-def]
+    """A planned ending's disruption meeting recommends life story work; it is carried forward at
+    two reviews, and at the third the child's IRO escalates it: the challenge starts, its flow runs,
+    linked both ways, filled in with the child, the team manager and the recommendation."""
+    _, out, _ = cli(
+        "disruption", "start", "--as", "i-sw", "--child", "C-83:i-iro:i-sw", "--carer", "FC-83",
+        "--service", "Northshire Fostering", "--ssw", "i-ssw", "--team-manager", "i-tm",
+        "--type", "short_term", "--ended-by", "carer_notice", "--planned", "--ends", "2026-11-20",
+        "--new-placement", "2026-11-20", "--began", "2024-09-02", "--json",
+    )  # fmt: skip
+    disruption = json.loads(out)["reference"]
+    record, _ = recorder(cli, tmp_path, disruption)
+    record("care_plan_review", {"reviewed_on": "2026-11-13", "decision": "move", "rationale": "carer's notice"}, "i-sw", "2026-11-20T09:00")  # fmt: skip
+    record("iro_informed", {"told_on": "2026-11-13", "how": "at the review"}, "i-sw", "2026-11-20T09:05")  # fmt: skip
+    record("notice_of_intention", {"sent_on": "2026-11-13", "to": ["carers", "parents"]}, "i-sw", "2026-11-20T09:10")  # fmt: skip
+    record("meeting_decision", {"hold": True}, "i-tm", "2026-11-23T10:00")
+    meeting = {"held_on": "2026-11-25", "chair": "i-iro", "attendees": ["iro", "social worker"], "sequence_of_events": "...", "the_match": "...", "support_given": "...", "childs_view": "...", "recommendations": [{"title": "Life story work", "owner": "i-sw", "due": "2026-12-18"}]}  # fmt: skip
+    case = record("disruption_meeting", meeting, "i-tm", "2026-11-25T15:00")
+    [action] = case["actions"]
+    record("meeting_report", {"filed_on": "2026-11-26", "on_child_record": True, "on_carer_record": True, "summary": "...", "next_review_on": "2026-11-27"}, "i-tm", "2026-11-26T12:00")  # fmt: skip
+    carried = {"action_id": action["id"], "status": "carried_forward", "reason": "no worker", "new_due": "2027-01-15"}  # fmt: skip
+    record("follow_through", {"held_on": "2026-11-27", "review": "looked_after_review", "accounted": [carried], "next_review_on": "2026-11-30"}, "i-sw", "2026-11-27T12:00")  # fmt: skip
+    record("follow_through", {"held_on": "2026-11-30", "review": "looked_after_review", "accounted": [carried], "next_review_on": "2026-12-01"}, "i-sw", "2026-11-30T12:00")  # fmt: skip
+    escalated = {"action_id": action["id"], "decision": "dispute_resolution", "reasons": "carried forward three times: the child waits", "iro": "i-iro"}  # fmt: skip
+    record("follow_through", {"held_on": "2026-12-01", "review": "looked_after_review", "accounted": [carried], "iro_decisions": [escalated], "next_review_on": "2026-12-04"}, "i-sw", "2026-12-01T12:00")  # fmt: skip
+    shown = json.loads(cli("case", "show", disruption, "--json")[1])
+    [challenge] = [link["reference"] for link in shown["links"] if link["reference"].startswith("IRO-")]  # fmt: skip
+    seen = json.loads(cli("case", "show", challenge, "--json")[1])
+    assert [link["reference"] for link in seen["links"]] == [disruption]
+    assert (seen["lead"], seen["flow_run_id"] is not None) == ("i-iro", True)  # its flow run made
+    about = seen["challenge"]
+    assert (about["about_case"], about["category"], about["first_raised_on"]) == (disruption, "An action not taken", "2026-12-01")  # fmt: skip
+    assert until(lambda: state_of(json.loads(cli("case", "show", challenge, "--json")[1])["flow_run_id"]).pause_key == "informal-resolution-1")  # fmt: skip
+    informal = next(s for s in json.loads(cli("case", "show", challenge, "--json")[1])["steps"] if s["step"] == "informal_resolution")  # fmt: skip
+    assert (informal["owner"], informal["status"]) == ("i-tm", "open")  # fmt: skip
+    # the disruption's other cases of the child show the challenge open
+    assert [f["reference"] for f in json.loads(cli("case", "show", disruption, "--json")[1])["flags"]] == [challenge]  # fmt: skip

@@ -2,8 +2,9 @@
 recorded reason not to, the meeting chaired by someone independent of the placement, its report
 on the child's and the carer's records, and each recommendation followed through."""
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -262,6 +263,8 @@ def every_recommendation(ctx: CheckContext, data: FollowThrough) -> None:
                 "dispute resolution, or accept it with reasons)",
             )
     for decision in data.iro_decisions:
+        if decision.decision == "dispute_resolution":  # its challenge could start, or say why not
+            ctx.try_start(DISPUTE, decision.iro, challenge(ctx.details, ctx.reference, data, decision))  # fmt: skip
         if decision.iro not in ctx.parties.holding(Role.iro):
             raise about(
                 "iro_decisions",
@@ -274,6 +277,26 @@ def every_recommendation(ctx: CheckContext, data: FollowThrough) -> None:
                 f"follow_through: the IRO's decision is for a recommendation carried forward "
                 f"again, and {decision.action_id} is not",
             )
+
+
+DISPUTE = "iro_dispute"  # the IRO's dispute resolution (IRO Handbook ch 6), its own process
+
+
+def challenge(
+    details: Mapping[str, Any], reference: str, data: FollowThrough, decision: IroDecision
+) -> dict[str, Any]:
+    """The IRO's challenge of a recommendation carried forward past its limit: this case's child
+    and team manager, the recommendation, the IRO's reasons (as the challenge's issue)."""
+    return {
+        "child": details["child"],
+        "team_manager": details["team_manager"],
+        "category": "action_not_taken",
+        "issue": decision.reasons,
+        "resolution_sought": "The recommendation carried out, or a decision on it with reasons",
+        "first_raised_on": data.held_on.isoformat(),
+        "about_case": reference,
+        "about_item": f"Recommendation {decision.action_id}, carried forward past its limit",
+    }
 
 
 def follow_through(ctx: ApplyContext, data: FollowThrough) -> None:
@@ -289,6 +312,8 @@ def follow_through(ctx: ApplyContext, data: FollowThrough) -> None:
             decision.reasons,
             by=decision.iro,
         )
+        if decision.decision == "dispute_resolution":  # the IRO's challenge starts, linked here
+            ctx.start_case(DISPUTE, decision.iro, challenge(ctx.details, ctx.reference, data, decision))  # fmt: skip
     ctx.account_for(data.accounted, data.held_on)
     if data.next_review_on is not None:
         ctx.event("next_review", data.next_review_on, sequence=ctx.sequence + 1)
