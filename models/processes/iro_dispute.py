@@ -246,10 +246,14 @@ def check_move(ctx: CheckContext, data: NextMove, done_on: date) -> None:
         raise about("alerted_on", "The date of the alert cannot be before the date you decided")
 
 
-def apply_move(ctx: ApplyContext, data: NextMove, done_on: date, at: str) -> None:
-    """Record the IRO's view; on an alert: the stage, its responder, the stages passed over."""
+def apply_move(
+    ctx: ApplyContext, data: NextMove, done_on: date, at: str, said: str = "", before: str = ""
+) -> None:
+    """Record the IRO's view (`said` after it, `before` its reasons); on an alert: the stage, its
+    responder, the stages passed over."""
     current = _current(ctx)
-    ctx.decide(at, "resolved" if data.resolved else "not resolved", data.why)
+    view = "resolved" if data.resolved else "not resolved"
+    ctx.decide(at, f"{view}{said}", f"{before}{data.why}")
     if data.resolved:
         ctx.keep({"outcome": "resolved", "resolved_at": current.value if current else "informal"})
         ctx.close_also("formal_total")
@@ -326,7 +330,11 @@ def apply_informal(ctx: ApplyContext, data: Informal) -> None:
     if data.raised_with is RaisedWith.not_raised:
         ctx.decide("informal stage passed over", "not raised", data.passed_over_because)
     ctx.keep({"raised_with": data.raised_with.value})
-    apply_move(ctx, data, data.discussed_on, "informal resolution")
+    # on the child's record (filed_on_record): with whom, what they answered, whether it resolved it
+    answered = f"They answered: {data.answer}\n" if data.answer else ""
+    raised = data.raised_with
+    said = "" if raised is RaisedWith.not_raised else f" (raised with {raised.label.lower()})"
+    apply_move(ctx, data, data.discussed_on, "informal resolution", said, answered)
 
 
 # --- a formal stage's response (E1-E4) -----------------------------------------------------------
@@ -580,7 +588,7 @@ def figures(record: FiguresContext) -> list[Figure]:
         record.working_days(date.fromisoformat(c.details["first_raised_on"]), day)
         for c in cases
         for kind, value, day in c.decisions
-        if value == "resolved"
+        if value.startswith("resolved")
     ]
     out.append(Figure(ended, "Median working days from first raised to resolved", median(took) if took else None))  # fmt: skip
     formal = [s for c in cases for s in c.steps if s.name == "formal_total"]
@@ -649,6 +657,7 @@ IRO_DISPUTE: ProcessDecl[NewChallenge] = ProcessDecl(
     measures=measures,
     figures=figures,
     figures_title="The IRO service's figures",
+    filed_on_record=frozenset({"informal resolution"}),  # on the child's record (Handbook 6.1)
     take_up=take_up,
     take_up_words="Challenge this as the child's IRO",
     access_log_readers=frozenset({Role.iro_manager, Role.head_of_service, Role.director}),

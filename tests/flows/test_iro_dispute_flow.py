@@ -146,6 +146,11 @@ def test_informal_then_formal_a_stage_passed_over_cafcass_and_resolved(
     assert "formal_service_manager" not in timely  # passed over: never opened
     shown = cli("case", "show", ref)[1]
     assert "resolved" in shown and "C-81" in shown
+    # The informal stage is on the child's record: with whom, what they answered, not resolved.
+    child = json.loads(cli("child", "show", "C-81", "--json")[1])
+    [filed] = [r for r in child["reports"] if r["case"] == ref]
+    assert filed["what"] == "not resolved (raised with the social worker and the team manager)"
+    assert filed["summary"].startswith("They answered: no worker free")
     for mail in mailbox.received:
         assert SECRET not in mail.text + mail.html and "staffing" not in mail.text
 
