@@ -196,8 +196,8 @@ class DirectoryContext(InputContext):
         held = acting_roles(self.session, staff_id)  # unknown or left: InputError, a ValueError
         if roles and not held & roles:
             raise ValueError(
-                f"{staff_id} does not hold the role {' or '.join(sorted(roles))} "
-                f"({staff_id} has {', '.join(sorted(held)) or 'no role'})"
+                f"{staff_id} does not hold the role {' or '.join(sorted(r.label for r in roles))} "
+                f"({staff_id} is {', '.join(sorted(r.label for r in held)) or 'in no role'})"
             )
 
 

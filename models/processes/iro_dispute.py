@@ -183,7 +183,7 @@ class NextMove(StepInput):
         title="Who the formal alert goes to",
         description="Leave empty if it is resolved, or after the director's stage",
     )
-    responder: Annotated[StaffId, staff()] | None = Field(
+    responder: Annotated[StaffId, staff(*(s.role for s in Stage))] | None = Field(
         default=None,
         title="Who is to respond",
         description="A person in that role; not needed for the child's team manager",

@@ -350,7 +350,7 @@ def test_starting_a_case_while_prefect_is_down_stores_nothing(
         (("--received", "2026-10-19"), ("--received needs a time as well as a date",)),
         (("--child", "C-1:iro-1"), ("write CHILD_REF:IRO_ID:SOCIAL_WORKER_ID",)),
         (("--aware", "2026-13-01"), ("'2026-13-01' is not a real --aware",)),
-        (("--child", "C-1:sw-1:sw-1"), ("--child 1 (iro): sw-1 does not hold the role iro",)),
+        (("--child", "C-1:sw-1:sw-1"), ("--child 1 (iro): sw-1 does not hold the role IRO",)),
         (("--received", "2027-10-19T09:15"), ("--received: 2027-10-19 09:15 is in the future",)),
         (("--summary", " "), ("--summary: is required (it is blank)",)),
     ],

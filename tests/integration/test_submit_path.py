@@ -472,7 +472,7 @@ def test_a_case_reference_counts_up_per_year(engine: Engine, case: str) -> None:
         (
             "lado-1",
             {"children": [{"child": "C-1", "iro": "sw-1", "social_worker": "sw-1"}]},
-            "children.0.iro: sw-1 does not hold the role iro",
+            "children.0.iro: sw-1 does not hold the role IRO",
         ),
         (
             "lado-1",
