@@ -399,10 +399,15 @@ class Referral(StepInput):
 
 
 def refer(ctx: ApplyContext, data: Referral) -> None:
-    ctx.decide("Cafcass", "referred", data.reason)
-    ctx.event("cafcass_referred", data.referred_on)
-    ctx.keep({"cafcass_referred_on": data.referred_on.isoformat()})
+    referred(ctx, data.referred_on, data.reason)
     ctx.close_also("cafcass_decision")  # the prompt, if it was open, is answered
+
+
+def referred(ctx: ApplyContext, on: date, reason: str) -> None:
+    """The referral, with its day and reason (the figures count the event)."""
+    ctx.decide("Cafcass", "referred", reason)
+    ctx.event("cafcass_referred", on)
+    ctx.keep({"cafcass_referred_on": on.isoformat()})
 
 
 class CafcassDecision(StepInput):
@@ -421,9 +426,7 @@ def check_cafcass(ctx: CheckContext, data: CafcassDecision) -> None:
 
 def decide_cafcass(ctx: ApplyContext, data: CafcassDecision) -> None:
     if data.refer and data.referred_on is not None:
-        ctx.decide("Cafcass", "referred", data.reason)
-        ctx.event("cafcass_referred", data.referred_on)
-        ctx.keep({"cafcass_referred_on": data.referred_on.isoformat()})
+        referred(ctx, data.referred_on, data.reason)
         ctx.close_also("cafcass_referral")
     else:
         ctx.decide("Cafcass", "not referred", data.reason)
