@@ -1,8 +1,11 @@
-"""`safeguard db`: create or migrate our tables; `safeguard audit verify`: prove the audit log whole."""
+"""`safeguard db`: create or migrate our tables, back them up and restore them; `safeguard audit
+verify`: prove the audit log whole."""
+
+from pathlib import Path
 
 import typer
 
-from models import audit
+from models import audit, backup
 from models.db import grant_app_role, make_engine, session_scope
 from models.db import upgrade as migrate
 from safeguard import wiring
@@ -38,6 +41,48 @@ def upgrade(
     if role:
         grant_app_role(engine, role)
         print(f"role {role} may use the tables; the audit log for INSERT and SELECT only")
+
+
+@app.command("backup")
+def backup_command(
+    file: Path = typer.Argument(..., help="The backup file to write (never overwritten)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Back up the record while the service runs: SQLite with its online backup API, PostgreSQL
+    with pg_dump (custom format)."""
+    done = backup.backup(wiring.engine(get_settings()), file)
+    if as_json:
+        print_json(done.as_dict())
+        return
+    console().print(
+        f"backed up to {done.file}: {done.cases} case(s), {done.audit_entries} audit entries "
+        f"(migration {done.migration}, {done.bytes:,} bytes)"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    file: Path = typer.Argument(..., help="A file written by 'safeguard db backup'."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Restore a backup into an empty database (SAFEGUARD_DATABASE_URL; on PostgreSQL as
+    SAFEGUARD_MIGRATION_DATABASE_URL, the owner, when it is set), then verify its audit log."""
+    settings = get_settings()
+    engine = make_engine(settings.migration_database_url or settings.database)
+    done = backup.restore(engine, file)
+    if settings.app_role and engine.dialect.name == "postgresql":
+        grant_app_role(engine, settings.app_role)
+    if as_json:
+        print_json({**done.as_dict(), "next": backup.behind(engine)})
+    else:
+        console().print(
+            f"restored {done.file}: {done.cases} case(s), {done.audit_entries} audit entries, "
+            + ("the audit log intact" if done.audit_intact else "the audit log BROKEN")
+        )
+        if backup.behind(engine):
+            console().print(backup.behind(engine))
+    if not done.audit_intact:
+        raise typer.Exit(1)
 
 
 @audit_app.command("verify")
