@@ -35,6 +35,7 @@ case_app = typer.Typer(
 )
 
 APPLY_WAIT_SECONDS = 60
+MAX_WAIT_SECONDS = 3600  # an hour: longer is never what someone at a terminal means
 
 
 def start(
@@ -46,7 +47,11 @@ def start(
         ..., "--input", help="A JSON file with the start input, or - for stdin."
     ),
     wait: int = typer.Option(
-        APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first step."
+        APPLY_WAIT_SECONDS,
+        "--wait",
+        min=0,
+        max=MAX_WAIT_SECONDS,
+        help="Seconds to wait for the flow to open the first step.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
@@ -106,7 +111,11 @@ def record(
         help="Why it was done after its due day (without it, the reason falls due as a rationale).",
     ),
     wait: int = typer.Option(
-        APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to apply it."
+        APPLY_WAIT_SECONDS,
+        "--wait",
+        min=0,
+        max=MAX_WAIT_SECONDS,
+        help="Seconds to wait for the flow to apply it.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:

@@ -83,7 +83,9 @@ def notices(
     pending: bool = typer.Option(False, "--pending", help="Only notices not yet delivered to all."),
     case: str | None = typer.Option(None, "--case", metavar="CASE", help="Only this case."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
-    limit: int = typer.Option(200, "--limit", min=1, help="At most this many, newest first."),
+    limit: int = typer.Option(
+        200, "--limit", min=1, max=10_000, help="At most this many (up to 10,000), newest first."
+    ),
 ) -> None:
     """List notices, newest first, with who each went to and whether it was delivered."""
     settings = get_settings()

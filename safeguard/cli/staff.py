@@ -214,7 +214,11 @@ def set_password(
 def invite(
     staff_id: str = typer.Argument(..., metavar="ID"),
     valid_hours: float = typer.Option(
-        72, "--valid-hours", help="How long the link works (15 minutes to 14 days)."
+        72,
+        "--valid-hours",
+        min=0.25,
+        max=336,
+        help="How long the link works (15 minutes to 14 days).",
     ),
     author: str | None = typer.Option(None, "--as", help="Your staff id (kept in the audit log)."),
 ) -> None:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from models.errors import InputError
-from safeguard.cli.cases import APPLY_WAIT_SECONDS, start_case
+from safeguard.cli.cases import APPLY_WAIT_SECONDS, MAX_WAIT_SECONDS, start_case
 from safeguard.cli.common import child_option, in_options, parse_day
 from safeguard.demo import Demo
 from safeguard.settings import get_settings
@@ -45,7 +45,11 @@ def challenge(
         None, "--item", help="What in that case (a recommendation, an action)."
     ),
     wait: int = typer.Option(
-        APPLY_WAIT_SECONDS, "--wait", help="Seconds to wait for the flow to open the first step."
+        APPLY_WAIT_SECONDS,
+        "--wait",
+        min=0,
+        max=MAX_WAIT_SECONDS,
+        help="Seconds to wait for the flow to open the first step.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
