@@ -487,3 +487,13 @@ class Invite(SQLModel, table=True):
     expires_at: datetime = _utc()
     used_at: datetime | None = _utc(nullable=True)
     created_by: str | None = Field(default=None, max_length=64)
+
+
+class ServiceMark(SQLModel, table=True):
+    """What the service last did, and when (migration 0018): e.g. "sweep", written by each sweep
+    when it has delivered; /health reads it. No personal data."""
+
+    __tablename__ = "service_marks"
+
+    name: str = Field(primary_key=True, max_length=40)
+    at: datetime = _utc()

@@ -20,6 +20,7 @@ from sqlmodel import col
 from models.calendar import WorkingCalendar
 from models.db import in_chunks, session_scope
 from models.escalation import Clocks, Kind, decide
+from models.health import mark
 from models.policy import Policy
 from models.tables import Notice
 from models.wallclock import Clock, system_clock
@@ -138,6 +139,8 @@ def sweep(
             engine, clock=clock, sender=sender, limit=deliver_limit, progress=progress
         )
         report.seconds["deliver"] = time.perf_counter() - written
+        with session_scope(engine) as session:  # for /health: when the service last swept
+            mark(session, "sweep", clock())
     return report
 
 

@@ -51,6 +51,9 @@ class WebDeps:
     # in the background; what they miss the sweep repairs.
     carry_on: Callable[[str | None, int], None] = lambda run_id, submission_id: None
     launch: Callable[[int], None] = lambda case_id: None
+    # What /health asks beyond the record: the Prefect API (None: not checked), the sweep's interval.
+    prefect_api: str | None = None
+    sweep_every: timedelta = timedelta(minutes=15)
 
     def casework(self) -> AbstractContextManager[Casework]:
         """Return a unit of work on the record, under the policy, by the app's clock."""

@@ -7,6 +7,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ def app_from_settings() -> FastAPI:
             clock=system_clock,
             secret=secret_of(settings),
             prefect_ui=prefect_ui.removesuffix("/").removesuffix("/api"),
+            prefect_api=prefect_ui,
+            sweep_every=timedelta(minutes=settings.sweep_every_minutes),
             secure_cookies=settings.web_secure_cookies,
             # The CLI's own resume loop, in the background, until the flow has applied the record.
             carry_on=lambda run_id, submission_id: in_background(

@@ -2,15 +2,18 @@
 forms pair a CSRF token with a signed cookie of their own), and the session's cookie."""
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from models import accounts, first_run
 from models.enums import Role
 from models.errors import FieldErrors, InputError
+from models.health import check as check_health
 from web.deps import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -29,8 +32,31 @@ router = APIRouter()
 
 
 @router.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "ok"}
+def health(here: Site = Depends(site)) -> Response:
+    """Is the service well: the database reachable and migrated, the Prefect API reachable, the
+    last sweep recent, no notice undelivered for a day. 200, or 503 naming what is failing; no
+    sign-in, no personal data."""
+    deps = here.deps
+    found = check_health(
+        deps.engine,
+        now=deps.clock(),
+        sweep_every=deps.sweep_every,
+        prefect=_reach(deps.prefect_api) if deps.prefect_api else None,
+    )
+    return JSONResponse(found.as_dict(), status_code=200 if found.ok else 503)
+
+
+def _reach(url: str) -> Callable[[], str | None]:
+    """A check of the Prefect API at `url` (its /health), answered within 3 seconds."""
+
+    def answer() -> str | None:
+        try:
+            got = httpx.get(f"{url.removesuffix('/')}/health", timeout=3)
+        except httpx.HTTPError as exc:
+            return f"cannot reach the Prefect API ({type(exc).__name__})"
+        return None if got.status_code == 200 else f"the Prefect API answered {got.status_code}"
+
+    return answer
 
 
 @router.get("/")

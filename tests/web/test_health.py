@@ -1,0 +1,63 @@
+"""/health: no sign-in, no personal data; 200 while every part is well, 503 naming what is failing:
+the last sweep too long ago (the schedule stopped), a notice undelivered for a day, the Prefect API
+unreachable, the database not migrated."""
+
+import socket
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from models.db import make_engine
+from notifications import sweep as outbox_sweep
+from notifications.channels import send_with_apprise
+from tests.cases import CALENDAR, POLICY, add_team, at, start_case
+from tests.smtp import SmtpServer
+from tests.web.test_web_security import Clock
+from web.app import create_app
+from web.deps import WebDeps
+
+
+def client(engine: Engine, now: str, prefect_api: str | None = None) -> TestClient:
+    deps = WebDeps(engine=engine, policy=POLICY, calendar=CALENDAR, clock=Clock(at(now)), secret=b"k" * 32, prefect_api=prefect_api)  # fmt: skip
+    return TestClient(create_app(deps), base_url="http://testserver", follow_redirects=False)
+
+
+def nowhere() -> str:
+    """A local port nothing listens on."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{free.getsockname()[1]}/api"
+
+
+def test_well_then_the_sweep_stops_and_a_notice_waits(engine: Engine, smtp: SmtpServer) -> None:
+    fresh = client(engine, "2026-11-02T09:00").get("/health")
+    assert fresh.status_code == 200
+    assert fresh.json()["checks"]["sweep"]["said"].startswith("no sweep yet")
+    assert fresh.json()["checks"]["notices"]["said"] == "none waiting to be delivered"
+    add_team(engine, smtp)
+    start_case(engine)  # its first step lapses on Wed 4 Nov; the sweep's notice cannot be sent
+    outbox_sweep.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-05T09:00"), sender=lambda urls, s, t, h: send_with_apprise([], s, t, h), clock=lambda: at("2026-11-05T09:00"))  # fmt: skip
+    soon = client(engine, "2026-11-05T09:20").get("/health")
+    assert soon.status_code == 200, soon.json()
+    assert soon.json()["checks"]["sweep"]["said"] == "last swept 20 minute(s) ago"
+    assert soon.json()["oldest_undelivered_seconds"] >= 0
+    later = client(engine, "2026-11-06T12:00").get("/health")  # no sweep for a day
+    assert later.status_code == 503
+    assert later.json()["failing"] == ["sweep", "notices"]
+    assert "the schedule has stopped" in later.json()["checks"]["sweep"]["said"]
+    assert "check the addresses and the mail server" in later.json()["checks"]["notices"]["said"]
+    text = later.text
+    assert "Staff" not in text and "FC-77" not in text and "ALG-" not in text  # no personal data
+
+
+def test_the_prefect_api_unreachable_and_a_database_not_migrated(
+    engine: Engine, database_url: str, tmp_path: object
+) -> None:
+    dead = client(engine, "2026-11-02T09:00", prefect_api=nowhere()).get("/health")
+    assert dead.status_code == 503 and dead.json()["failing"] == ["prefect"]
+    assert dead.json()["checks"]["prefect"]["said"].startswith("cannot reach the Prefect API")
+    if database_url.startswith("sqlite"):  # an empty database: not migrated
+        empty = make_engine(f"sqlite:///{tmp_path}/empty.db")
+        got = client(empty, "2026-11-02T09:00").get("/health")
+        assert got.status_code == 503 and got.json()["failing"] == ["migrations"]
+        assert "run 'safeguard db upgrade'" in got.json()["checks"]["migrations"]["said"]
