@@ -16,6 +16,7 @@ from safeguard.cli import (
     cases,
     clocks,
     db,
+    doctor,
     followup,
     notices,
     policy,
@@ -56,6 +57,7 @@ app.add_typer(records.carer_app, name="carer")
 app.command("serve")(service.serve)
 app.command("web")(service.web)
 app.command("demo")(service.demo)
+app.command("doctor")(doctor.doctor)
 
 
 def add_process_commands() -> None:

@@ -1,0 +1,102 @@
+"""`safeguard doctor`: is this installation set up right? Each check one line: ok, or what to fix.
+Nothing is changed, except a test notice sent to one person when asked (`--send-to`)."""
+
+from dataclasses import dataclass
+
+import typer
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models.db import current_revision, database_message, head_revision, make_engine
+from models.errors import InputError
+from models.staff import mask_address
+from models.tables import Staff, StaffAddress
+from notifications.addresses import check_address
+from notifications.channels import send_with_apprise
+from safeguard import orchestration, wiring
+from safeguard.cli.common import console, print_json
+from safeguard.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    ok: bool
+    said: str
+
+
+def doctor(
+    send_to: str | None = typer.Option(
+        None, "--send-to", metavar="STAFF_ID", help="Also send this person a test notice."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Check the settings: the database and its migrations, the clock policy, every staff address,
+    the Prefect API, the web address; exit 1 if anything needs fixing."""
+    settings = get_settings()
+    found: list[Finding] = []
+    engine = make_engine(settings.database)
+    try:
+        revision = current_revision(engine)
+    except InputError as exc:
+        found.append(Finding("database", False, str(exc)))
+        revision = None
+    else:
+        found.append(Finding("database", True, engine.url.render_as_string(hide_password=True)))
+        current = revision == head_revision()
+        found.append(Finding("migrations", current, "current" if current else f"at {revision or 'nothing'}, not {head_revision()}: run 'safeguard db upgrade'"))  # fmt: skip
+    try:
+        wiring.policy(settings)
+        found.append(Finding("clock policy", True, "loads" + (f" with {settings.policy_file}" if settings.policy_file else "")))  # fmt: skip
+    except InputError as exc:
+        found.append(Finding("clock policy", False, str(exc)))
+    if revision == head_revision():
+        found += _addresses(engine, send_to)
+    try:
+        found.append(Finding("Prefect API", True, orchestration.check_api(settings)))
+    except InputError as exc:
+        found.append(Finding("Prefect API", False, str(exc)))
+    unset = "not set: notices link to http://127.0.0.1; set SAFEGUARD_WEB_URL to the address people reach"  # fmt: skip
+    found.append(Finding("web address", bool(settings.web_url), settings.web_url or unset))
+    if as_json:
+        print_json([f.__dict__ for f in found])
+    else:
+        table = Table("check", "", "what was found, or what to fix", title="safeguard doctor")
+        for f in found:
+            table.add_row(f.check, "ok" if f.ok else "FIX", f.said)
+        console().print(table)
+    if not all(f.ok for f in found):
+        raise typer.Exit(1)
+
+
+def _addresses(engine: Engine, send_to: str | None) -> list[Finding]:
+    """Every active person's addresses parse (each named masked); a test notice on request."""
+    found: list[Finding] = []
+    try:
+        with Session(engine) as session:
+            people = session.exec(select(Staff.id).where(col(Staff.left_on).is_(None))).all()
+            addresses = session.exec(select(StaffAddress.staff_id, StaffAddress.url)).all()
+    except Exception as exc:
+        return [Finding("staff addresses", False, database_message(exc))]
+    by_person: dict[str, list[str]] = {}
+    for staff_id, url in addresses:
+        by_person.setdefault(staff_id, []).append(url)
+    bad = []
+    for staff_id in people:
+        urls = by_person.get(staff_id, [])
+        if not urls:
+            bad.append(f"{staff_id} has no address")
+        for url in urls:
+            try:
+                check_address(url)
+            except InputError:
+                bad.append(f"{staff_id}: {mask_address(url)} does not parse")
+    said = f"{len(people)} active people, every address parses" if not bad else "; ".join(bad[:10])
+    found.append(Finding("staff addresses", not bad, said))
+    if send_to:
+        urls = by_person.get(send_to, [])
+        sent = send_with_apprise(urls, "Safeguard: a test notice", "A test notice from 'safeguard doctor': nothing to do.", "<p>A test notice from 'safeguard doctor': nothing to do.</p>")  # fmt: skip
+        ok = bool(sent.delivered)
+        found.append(Finding(f"test notice to {send_to}", ok, "delivered" if ok else "; ".join(sent.errors) or "not delivered"))  # fmt: skip
+    return found
