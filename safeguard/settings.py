@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=None,
         description="the web app's address as people reach it (the links in invitations and notices)",
     )
+    metrics_token: str | None = Field(
+        default=None,
+        description="the bearer token Prometheus sends for /metrics (unset: /metrics is off)",
+    )
     web_secure_cookies: bool = Field(
         default=False, description="send the session cookie over HTTPS only (behind HTTPS)"
     )

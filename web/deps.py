@@ -54,6 +54,7 @@ class WebDeps:
     # What /health asks beyond the record: the Prefect API (None: not checked), the sweep's interval.
     prefect_api: str | None = None
     sweep_every: timedelta = timedelta(minutes=15)
+    metrics_token: str | None = None  # /metrics answers only with it (unset: not found)
 
     def casework(self) -> AbstractContextManager[Casework]:
         """Return a unit of work on the record, under the policy, by the app's clock."""

@@ -52,6 +52,7 @@ def app_from_settings() -> FastAPI:
             prefect_ui=prefect_ui.removesuffix("/").removesuffix("/api"),
             prefect_api=prefect_ui,
             sweep_every=timedelta(minutes=settings.sweep_every_minutes),
+            metrics_token=settings.metrics_token,
             secure_cookies=settings.web_secure_cookies,
             # The CLI's own resume loop, in the background, until the flow has applied the record.
             carry_on=lambda run_id, submission_id: in_background(

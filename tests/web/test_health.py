@@ -61,3 +61,25 @@ def test_the_prefect_api_unreachable_and_a_database_not_migrated(
         got = client(empty, "2026-11-02T09:00").get("/health")
         assert got.status_code == 503 and got.json()["failing"] == ["migrations"]
         assert "run 'safeguard db upgrade'" in got.json()["checks"]["migrations"]["said"]
+
+
+def test_metrics_for_the_bearer_of_the_token_only(engine: Engine, smtp: SmtpServer) -> None:
+    add_team(engine, smtp)
+    start_case(engine)  # lapses on Wed 4 Nov
+    outbox_sweep.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-05T09:00"), sender=lambda urls, s, t, h: send_with_apprise([], s, t, h), clock=lambda: at("2026-11-05T09:00"))  # fmt: skip
+    off = client(engine, "2026-11-05T10:00").get("/metrics")
+    assert off.status_code == 404  # no token set: no such page
+    deps = WebDeps(engine=engine, policy=POLICY, calendar=CALENDAR, clock=Clock(at("2026-11-05T10:00")), secret=b"k" * 32, metrics_token="s3cret-token")  # fmt: skip
+    site = TestClient(create_app(deps), base_url="http://testserver")
+    assert site.get("/metrics").status_code == 401
+    assert site.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    got = site.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/plain")
+    lines = got.text.splitlines()
+    assert 'safeguard_open_cases{process="allegation"} 1.0' in lines
+    assert 'safeguard_cases_overdue{process="allegation",rung="2"} 1.0' in lines  # its 2nd rung
+    assert any(line.startswith('safeguard_notice_deliveries{status="pending"}') for line in lines)
+    [retrying] = [line for line in lines if line.startswith("safeguard_deliveries_retrying ")]
+    assert float(retrying.split()[1]) > 0  # the mail server refused them: pending, tried
+    assert any(line.startswith("safeguard_last_sweep_timestamp_seconds 1.7") for line in lines)
+    assert "ALG-" not in got.text and "Staff" not in got.text  # numbers, no references or names

@@ -8,12 +8,14 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.datastructures import FormData
 
 from models import accounts, first_run
 from models.enums import Role
 from models.errors import FieldErrors, InputError
 from models.health import check as check_health
+from models.metrics import exposition
 from web.deps import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -44,6 +46,26 @@ def health(here: Site = Depends(site)) -> Response:
         prefect=_reach(deps.prefect_api) if deps.prefect_api else None,
     )
     return JSONResponse(found.as_dict(), status_code=200 if found.ok else 503)
+
+
+@router.get("/metrics")
+def metrics(request: Request, here: Site = Depends(site)) -> Response:
+    """The record's state for Prometheus (its text format), for the bearer of the metrics token
+    (SAFEGUARD_METRICS_TOKEN); without that setting there is no such page."""
+    token = here.deps.metrics_token
+    if not token:
+        return Response("Not found\n", status_code=404, media_type="text/plain")
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not secrets.compare_digest(given.encode(), token.encode()):
+        return Response(
+            "Send the metrics token: Authorization: Bearer TOKEN\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with here.casework() as cx:
+        body = exposition(cx.session, cx.policy, cx.calendar, cx.now())
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def _reach(url: str) -> Callable[[], str | None]:
