@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         _fail(in_cli_words(exc))
         return 2
     except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
-        _fail(f"cannot reach the database: {database_message(exc)}; check SAFEGUARD_DATABASE_URL")
+        said = database_message(exc)
+        if "database is locked" in said:  # SQLite: another writer held it past busy_timeout
+            _fail("the database is busy: another write held it for more than 15 seconds; nothing was changed: try again")  # fmt: skip
+        else:
+            _fail(f"cannot reach the database: {said}; check SAFEGUARD_DATABASE_URL")
         return 1
     except sa_exc.SQLAlchemyError as exc:
         # Caught at the edge and told without the statement or its values (DESIGN rule 2).

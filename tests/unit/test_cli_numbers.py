@@ -1,14 +1,15 @@
 """Every number a command takes has a range a database (and a person) can hold: each numeric
 option or argument of every command is bounded both ways, and each option given a huge number, a
-negative one or text is refused in words (exit 2), never a traceback."""
+negative one or text is refused in words (exit 2), never a traceback. A busy database says so."""
 
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy.exc as sa_exc
 import typer
 
-from safeguard.cli import add_process_commands, app, main
+from safeguard.cli import add_process_commands, app, main, notices
 
 
 def commands() -> Iterator[tuple[list[str], Any]]:
@@ -61,3 +62,19 @@ def test_a_wild_number_is_refused_in_words(
     said = capsys.readouterr().err
     assert code == 2, said
     assert f"Invalid value for '{param.opts[0]}'" in said and "Traceback" not in said
+
+
+def test_a_busy_database_is_not_called_unreachable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite's "database is locked" (another writer past the busy timeout) says so, and try again;
+    it is not "cannot reach the database ... check SAFEGUARD_DATABASE_URL"."""
+
+    def busy(*args: object, **kwargs: object) -> None:
+        raise sa_exc.OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(notices, "get_settings", busy)
+    assert main(["notices"]) == 1
+    said = capsys.readouterr().err
+    assert "the database is busy" in said and "try again" in said
+    assert "SAFEGUARD_DATABASE_URL" not in said
