@@ -3,7 +3,8 @@ their children, raises a challenge, records that the informal stage did not reso
 to the team manager); the team manager answers on their form; the IRO records that the answer
 does not resolve it and alerts the service manager, and sees that stage open. Each page is checked
 with axe-core and saved as a screenshot. The flow's part (opening each step) is played by
-`FlowDouble`, as in test_recording.py: the real flow is driven in tests/flows."""
+`FlowDouble`, as in test_recording.py: the real flow is driven in tests/flows. And an action
+overdue past its ladder's last rung, challenged from the case page: the form filled in."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,10 @@ from sqlmodel import Session
 from models import accounts, cases
 from models.db import make_engine, session_scope
 from models.tables import Submission
+from notifications import sweep as outbox_sweep
 from tests.browser.test_in_chromium import PASSWORD, checked, go, serve, signed_in
 from tests.browser.test_recording import fill_date
-from tests.cases import add_team, advance_case, at, start_case
+from tests.cases import CALENDAR, POLICY, add_team, advance_case, at, open_step, record, start_case
 from tests.conftest import migrate
 from tests.smtp import SmtpServer
 
@@ -140,3 +142,40 @@ def test_an_iro_challenges_and_the_team_manager_answers(
     checked(iro, "86-the-next-stage-open")
     go(iro, "a:has-text('My children')")
     assert "at formal stage 2: the service manager responds" in iro.content()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def overdue(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
+    """An allegation whose meeting's action, due Wed 4 Nov, is past the ladder's last rung."""
+    url = f"sqlite:///{tmp_path}/safeguard.db"
+    migrate(url)
+    engine = make_engine(url)
+    add_team(engine, smtp)
+    with session_scope(engine) as session:
+        accounts.set_password(session, staff_id="iro-1", password=PASSWORD, now=NOW, actor_id=None)
+    ref = start_case(engine)
+    consideration = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting", "rationale": "a mark"}  # fmt: skip
+    record(engine, ref, "initial_consideration", consideration, at("2026-11-02T16:00"))
+    open_step(engine, ref, "allegation_meeting", now=at("2026-11-02T16:05"))
+    meeting = {"held_on": "2026-11-02", "attendees": ["lado"], "actions": [{"title": "Police interview", "owner": "sw-1", "due": "2026-11-04"}]}  # fmt: skip
+    record(engine, ref, "allegation_meeting", meeting, at("2026-11-02T17:00"))
+    outbox_sweep.sweep(
+        engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-12T09:00")
+    )  # 6 working days late
+    with serve(engine, NOW) as address:
+        yield address
+    engine.dispose()
+
+
+def test_an_overdue_action_at_the_top_of_its_ladder_is_challenged_from_the_case(
+    overdue: str, browser: object
+) -> None:
+    iro = signed_in(browser, overdue, "iro-1")
+    iro.goto(f"{overdue}/cases/ALG-2026-0001")  # type: ignore[attr-defined]
+    checked(iro, "87-case-challenge-this")
+    go(iro, "a:has-text('Challenge this as the child')")
+    assert iro.locator("h1").inner_text() == "IRO dispute resolution"  # type: ignore[attr-defined]
+    assert iro.input_value("#about_case") == "ALG-2026-0001"  # type: ignore[attr-defined]
+    assert "Police interview" in iro.input_value("#about_item")  # type: ignore[attr-defined]
+    assert iro.input_value("#child-iro") == "iro-1"  # type: ignore[attr-defined]
+    checked(iro, "88-challenge-filled-in")
