@@ -85,7 +85,7 @@ def check(
     if swept is None:
         parts.append(Part("sweep", True, "no sweep yet (the service sweeps on a schedule)"))
     else:
-        age = now - _utc(swept.at)
+        age = max(timedelta(0), now - _utc(swept.at))  # a mark by a clock ahead: "just now"
         facts["last_sweep_at"] = _utc(swept.at).isoformat()
         late = age > LATE_SWEEPS * sweep_every
         minutes = int(age.total_seconds() // 60)

@@ -1,7 +1,9 @@
-"""What /metrics gives Prometheus (its text format, `prometheus-client`): the state of the record
-as numbers, read in a few set-based queries. No names, no references, no narrative: labels are a
-process's code, a rung's number, a delivery's status."""
+"""The state of the record as numbers, read in a few set-based queries: what /metrics gives
+Prometheus (its text format, `prometheus-client`) and the managers' Service health page shows in
+words. No names, no references, no narrative: labels are a process's code, a rung's number, a
+delivery's status."""
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
@@ -14,66 +16,71 @@ from models.tables import Case, NoticeDelivery, ServiceMark, StaffCredential, Su
 from models.worklist import board
 
 
-def exposition(session: Session, policy: Policy, calendar: WorkingCalendar, now: datetime) -> bytes:
-    """Return the metrics, as of `now`, in Prometheus's text format."""
-    registry = CollectorRegistry()
-    cases = Gauge("safeguard_open_cases", "Open cases", ["process"], registry=registry)
+@dataclass
+class Numbers:
+    open_cases: dict[str, int] = field(default_factory=dict)  # process -> open cases
+    overdue: dict[tuple[str, int], int] = field(default_factory=dict)  # (process, rung) -> cases
+    deliveries: dict[str, int] = field(default_factory=dict)  # status -> deliveries
+    retrying: int = 0  # pending after a failed attempt
+    not_applied: int = 0  # records the flow could not apply
+    last_sweep: datetime | None = None
+    sign_in_failures: int = 0  # failed sign-ins in a row, summed over accounts
+
+
+def numbers(session: Session, policy: Policy, calendar: WorkingCalendar, now: datetime) -> Numbers:
+    """Return the record's state as of `now`."""
+    found = Numbers()
     for process, count in session.exec(
         select(Case.process, func.count())
         .where(Case.status == CaseStatus.open)
         .group_by(col(Case.process))
     ).all():
-        cases.labels(process).set(count)
-    overdue = Gauge(
-        "safeguard_cases_overdue",
-        "Open cases whose most urgent step is past its due day, by the escalation rung reached",
-        ["process", "rung"],
-        registry=registry,
-    )
-    counted: dict[tuple[str, str], int] = {}
+        found.open_cases[process] = count
     for row in board(session=session, policy=policy, calendar=calendar, now=now, rag="red"):
-        key = (row.process, str(row.rung))
-        counted[key] = counted.get(key, 0) + 1
-    for (process, rung), count in counted.items():
-        overdue.labels(process, rung).set(count)
-    deliveries = Gauge(
-        "safeguard_notice_deliveries",
-        "Notices to people, by delivery status",
-        ["status"],
-        registry=registry,
-    )
+        key = (row.process, row.rung)
+        found.overdue[key] = found.overdue.get(key, 0) + 1
     for status, count in session.exec(
         select(NoticeDelivery.status, func.count()).group_by(col(NoticeDelivery.status))
     ).all():
-        deliveries.labels(status).set(count)
-    failing = Gauge(
-        "safeguard_deliveries_retrying",
-        "Deliveries that failed at least once and are still pending",
-        registry=registry,
-    )
-    failing.set(
-        session.exec(
-            select(func.count()).where(
-                NoticeDelivery.status == "pending", col(NoticeDelivery.attempts) > 0
-            )
-        ).one()
-    )
-    unapplied = Gauge(
-        "safeguard_records_not_applied", "Records the flow could not apply", registry=registry
-    )
-    unapplied.set(
-        session.exec(select(func.count()).where(col(Submission.failed_at).is_not(None))).one()
-    )
-    swept = Gauge(
-        "safeguard_last_sweep_timestamp_seconds", "When the last sweep ran", registry=registry
-    )
+        found.deliveries[status] = count
+    retrying = (col(NoticeDelivery.status) == "pending") & (col(NoticeDelivery.attempts) > 0)
+    found.retrying = session.exec(select(func.count()).where(retrying)).one()
+    found.not_applied = session.exec(
+        select(func.count()).where(col(Submission.failed_at).is_not(None))
+    ).one()
     mark = session.get(ServiceMark, "sweep")
     if mark is not None:
-        swept.set((mark.at if mark.at.tzinfo else mark.at.replace(tzinfo=UTC)).timestamp())
-    sign_ins = Gauge(
-        "safeguard_sign_in_failures",
-        "Failed sign-ins in a row, summed over accounts",
-        registry=registry,
+        found.last_sweep = mark.at if mark.at.tzinfo else mark.at.replace(tzinfo=UTC)
+    found.sign_in_failures = session.exec(
+        select(func.coalesce(func.sum(StaffCredential.failed_attempts), 0))
+    ).one()
+    return found
+
+
+def exposition(found: Numbers) -> bytes:
+    """Return the numbers in Prometheus's text format."""
+    registry = CollectorRegistry()
+
+    def gauge(name: str, about: str, labels: tuple[str, ...] = ()) -> Gauge:
+        return Gauge(name, about, list(labels), registry=registry)
+
+    cases = gauge("safeguard_open_cases", "Open cases", ("process",))
+    for process, count in found.open_cases.items():
+        cases.labels(process).set(count)
+    overdue = gauge(
+        "safeguard_cases_overdue",
+        "Open cases whose most urgent step is past its due day, by the escalation rung reached",
+        ("process", "rung"),
     )
-    sign_ins.set(session.exec(select(func.coalesce(func.sum(StaffCredential.failed_attempts), 0))).one())  # fmt: skip
+    for (process, rung), count in found.overdue.items():
+        overdue.labels(process, str(rung)).set(count)
+    deliveries = gauge("safeguard_notice_deliveries", "Notices to people, by status", ("status",))
+    for status, count in found.deliveries.items():
+        deliveries.labels(status).set(count)
+    gauge("safeguard_deliveries_retrying", "Deliveries pending after a failed attempt").set(found.retrying)  # fmt: skip
+    gauge("safeguard_records_not_applied", "Records the flow could not apply").set(found.not_applied)  # fmt: skip
+    swept = gauge("safeguard_last_sweep_timestamp_seconds", "When the last sweep ran")
+    if found.last_sweep is not None:
+        swept.set(found.last_sweep.timestamp())
+    gauge("safeguard_sign_in_failures", "Failed sign-ins in a row, summed over accounts").set(found.sign_in_failures)  # fmt: skip
     return generate_latest(registry)

@@ -24,6 +24,7 @@ from web.pages import (
     children,
     clocks,
     events,
+    health,
     record,
     reports,
     staff,
@@ -46,6 +47,7 @@ def create_app(deps: WebDeps) -> FastAPI:
             app.mount("/assets", StaticFiles(directory=STATIC / "assets"), name="assets")
     for area in (
         account,
+        health,
         work,
         children,
         cases,

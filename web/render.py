@@ -113,6 +113,7 @@ def navigation(me: Person | None) -> list[tuple[str, str]]:
         nav.insert(1, ("/my-children", "My children"))
     if me is not None and me.manager:
         nav += [("/board", "Open cases"), ("/timeliness", "Timeliness"), ("/staff", "Staff")]
+        nav += [("/service-health", "Service health")]
     return nav
 
 

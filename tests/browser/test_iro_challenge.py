@@ -152,7 +152,8 @@ def overdue(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
     engine = make_engine(url)
     add_team(engine, smtp)
     with session_scope(engine) as session:
-        accounts.set_password(session, staff_id="iro-1", password=PASSWORD, now=NOW, actor_id=None)
+        for who in ("iro-1", "hos-1"):
+            accounts.set_password(session, staff_id=who, password=PASSWORD, now=NOW, actor_id=None)
     ref = start_case(engine)
     consideration = {"threshold_met": True, "limbs": ["harm"], "route": "allegation_meeting", "rationale": "a mark"}  # fmt: skip
     record(engine, ref, "initial_consideration", consideration, at("2026-11-02T16:00"))
@@ -179,3 +180,11 @@ def test_an_overdue_action_at_the_top_of_its_ladder_is_challenged_from_the_case(
     assert "Police interview" in iro.input_value("#about_item")  # type: ignore[attr-defined]
     assert iro.input_value("#child-iro") == "iro-1"  # type: ignore[attr-defined]
     checked(iro, "88-challenge-filled-in")
+
+
+def test_service_health_in_the_browser(overdue: str, browser: object) -> None:
+    """The managers' Service health page, as a manager reads it."""
+    manager = signed_in(browser, overdue, "hos-1")
+    manager.goto(f"{overdue}/service-health")  # type: ignore[attr-defined]
+    assert "Scheduled sweep" in manager.content()  # type: ignore[attr-defined]
+    checked(manager, "89-service-health")

@@ -1,18 +1,21 @@
 """/health: no sign-in, no personal data; 200 while every part is well, 503 naming what is failing:
 the last sweep too long ago (the schedule stopped), a notice undelivered for a day, the Prefect API
-unreachable, the database not migrated."""
+unreachable, the database not migrated. /metrics for the bearer of its token; Service health, the
+same in words, for managers."""
 
+import re
 import socket
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from models.db import make_engine
+from models import accounts
+from models.db import make_engine, session_scope
 from notifications import sweep as outbox_sweep
 from notifications.channels import send_with_apprise
 from tests.cases import CALENDAR, POLICY, add_team, at, start_case
 from tests.smtp import SmtpServer
-from tests.web.test_web_security import Clock
+from tests.web.test_web_security import PASSWORD, Clock, sign_in
 from web.app import create_app
 from web.deps import WebDeps
 
@@ -83,3 +86,25 @@ def test_metrics_for_the_bearer_of_the_token_only(engine: Engine, smtp: SmtpServ
     assert float(retrying.split()[1]) > 0  # the mail server refused them: pending, tried
     assert any(line.startswith("safeguard_last_sweep_timestamp_seconds 1.7") for line in lines)
     assert "ALG-" not in got.text and "Staff" not in got.text  # numbers, no references or names
+
+
+def test_service_health_for_managers_in_words(engine: Engine, smtp: SmtpServer) -> None:
+    add_team(engine, smtp)
+    with session_scope(engine) as session:
+        for who in ("hos-1", "iro-1"):
+            accounts.set_password(session, staff_id=who, password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+    start_case(engine)
+    outbox_sweep.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-05T09:00"), sender=lambda urls, s, t, h: send_with_apprise([], s, t, h), clock=lambda: at("2026-11-05T09:00"))  # fmt: skip
+    site = client(engine, "2026-11-06T12:00")
+    sign_in(site, "iro-1")
+    assert site.get("/service-health").status_code == 403  # managers only
+    sign_in(site, "hos-1")
+    page = site.get("/service-health")
+    assert page.status_code == 200
+    said = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+    assert "Something needs looking at: scheduled sweep, notices waiting." in said
+    assert "Scheduled sweep Failing Last swept 1620 minute(s) ago: the schedule has stopped" in said
+    assert "Allegation against a foster carer (LADO process) 1 1 at rung 2" in said  # as swept
+    assert "Last sweep 5 November 2026 at 09:00" in said
+    assert "Notices waiting to be delivered 5 (5 tried and being retried)" in said
+    assert 'href="/service-health"' in page.text  # in the managers' menu

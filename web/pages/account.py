@@ -2,20 +2,15 @@
 forms pair a CSRF token with a signed cookie of their own), and the session's cookie."""
 
 import secrets
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from models import accounts, first_run
 from models.enums import Role
 from models.errors import FieldErrors, InputError
-from models.health import check as check_health
-from models.metrics import exposition
 from web.deps import (
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
@@ -31,54 +26,6 @@ from web.deps import (
 from web.render import sentence
 
 router = APIRouter()
-
-
-@router.get("/health")
-def health(here: Site = Depends(site)) -> Response:
-    """Is the service well: the database reachable and migrated, the Prefect API reachable, the
-    last sweep recent, no notice undelivered for a day. 200, or 503 naming what is failing; no
-    sign-in, no personal data."""
-    deps = here.deps
-    found = check_health(
-        deps.engine,
-        now=deps.clock(),
-        sweep_every=deps.sweep_every,
-        prefect=_reach(deps.prefect_api) if deps.prefect_api else None,
-    )
-    return JSONResponse(found.as_dict(), status_code=200 if found.ok else 503)
-
-
-@router.get("/metrics")
-def metrics(request: Request, here: Site = Depends(site)) -> Response:
-    """The record's state for Prometheus (its text format), for the bearer of the metrics token
-    (SAFEGUARD_METRICS_TOKEN); without that setting there is no such page."""
-    token = here.deps.metrics_token
-    if not token:
-        return Response("Not found\n", status_code=404, media_type="text/plain")
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not secrets.compare_digest(given.encode(), token.encode()):
-        return Response(
-            "Send the metrics token: Authorization: Bearer TOKEN\n",
-            status_code=401,
-            media_type="text/plain",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    with here.casework() as cx:
-        body = exposition(cx.session, cx.policy, cx.calendar, cx.now())
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-def _reach(url: str) -> Callable[[], str | None]:
-    """A check of the Prefect API at `url` (its /health), answered within 3 seconds."""
-
-    def answer() -> str | None:
-        try:
-            got = httpx.get(f"{url.removesuffix('/')}/health", timeout=3)
-        except httpx.HTTPError as exc:
-            return f"cannot reach the Prefect API ({type(exc).__name__})"
-        return None if got.status_code == 200 else f"the Prefect API answered {got.status_code}"
-
-    return answer
 
 
 @router.get("/")
