@@ -55,7 +55,7 @@ class ChildPicture:
     @property
     def flags(self) -> list[ChildCase]:
         """Its open cases of a process that flags its children (e.g. a challenge open)."""
-        flagging = {d.code for d in registry.processes() if d.child_flag}
+        flagging = registry.child_flags()
         return [c for c in self.cases if c.process in flagging]
 
     def as_dict(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Nothing here runs at import time; the CLI and the tests build engines from setti
 """
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
@@ -176,6 +177,11 @@ def grant_app_role(engine: Engine, role: str) -> None:
         conn.execute(sa.text(f"REVOKE ALL ON {quoted}.audit_log FROM {role}"))
         conn.execute(sa.text(f"GRANT SELECT, INSERT ON {quoted}.audit_log TO {role}"))
         conn.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {role}"))
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """Return the INSERT of the session's database that can say ON CONFLICT (PostgreSQL, SQLite)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def require_current(engine: Engine) -> None:

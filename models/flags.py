@@ -15,7 +15,7 @@ def flags_for(session: Session, case_ids: Iterable[int]) -> dict[int, list[dict[
     """Return, per case, the flags of its children: each open case of a process that flags its
     children (its declaration's `child_flag`) about a child of this case, other than itself."""
     ids = sorted(set(case_ids))
-    flagging = {d.code: d.child_flag for d in registry.processes() if d.child_flag}
+    flagging = registry.child_flags()
     result: dict[int, list[dict[str, str]]] = {i: [] for i in ids}
     if not ids or not flagging:
         return result
@@ -38,7 +38,7 @@ def flags_for(session: Session, case_ids: Iterable[int]) -> dict[int, list[dict[
         )
         .order_by(col(Case.id))
     ).all():
-        flagged.setdefault(ref, []).append((other or 0, reference, flagging[process] or ""))
+        flagged.setdefault(ref, []).append((other or 0, reference, flagging[process]))
     for case_id, found in children.items():
         seen: set[str] = set()
         for ref in sorted(found):

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from models.db import current_revision, database_message, head_revision
+from models.db import current_revision, database_message, dialect_insert, head_revision
 from models.tables import NoticeDelivery, ServiceMark
 
 UNDELIVERED_FOR_LONG = timedelta(hours=24)  # a notice not delivered for a day: someone must look
@@ -20,8 +19,7 @@ LATE_SWEEPS = 3  # the last sweep older than this many intervals: the schedule h
 
 def mark(session: Session, name: str, at: datetime) -> None:
     """Record that the service did `name` at `at` (one row a name, the latest kept)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ServiceMark).values(name=name, at=at)
+    statement = dialect_insert(session)(ServiceMark).values(name=name, at=at)
     session.execute(
         statement.on_conflict_do_update(index_elements=["name"], set_={"at": statement.excluded.at})
     )

@@ -77,6 +77,17 @@ def processes() -> list[ProcessDecl[Any]]:
     return [_registered[c] for c in sorted(_registered)]
 
 
+def child_flags() -> dict[str, str]:
+    """Return, per process that flags its children's other cases, its flag (`child_flag`)."""
+    return {p.code: p.child_flag for p in processes() if p.child_flag}
+
+
+def taking_up() -> ProcessDecl[Any] | None:
+    """Return the process that takes up what another case left undone at the top of its ladder
+    (`take_up`), if one is registered."""
+    return next((p for p in processes() if p.take_up), None)
+
+
 def codes() -> list[str]:
     """Return the codes of every registered process."""
     return [p.code for p in processes()]

@@ -103,7 +103,7 @@ def board(
             first[step.case_id] = step
     if flagged:  # the flagging cases themselves, and every other case of their children
         flags = flags_for(session, first)
-        flagging = {d.code for d in registry.processes() if d.child_flag}
+        flagging = registry.child_flags()
         first = {
             case_id: step
             for case_id, step in first.items()

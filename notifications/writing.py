@@ -10,14 +10,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from models import registry
 from models.calendar import WorkingCalendar
 from models.cases import parties_of
 from models.cases.parties import CaseParties
-from models.db import in_chunks
+from models.db import dialect_insert, in_chunks
 from models.enums import Role
 from models.escalation import Directory, DueNotice, Kind, resolve
 from models.policy import Policy
@@ -114,7 +113,7 @@ def write_notices(
     written: list[Written] = []
     ack_within = policy.notices.acknowledge_within
     ack_due = calendar.end_of_day(calendar.due(now, ack_within).due)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = dialect_insert(session)
     bodies: list[dict[str, Any]] = []  # rendered once the notice has its id; written in one batch
     resolved = [
         (notice, resolve(notice, cases[notice.case_id].parties, directory)) for notice in due
@@ -236,11 +235,11 @@ def take_up_path(reference: str, what: str, item_id: int) -> str:
 def _taken_up(notice: DueNotice, web: str | None) -> tuple[str, str] | None:
     """What a notice at the top of its ladder offers (e.g. "Challenge this") and its link, where a
     process takes such things up; None otherwise."""
-    takers = [d for d in registry.processes() if d.take_up]
-    if not (web and takers and notice.facts.get("top_rung")):
+    taker = registry.taking_up()
+    if not (web and taker and notice.facts.get("top_rung")):
         return None
     if notice.kind is Kind.action_overdue:
         path = take_up_path(notice.reference, "action", notice.facts["action_id"])
     else:
         path = take_up_path(notice.reference, "decision", notice.facts["decision_id"])
-    return takers[0].take_up_words, f"{web}{path}"
+    return taker.take_up_words, f"{web}{path}"

@@ -38,7 +38,7 @@ def board_page(
         request, "board/board.html", me, title="Every open case", rows=rows, filters=filters,
         processes=codes, teams=teams, everyone=everyone, people=people,
         titles={code: here.deps.policy.process(code).title for code in codes},
-        flags=[d.child_flag for d in registry.processes() if d.child_flag],
+        flags=list(registry.child_flags().values()),
         query=urlencode({k: v for k, v in filters.items() if v}),
     )  # fmt: skip
 

@@ -293,8 +293,8 @@ def _reason(
 def _take_up(me: Me, reference: str, top: set[tuple[str, int]]) -> dict[str, Any] | None:
     """What the page offers beside an action or a decision at the top of its ladder (e.g.
     "Challenge this"), where a process takes such things up and the person may start it."""
-    takers = [d for d in registry.processes() if d.take_up and may_start(d, me.roles)]
-    if not takers or not top:
+    taker = registry.taking_up()
+    if taker is None or not top or not may_start(taker, me.roles):
         return None
     links = {f"{what}-{item}": take_up_path(reference, what, item) for what, item in top}
-    return {"label": takers[0].take_up_words, "links": links}
+    return {"label": taker.take_up_words, "links": links}

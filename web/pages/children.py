@@ -46,5 +46,4 @@ def my_children(
         request, "work/my_children.html", me, title="My children", groups=by_iro,
         mine=me.id, people=people,
         titles={code: here.deps.policy.process(code).title for code in codes},
-        flagging={d.code for d in registry.processes() if d.child_flag},
     )  # fmt: skip

@@ -26,10 +26,9 @@ def take_up(
     me: Me = Depends(signed_in),
     here: Site = Depends(site),
 ) -> Response:
-    takers = [d for d in registry.processes() if d.take_up]
-    if not takers or what not in ("action", "decision"):
+    decl = registry.taking_up()
+    if decl is None or what not in ("action", "decision"):
         return here.render.refusal(request, me, 404, "Not found", "There is nothing to take up here")  # fmt: skip
-    decl = takers[0]
     if not may_start(decl, me.roles):
         return here.render.refusal(request, me, 403, "You cannot start this case", f"starting {decl.noun} case needs the role {roles_needed(decl.may_start)}")  # fmt: skip
     try:
