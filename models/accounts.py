@@ -148,6 +148,14 @@ def sign_in(
         credential.password_hash = _hasher.hash(password)  # type: ignore[union-attr]
     credential.failed_attempts, credential.locked_until = 0, None  # type: ignore[union-attr]
     session.add(credential)
+    return begin_session(session, staff_id, now, lasts)
+
+
+def begin_session(
+    session: Session, staff_id: str, now: datetime, lasts: timedelta, how: str = "password"
+) -> SignedIn:
+    """Begin a browser session for someone whose sign-in was checked (by password here, or by the
+    council's identity provider in models/single_sign_on.py), in the audit log."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -165,6 +173,7 @@ def sign_in(
         action="staff.sign_in",
         entity="staff",
         entity_id=staff_id,
+        detail={} if how == "password" else {"by": how},
     )
     return SignedIn(token, staff_id, csrf, now + lasts)
 

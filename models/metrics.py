@@ -4,7 +4,7 @@ words. No names, no references, no narrative: labels are a process's code, a run
 delivery's status."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from sqlmodel import Session, col, func, select
@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 from models.calendar import WorkingCalendar
 from models.enums import CaseStatus
 from models.policy import Policy
-from models.tables import Case, NoticeDelivery, ServiceMark, StaffCredential, Submission
+from models.tables import AuditEntry, Case, NoticeDelivery, ServiceMark, StaffCredential, Submission
 from models.worklist import board
 
 
@@ -25,6 +25,7 @@ class Numbers:
     not_applied: int = 0  # records the flow could not apply
     last_sweep: datetime | None = None
     sign_in_failures: int = 0  # failed sign-ins in a row, summed over accounts
+    sign_ins_refused: int = 0  # refused in the last 24 hours (passwords and council accounts)
 
 
 def numbers(session: Session, policy: Policy, calendar: WorkingCalendar, now: datetime) -> Numbers:
@@ -53,6 +54,12 @@ def numbers(session: Session, policy: Policy, calendar: WorkingCalendar, now: da
         found.last_sweep = mark.at if mark.at.tzinfo else mark.at.replace(tzinfo=UTC)
     found.sign_in_failures = session.exec(
         select(func.coalesce(func.sum(StaffCredential.failed_attempts), 0))
+    ).one()
+    found.sign_ins_refused = session.exec(
+        select(func.count()).where(
+            AuditEntry.action == "staff.sign_in_refused",
+            col(AuditEntry.at) >= now - timedelta(hours=24),
+        )
     ).one()
     return found
 
@@ -83,4 +90,5 @@ def exposition(found: Numbers) -> bytes:
     if found.last_sweep is not None:
         swept.set(found.last_sweep.timestamp())
     gauge("safeguard_sign_in_failures", "Failed sign-ins in a row, summed over accounts").set(found.sign_in_failures)  # fmt: skip
+    gauge("safeguard_sign_ins_refused_24h", "Sign-ins refused in the last 24 hours").set(found.sign_ins_refused)  # fmt: skip
     return generate_latest(registry)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import audit
@@ -39,6 +40,13 @@ class NewStaff(BaseModel):
     line_manager: StaffId | None = None
     addresses: tuple[Annotated[str, Field(max_length=2000)], ...] = ()
     independent: bool = False  # external to the authority (RPR 2006 reg 2)
+    # who the council's identity provider says they are (models/single_sign_on.py)
+    sign_in_id: Annotated[str, Field(max_length=320)] | None = None
+
+    @field_validator("sign_in_id")
+    @classmethod
+    def _sign_in_id(cls, value: str | None) -> str | None:
+        return check_sign_in_id(value) if value is not None else None
 
     @field_validator("name")
     @classmethod
@@ -80,6 +88,17 @@ class NewStaff(BaseModel):
         return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
 
 
+def check_sign_in_id(value: str) -> str | None:
+    """A sign-in id as kept (trimmed, lower-case; None if blank), or ValueError saying why not."""
+    kept = value.strip().lower()
+    if any(c.isspace() or not c.isprintable() for c in kept):
+        raise ValueError(
+            "a sign-in id is one word, as the identity provider gives it (an email, a user name "
+            "or an object id), with no spaces"
+        )
+    return kept or None
+
+
 def mask_address(url: str) -> str:
     """Return an address with its secret part hidden: the scheme and a short fingerprint only."""
     scheme = url.split("://", 1)[0] if "://" in url else "?"
@@ -98,6 +117,7 @@ class StaffView:
     active: bool
     left_on: date | None = None
     independent: bool = False
+    sign_in_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +129,7 @@ class StaffView:
             "active": self.active,
             "left_on": self.left_on.isoformat() if self.left_on else None,
             "independent": self.independent,
+            "sign_in_id": self.sign_in_id,
         }
 
 
@@ -123,9 +144,7 @@ def new_staff(where: str = "", **fields: Any) -> NewStaff:
         if error["type"] == "string_pattern_mismatch":
             message = f"{error['input']!r} is not a valid staff id ({ID_RULE})"
         elif error["type"] == "extra_forbidden":
-            message = (
-                "is not a field; fields: id, name, roles, line_manager, addresses, independent"
-            )
+            message = f"is not a field; fields: {', '.join(CSV_COLUMNS)}"
         elif error["type"] == "missing":
             message = "is required"
         prefix = f"{where}: " if where else ""
@@ -170,6 +189,7 @@ def add_staff(
             f"line manager not in the directory: {', '.join(unknown)}; add them first or in the same import"
         )
     _refuse_cycles({p.id: p.line_manager for p in people})
+    _refuse_shared_sign_in_ids(session, [(p.id, p.sign_in_id) for p in people if p.sign_in_id])
 
     # Managers before the people they manage, so the foreign key holds at every insert.
     for person in _managers_first(people):
@@ -180,6 +200,7 @@ def add_staff(
                 line_manager_id=person.line_manager,
                 created_at=now,
                 independent=person.independent,
+                sign_in_id=person.sign_in_id,
             )
         )
         session.flush()
@@ -202,6 +223,55 @@ def add_staff(
         )
     session.flush()
     return ids
+
+
+def set_sign_in_id(
+    session: Session, *, staff_id: str, value: str | None, now: datetime, actor_id: str | None
+) -> None:
+    """Link a person to who the council's identity provider says they are (or unlink them with
+    None), in the audit log; no one else may have the same sign-in id."""
+    person = session.get(Staff, staff_id)
+    if person is None:
+        raise InputError(f"no staff member with id {staff_id!r}; see 'safeguard staff list'")
+    try:
+        kept = check_sign_in_id(value) if value is not None else None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if kept is not None and len(kept) > 320:
+        raise InputError(f"a sign-in id has at most 320 characters; this one has {len(kept)}")
+    if kept:
+        _refuse_shared_sign_in_ids(session, [(staff_id, kept)])
+    person.sign_in_id = kept
+    session.add(person)
+    audit.record(
+        session,
+        at=now,
+        actor_id=actor_id,
+        action="staff.sign_in_id",
+        entity="staff",
+        entity_id=staff_id,
+        detail={"linked": kept is not None},
+    )
+
+
+def _refuse_shared_sign_in_ids(session: Session, given: list[tuple[str, str]]) -> None:
+    """Refuse a sign-in id given twice, or one someone else already has (it must name one person)."""
+    values = [value for _, value in given]
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise InputError(f"sign-in id given to more than one person: {', '.join(twice)}")
+    ids = [staff_id for staff_id, _ in given]
+    taken = session.exec(
+        select(Staff.id, Staff.sign_in_id).where(
+            func.lower(col(Staff.sign_in_id)).in_(values), col(Staff.id).not_in(ids)
+        )
+    ).all()
+    if taken:
+        owner, value = taken[0]
+        raise InputError(
+            f"sign-in id {value} already belongs to {owner}: one sign-in id names one person "
+            f"('safeguard staff show {owner}' shows them)"
+        )
 
 
 def get_staff(session: Session, staff_id: str) -> StaffView:
@@ -252,6 +322,7 @@ def _views(session: Session, ids: Iterable[str]) -> list[StaffView]:
             active=p.active,
             left_on=p.left_on,
             independent=p.independent,
+            sign_in_id=p.sign_in_id,
         )
         for p in people
     ]
@@ -318,7 +389,7 @@ def _managers_first(people: Sequence[NewStaff]) -> list[NewStaff]:
 
 # --- import files -------------------------------------------------------------------------------
 
-CSV_COLUMNS = ("id", "name", "roles", "line_manager", "addresses", "independent")
+CSV_COLUMNS = ("id", "name", "roles", "line_manager", "addresses", "independent", "sign_in_id")
 
 
 def read_import_file(path: Path, progress: Callable[[int], None] | None = None) -> list[NewStaff]:

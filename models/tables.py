@@ -60,6 +60,9 @@ class Staff(SQLModel, table=True):
     created_at: datetime = _utc()
     left_on: date | None = None
     independent: bool = False  # external: not a member or officer of the authority (RPR reg 2)
+    # Who the council's identity provider says they are (the claim SAFEGUARD_OIDC_CLAIM names:
+    # an email, a user name or an object id); kept lower-case, one person each (migration 0019).
+    sign_in_id: str | None = Field(default=None, max_length=320, index=True)
 
 
 class StaffRole(SQLModel, table=True):
@@ -459,6 +462,21 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = _utc()
     expires_at: datetime = _utc()
     ended_at: datetime | None = _utc(nullable=True)  # signed out (or the password changed)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """A sign-in begun at the council's identity provider and not yet come back (migration 0019).
+    The browser's cookie carries the state, signed; the database keeps its SHA-256 (the id), the
+    nonce and PKCE verifier it must match, where to go after, and when it was used: once only."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    nonce: str = Field(max_length=128)
+    verifier: str = Field(max_length=128)
+    next_path: str = Field(max_length=2000)
+    created_at: datetime = _utc()
+    used_at: datetime | None = _utc(nullable=True)
 
 
 class CaseView(SQLModel, table=True):

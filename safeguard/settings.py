@@ -1,10 +1,10 @@
 """Settings from the environment (prefix SAFEGUARD_). Built when asked for, never at import."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.errors import InputError
@@ -50,6 +50,28 @@ class Settings(BaseSettings):
     web_secure_cookies: bool = Field(
         default=False, description="send the session cookie over HTTPS only (behind HTTPS)"
     )
+    sign_in: Literal["password", "oidc", "both"] = Field(
+        default="password",
+        description="how staff sign in: a password, the council's identity provider, or either",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="the identity provider's issuer URL (its discovery document is under it)",
+    )
+    oidc_client_id: str | None = Field(default=None, description="this service's client id there")
+    oidc_client_secret: str | None = Field(
+        default=None, description="this service's client secret there (a confidential client)"
+    )
+    oidc_claim: Literal["email", "preferred_username", "oid"] = Field(
+        default="email",
+        description="the ID token's claim a staff member's sign-in id is matched to",
+    )
+    oidc_name: str = Field(
+        default="your council account",
+        min_length=1,
+        max_length=80,
+        description="the button's words: 'Sign in with ...'",
+    )
 
     sweep_every_minutes: int = Field(
         default=15, ge=1, le=1440, description="how often the scheduled sweep runs"
@@ -71,6 +93,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(m.strip() for m in value.split(",") if m.strip())
         return value
+
+    @model_validator(mode="after")
+    def _provider_given(self) -> "Settings":
+        if self.sign_in != "password":
+            missing = [
+                f"SAFEGUARD_{name.upper()}"
+                for name in ("oidc_issuer", "oidc_client_id")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(
+                    f"signing in with the council's identity provider needs {' and '.join(missing)} "
+                    "(the README's 'Signing in' section shows them for Microsoft Entra ID)"
+                )
+            if not (self.oidc_issuer or "").startswith(("https://", "http://127.0.0.1", "http://localhost")):  # fmt: skip
+                raise ValueError(
+                    "SAFEGUARD_OIDC_ISSUER must be an https:// address (plain http only on this "
+                    "machine, for testing)"
+                )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -98,5 +140,8 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         error = exc.errors()[0]
+        message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"]:  # a rule over several settings names them itself
+            raise InputError(message) from None
         name = "SAFEGUARD_" + str(error["loc"][0]).upper()
-        raise InputError(f"{name}: {error['msg'].removeprefix('Value error, ')}") from None
+        raise InputError(f"{name}: {message}") from None

@@ -26,11 +26,13 @@ from models.enums import Role
 from models.permissions import is_manager
 from models.policy import Policy
 from models.staff import get_staff
+from web.oidc import Provider
 from web.render import Renderer
 
 SESSION_COOKIE = "safeguard_session"
 SIGN_IN_COOKIE = "safeguard_sign_in"  # the sign-in form's own CSRF token (before any session)
 SIGN_IN_LASTS = 7200  # seconds a sign-in (or invitation) form stays good
+COUNCIL_COOKIE = "safeguard_council_sign_in"  # a sign-in gone to the council's identity provider
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,20 @@ class WebDeps:
     prefect_api: str | None = None
     sweep_every: timedelta = timedelta(minutes=15)
     metrics_token: str | None = None  # /metrics answers only with it (unset: not found)
+    # How people sign in: "password", "oidc" (the council's identity provider) or "both"; the
+    # provider (web/oidc.py) when it is on; the app's address as people reach it (the provider
+    # sends them back to it; unset: the address the request came to).
+    sign_in: str = "password"
+    provider: Provider | None = None
+    address: str | None = None
+
+    @property
+    def passwords(self) -> bool:
+        return self.sign_in in ("password", "both") or self.provider is None
+
+    @property
+    def council(self) -> Provider | None:
+        return self.provider if self.sign_in in ("oidc", "both") else None
 
     def casework(self) -> AbstractContextManager[Casework]:
         """Return a unit of work on the record, under the policy, by the app's clock."""
@@ -98,6 +114,7 @@ class Site:
     def __post_init__(self) -> None:
         self.sessions = TimestampSigner(self.deps.secret, salt="safeguard-session")
         self.sign_ins = TimestampSigner(self.deps.secret, salt="safeguard-sign-in")
+        self.council_sign_ins = TimestampSigner(self.deps.secret, salt="safeguard-council")
 
     def casework(self) -> AbstractContextManager[Casework]:
         """A unit of work on the site's record, by its clock."""

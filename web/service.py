@@ -17,6 +17,7 @@ from models.wallclock import system_clock
 from safeguard import orchestration, wiring
 from safeguard.settings import Settings, get_settings
 from web.app import WebDeps, create_app
+from web.oidc import Provider, ProviderSettings
 
 
 def secret_of(settings: Settings) -> bytes:
@@ -31,6 +32,22 @@ def secret_of(settings: Settings) -> bytes:
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_urlsafe(48))
     return Path(path).read_text().strip().encode()
+
+
+def provider_of(settings: Settings) -> Provider | None:
+    """The council's identity provider, when signing in through one is on."""
+    if settings.sign_in == "password" or not settings.oidc_issuer or not settings.oidc_client_id:
+        return None
+    return Provider(
+        ProviderSettings(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret,
+            claim=settings.oidc_claim,
+            name=settings.oidc_name,
+        ),
+        clock=system_clock,
+    )
 
 
 def app_from_settings() -> FastAPI:
@@ -54,6 +71,9 @@ def app_from_settings() -> FastAPI:
             sweep_every=timedelta(minutes=settings.sweep_every_minutes),
             metrics_token=settings.metrics_token,
             secure_cookies=settings.web_secure_cookies,
+            sign_in=settings.sign_in,
+            provider=provider_of(settings),
+            address=settings.web_url,
             # The CLI's own resume loop, in the background, until the flow has applied the record.
             carry_on=lambda run_id, submission_id: in_background(
                 lambda: orchestration.follow(

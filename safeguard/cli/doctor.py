@@ -16,7 +16,9 @@ from notifications.addresses import check_address
 from notifications.channels import send_with_apprise
 from safeguard import orchestration, wiring
 from safeguard.cli.common import console, print_json
-from safeguard.settings import get_settings
+from safeguard.settings import Settings, get_settings
+from web.oidc import ProviderError
+from web.service import provider_of
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ def doctor(
         found.append(Finding("Prefect API", True, orchestration.check_api(settings)))
     except InputError as exc:
         found.append(Finding("Prefect API", False, str(exc)))
+    found += _sign_in(settings, engine if revision == head_revision() else None)
     unset = "not set: notices link to http://127.0.0.1; set SAFEGUARD_WEB_URL to the address people reach"  # fmt: skip
     found.append(Finding("web address", bool(settings.web_url), settings.web_url or unset))
     if as_json:
@@ -68,6 +71,28 @@ def doctor(
         console().print(table)
     if not all(f.ok for f in found):
         raise typer.Exit(1)
+
+
+def _sign_in(settings: Settings, engine: Engine | None) -> list[Finding]:
+    """With the council's identity provider on: it answers, and who cannot sign in through it."""
+    provider = provider_of(settings)
+    if provider is None:
+        return [Finding("sign-in", True, "with a password (SAFEGUARD_SIGN_IN=password)")]
+    try:
+        found = [Finding("identity provider", True, provider.check())]
+    except ProviderError as failed:
+        said = f"{settings.oidc_issuer}: {failed.reason}; check SAFEGUARD_OIDC_ISSUER"
+        found = [Finding("identity provider", False, said)]
+    if engine is not None and settings.sign_in == "oidc":
+        with Session(engine) as session:
+            unlinked = session.exec(
+                select(Staff.id).where(col(Staff.active), col(Staff.sign_in_id).is_(None))
+            ).all()
+        said = f"{len(unlinked)} cannot sign in (no sign-in id): {', '.join(unlinked[:10])}"
+        if len(unlinked) > 10:
+            said += ", ..."
+        found.append(Finding("sign-in ids", not unlinked, said if unlinked else "everyone has one"))  # fmt: skip
+    return found
 
 
 def _addresses(engine: Engine, send_to: str | None) -> list[Finding]:

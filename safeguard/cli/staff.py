@@ -24,6 +24,7 @@ from models.staff import (
     management_chain,
     new_staff,
     read_import_file,
+    set_sign_in_id,
 )
 from models.wallclock import system_clock
 from notifications.addresses import check_address
@@ -53,6 +54,12 @@ def add(
         help="External to the authority (RPR 2006 reg 2): may be a stage 2 independent person "
         "or sit on a review panel.",
     ),
+    sign_in: str | None = typer.Option(
+        None,
+        "--sign-in-id",
+        help="Who the council's identity provider says they are (the claim "
+        "SAFEGUARD_OIDC_CLAIM names: their email, user name or object id).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Add one member of staff."""
@@ -63,6 +70,7 @@ def add(
         line_manager=line_manager,
         addresses=addresses,
         independent=independent,
+        sign_in_id=sign_in,
     )
     engine = wiring.engine(get_settings())
     with session_scope(engine) as session:
@@ -132,6 +140,37 @@ def show(
     out.print("  reports to: " + (" -> ".join(f"{c.id} ({c.name})" for c in chain) or "nobody"))
     out.print(
         "  notices to: " + (", ".join(view.addresses) or "no address (notices cannot reach them)")
+    )
+    out.print("  signs in with the council account: " + (view.sign_in_id or "not linked"))
+
+
+@app.command("sign-in-id")
+def sign_in_id(
+    staff_id: str = typer.Argument(..., metavar="ID"),
+    value: str | None = typer.Argument(
+        None,
+        metavar="SIGN_IN_ID",
+        help="Who the council's identity provider says they are (their email, user name or "
+        "object id, as SAFEGUARD_OIDC_CLAIM names).",
+    ),
+    clear: bool = typer.Option(False, "--clear", help="Unlink them from any council account."),
+    actor: str | None = typer.Option(None, "--as", help="Your staff id (kept in the audit log)."),
+) -> None:
+    """Link someone already in the directory to their council account (or unlink them)."""
+    if (value is None) == (not clear):
+        raise InputError(
+            "give the sign-in id to link (safeguard staff sign-in-id ID pat@council.gov.uk), "
+            "or --clear to unlink, not both"
+        )
+    engine = wiring.engine(get_settings())
+    with session_scope(engine) as session:
+        if actor is not None:
+            get_staff(session, actor)
+        set_sign_in_id(session, staff_id=staff_id, value=value, now=system_clock(), actor_id=actor)
+    console().print(
+        f"{staff_id} signs in with the council account {value.strip().lower()}"
+        if value is not None
+        else f"{staff_id} is no longer linked to a council account"
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -46,17 +47,21 @@ def serve(
     now: datetime,
     carry_on: Callable[[str | None, int], None] = lambda run, submission: None,
     launch: Callable[[int], None] = lambda case_id: None,
+    clock: Callable[[], datetime] | None = None,
+    **more: Any,
 ) -> Iterator[str]:
-    """Serve the app on the database, as at `now`, on a free port; yield its address."""
+    """Serve the app on the database, as at `now` (or by `clock`), on a free port; yield its
+    address. `more`: further WebDeps (how people sign in, say)."""
     app = create_app(
         WebDeps(
             engine=engine,
             policy=POLICY,
             calendar=CALENDAR,
-            clock=lambda: now,
+            clock=clock or (lambda: now),
             secret=b"s" * 32,
             carry_on=carry_on,
             launch=launch,
+            **more,
         )
     )
     with socket.socket() as sock:

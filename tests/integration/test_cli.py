@@ -298,6 +298,46 @@ def test_a_bad_import_adds_nobody(
     assert directory(run) == before
 
 
+def test_staff_sign_in_ids_link_people_to_their_council_accounts(
+    run: Run, db: str, tmp_path: Path
+) -> None:
+    """`staff add --sign-in-id`, the import's sign_in_id column and `staff sign-in-id`: kept
+    lower-case, one person each; a clash or a bad value refused, changing nothing."""
+    added = run("staff", "add", "iro-1", "--name", "Sam Iro", "--role", "iro", "--sign-in-id", "Sam.Iro@Northshire.gov.uk")  # fmt: skip
+    assert added.code == 0, added
+    assert "signs in with the council account: sam.iro@northshire.gov.uk" in run("staff", "show", "iro-1").out  # fmt: skip
+    team = tmp_path / "team.csv"
+    team.write_text(
+        "id,name,roles,sign_in_id\nirom-1,Robin Iro,iro_manager,robin@northshire.gov.uk\n"
+    )
+    assert run("staff", "import", str(team)).code == 0
+    before = directory(run)
+    refused(
+        run(
+            "staff",
+            "add",
+            "x-1",
+            "--name",
+            "X",
+            "--role",
+            "iro",
+            "--sign-in-id",
+            "ROBIN@northshire.gov.uk",
+        ),
+        "sign-in id robin@northshire.gov.uk already belongs to irom-1",
+    )
+    refused(run("staff", "sign-in-id", "iro-1", "robin@northshire.gov.uk"), "already belongs to irom-1")  # fmt: skip
+    refused(run("staff", "sign-in-id", "iro-1", "two words"), "with no spaces")
+    refused(run("staff", "sign-in-id", "iro-1"), "give the sign-in id to link")
+    refused(run("staff", "sign-in-id", "ghost", "g@x.org"), "no staff member with id 'ghost'")
+    assert directory(run) == before
+    linked = run("staff", "sign-in-id", "iro-1", "sam@northshire.gov.uk", "--as", "irom-1")
+    assert linked.code == 0 and "iro-1 signs in with the council account sam@northshire.gov.uk" in linked.out  # fmt: skip
+    assert run("staff", "show", "iro-1", "--json").json()["sign_in_id"] == "sam@northshire.gov.uk"
+    assert run("staff", "sign-in-id", "iro-1", "--clear").code == 0
+    assert run("staff", "show", "iro-1", "--json").json()["sign_in_id"] is None
+
+
 # --- casework commands: bad input refused before anything is stored ---------------------------------
 
 

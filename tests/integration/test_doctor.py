@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from models.db import make_engine
 from safeguard.cli import main
 from tests.flows.conftest import until
+from tests.oidc_provider import running_provider
 from tests.smtp import SmtpServer
 
 
@@ -81,3 +82,33 @@ def test_doctor_says_what_to_fix(
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     code, found = doctor()
     assert found["Prefect API"][0] is False and "Prefect does not answer" in found["Prefect API"][1]
+
+
+def test_doctor_checks_the_council_identity_provider(
+    tmp_path: Path, prefect_health: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:  # fmt: skip
+    """SAFEGUARD_SIGN_IN=oidc: the provider answers (a real one, tests/oidc_provider.py), and who
+    in the directory has no sign-in id (they could not sign in); an issuer that does not answer."""
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", f"sqlite:///{tmp_path}/safeguard.db")
+    monkeypatch.setenv("PREFECT_API_URL", prefect_health)
+    monkeypatch.setenv("SAFEGUARD_WEB_URL", "https://safeguard.example.gov.uk")
+    assert main(["db", "upgrade"]) == 0
+    assert main(["staff", "add", "pat", "--name", "Pat", "--role", "lado", "--sign-in-id", "pat@x.gov.uk"]) == 0  # fmt: skip
+    assert main(["staff", "add", "sam", "--name", "Sam", "--role", "iro"]) == 0
+    capsys.readouterr()
+    with running_provider() as provider:
+        monkeypatch.setenv("SAFEGUARD_SIGN_IN", "oidc")
+        monkeypatch.setenv("SAFEGUARD_OIDC_ISSUER", provider.issuer)
+        monkeypatch.setenv("SAFEGUARD_OIDC_CLIENT_ID", "safeguard")
+        code = main(["doctor", "--json"])
+        found = {f["check"]: (f["ok"], f["said"]) for f in json.loads(capsys.readouterr().out)}
+        assert found["identity provider"] == (True, f"{provider.issuer} answers (1 signing key(s) published)")  # fmt: skip
+        assert found["sign-in ids"] == (False, "1 cannot sign in (no sign-in id): sam")
+        assert code == 1
+    monkeypatch.setenv("SAFEGUARD_OIDC_ISSUER", "http://127.0.0.1:9")
+    code = main(["doctor", "--json"])
+    found = {f["check"]: (f["ok"], f["said"]) for f in json.loads(capsys.readouterr().out)}
+    assert found["identity provider"] == (False, "http://127.0.0.1:9: discovery unreachable; check SAFEGUARD_OIDC_ISSUER")  # fmt: skip
+    monkeypatch.delenv("SAFEGUARD_OIDC_CLIENT_ID")
+    assert main(["doctor"]) == 2
+    assert "needs SAFEGUARD_OIDC_CLIENT_ID" in capsys.readouterr().err

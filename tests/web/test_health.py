@@ -85,6 +85,7 @@ def test_metrics_for_the_bearer_of_the_token_only(engine: Engine, smtp: SmtpServ
     [retrying] = [line for line in lines if line.startswith("safeguard_deliveries_retrying ")]
     assert float(retrying.split()[1]) > 0  # the mail server refused them: pending, tried
     assert any(line.startswith("safeguard_last_sweep_timestamp_seconds 1.7") for line in lines)
+    assert "safeguard_sign_ins_refused_24h 0.0" in lines
     assert "ALG-" not in got.text and "Staff" not in got.text  # numbers, no references or names
 
 
@@ -96,6 +97,7 @@ def test_service_health_for_managers_in_words(engine: Engine, smtp: SmtpServer) 
     start_case(engine)
     outbox_sweep.sweep(engine, policy=POLICY, calendar=CALENDAR, now=at("2026-11-05T09:00"), sender=lambda urls, s, t, h: send_with_apprise([], s, t, h), clock=lambda: at("2026-11-05T09:00"))  # fmt: skip
     site = client(engine, "2026-11-06T12:00")
+    sign_in(site, "iro-1", "not the password at all")  # refused
     sign_in(site, "iro-1")
     assert site.get("/service-health").status_code == 403  # managers only
     sign_in(site, "hos-1")
@@ -107,4 +109,5 @@ def test_service_health_for_managers_in_words(engine: Engine, smtp: SmtpServer) 
     assert "Allegation against a foster carer (LADO process) 1 1 at rung 2" in said  # as swept
     assert "Last sweep 5 November 2026 at 09:00" in said
     assert "Notices waiting to be delivered 5 (5 tried and being retried)" in said
+    assert "Sign-ins refused in the last 24 hours 1" in said
     assert 'href="/service-health"' in page.text  # in the managers' menu

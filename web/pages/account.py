@@ -1,6 +1,7 @@
 """Signing in and out, and setting a password from an invitation: the pages before a session (their
 forms pair a CSRF token with a signed cookie of their own), and the session's cookie."""
 
+import hmac
 import secrets
 from typing import Any
 
@@ -8,10 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from models import accounts, first_run
+from models import accounts, first_run, single_sign_on
 from models.enums import Role
 from models.errors import FieldErrors, InputError
 from web.deps import (
+    COUNCIL_COOKIE,
     SESSION_COOKIE,
     SIGN_IN_COOKIE,
     SIGN_IN_LASTS,
@@ -22,8 +24,12 @@ from web.deps import (
     signed_in,
     site,
     text,
+    unsigned,
 )
+from web.oidc import ProviderError
 from web.render import sentence
+
+ATTEMPT_SECONDS = int(single_sign_on.ATTEMPT_LASTS.total_seconds())
 
 router = APIRouter()
 
@@ -40,8 +46,13 @@ def sign_in_page(
     said = {
         "password": "Your password is set: sign in with it",
         "setup": "Safeguard is set up: sign in with the staff id and password you chose",
+        "signed-out": "You have signed out of Safeguard",
     }.get(done or "")
-    return _sign_in(request, here, next, flash=said)
+    council = here.deps.council
+    leave_council = None
+    if done == "signed-out" and council is not None:
+        leave_council = council.end_session_url(_address(request, here) + "/sign-in")
+    return _sign_in(request, here, next, flash=said, leave_council=leave_council)
 
 
 @router.post("/sign-in")
@@ -50,6 +61,9 @@ def sign_in(
 ) -> Response:
     staff_id, password = text(form, "staff_id"), _raw(form, "password")
     target = safe_next(text(form, "next") or "/my-work")
+    if not here.deps.passwords:
+        said = f"Passwords are not used here: sign in with {here.deps.council.name}"  # type: ignore[union-attr]
+        return _sign_in(request, here, target, "", [("sign-in", said)], 400)
     given = (("staff_id", "staff id", staff_id), ("password", "password", password))
     missing = [(name, f"Enter your {label}") for name, label, value in given if not value]
     if missing:
@@ -82,8 +96,119 @@ def sign_out(
 ) -> Response:
     with here.casework() as cx:
         accounts.sign_out(cx.session, me.token, cx.now())
-    response = RedirectResponse("/sign-in", status_code=303)
+    response = RedirectResponse("/sign-in?done=signed-out", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- the council's identity provider (OpenID Connect; web/oidc.py) ------------------------------
+
+
+@router.get("/sign-in/council")
+def council_sign_in(
+    request: Request, next: str = "/my-work", here: Site = Depends(site)
+) -> Response:
+    """Send the browser to the council's identity provider, with a new attempt's state, nonce and
+    PKCE challenge; the state also goes (signed) into this browser's cookie."""
+    council = here.deps.council
+    if council is None:
+        return _no_council(request, here)
+    with here.casework() as cx:
+        attempt = single_sign_on.begin(cx.session, next_path=safe_next(next), now=cx.now())
+    try:
+        url = council.authorization_url(
+            state=attempt.state,
+            nonce=attempt.nonce,
+            verifier=attempt.verifier,
+            redirect_uri=_return_address(request, here),
+        )
+    except ProviderError as failed:
+        return _not_signed_in(request, here, str(failed), 503 if failed.unreachable else 403)
+    response = RedirectResponse(url, status_code=303)
+    signed = here.council_sign_ins.sign(attempt.state).decode()
+    _cookie(here, response, COUNCIL_COOKIE, signed, ATTEMPT_SECONDS)
+    return response
+
+
+@router.get("/sign-in/council/return")
+def council_return(
+    request: Request,
+    code: str = "",
+    state: str = "",
+    error: str = "",
+    here: Site = Depends(site),
+) -> Response:
+    """The provider's answer: this browser's state, unused and recent; then the code exchanged
+    and the ID token checked (web/oidc.py); then exactly one person in the directory. Every
+    refusal is in the audit log, and nothing is created."""
+    council = here.deps.council
+    if council is None:
+        return _no_council(request, here)
+    ours = unsigned(here.council_sign_ins, request.cookies.get(COUNCIL_COOKIE, ""), ATTEMPT_SECONDS)
+    refused: str | None = None
+    with here.casework() as cx:  # a refusal is kept too
+        try:
+            if not ours or not hmac.compare_digest(ours.encode(), state.encode()):
+                raise InputError(single_sign_on.EXPIRED)
+            attempt = single_sign_on.take(cx.session, state=state, now=cx.now())
+            if error or not code:
+                raise InputError(
+                    f"you did not finish signing in with {council.name}: start again from the "
+                    "sign-in page"
+                )
+        except InputError as stopped:
+            reason = f"provider said {error[:40]}" if error else "state not this browser's, used or old"  # fmt: skip
+            single_sign_on.refuse(cx.session, cx.now(), reason)
+            refused = str(stopped)
+    if refused is not None:
+        return _not_signed_in(request, here, refused, 403)
+    try:
+        value = council.identify(
+            code=code,
+            nonce=attempt.nonce,
+            verifier=attempt.verifier,
+            redirect_uri=_return_address(request, here),
+        )
+    except ProviderError as failed:
+        with here.casework() as cx:
+            single_sign_on.refuse(cx.session, cx.now(), failed.reason)
+        return _not_signed_in(request, here, str(failed), 503 if failed.unreachable else 403)
+    with here.casework() as cx:  # a refusal is kept too
+        try:
+            begun = single_sign_on.sign_in_by_id(
+                cx.session, value=value, now=cx.now(), lasts=here.deps.session_lasts
+            )
+        except InputError as stopped:
+            refused = str(stopped)
+    if refused is not None:
+        return _not_signed_in(request, here, refused, 403)
+    response = RedirectResponse(safe_next(attempt.next_path), status_code=303)
+    lasts = int(here.deps.session_lasts.total_seconds())
+    _cookie(here, response, SESSION_COOKIE, here.sessions.sign(begun.token).decode(), lasts)
+    response.delete_cookie(COUNCIL_COOKIE, path="/")
+    return response
+
+
+def _no_council(request: Request, here: Site) -> HTMLResponse:
+    said = "Signing in with a council account is not switched on here: sign in with your staff id and password."  # fmt: skip
+    return here.render.refusal(request, None, 404, "Page not found", said)
+
+
+def _address(request: Request, here: Site) -> str:
+    return (here.deps.address or str(request.base_url)).rstrip("/")
+
+
+def _return_address(request: Request, here: Site) -> str:
+    """Where the provider sends the browser back (registered with the provider as this)."""
+    return _address(request, here) + "/sign-in/council/return"
+
+
+def _not_signed_in(request: Request, here: Site, message: str, status: int) -> HTMLResponse:
+    response = here.render(
+        request, "account/not_signed_in.html", None, status,
+        title="You are not signed in", message=sentence(message),
+    )  # fmt: skip
+    response.delete_cookie(COUNCIL_COOKIE, path="/")
     return response
 
 
@@ -185,10 +310,14 @@ def _sign_in(
     errors: list[tuple[str, str]] | None = None,
     status: int = 200,
     flash: str | None = None,
+    leave_council: str | None = None,
 ) -> HTMLResponse:
+    council = here.deps.council
     return before_session(
         request, here, "account/sign_in.html", status, title="Sign in", next=safe_next(target),
         staff_id=staff_id, errors=errors or [], field_errors_list=errors or [], flash=flash,
+        passwords=here.deps.passwords, council=council.name if council else None,
+        leave_council=leave_council,
     )  # fmt: skip
 
 
@@ -225,6 +354,7 @@ def _cookie(here: Site, response: Response, name: str, value: str, max_age: int)
         value,
         max_age=max_age,
         httponly=True,
+        # the provider's answer arrives from its site: a strict cookie would not come with it
         samesite="strict" if name == SIGN_IN_COOKIE else "lax",
         secure=here.deps.secure_cookies,
         path="/",
