@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, select
 
-from models import audit, registry
+from models import audit, registry, restriction
 from models.cases import parties_of
 from models.errors import InputError
 from models.inputs import free_text
@@ -334,8 +334,11 @@ def log_view(
 ) -> None:
     """Record that the person viewed the case, with their reason where one is asked for. Without
     one, a reason they gave for this case since `since` (their session's start) stands; else the
-    view is refused (ReasonNeeded) and nothing is shown."""
+    view is refused (ReasonNeeded) and nothing is shown. A restricted case the person may not
+    open is refused (Restricted) with nothing written: the caller keeps the attempt
+    (restriction.refused) in a transaction of its own."""
     acting_roles(session, staff_id)
+    restriction.check(session, case, staff_id)
     text = free_text(reason, "reason") if reason else None
     if text is None and needs_reason(session, case, staff_id):
         earlier = (
@@ -376,5 +379,12 @@ def access_log(session: Session, case_id: int, limit: int = 200) -> list[dict[st
         .limit(limit)
     ).all()
     return [
-        {"who": v.staff_id, "at": v.at.isoformat(), "reason": v.reason, "via": v.via} for v in rows
+        {
+            "who": v.staff_id,
+            "at": v.at.isoformat(),
+            "reason": v.reason,
+            "via": v.via,
+            "refused": v.refused,
+        }
+        for v in rows
     ]

@@ -467,6 +467,9 @@ class ProcessDecl(Generic[S]):
     # no part in asks why first (DESIGN rule 12): the process's, since the sensitivity is its own.
     access_log_readers: frozenset[Role] = frozenset({Role.head_of_service, Role.director})
     ask_why_before_opening: bool = False
+    # Who may restrict a case (only the people working on it and their managers may then open it:
+    # models/restriction.py) and lift its restriction.
+    restricted_by: frozenset[Role] = frozenset({Role.lado_manager})
     record_notes: Callable[[Mapping[str, Any]], RecordNotes] | None = None  # for its retention
     carer_of: Callable[[Mapping[str, Any]], str | None] | None = None  # the carer a case is about
     filed_on_record: frozenset[str] = frozenset()  # decisions that are reports filed on the

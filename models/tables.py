@@ -108,6 +108,9 @@ class Case(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     details_version: int = 1
     retain_until: date | None = None  # the record kept until then (the policy's rule at closing)
+    # only the people working on it and their managers may open it (models/restriction.py; the
+    # decisions that set and lift it are case_restrictions, migration 0020)
+    restricted: bool = False
 
 
 class CaseLink(SQLModel, table=True):
@@ -490,6 +493,22 @@ class CaseView(SQLModel, table=True):
     at: datetime = _utc()
     reason: str | None = Field(default=None, max_length=4000)
     via: str = Field(default="web", max_length=16)  # web, or cli (case show --as)
+    refused: bool = False  # an attempt to open a restricted case, refused (migration 0020)
+
+
+class CaseRestriction(SQLModel, table=True):
+    """A decision to restrict a case, or to lift its restriction (append-only; migration 0020):
+    why (the carer or a child is a member of staff, or related to one), in words, by whom, when."""
+
+    __tablename__ = "case_restrictions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    restricted: bool  # True: restricted; False: the restriction lifted
+    ground: str | None = Field(default=None, max_length=40)  # why restricted (None: lifted)
+    reason: str = Field(max_length=4000)
+    decided_by: str = Field(foreign_key="staff.id", max_length=64)
+    decided_at: datetime = _utc()
 
 
 class Invite(SQLModel, table=True):

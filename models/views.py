@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from models import registry
+from models import registry, restriction
 from models.accounts import needs_reason
 from models.calendar import WorkingCalendar
 from models.cases import details_of, get_case, links_of
@@ -115,6 +115,8 @@ def case_view(
         "parties": [{"role": p.role.value, "staff": p.staff_id} for p in parties],
         "links": _held_for(session, policy, case, links_of(session, case.id or 0)),
         "flags": flags_for(session, [case.id or 0])[case.id or 0],
+        "restricted": case.restricted,
+        "restrictions": [d.as_dict() for d in restriction.decisions(session, case.id or 0)],
         "not_applied": [
             {
                 "submission": f.id,
@@ -373,7 +375,9 @@ def find_cases(session: Session, policy: Policy, query: str, staff_id: str) -> l
     letter case, exactly), newest first: each with how it matched and whether opening it asks the
     person why first. A case its process keeps off the carer's file (an allegation found false or
     malicious, KCSIE) is found by the carer's reference only for those who lead or oversee the
-    process's cases (its lead role, or a reader of its access log)."""
+    process's cases (its lead role, or a reader of its access log). A restricted case the person
+    may not open is found by its own reference only, shown as restricted (never by a child's or
+    the carer's reference: that would tell them who it is about)."""
     wanted = query.strip().casefold()
     if not wanted or len(wanted) > SEARCH_MAX:
         return []
@@ -393,6 +397,8 @@ def find_cases(session: Session, policy: Policy, query: str, staff_id: str) -> l
         if _off_file(case) and not held & ({decl.lead_role} | decl.access_log_readers):
             continue
         found[case.id or 0] = (case, "carer's reference")
+    open_to = restriction.allowed(session, [case for case, _ in found.values()])
+    closed = {i for i, people in open_to.items() if staff_id not in people}
     return [
         {
             "reference": case.reference,
@@ -400,11 +406,13 @@ def find_cases(session: Session, policy: Policy, query: str, staff_id: str) -> l
             "status": case.status.value,
             "opened_at": case.opened_at.isoformat(),
             "matched": matched,
-            "asks_why": needs_reason(session, case, staff_id),
+            "asks_why": needs_reason(session, case, staff_id) and (case.id or 0) not in closed,
+            "restricted": (case.id or 0) in closed,
         }
         for case, matched in sorted(
             found.values(), key=lambda pair: pair[0].opened_at, reverse=True
         )
+        if (case.id or 0) not in closed or matched == "case reference"
     ]
 
 

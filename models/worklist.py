@@ -53,6 +53,7 @@ class Row:
     waits_on: str  # the person it waits on, or the role when nobody is named
     waits_on_named: bool
     team: str | None  # the line manager of the person it waits on
+    restricted: bool = False  # only the people working on it and their managers may open it
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -293,6 +294,7 @@ class _Open(NamedTuple):
     due_on: date
     reference: str
     process: str
+    restricted: bool
 
 
 _COLUMNS: tuple[Any, ...] = (
@@ -305,6 +307,7 @@ _COLUMNS: tuple[Any, ...] = (
     Step.due_on,
     Case.reference,
     Case.process,
+    Case.restricted,
 )
 
 
@@ -348,6 +351,7 @@ def _rows(
                 waits_on=owner or f"{rule.owner.label} (nobody named)",
                 waits_on_named=owner is not None,
                 team=managers.get(owner) if owner else None,
+                restricted=step.restricted,
             )
         )
     return rows

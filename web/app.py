@@ -16,6 +16,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from models import restriction
+from models.restriction import Restricted
 from web.deps import Forbidden, Me, SignInNeeded, Site, WebDeps, signed_in
 from web.pages import (
     account,
@@ -62,6 +64,7 @@ def create_app(deps: WebDeps) -> FastAPI:
         app.include_router(area.router)
     app.add_exception_handler(SignInNeeded, _sign_in_first)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(Restricted, _restricted)
     # What start-up built (modules, the policy, the calendar) lives as long as the process: moved
     # out of the garbage collector's sight, a big page no longer pauses for a full collection of
     # it (the board's 95th percentile: bench/web_pages.py).
@@ -79,6 +82,19 @@ async def _sign_in_first(request: Request, _: Exception) -> Response:
     return here.render.refusal(
         request, None, 401, "Sign in first", "Your session has ended: sign in again."
     )
+
+
+async def _restricted(request: Request, exc: Exception) -> Response:
+    """A restricted case, and this person may not open it: the attempt is kept in its access log
+    (for those who read it), and the page says so."""
+    assert isinstance(exc, Restricted)
+    here: Site = request.app.state.site
+    with here.casework() as cx:
+        restriction.refused(cx.session, case_id=exc.case_id, staff_id=exc.staff_id, now=cx.now(), via="web")  # fmt: skip
+    me: Me | None = None
+    with suppress(SignInNeeded):
+        me = signed_in(request, here)
+    return here.render.refusal(request, me, 403, "This case is restricted", str(exc))
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:

@@ -19,10 +19,11 @@ from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData
 
-from models import accounts
+from models import accounts, restriction
 from models.calendar import WorkingCalendar
 from models.casework import Casework, Rules, unit_of_work
 from models.enums import Role
+from models.errors import InputError
 from models.permissions import is_manager
 from models.policy import Policy
 from models.staff import get_staff
@@ -143,6 +144,20 @@ def signed_in(request: Request, here: Site = Depends(site)) -> Me:
         return Me(
             person.id, person.name, frozenset(person.roles), live.csrf, live.created_at, token
         )
+
+
+def open_to_me(request: Request, me: Me = Depends(signed_in), here: Site = Depends(site)) -> None:
+    """A page of one case (its path names the reference) opens only for those who may open it:
+    a restricted case raises restriction.Restricted (the app keeps the attempt and says so)."""
+    reference = request.path_params.get("reference")
+    if reference is None:
+        return
+    with here.casework() as cx:
+        try:
+            case = cx.case(reference)
+        except InputError:
+            return  # the page itself says there is no such case
+        restriction.check(cx.session, case, me.id)
 
 
 def manager(me: Me = Depends(signed_in)) -> Me:

@@ -14,7 +14,7 @@ import typer
 from rich.table import Column, Table
 from sqlalchemy.engine import Engine
 
-from models import accounts, cases, registry, steps
+from models import accounts, cases, registry, restriction, steps
 from models.db import session_scope
 from models.errors import InputError
 from models.tables import Submission
@@ -271,13 +271,21 @@ def show(
     settings = get_settings()
     with wiring.casework(settings) as cx:
         case = cx.case(reference)
+        refused_to: restriction.Restricted | None = None
         if viewer is not None:  # every view by a person is logged, as in the browser
-            accounts.log_view(
-                cx.session, case=case, staff_id=viewer, now=cx.now(), reason=reason, via="cli"
-            )
-        view = cx.view(reference)
+            try:
+                accounts.log_view(
+                    cx.session, case=case, staff_id=viewer, now=cx.now(), reason=reason, via="cli"
+                )
+            except restriction.Restricted as closed:
+                refused_to = closed
+        view = cx.view(reference) if refused_to is None else {}
         if viewer is not None and accounts.may_see_access_log(cx.session, case, viewer):
             view["access_log"] = accounts.access_log(cx.session, case.id or 0)
+        if refused_to is not None:  # the attempt is kept (its own transaction: this one ends)
+            restriction.refused(cx.session, case_id=case.id or 0, staff_id=viewer or "", now=cx.now(), via="cli")  # fmt: skip
+    if refused_to is not None:
+        raise refused_to
     if as_json:
         print_json(view)
         return
@@ -287,7 +295,14 @@ def show(
     if view.get("retain_until"):
         out.print(f"record kept until {view['retain_until']} (its retention rule)")
     for flag in view["flags"]:
-        out.print(f"[bold]FLAG[/bold]: {flag['flag']} for {flag['child']} ({flag['reference']})")
+        out.print(f"FLAG: {flag['flag']} for {flag['child']} ({flag['reference']})")
+    if view["restricted"]:
+        out.print("RESTRICTED: only the people working on it and their managers may open it")
+    for decision in view["restrictions"]:
+        said = (
+            f"restricted: {decision['ground']}" if decision["restricted"] else "restriction lifted"
+        )
+        out.print(f"  {said}, by {decision['by']} at {decision['at'][:16]}: {decision['reason']}")
     for link in view["links"]:
         out.print(f"linked: {link['reference']} ({link['process']}): {link['why']}")
     for note in view.get("notes", []):
@@ -368,13 +383,51 @@ def show(
     if "access_log" in view:
         log = Table("who", "when", "via", Column("reason", overflow="fold"), title="access log")
         for v in view["access_log"]:
-            log.add_row(v["who"], _local(v["at"], tz), v["via"], v["reason"] or "-")
+            said = "REFUSED: the case is restricted" if v.get("refused") else v["reason"] or "-"
+            log.add_row(v["who"], _local(v["at"], tz), v["via"], said)
         out.print(log)
 
 
 def _local(iso: str | None, tz: ZoneInfo) -> str:
     """Return a stored UTC time as local date and time, e.g. 2026-11-26 15:00."""
     return "" if not iso else datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+@case_app.command("restrict")
+def restrict(
+    reference: str = typer.Argument(..., metavar="CASE"),
+    ground: str = typer.Option(
+        ...,
+        "--ground",
+        help="staff: the carer or a child is a member of staff; related: related to one.",
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why (kept on the case with your name)."),
+    author: str = typer.Option(
+        ..., "--as", help="Your staff id (a LADO manager, as its process says)."
+    ),
+) -> None:
+    """Restrict a case: only its lead, the people named in it or owning its work, their managers
+    and you may then open it; anyone else's attempt is kept in its access log."""
+    if ground not in restriction.GROUNDS:
+        raise InputError(f"--ground: choose {' or '.join(restriction.GROUNDS)}, not {ground!r}")
+    with wiring.casework(get_settings()) as cx:
+        case = cx.case(reference)
+        restriction.restrict(cx.session, case=case, by=author, ground=ground, reason=reason, now=cx.now())  # fmt: skip
+    console().print(f"{reference} is restricted: {restriction.GROUNDS[ground].lower()}")
+
+
+@case_app.command("lift-restriction")
+def lift_restriction(
+    reference: str = typer.Argument(..., metavar="CASE"),
+    reason: str = typer.Option(..., "--reason", help="Why (kept on the case with your name)."),
+    author: str = typer.Option(
+        ..., "--as", help="Your staff id (a LADO manager, as its process says)."
+    ),
+) -> None:
+    """Lift a case's restriction (a decision, kept with its reason)."""
+    with wiring.casework(get_settings()) as cx:
+        restriction.lift(cx.session, case=cx.case(reference), by=author, reason=reason, now=cx.now())  # fmt: skip
+    console().print(f"{reference} is no longer restricted")
 
 
 @case_app.command("event")

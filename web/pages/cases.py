@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from models import accounts, registry, steps
+from models import accounts, registry, restriction, steps
 from models.cases import details_of
-from models.errors import InputError
+from models.errors import FieldErrors, InputError
 from models.permissions import may_record, may_start
 from models.policy import ProcessPolicy
 from models.process import ProcessDecl, StepDecl
@@ -21,12 +21,12 @@ from models.views import SEARCH_MAX, find_cases
 from notifications.notices import at_the_top, notice_rows
 from notifications.writing import take_up_path
 from web import forms
-from web.deps import Me, Site, checked_form, signed_in, site, text
+from web.deps import Forbidden, Me, Site, checked_form, open_to_me, signed_in, site, text
 from web.pages.events import events_offered
 from web.render import said
 from web.timeline import timeline
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(open_to_me)])  # a restricted case: its people only
 
 SLOW = timedelta(minutes=1)  # a record not applied after this: the flow's service may be down
 DONE = {
@@ -36,6 +36,8 @@ DONE = {
     "resumed": "Clock started again",
     "extended": "Timescale extended",
     "event": "Saved: what happened is on the case's record",
+    "restricted": "The case is restricted: only the people working on it and their managers can open it",
+    "lifted": "The restriction is lifted",
 }
 
 
@@ -101,6 +103,62 @@ def give_reason(
     if not reason:
         return _reason(request, here, me, reference, f"Say why you need to open {reference}")
     return show_case(request, here, me, reference, reason)
+
+
+@router.get("/cases/{reference}/restriction")
+def restriction_page(
+    request: Request, reference: str, me: Me = Depends(signed_in), here: Site = Depends(site)
+) -> Response:
+    """The form that restricts the case, or lifts its restriction (for those its process lets)."""
+    return _restriction(request, here, me, reference, {})
+
+
+@router.post("/cases/{reference}/restriction")
+def decide_restriction(
+    request: Request,
+    reference: str,
+    form: FormData = Depends(checked_form),
+    me: Me = Depends(signed_in),
+    here: Site = Depends(site),
+) -> Response:
+    given = {"ground": text(form, "ground"), "reason": text(form, "reason")}
+    lifting = text(form, "lifting") == "yes"
+    try:
+        with here.casework() as cx:
+            case = cx.case(reference)
+            if lifting:
+                restriction.lift(cx.session, case=case, by=me.id, reason=given["reason"], now=cx.now())  # fmt: skip
+            else:
+                restriction.restrict(cx.session, case=case, by=me.id, ground=given["ground"], reason=given["reason"], now=cx.now())  # fmt: skip
+    except FieldErrors as refused:
+        return _restriction(request, here, me, reference, given, refused.fields)
+    except InputError as refused:
+        return here.render.refusal(request, me, 400, "The restriction was not changed", str(refused))  # fmt: skip
+    return RedirectResponse(f"/cases/{reference}?done={'lifted' if lifting else 'restricted'}", status_code=303)  # fmt: skip
+
+
+def _restriction(
+    request: Request,
+    here: Site,
+    me: Me,
+    reference: str,
+    given: dict[str, str],
+    errors: list[tuple[str, str]] | None = None,
+) -> Response:
+    try:
+        with here.casework() as cx:
+            case = cx.case(reference)
+            allowed = restriction.may_decide(cx.session, case, me.id)
+    except InputError as refused:
+        return here.render.refusal(request, me, 404, "Case not found", str(refused))
+    if not allowed:
+        raise Forbidden("Only a manager its process names can restrict a case or lift its restriction.")  # fmt: skip
+    return here.render(
+        request, "cases/restriction.html", me, 400 if errors else 200,
+        title=("Lift the restriction of " if case.restricted else "Restrict ") + reference,
+        reference=reference, lifting=case.restricted, grounds=restriction.GROUNDS,
+        given={"ground": "", "reason": "", **given}, errors=errors or [], field_errors_list=errors or [],
+    )  # fmt: skip
 
 
 @router.post("/cases/{reference}/decisions/{decision_id}/rationale")
@@ -176,6 +234,7 @@ def show_case(
                 accounts.log_view(cx.session, case=case, staff_id=me.id, now=cx.now(), reason=reason, since=me.since)  # fmt: skip
             except accounts.ReasonNeeded:
                 return RedirectResponse(f"/cases/{reference}/reason", status_code=303)
+            decides = restriction.may_decide(cx.session, case, me.id)
             view = cx.view(reference)
             notices = notice_rows(cx.session, reference=reference, limit=100)
             pending = steps.being_applied(cx.session, case.id or 0)
@@ -184,6 +243,8 @@ def show_case(
             people = staff_names(cx.session)
             details = details_of(case)
             top = at_the_top(cx.session, case.id or 0)
+    except restriction.Restricted:
+        raise  # the app keeps the attempt and says so
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Case not found", str(refused))
     rules = here.deps.policy.process(case.process)
@@ -207,7 +268,7 @@ def show_case(
         clocks=_clocks(decl, rules, me),
         events=events_offered(case.process, me) if view["status"] == "open" else [],
         run_link=f"{ui}/runs/flow-run/{run}" if ui and run else None,
-        take_up=_take_up(me, reference, top),
+        take_up=_take_up(me, reference, top), decides_restriction=decides,
         flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else flash,
     )  # fmt: skip
 

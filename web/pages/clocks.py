@@ -17,10 +17,10 @@ from models.inputs import parse
 from models.permissions import DirectoryContext
 from models.policy import StepPolicy
 from web import forms
-from web.deps import Me, Site, checked_form, signed_in, site
+from web.deps import Me, Site, checked_form, open_to_me, signed_in, site
 from web.pages.record import chooser, shown_on_fields
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(open_to_me)])  # a restricted case: its people only
 
 KINDS: dict[str, tuple[type[BaseModel], str, str]] = {
     # what: (its input, the form's heading, its button)

@@ -15,10 +15,10 @@ from models.errors import InputError
 from models.inputs import PastDay, parse
 from models.process import CaseEventDecl
 from web import forms
-from web.deps import Me, Site, checked_form, signed_in, site
+from web.deps import Me, Site, checked_form, open_to_me, signed_in, site
 from web.pages.record import refusal_on_fields, shown_on_fields
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(open_to_me)])  # a restricted case: its people only
 
 
 class CaseEventInput(BaseModel):

@@ -28,10 +28,10 @@ from models.policy import StepPolicy
 from models.staff import StaffView, list_staff
 from models.staff import names as staff_names
 from web import forms
-from web.deps import Me, Site, checked_form, signed_in, site, text
+from web.deps import Me, Site, checked_form, open_to_me, signed_in, site, text
 from web.render import long_date, sentence
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(open_to_me)])  # a restricted case: its people only
 
 # The service's own arguments a refusal may name, as this form shows them (the form's key is
 # hidden: a refusal of it goes to the top of the form).

@@ -11,10 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from models import registry
 from models.errors import InputError
 from models.permissions import may_start, roles_needed
-from web.deps import Me, Site, signed_in, site
+from web.deps import Me, Site, open_to_me, signed_in, site
 from web.render import long_date
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(open_to_me)])  # a restricted case: its people only
 
 
 @router.get("/cases/{reference}/take-up/{what}/{item_id}")
