@@ -101,8 +101,11 @@ def check_sign_in_id(value: str) -> str | None:
 
 def mask_address(url: str) -> str:
     """Return an address with its secret part hidden: the scheme and a short fingerprint only."""
+    fingerprint = hashlib.sha256(url.encode()).hexdigest()[:6]
+    if url.lower().startswith(("notify-email:", "notify-sms:")):  # GOV.UK Notify
+        return f"{url.split(':', 1)[0].lower()}:…#{fingerprint}"
     scheme = url.split("://", 1)[0] if "://" in url else "?"
-    return f"{scheme}://…#{hashlib.sha256(url.encode()).hexdigest()[:6]}"
+    return f"{scheme}://…#{fingerprint}"
 
 
 @dataclass(frozen=True)

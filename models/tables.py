@@ -409,6 +409,22 @@ class NoticeDelivery(SQLModel, table=True):
     acknowledged_at: datetime | None = _utc(nullable=True)
 
 
+class NotifyMessage(SQLModel, table=True):
+    """A message GOV.UK Notify took for a delivery (migration 0021): its notification id, kept with
+    the receipt, and what became of it (a later sweep asks Notify: delivered, or a failure)."""
+
+    __tablename__ = "notify_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="notice_deliveries.id", index=True)
+    address: str = Field(max_length=80)  # masked, as every receipt
+    notification_id: str = Field(max_length=64, unique=True)
+    template_id: str = Field(max_length=64)
+    status: str = Field(default="taken", max_length=32, index=True)
+    sent_at: datetime = _utc()
+    checked_at: datetime | None = _utc(nullable=True)
+
+
 class SetupLink(SQLModel, table=True):
     """The first run's one-time link to set up the first administrator (migration 0017): printed
     by the service while nobody is in the staff directory; the database keeps only its SHA-256.

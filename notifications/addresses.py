@@ -13,6 +13,8 @@ import apprise
 
 from models.errors import InputError
 from models.staff import mask_address as mask
+from notifications.notify import check as check_notify
+from notifications.notify import is_notify
 
 
 @contextmanager
@@ -29,10 +31,13 @@ def _apprise_quiet() -> Iterator[None]:
 def check_address(url: str) -> str:
     """Return `url` stripped if Apprise can deliver to it, else raise InputError (without the URL)."""
     url = url.strip()
+    if is_notify(url):  # GOV.UK Notify: notify-email:name@council.gov.uk, notify-sms:07700900123
+        return check_notify(url)
     if "://" not in url:
         raise InputError(
             f"notification address {mask(url)} is not an Apprise URL: "
-            "write e.g. mailto://user:password@mail.example.org?to=name@example.org"
+            "write e.g. mailto://user:password@mail.example.org?to=name@example.org (or, for GOV.UK "
+            "Notify, notify-email:name@council.gov.uk or notify-sms:07700900123)"
         )
     with _apprise_quiet():
         plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)

@@ -15,11 +15,14 @@ from sqlmodel import Session, col, select
 
 from models.db import session_scope
 from models.escalation import Kind
-from models.tables import Notice, NoticeDelivery, StaffAddress
+from models.tables import Case, Notice, NoticeDelivery, StaffAddress
 from models.wallclock import Clock, system_clock
+from notifications import notify as notify_channel
 from notifications.ack_links import personalise
-from notifications.channels import Sender, send_with_apprise
+from notifications.addresses import mask
+from notifications.channels import Sender, SendResult, send_with_apprise
 from notifications.invitations import forget_link
+from notifications.notify import NotifyChannel
 
 LEASE = timedelta(minutes=10)  # a claimed delivery whose sender died may be claimed again after it
 BACKOFF_FIRST = timedelta(minutes=5)
@@ -44,6 +47,7 @@ def deliver(
     progress: Callable[[int, int], None] | None = None,
     workers: int = DELIVERY_WORKERS,
     notice_ids: Sequence[int] | None = None,
+    notify: NotifyChannel | None = None,
 ) -> DeliveryReport:
     """Deliver every delivery that is pending and due for an attempt, a few at a time.
 
@@ -51,7 +55,7 @@ def deliver(
     sends it too. A sender that dies after claiming leaves the claim to expire (LEASE), then it is
     tried again. Claims, receipts and retries are timed by `clock`, the real time, never by the
     moment a sweep runs "as at": a claim made by a sweep as at last week must not look expired to
-    the sweep running now.
+    the sweep running now. GOV.UK Notify addresses go through `notify` (notifications/notify.py).
     """
     report = DeliveryReport()
     with Session(engine) as session:
@@ -62,7 +66,7 @@ def deliver(
             query = query.where(col(NoticeDelivery.notice_id).in_(notice_ids))
         ids = [i for i in session.exec(query.limit(limit) if limit else query).all() if i]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(_deliver_one, engine, i, clock, sender) for i in ids]
+        futures = [pool.submit(_deliver_one, engine, i, clock, sender, notify) for i in ids]
         for number, future in enumerate(as_completed(futures), start=1):
             outcome = future.result()
             report.attempted += outcome != "skipped"
@@ -83,7 +87,9 @@ def _claimable(now: datetime) -> Any:
     )
 
 
-def _deliver_one(engine: Engine, delivery_id: int, clock: Clock, sender: Sender) -> str:
+def _deliver_one(
+    engine: Engine, delivery_id: int, clock: Clock, sender: Sender, notify: NotifyChannel | None
+) -> str:
     now = clock()
     with session_scope(engine) as session:
         claim = (
@@ -106,10 +112,27 @@ def _deliver_one(engine: Engine, delivery_id: int, clock: Clock, sender: Sender)
             .where(StaffAddress.staff_id == delivery.staff_id)
             .order_by(col(StaffAddress.id))
         ).all()
-        subject = notice.subject
+        subject, kind = notice.subject, notice.kind
+        about = session.get(Case, notice.case_id) if notice.case_id else None
+        reference = about.reference if about is not None else ""
         text, html = personalise(session, notice, delivery, now)  # their own one-click link
         attempts = delivery.attempts
-    result = sender(list(urls), subject, text, html)
+        never = notify_channel.failed_for_good(session, delivery_id)  # Notify: no such address
+    urls = [u for u in urls if mask(u) not in never]
+    by_notify = [u for u in urls if notify_channel.is_notify(u)]
+    others = [u for u in urls if not notify_channel.is_notify(u)]
+    result = sender(others, subject, text, html) if others or not by_notify else SendResult()
+    accepted: list[notify_channel.Accepted] = []
+    if by_notify:
+        if notify is None:
+            result.errors += [f"{mask(u)}: GOV.UK Notify is not set up here: set SAFEGUARD_NOTIFY_API_KEY and SAFEGUARD_NOTIFY_TEMPLATES" for u in by_notify]  # fmt: skip
+        else:
+            sent = notify.send(by_notify, kind=kind, subject=subject, text=text, reference=str(reference))  # fmt: skip
+            result.delivered_to += sent.delivered_to
+            result.errors += sent.errors
+            accepted = sent.accepted
+    if never and not urls:
+        result.errors.append("GOV.UK Notify could not deliver to any of their addresses: add another address")  # fmt: skip
     now = clock()  # the receipt's time: when it was sent, not when the claim was made
     with session_scope(engine) as session:
         delivery = session.get(NoticeDelivery, delivery_id)
@@ -119,9 +142,10 @@ def _deliver_one(engine: Engine, delivery_id: int, clock: Clock, sender: Sender)
             delivery.delivered_at = now
             delivery.delivered_to = ", ".join(result.delivered_to)
             delivery.last_error = "; ".join(result.errors) or None
-            sent = session.get(Notice, delivery.notice_id)
-            if sent is not None and sent.kind == Kind.invitation.value:
-                forget_link(sent)  # delivered: the outbox keeps no working link
+            sent_notice = session.get(Notice, delivery.notice_id)
+            if sent_notice is not None and sent_notice.kind == Kind.invitation.value:
+                forget_link(sent_notice)  # delivered: the outbox keeps no working link
+            notify_channel.keep(session, delivery_id, accepted, now)
         else:
             delivery.status = "pending"
             delivery.last_error = "; ".join(result.errors) or "not delivered"

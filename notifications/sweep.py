@@ -34,6 +34,7 @@ from notifications.clocks import (
     settled,
 )
 from notifications.delivery import DeliveryReport, deliver
+from notifications.notify import Checked, NotifyChannel, check_statuses
 from notifications.writing import Written, existing_keys, load_cases, load_directory, write_notices
 
 
@@ -47,6 +48,7 @@ class SweepReport:
     written: list[Written] = field(default_factory=list)
     settled_escalations: int = 0
     delivery: "DeliveryReport | None" = None
+    notify: Checked | None = None  # what GOV.UK Notify said of the messages it took
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -59,6 +61,7 @@ class SweepReport:
             "written": [w.__dict__ for w in self.written],
             "settled_escalations": self.settled_escalations,
             "delivery": self.delivery.__dict__ if self.delivery else None,
+            "notify": self.notify.__dict__ if self.notify else None,
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
         }
 
@@ -75,6 +78,7 @@ def sweep(
     deliver_limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     clock: Clock = system_clock,
+    notify: NotifyChannel | None = None,
 ) -> SweepReport:
     """Run one sweep as at `now`: decide, write what is new, then deliver what is pending.
 
@@ -135,8 +139,15 @@ def sweep(
         "write": written - decided,
     }
     if not dry_run:
+        if notify is not None:  # what became of what Notify took: a failure is sent again
+            report.notify = check_statuses(engine, clock=clock, notify=notify)
         report.delivery = deliver(
-            engine, clock=clock, sender=sender, limit=deliver_limit, progress=progress
+            engine,
+            clock=clock,
+            sender=sender,
+            limit=deliver_limit,
+            progress=progress,
+            notify=notify,
         )
         report.seconds["deliver"] = time.perf_counter() - written
         with session_scope(engine) as session:  # for /health: when the service last swept
@@ -154,6 +165,7 @@ def tell_at_once(
     sender: Sender = send_with_apprise,
     web_url: str | None = None,
     clock: Clock = system_clock,
+    notify: NotifyChannel | None = None,
 ) -> list[Written]:
     """Write and deliver, now, what one case's people must hear at once: a decision recorded without
     its rationale (DESIGN rule 9), a record the flow could not apply. The next sweep would catch
@@ -192,5 +204,6 @@ def tell_at_once(
         clock=clock,
         sender=sender,
         notice_ids=[w.notice_id for w in written if w.notice_id],
+        notify=notify,
     )
     return written

@@ -1,5 +1,6 @@
 """Settings from the environment (prefix SAFEGUARD_). Built when asked for, never at import."""
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -8,6 +9,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.errors import InputError
+
+NOTIFY_KEY = re.compile(r"^.+-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")  # fmt: skip
 
 
 class Settings(BaseSettings):
@@ -73,6 +76,18 @@ class Settings(BaseSettings):
         description="the button's words: 'Sign in with ...'",
     )
 
+    notify_api_key: str | None = Field(
+        default=None,
+        description="a GOV.UK Notify API key (notify-email: and notify-sms: addresses go through it)",
+    )
+    notify_base_url: str = Field(
+        default="https://api.notifications.service.gov.uk", description="GOV.UK Notify's API"
+    )
+    notify_templates: str = Field(
+        default="",
+        description="each notice kind's Notify template: kind=template-id,... (*= any other)",
+    )
+
     sweep_every_minutes: int = Field(
         default=15, ge=1, le=1440, description="how often the scheduled sweep runs"
     )
@@ -113,6 +128,27 @@ class Settings(BaseSettings):
                     "machine, for testing)"
                 )
         return self
+
+    @field_validator("notify_api_key")
+    @classmethod
+    def _notify_key(cls, value: str | None) -> str | None:
+        if value is not None and not NOTIFY_KEY.match(value.strip()):
+            raise ValueError(
+                "not a GOV.UK Notify API key: copy the whole key from Notify's API integration "
+                "page (its name, the service id and the secret, joined by hyphens)"
+            )
+        return value.strip() if value else None
+
+    @field_validator("notify_templates")
+    @classmethod
+    def _notify_templates(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            kind, sep, template = part.partition("=")
+            if not sep or not kind.strip() or not template.strip():
+                raise ValueError(
+                    f"{part!r} is not kind=template-id (e.g. lapsed=8d1c...,*=f3a2...)"
+                )
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -19,6 +19,8 @@ from models.casework import Casework, Rules, unit_of_work
 from models.db import make_engine, require_current
 from models.policy import Policy, load_policy
 from models.wallclock import Clock, system_clock
+from notifications import notify
+from notifications.notify import NotifyChannel
 from safeguard.settings import Settings
 
 
@@ -64,6 +66,13 @@ def service(settings: Settings) -> Service:
     """Return the database (checked once to be migrated), the policy and its calendar."""
     loaded, calendar = _rules(settings)
     return Service(_ready_engine(settings.database), loaded, calendar)
+
+
+def notify_channel(settings: Settings) -> NotifyChannel | None:
+    """GOV.UK Notify as the settings give it (None without an API key): one per key."""
+    if not settings.notify_api_key:
+        return None
+    return notify.channel(settings.notify_api_key, settings.notify_base_url, settings.notify_templates)  # fmt: skip
 
 
 def casework(settings: Settings) -> AbstractContextManager[Casework]:

@@ -83,6 +83,7 @@ def tell_at_once(case_id: int) -> int:
         case_id=case_id,
         now=system_clock(),
         web_url=settings.web_address(),
+        notify=wiring.notify_channel(settings),
     )
     return len(written)
 

@@ -73,5 +73,6 @@ def sweep_clocks(at: str | None = None) -> dict[str, Any]:
         calendar=service.calendar,
         now=datetime.fromisoformat(at) if at else system_clock(),
         web_url=settings.web_address(),
+        notify=wiring.notify_channel(settings),
     )
     return report.as_dict()

@@ -13,7 +13,8 @@ from models.errors import InputError
 from models.staff import mask_address
 from models.tables import Staff, StaffAddress
 from notifications.addresses import check_address
-from notifications.channels import send_with_apprise
+from notifications.channels import SendResult, send_with_apprise
+from notifications.notify import NotifyChannel, is_notify
 from safeguard import orchestration, wiring
 from safeguard.cli.common import console, print_json
 from safeguard.settings import Settings, get_settings
@@ -54,7 +55,7 @@ def doctor(
     except InputError as exc:
         found.append(Finding("clock policy", False, str(exc)))
     if revision == head_revision():
-        found += _addresses(engine, send_to)
+        found += _addresses(engine, send_to, wiring.notify_channel(settings))
     try:
         found.append(Finding("Prefect API", True, orchestration.check_api(settings)))
     except InputError as exc:
@@ -95,7 +96,7 @@ def _sign_in(settings: Settings, engine: Engine | None) -> list[Finding]:
     return found
 
 
-def _addresses(engine: Engine, send_to: str | None) -> list[Finding]:
+def _addresses(engine: Engine, send_to: str | None, notify: NotifyChannel | None) -> list[Finding]:
     """Every active person's addresses parse (each named masked); a test notice on request."""
     found: list[Finding] = []
     try:
@@ -119,9 +120,24 @@ def _addresses(engine: Engine, send_to: str | None) -> list[Finding]:
                 bad.append(f"{staff_id}: {mask_address(url)} does not parse")
     said = f"{len(people)} active people, every address parses" if not bad else "; ".join(bad[:10])
     found.append(Finding("staff addresses", not bad, said))
+    notified = sorted({s for s, u in addresses if s in people and is_notify(u)})
+    if notified and notify is None:
+        said = f"{len(notified)} people have GOV.UK Notify addresses ({', '.join(notified[:5])}) but SAFEGUARD_NOTIFY_API_KEY is not set"  # fmt: skip
+        found.append(Finding("GOV.UK Notify", False, said))
+    elif notify is not None:
+        found.append(Finding("GOV.UK Notify", True, f"{notify.settings.base_url}: {len(notify.settings.templates)} template(s) mapped"))  # fmt: skip
     if send_to:
         urls = by_person.get(send_to, [])
-        sent = send_with_apprise(urls, "Safeguard: a test notice", "A test notice from 'safeguard doctor': nothing to do.", "<p>A test notice from 'safeguard doctor': nothing to do.</p>")  # fmt: skip
+        text = "A test notice from 'safeguard doctor': nothing to do."
+        others = [u for u in urls if not is_notify(u)]
+        by_notify = [u for u in urls if is_notify(u)]
+        sent = SendResult()
+        if others or not by_notify:  # none at all: Apprise says there is no address
+            sent = send_with_apprise(others, "Safeguard: a test notice", text, f"<p>{text}</p>")
+        if by_notify and notify is not None:
+            through = notify.send(by_notify, kind="doctor", subject="Safeguard: a test notice", text=text, reference="")  # fmt: skip
+            sent.delivered_to += through.delivered_to
+            sent.errors += through.errors
         ok = bool(sent.delivered)
         found.append(Finding(f"test notice to {send_to}", ok, "delivered" if ok else "; ".join(sent.errors) or "not delivered"))  # fmt: skip
     return found

@@ -39,6 +39,7 @@ def sweep(
             dry_run=dry_run,
             web_url=settings.web_address(),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            notify=wiring.notify_channel(settings),
         )
     if as_json:
         print_json(report.as_dict())
