@@ -17,11 +17,24 @@ UNDELIVERED_FOR_LONG = timedelta(hours=24)  # a notice not delivered for a day: 
 LATE_SWEEPS = 3  # the last sweep older than this many intervals: the schedule has stopped
 
 
-def mark(session: Session, name: str, at: datetime) -> None:
-    """Record that the service did `name` at `at` (one row a name, the latest kept)."""
-    statement = dialect_insert(session)(ServiceMark).values(name=name, at=at)
+def mark(
+    session: Session,
+    name: str,
+    at: datetime,
+    seconds: float | None = None,
+    detail: dict[str, int] | None = None,
+) -> None:
+    """Record that the service did `name` at `at`, how long it took and what it found (counts
+    only); one row a name, the latest kept."""
+    statement = dialect_insert(session)(ServiceMark).values(
+        name=name, at=at, seconds=seconds, detail=detail
+    )
+    excluded = statement.excluded
     session.execute(
-        statement.on_conflict_do_update(index_elements=["name"], set_={"at": statement.excluded.at})
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"at": excluded.at, "seconds": excluded.seconds, "detail": excluded.detail},
+        )
     )
 
 

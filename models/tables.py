@@ -550,3 +550,5 @@ class ServiceMark(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     at: datetime = _utc()
+    seconds: float | None = None  # how long it took (migration 0022)
+    detail: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # what it found: counts only

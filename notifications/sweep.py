@@ -151,7 +151,7 @@ def sweep(
         )
         report.seconds["deliver"] = time.perf_counter() - written
         with session_scope(engine) as session:  # for /health: when the service last swept
-            mark(session, "sweep", clock())
+            mark(session, "sweep", clock(), seconds=time.perf_counter() - started)
     return report
 
 

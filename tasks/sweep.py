@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import col, select
 
 from models import steps
+from models.health import mark
 from models.tables import Case
 from models.wallclock import system_clock
 from notifications.run_tags import case_tags
@@ -45,6 +46,8 @@ def wake_recorded_cases() -> list[str]:
     for case, keys in found:
         if orchestration.carry_on(wiring.engine(settings), case, keys, now, grace).acted:
             moved.append(case.reference)
+    with wiring.casework(settings) as cx:  # for /metrics and Service health: counts only
+        mark(cx.session, "repair", now, detail={"stuck": len(found), "carried_on": len(moved)})
     return moved
 
 

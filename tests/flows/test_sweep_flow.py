@@ -10,6 +10,7 @@ import pytest
 from models import steps
 from models.db import make_engine, session_scope
 from models.policy import load_policy
+from models.tables import ServiceMark
 from safeguard.cli import main
 from tests.flows.conftest import until
 from tests.smtp import SmtpServer
@@ -100,6 +101,10 @@ def test_the_scheduled_sweep_wakes_cases_and_delivers_once(
     # was recorded at 10:00 is not yet known "as at" 09:00).
     report = run_sweep("2026-11-04T09:00:00+00:00")
     assert ref in report["woken"]
+    with session_scope(engine) as session:  # for /metrics: what the repair found, how long it took
+        repaired, swept = session.get(ServiceMark, "repair"), session.get(ServiceMark, "sweep")
+        assert repaired is not None and repaired.detail == {"stuck": 1, "carried_on": 1}
+        assert swept is not None and swept.seconds is not None and swept.seconds > 0
 
     def mail(subject: str) -> list[str]:
         return sorted(m.to[0] for m in smtp.received if ref in m.subject and subject in m.subject)

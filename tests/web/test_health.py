@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from models import accounts
 from models.db import make_engine, session_scope
+from models.health import mark
 from notifications import sweep as outbox_sweep
 from notifications.channels import send_with_apprise
 from tests.cases import CALENDAR, POLICY, add_team, at, start_case
@@ -86,6 +87,14 @@ def test_metrics_for_the_bearer_of_the_token_only(engine: Engine, smtp: SmtpServ
     assert float(retrying.split()[1]) > 0  # the mail server refused them: pending, tried
     assert any(line.startswith("safeguard_last_sweep_timestamp_seconds 1.7") for line in lines)
     assert "safeguard_sign_ins_refused_24h 0.0" in lines
+    assert any(line.startswith("safeguard_last_sweep_duration_seconds ") for line in lines)
+    [mailto] = [line for line in lines if line.startswith('safeguard_notice_deliveries_by_channel{channel="mailto",status="retrying"}')]  # fmt: skip
+    assert float(mailto.split()[1]) == float(retrying.split()[1])  # everyone here is by mail
+    assert "safeguard_runs_stuck 0.0" in lines
+    with session_scope(engine) as session:  # what the sweep's repair found (tasks/sweep.py)
+        mark(session, "repair", at("2026-11-05T09:00"), detail={"stuck": 2, "carried_on": 1})
+    again = site.get("/metrics", headers={"Authorization": "Bearer s3cret-token"}).text.splitlines()
+    assert "safeguard_runs_stuck 2.0" in again and "safeguard_runs_carried_on 1.0" in again
     assert "ALG-" not in got.text and "Staff" not in got.text  # numbers, no references or names
 
 
@@ -110,4 +119,7 @@ def test_service_health_for_managers_in_words(engine: Engine, smtp: SmtpServer) 
     assert "Last sweep 5 November 2026 at 09:00" in said
     assert "Notices waiting to be delivered 5 (5 tried and being retried)" in said
     assert "Sign-ins refused in the last 24 hours 1" in said
+    assert re.search(r"Last sweep 5 November 2026 at 09:00, taking [0-9.]+ seconds", said)
+    assert "Cases found not moving at the last repair 0" in said
+    assert "Channel Delivered Waiting Being retried Email 0 5 5" in said
     assert 'href="/service-health"' in page.text  # in the managers' menu

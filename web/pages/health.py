@@ -57,6 +57,18 @@ def metrics(request: Request, here: Site = Depends(site)) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
+# An address's scheme in words (others are shown as their scheme: the Apprise service's name).
+CHANNELS = {
+    "mailto": "Email",
+    "mailtos": "Email",
+    "notify-email": "GOV.UK Notify email",
+    "notify-sms": "GOV.UK Notify text message",
+    "slack": "Slack",
+    "msteams": "Microsoft Teams",
+    "json": "Web service (JSON)",
+}
+
+
 @router.get("/service-health")
 def service_health(
     request: Request, me: Me = Depends(manager), here: Site = Depends(site)
@@ -69,9 +81,12 @@ def service_health(
     overdue: dict[str, list[tuple[int, int]]] = {}
     for (process, rung), count in sorted(state.overdue.items()):
         overdue.setdefault(process, []).append((rung, count))
+    channels: dict[str, dict[str, int]] = {}
+    for (status, channel), count in sorted(state.by_channel.items()):
+        channels.setdefault(CHANNELS.get(channel, channel), {})[status] = count
     return here.render(
         request, "reports/service_health.html", me, title="Service health", health=found,
-        state=state, titles=titles, overdue=overdue,
+        state=state, titles=titles, overdue=overdue, channels=channels,
         parts=PARTS,
     )  # fmt: skip
 
