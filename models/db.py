@@ -3,7 +3,9 @@
 Nothing here runs at import time; the CLI and the tests build engines from settings they were given.
 """
 
+import random
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,13 +85,17 @@ def _primary_only(context: Any) -> Any:
     )
 
 
+BUSY_TIMEOUT_MS = 5000  # SQLite's own wait for the write lock, each try...
+WRITE_WAIT_SECONDS = 60.0  # ...then tried again with backoff, up to this long in all
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The CLI and the flow runs are separate processes on one SQLite file: WAL lets readers go on
     # while one writes, and the driver's own transaction handling is turned off so that...
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
@@ -97,8 +103,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate(connection: Any) -> None:
     # ...every transaction takes the write lock at BEGIN and waits (busy_timeout) for it, instead of
-    # failing with "database is locked" when a read transaction tries to become a write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing with "database is locked" when a read transaction tries to become a write. A write
+    # held longer than that (many people at once, a backup) is waited for again, with backoff and
+    # a little jitter, up to WRITE_WAIT_SECONDS: only then is the person told the database is busy.
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    pause = 0.05
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except sa.exc.OperationalError as exc:
+            locked = "database is locked" in str(exc) or "database is busy" in str(exc)
+            if not locked or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * (1 + random.random() / 2))
+        pause = min(pause * 2, 2.0)
 
 
 def _alembic_config() -> Config:

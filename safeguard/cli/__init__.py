@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
         said = database_message(exc)
         if "database is locked" in said:  # SQLite: another writer held it past busy_timeout
-            _fail("the database is busy: another write held it for more than 15 seconds; nothing was changed: try again")  # fmt: skip
+            _fail("the database is busy: other writes held it for more than a minute; nothing was changed: try again")  # fmt: skip
         else:
             _fail(f"cannot reach the database: {said}; check SAFEGUARD_DATABASE_URL")
         return 1
