@@ -10,6 +10,8 @@ and most commands (calendar, policy, staff, case show) never need it.
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -163,6 +165,18 @@ def follow(
     except Exception:  # Prefect gone (any client error): the sweep carries the case on
         return Followed(where(), False)
     return Followed(where(), True)
+
+
+def hand_over(run_id: str, submission_id: int) -> None:
+    """Leave a detached process nudging the run until it has taken the record (safeguard/nudge.py),
+    for a command that returns before the flow has applied it; it outlives the command."""
+    subprocess.Popen(
+        [sys.executable, "-m", "safeguard.nudge", run_id, str(submission_id)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def launch_by_id(engine: Engine, settings: Settings, case_id: int) -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from models.wallclock import system_clock
 from safeguard import orchestration, wiring
+from safeguard.nudge import NUDGE_SECONDS
 from safeguard.settings import Settings, get_settings
 from web.app import WebDeps, create_app
 from web.oidc import Provider, ProviderSettings
@@ -77,7 +78,12 @@ def app_from_settings() -> FastAPI:
             # The CLI's own resume loop, in the background, until the flow has applied the record.
             carry_on=lambda run_id, submission_id: in_background(
                 lambda: orchestration.follow(
-                    service.engine, settings, run_id, submission_id, seconds=60, until_moved=False
+                    service.engine,
+                    settings,
+                    run_id,
+                    submission_id,
+                    seconds=NUDGE_SECONDS,
+                    until_moved=False,
                 )
             ),
             launch=lambda case_id: in_background(

@@ -132,9 +132,10 @@ def record(
             reference, step, author, payload, at=moment, key=key, late_reason=late_reason
         )
     submission = recorded.submission.id or 0
-    followed = orchestration.follow(
-        wiring.engine(settings), settings, recorded.case.flow_run_id, submission, seconds=wait
-    )
+    run_id = recorded.case.flow_run_id
+    followed = orchestration.follow(wiring.engine(settings), settings, run_id, submission, seconds=wait)  # fmt: skip
+    if run_id and followed.answering and not followed.applied:  # the run may be between waits:
+        orchestration.hand_over(run_id, submission)  # nudged on after this command has gone
     with wiring.casework(settings) as cx:
         stored = cx.session.get(Submission, submission)
         if stored is not None and stored.failed_at is not None:
@@ -160,10 +161,13 @@ def record(
             f"will move on when it is back (the scheduled sweep wakes it; or run "
             f"'safeguard case repair {reference}')"
         )
+    elif not followed.applied and wait == 0:
+        out.print(f"stored as submission {submission}; the flow takes it in a moment")
     elif not followed.applied:
         out.print(
-            f"stored as submission {submission}; the flow has not applied it within {wait} s "
-            f"(is 'make run' running?). 'safeguard case repair {reference}' resumes it."
+            f"stored as submission {submission}; the flow has not applied it within {wait} s: it "
+            f"is still being carried on (is 'make run' running? 'safeguard case repair "
+            f"{reference}' resumes it)"
         )
     _print_position(view)
 
