@@ -18,7 +18,15 @@ from models.enums import CaseStatus, Role, StepStatus
 from models.errors import InputError
 from models.escalation import Kind
 from models.policy import Policy
-from models.process import CaseFacts, Figure, Measure, NoticeFigures, ProcessDecl, StepFacts
+from models.process import (
+    CaseFacts,
+    Figure,
+    Listing,
+    Measure,
+    NoticeFigures,
+    ProcessDecl,
+    StepFacts,
+)
 from models.reports import timeliness
 from models.tables import Case, CaseEvent, Decision, Notice, NoticeDelivery, StaffRole, Step
 
@@ -26,10 +34,10 @@ from models.tables import Case, CaseEvent, Decision, Notice, NoticeDelivery, Sta
 def reporting(name: str) -> ProcessDecl[Any]:
     """Return the process whose report is called `name` (its command word, or its code), or raise
     InputError listing those there are."""
-    found = [d for d in registry.processes() if d.figures and name in (d.command, d.code)]
+    found = [d for d in registry.processes() if d.figures and name in (d.report_name, d.code)]
     if found:
         return found[0]
-    known = ", ".join(d.command or d.code for d in registry.processes() if d.figures) or "none"
+    known = ", ".join(d.report_name for d in registry.processes() if d.figures) or "none"
     raise InputError(f"{name!r} is not a report; reports of a process's own figures: {known}")
 
 
@@ -40,6 +48,7 @@ class Figures:
     start: date
     end: date
     figures: list[Figure]
+    listing: Listing | None = None  # the rows behind them, as a return names its columns
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +57,7 @@ class Figures:
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "figures": [f.as_dict() for f in self.figures],
+            "listing": self.listing.as_dict() if self.listing else None,
         }
 
 
@@ -66,7 +76,8 @@ def figures(
     assert decl.figures is not None
     record = _Record(session, policy, calendar, decl.code, start, end, now)
     title = decl.figures_title or policy.process(decl.code).title
-    return Figures(decl.code, title, start, end, decl.figures(record))
+    listing = decl.listing(record) if decl.listing else None
+    return Figures(decl.code, title, start, end, decl.figures(record), listing)
 
 
 class _Record:

@@ -359,6 +359,18 @@ class Figure:
         return {"section": self.section, "figure": self.label, "value": self.value}
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The rows of a process's own report, under the column names of the return they feed."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: Sequence[tuple[Any, ...]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": list(self.columns), "rows": [list(r) for r in self.rows]}  # fmt: skip
+
+
 class FiguresContext(Protocol):
     """What a process's own report may ask of the record over a period (`start` to `end`)."""
 
@@ -484,6 +496,9 @@ class ProcessDecl(Generic[S]):
     # that its timeliness report does not give (e.g. the IRO service's annual figures), titled.
     figures: Callable[[FiguresContext], list[Figure]] | None = None
     figures_title: str | None = None
+    figures_name: str | None = None  # its command word (default: the process's command or code)
+    # ...and the rows behind them, under the column names of a return they feed (e.g. SSDA903's)
+    listing: Callable[[FiguresContext], "Listing"] | None = None
     # Shown on every open case of a child while a case of this process is open for them (e.g. "An
     # IRO challenge is open"): the board filters by it, the IRO's picture of each child shows it.
     child_flag: str | None = None
@@ -516,6 +531,11 @@ class ProcessDecl(Generic[S]):
         raise InputError(
             f"{name!r} is not an event {self.noun} case records as it comes; events: {known}"
         )
+
+    @property
+    def report_name(self) -> str:
+        """The command word of its own report (`safeguard report NAME`, /reports/NAME)."""
+        return self.figures_name or self.command or self.code
 
     @property
     def flow_path(self) -> str:

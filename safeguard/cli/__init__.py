@@ -74,7 +74,7 @@ def add_process_commands() -> None:
             )
             _added.add(decl.code)
         if decl.figures and f"report:{decl.code}" not in _added:  # `safeguard report NAME`
-            report.add_figures(decl.command or decl.code, decl.figures_title or decl.code)
+            report.add_figures(decl.report_name, decl.figures_title or decl.code)
             _added.add(f"report:{decl.code}")
 
 

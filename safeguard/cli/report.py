@@ -3,6 +3,7 @@
 import csv
 import sys
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -145,6 +146,22 @@ def _day(day: date) -> str:
     return f"{day:%d %b %Y}"
 
 
+def _rows(found: Any, as_csv: bool) -> None:
+    """The rows behind a process's figures, under the return's column names."""
+    listing = found.listing
+    if listing is None:
+        raise InputError(f"{found.title} has no rows behind its figures: leave out --rows")
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(listing.columns)
+        writer.writerows(listing.rows)
+        return
+    table = Table(*listing.columns, title=f"{listing.title}: {len(listing.rows)}")
+    for row in listing.rows:
+        table.add_row(*(str(v) for v in row))
+    console().print(table)
+
+
 def add_figures(name: str, title: str) -> None:
     """Add `safeguard report NAME`: a process's own figures (its declaration's `figures`)."""
 
@@ -153,6 +170,9 @@ def add_figures(name: str, title: str) -> None:
         end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+        rows: bool = typer.Option(
+            False, "--rows", help="The rows behind the figures, as the return names its columns."
+        ),
     ) -> None:
         settings = get_settings()
         tz = ZoneInfo(settings.timezone)
@@ -165,6 +185,9 @@ def add_figures(name: str, title: str) -> None:
         if as_json:
             print_json(found.as_dict())
             return
+        if rows:
+            _rows(found, as_csv)
+            return
         if as_csv:
             writer = csv.writer(sys.stdout)
             writer.writerow(["section", "figure", "value"])
@@ -176,9 +199,9 @@ def add_figures(name: str, title: str) -> None:
         for f in found.figures:
             value = "-" if f.value is None else f"{f.value:g}"
             sections.setdefault(f.section, []).append((f.label, value))
-        for section, rows in sections.items():
+        for section, lines in sections.items():
             table = Table(Column(section, overflow="fold"), Column("", justify="right"))
-            for label, value in rows:
+            for label, value in lines:
                 table.add_row(label, value)
             out.print(table)
 

@@ -42,7 +42,7 @@ def timeliness_page(
         series=[name for name, _ in charts.SERIES], measures=measures, by_step=by_step, chart=chart,
         legend=charts.legend(),
         reports=[
-            (d.command or d.code, d.figures_title or here.deps.policy.process(d.code).title)
+            (d.report_name, d.figures_title or here.deps.policy.process(d.code).title)
             for d in registry.processes()
             if d.figures
         ],
@@ -84,6 +84,7 @@ def figures_csv(
     name: str,
     start: str | None = Query(None, alias="from"),
     end: str | None = Query(None, alias="to"),
+    rows: str | None = None,
     here: Site = Depends(site),
 ) -> Response:
     try:
@@ -92,8 +93,11 @@ def figures_csv(
             found = cx.figures(name, first, last)
     except InputError as refused:
         return Response(f"{refused}\n", status_code=404, media_type="text/plain")
-    rows = [[f.section, f.label, f.value] for f in found.figures]
-    return csv_download(f"{name}-{first}-to-{last}.csv", ["section", "figure", "value"], rows)
+    if rows == "yes" and found.listing is not None:  # the rows, as the return names its columns
+        listed = [list(r) for r in found.listing.rows]
+        return csv_download(f"{name}-rows-{first}-to-{last}.csv", list(found.listing.columns), listed)  # fmt: skip
+    figures = [[f.section, f.label, f.value] for f in found.figures]
+    return csv_download(f"{name}-{first}-to-{last}.csv", ["section", "figure", "value"], figures)
 
 
 @router.get("/reports/{name}")
@@ -117,7 +121,7 @@ def figures_page(
         sections.setdefault(figure.section, []).append(figure)
     return here.render(
         request, "reports/figures.html", me, title=found.title, heading=found.title, name=name,
-        first=first, last=last, sections=sections,
+        first=first, last=last, sections=sections, listing=found.listing,
     )  # fmt: skip
 
 
