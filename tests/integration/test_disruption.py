@@ -50,6 +50,7 @@ START: dict[str, Any] = {
         "planned": True,
         "ends_on": "2026-11-20",
         "new_placement_on": "2026-11-20",
+        "reason_for_change": "CREQB",
     },
 }
 
@@ -284,7 +285,7 @@ def test_a_placement_at_risk_meets_on_stability_then_ends(team: Engine) -> None:
         "decision": "ending",
         "rationale": "the carer's health; no support would hold it",
     }
-    ending = {"ended_by": "carer_notice", "planned": True, "ends_on": "2026-11-27", "new_placement_on": "2026-11-27"}  # fmt: skip
+    ending = {"ended_by": "carer_notice", "planned": True, "ends_on": "2026-11-27", "new_placement_on": "2026-11-27", "reason_for_change": "CREQO"}  # fmt: skip
     for bad, message in (
         ({**meeting, "held_on": "2026-11-13", "ending": ending}, "before the risk was identified"),
         (meeting, "the placement ends: give ending"),

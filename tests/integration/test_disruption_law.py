@@ -45,7 +45,7 @@ def to_meeting(engine: Engine, change: dict[str, Any] | None = None) -> str:
 
 
 def test_an_emergency_on_no_reg_14_3_ground_is_recorded_as_what_it_was(team: Engine) -> None:
-    ending = {"ended_by": "carer_notice", "planned": False, "ends_on": "2026-11-20", "new_placement_on": "2026-11-20"}  # fmt: skip
+    ending = {"ended_by": "carer_notice", "planned": False, "ends_on": "2026-11-20", "new_placement_on": "2026-11-20", "reason_for_change": "CREQB"}  # fmt: skip
     ref = start(team, {"ending": ending})
     take(team, ref, ["emergency_ending", "iro_informed_emergency"])
     why = "the carer gave notice at 11pm and would not keep the child overnight"

@@ -37,6 +37,7 @@ from typing import Any
 
 from models.enums import Role
 from models.process import Measure, ProcessDecl, ViewFacts
+from models.processes.disruption import changes
 from models.processes.disruption.ending import (
     CARE_PLAN_REVIEW,
     EDUCATION_APPROVAL,
@@ -170,6 +171,7 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
             "planned": True,
             "ends_on": "2026-12-04",
             "new_placement_on": "2026-12-04",
+            "reason_for_change": "CREQB",
         },
     },
     may_start=frozenset({Role.social_worker, Role.team_manager}),
@@ -207,6 +209,11 @@ DISRUPTION: ProcessDecl[NewDisruption] = ProcessDecl(
     access_log_readers=frozenset({Role.lado_manager, Role.head_of_service, Role.director}),
     carer_of=lambda details: details.get("carer"),
     filed_on_record=frozenset({"meeting_report"}),  # the meeting's report (reg 14(6)-(7))
+    # placement changes for the children looked after return (SSDA903): changes.py
+    figures=changes.figures,
+    figures_title="Placement changes",
+    figures_name="placement-changes",
+    listing=changes.listing,
     cli="safeguard.cli.processes.disruption:app",
     demo="safeguard.cli.processes.disruption:demo_cases",
 )

@@ -56,6 +56,46 @@ class EndedBy(StrEnum):
     allegation = "allegation"  # following an allegation against the carer: its ALG- case linked
 
 
+class PlaceChange(StrEnum):
+    """Why the child's placement changed, as the children looked after return (SSDA903) codes it
+    in REASON_PLACE_CHANGE (DfE, children looked after return guide; the twelve codes the DfE's
+    data validator accepts, rule 1009)."""
+
+    CARPL = "CARPL"
+    CLOSE = "CLOSE"
+    ALLEG = "ALLEG"
+    STAND = "STAND"
+    APPRR = "APPRR"
+    CREQB = "CREQB"
+    CREQO = "CREQO"
+    CHILD = "CHILD"
+    LAREQ = "LAREQ"
+    PLACE = "PLACE"
+    CUSTOD = "CUSTOD"
+    OTHER = "OTHER"
+
+    @property
+    def label(self) -> str:
+        return {
+            PlaceChange.CARPL: "A change to, or carrying out, the care plan",
+            PlaceChange.CLOSE: "The carer resigned or the provision closed",
+            PlaceChange.ALLEG: "An allegation (a section 47 enquiry)",
+            PlaceChange.STAND: "A concern about the standards of care",
+            PlaceChange.APPRR: "The carer's approval was removed",
+            PlaceChange.CREQB: "The carer asked for it to end because of the child's behaviour",
+            PlaceChange.CREQO: "The carer asked for it to end for another reason",
+            PlaceChange.CHILD: "The child asked for it to end",
+            PlaceChange.LAREQ: "The responsible or area authority asked for it to end",
+            PlaceChange.PLACE: "A change in the placement's status only",
+            PlaceChange.CUSTOD: "A custody arrangement",
+            PlaceChange.OTHER: "Another reason",
+        }[self]
+
+
+# The reason a placement changed, where who ended it says it plainly; otherwise it is asked.
+PLAIN_REASON = {"allegation": PlaceChange.ALLEG.value, "child": PlaceChange.CHILD.value}
+
+
 class Ending(StepInput):
     ended_by: EndedBy = Field(title="Who or what ended it")
     planned: bool = Field(title="Is the ending planned?")
@@ -69,6 +109,21 @@ class Ending(StepInput):
         title="The allegation case it followed",
         description="Its reference, for example ALG-2026-0001",
     )
+    # the children looked after return's REASON_PLACE_CHANGE (an allegation or the child's own
+    # request go without saying; every other ending says which)
+    reason_for_change: PlaceChange = Field(
+        title="Reason for the placement change",
+        description="As the children looked after return (SSDA903) records it",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_reason(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("reason_for_change"):
+            plain = PLAIN_REASON.get(str(data.get("ended_by", "")))
+            if plain:
+                return {**data, "reason_for_change": plain}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> "Ending":

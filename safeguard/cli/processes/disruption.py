@@ -36,6 +36,13 @@ def start(
     ended_by: str | None = typer.Option(
         None, "--ended-by", help="carer_notice, authority, child, court or allegation."
     ),
+    reason: str | None = typer.Option(
+        None,
+        "--reason-for-change",
+        help="The children looked after return's reason for the placement change: CARPL, CLOSE, "
+        "ALLEG, STAND, APPRR, CREQB, CREQO, CHILD, LAREQ, PLACE, CUSTOD or OTHER (ALLEG and "
+        "CHILD go without saying when it ended by an allegation or the child).",
+    ),
     planned: bool = typer.Option(
         True, "--planned/--emergency", help="A planned ending, or an emergency (reg 14(3))."
     ),
@@ -96,6 +103,7 @@ def start(
                 "ends_on": parse_day(ends, tz, "--ends").isoformat(),
                 "new_placement_on": parse_day(new_placement, tz, "--new-placement").isoformat(),
                 **({"allegation": allegation} if allegation else {}),
+                **({"reason_for_change": reason.strip().upper()} if reason else {}),
             }
         }
     payload = {
@@ -130,6 +138,7 @@ OPTIONS = {
     "key_stage_4": "--key-stage-4",
     "placement_began_on": "--began",
     "ending.ended_by": "--ended-by",
+    "ending.reason_for_change": "--reason-for-change",
     "ending.ends_on": "--ends",
     "ending.new_placement_on": "--new-placement",
     "ending.allegation": "--allegation",
@@ -157,7 +166,7 @@ def demo_cases(demo: Demo) -> None:
         }
 
     def ending(day: date) -> dict[str, Any]:
-        return {"ended_by": "carer_notice", "planned": True, "ends_on": day.isoformat(), "new_placement_on": day.isoformat()}  # fmt: skip
+        return {"ended_by": "carer_notice", "planned": True, "ends_on": day.isoformat(), "new_placement_on": day.isoformat(), "reason_for_change": "CREQO"}  # fmt: skip
 
     at_risk = {"identified_on": demo.ago(3).isoformat(), "concern": "the carers say they cannot go on"}  # fmt: skip
     demo.start("disruption", "l.jones", placement(1, ending=ending(demo.today + timedelta(days=21))), "a planned ending three weeks away: the IRO to be told before it")  # fmt: skip
