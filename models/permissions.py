@@ -37,6 +37,18 @@ def is_manager(roles: Iterable[Role]) -> bool:
     return bool(MANAGERS & set(roles))
 
 
+# Who reads a carer's chronology (models/chronology.py): the managers, the LADO, the carer's
+# supervising social workers and the agency decision maker who decides their approval.
+CHRONOLOGY_READERS = frozenset(
+    {Role.lado, Role.supervising_social_worker, Role.agency_decision_maker}
+)
+
+
+def may_read_chronology(roles: Iterable[Role]) -> bool:
+    """True if someone holding these roles may read a carer's chronology."""
+    return is_manager(roles) or bool(CHRONOLOGY_READERS & set(roles))
+
+
 def may_record(step: StepDecl[Any, Any], roles: Iterable[Role]) -> bool:
     """True if someone holding these roles may record the step (its chair rule aside)."""
     return bool(step.may_record & set(roles))

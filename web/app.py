@@ -22,6 +22,7 @@ from web.deps import Forbidden, Me, SignInNeeded, Site, WebDeps, signed_in
 from web.pages import (
     account,
     board,
+    carers,
     cases,
     children,
     clocks,
@@ -52,6 +53,7 @@ def create_app(deps: WebDeps) -> FastAPI:
         health,
         work,
         children,
+        carers,
         cases,
         takeup,
         record,

@@ -6,6 +6,7 @@ import typer
 from rich.table import Column, Table
 
 from models import views
+from models.chronology import chronology as carer_chronology
 from models.db import session_scope
 from safeguard import wiring
 from safeguard.cli.common import console, print_json
@@ -37,6 +38,47 @@ def carer(
     """Every case about the carer, and the reports filed on their record (an allegation found
     false or malicious is not on it, unless the carer consented to its being kept)."""
     _show({"carer": reference}, as_json, lado_record=lado_record)
+
+
+@carer_app.command("chronology")
+def chronology(
+    reference: str = typer.Argument(..., metavar="CARER_REF"),
+    reader: str | None = typer.Option(
+        None,
+        "--as",
+        help="Your staff id: each case's view is kept in its access log, and a restricted case "
+        "is shown if you may open it (without --as, none is).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+) -> None:
+    """Every case about the carer over time, for their annual review and the fostering panel:
+    what was decided, what was recommended and whether it was followed (an allegation found false
+    or malicious is not on it, unless the carer consented to its being kept)."""
+    settings = get_settings()
+    wiring.processes(settings)
+    with wiring.casework(settings) as cx:
+        found = carer_chronology(
+            cx.session, policy=cx.policy, calendar=cx.calendar, carer=reference, now=cx.now(),
+            reader=reader,
+        )  # fmt: skip
+    if as_json:
+        print_json(found)
+        return
+    out = console()
+    if not found["cases"]:
+        out.print(f"no case about carer {reference} on their record")
+        return
+    out.print(f"carer {reference}: {len(found['cases'])} case(s), oldest first")
+    for case in found["cases"]:
+        closed = f", closed {case['closed_at'][:10]}" if case["closed_at"] else ", open"
+        out.print(f"\n{case['reference']} ({case['process']}): opened {case['opened_at'][:10]}{closed}")  # fmt: skip
+        for d in case["decisions"]:
+            out.print(f"  {d['day'][:10]}  {d['what']}: {d['decided']}")
+        if case["asked_for"]:
+            table = Table("recommended", "owner", "due", "followed", title=None)
+            for r in case["asked_for"]:
+                table.add_row(r["title"], r["owner"] or "-", r["due"], r["status"].replace("_", " "))  # fmt: skip
+            out.print(table)
 
 
 def _show(who: dict[str, str], as_json: bool, lado_record: bool = False) -> None:

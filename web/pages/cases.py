@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from models import accounts, registry, restriction, steps
 from models.cases import details_of
 from models.errors import FieldErrors, InputError
-from models.permissions import may_record, may_start
+from models.permissions import may_read_chronology, may_record, may_start
 from models.policy import ProcessPolicy
 from models.process import ProcessDecl, StepDecl
 from models.staff import names as staff_names
@@ -269,6 +269,7 @@ def show_case(
         events=events_offered(case.process, me) if view["status"] == "open" else [],
         run_link=f"{ui}/runs/flow-run/{run}" if ui and run else None,
         take_up=_take_up(me, reference, top), decides_restriction=decides,
+        chronology_of=decl.carer_of(details) if decl.carer_of and may_read_chronology(me.roles) else None,
         flash=f"Saved: {titles.get(recorded, recorded)}" if recorded else flash,
     )  # fmt: skip
 
