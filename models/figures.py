@@ -29,6 +29,7 @@ from models.process import (
 )
 from models.reports import timeliness
 from models.tables import Case, CaseEvent, Decision, Notice, NoticeDelivery, StaffRole, Step
+from models.workbook import Sheet
 
 
 def reporting(name: str) -> ProcessDecl[Any]:
@@ -59,6 +60,14 @@ class Figures:
             "figures": [f.as_dict() for f in self.figures],
             "listing": self.listing.as_dict() if self.listing else None,
         }
+
+    def sheets(self) -> list[Sheet]:
+        """As a spreadsheet's sheets: the figures, and the rows behind them where there are any."""
+        rows = [[f.section, f.label, f.value] for f in self.figures]
+        found = [Sheet("Figures", ["section", "figure", "value"], rows)]
+        if self.listing is not None:
+            found.append(Sheet(self.listing.title, self.listing.columns, self.listing.rows))
+        return found
 
 
 def figures(

@@ -3,6 +3,7 @@
 import csv
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ import typer
 from rich.table import Column, Table
 
 from models.errors import InputError
+from models.workbook import Sheet, workbook
 from safeguard import wiring
 from safeguard.cli.common import console, parse_day, print_json
 from safeguard.settings import get_settings
@@ -26,6 +28,7 @@ def timeliness(
     end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the report to this .xlsx file."),
 ) -> None:
     """Per step: how many were done in time, in time with an extension or a stopped clock, or
     late, and their median working days; the steps still open; and the process's own measures."""
@@ -41,8 +44,14 @@ def timeliness(
     if as_json:
         print_json(data)
         return
-    if as_csv:
-        _csv(data)
+    if as_csv or xlsx:
+        header, rows = _timeliness_rows(data)
+        if xlsx:
+            _write(xlsx, [Sheet(f"{process} timeliness", header, rows)])
+            return
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(rows)
         return
     table = Table(
         Column("step", overflow="fold"),
@@ -123,23 +132,34 @@ def retention(
     console().print(table)
 
 
-def _csv(data: dict[str, object]) -> None:
-    writer = csv.writer(sys.stdout)
-    writer.writerow(
-        ["kind", "name", "done", "in time", "in time with extension", "in time (clock stopped)",
-         "late", "late with reason", "in time share", "median working days", "open", "overdue",
-         "count", "of"]
-    )  # fmt: skip
-    for row in data["steps"]:  # type: ignore[attr-defined]
-        writer.writerow(
-            ["step", row["step"], row["done"], row["in time"], row["in time with extension"],
-             row["in time (clock stopped)"], row["late"], row["late_with_reason"], row["in_time_share"],
-             row["median_working_days"], row["open"], row["overdue"], "", ""]
-        )  # fmt: skip
-    for m in data["measures"]:  # type: ignore[attr-defined]
-        writer.writerow(
-            ["measure", m["measure"], "", "", "", "", "", "", m["share"], "", "", "", m["count"], m["of"]]
-        )  # fmt: skip
+def _timeliness_rows(data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header = ["kind", "name", "done", "in time", "in time with extension", "in time (clock stopped)",
+              "late", "late with reason", "in time share", "median working days", "open", "overdue",
+              "count", "of"]  # fmt: skip
+    rows: list[list[Any]] = [
+        ["step", row["step"], row["done"], row["in time"], row["in time with extension"],
+         row["in time (clock stopped)"], row["late"], row["late_with_reason"], row["in_time_share"],
+         row["median_working_days"], row["open"], row["overdue"], "", ""]
+        for row in data["steps"]
+    ]  # fmt: skip
+    rows += [
+        ["measure", m["measure"], "", "", "", "", "", "", m["share"], "", "", "", m["count"], m["of"]]
+        for m in data["measures"]
+    ]  # fmt: skip
+    return header, rows
+
+
+def _write(path: Path, sheets: list[Sheet]) -> None:
+    """Write the sheets to an .xlsx file (refusing to overwrite one, or a path that is not .xlsx)."""
+    if path.suffix.lower() != ".xlsx":
+        raise InputError(f"--xlsx {path}: give a file name ending .xlsx")
+    if path.exists():
+        raise InputError(f"--xlsx {path}: the file exists; give a new name (nothing was overwritten)")  # fmt: skip
+    try:
+        path.write_bytes(workbook(sheets))
+    except OSError as exc:
+        raise InputError(f"--xlsx {path}: cannot be written: {exc.strerror}") from None
+    console().print(f"written to {path}")
 
 
 def _day(day: date) -> str:
@@ -173,6 +193,9 @@ def add_figures(name: str, title: str) -> None:
         rows: bool = typer.Option(
             False, "--rows", help="The rows behind the figures, as the return names its columns."
         ),
+        xlsx: Path | None = typer.Option(
+            None, "--xlsx", help="Write the figures (and any rows) to this .xlsx file."
+        ),
     ) -> None:
         settings = get_settings()
         tz = ZoneInfo(settings.timezone)
@@ -184,6 +207,9 @@ def add_figures(name: str, title: str) -> None:
             found = cx.figures(name, first, last)
         if as_json:
             print_json(found.as_dict())
+            return
+        if xlsx:
+            _write(xlsx, found.sheets())
             return
         if rows:
             _rows(found, as_csv)

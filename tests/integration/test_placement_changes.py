@@ -9,10 +9,12 @@ Every figure is checked against a hand count."""
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
 from models import accounts
@@ -97,3 +99,36 @@ def test_the_managers_page_and_its_downloads(changes: Engine) -> None:
     rows = site.get("/reports/placement-changes.csv", params={"from": "2026-04-01", "to": "2027-03-31", "rows": "yes"})  # fmt: skip
     assert rows.text.splitlines()[0] == "CHILD,DEC,REASON_PLACE_CHANGE,DECOM,CASE"
     assert len(rows.text.splitlines()) == 5
+
+
+def test_the_report_as_a_spreadsheet(changes: Engine, run: Run, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`--xlsx FILE` (openpyxl): the figures on one sheet, the rows under the return's column
+    names on another; an existing file is never overwritten; the managers' page's download is the
+    same workbook."""
+    monkeypatch.setenv("SAFEGUARD_DATABASE_URL", database_url)
+    year = ("--from", "2026-04-01", "--to", "2027-03-31")
+    path = tmp_path / "changes.xlsx"
+    done = run("report", "placement-changes", *year, "--xlsx", str(path))
+    assert done.code == 0 and f"written to {path}" in done.out
+    book = load_workbook(path)
+    assert book.sheetnames == ["Figures", "Placement changes"]
+    figures = {row[1]: row[2] for row in book["Figures"].iter_rows(min_row=2, values_only=True)}
+    assert figures["Placements that ended"] == 4 and figures["Children whose placement changed"] == 2  # fmt: skip
+    rows = list(book["Placement changes"].iter_rows(values_only=True))
+    assert rows[0] == ("CHILD", "DEC", "REASON_PLACE_CHANGE", "DECOM", "CASE") and len(rows) == 5
+    again = run("report", "placement-changes", *year, "--xlsx", str(path))
+    assert again.code == 2 and "the file exists; give a new name (nothing was overwritten)" in again.err  # fmt: skip
+    wrong = run("report", "placement-changes", *year, "--xlsx", str(tmp_path / "changes.csv"))
+    assert wrong.code == 2 and "give a file name ending .xlsx" in wrong.err
+    timeliness = tmp_path / "timeliness.xlsx"
+    assert run("report", "timeliness", "--process", "disruption", *year, "--xlsx", str(timeliness)).code == 0  # fmt: skip
+    header = next(load_workbook(timeliness).active.iter_rows(values_only=True))
+    assert header[:4] == ("kind", "name", "done", "in time")
+    with session_scope(changes) as session:
+        accounts.set_password(session, staff_id="sm-1", password=PASSWORD, now=at("2026-11-02T08:00"), actor_id=None)  # fmt: skip
+    deps = WebDeps(engine=changes, policy=POLICY, calendar=CALENDAR, clock=lambda: at("2027-01-04T10:00"), secret=b"p" * 32)  # fmt: skip
+    site = TestClient(create_app(deps), base_url="http://testserver", follow_redirects=False)
+    sign_in(site, "sm-1")
+    got = site.get("/reports/placement-changes.xlsx", params={"from": "2026-04-01", "to": "2027-03-31"})  # fmt: skip
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/vnd.openxmlformats")  # fmt: skip
+    assert load_workbook(io.BytesIO(got.content)).sheetnames == ["Figures", "Placement changes"]

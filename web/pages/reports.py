@@ -13,9 +13,12 @@ from models import registry
 from models.calendar import add_months
 from models.casework import Casework
 from models.errors import InputError
+from models.workbook import workbook
 from web import charts
 from web.deps import Me, Site, manager, site
-from web.render import csv_download
+from web.render import csv_download, harden
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter()
 
@@ -98,6 +101,27 @@ def figures_csv(
         return csv_download(f"{name}-rows-{first}-to-{last}.csv", list(found.listing.columns), listed)  # fmt: skip
     figures = [[f.section, f.label, f.value] for f in found.figures]
     return csv_download(f"{name}-{first}-to-{last}.csv", ["section", "figure", "value"], figures)
+
+
+@router.get("/reports/{name}.xlsx", dependencies=[Depends(manager)])  # before the page: not a name
+def figures_xlsx(
+    name: str,
+    start: str | None = Query(None, alias="from"),
+    end: str | None = Query(None, alias="to"),
+    here: Site = Depends(site),
+) -> Response:
+    try:
+        with here.casework() as cx:
+            first, last = _period(cx.today(), start, end)
+            found = cx.figures(name, first, last)
+    except InputError as refused:
+        return Response(f"{refused}\n", status_code=404, media_type="text/plain")
+    response = Response(workbook(found.sheets()), media_type=XLSX)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{name}-{first}-to-{last}.xlsx"'
+    )
+    harden(response)
+    return response
 
 
 @router.get("/reports/{name}")
