@@ -73,6 +73,20 @@ class Report:
         }
 
 
+def reporting_year(day: date) -> tuple[date, date]:
+    """The reporting year a day falls in: 1 April to 31 March (the annual reports' and the
+    children looked after return's year)."""
+    first = day.year if day.month >= 4 else day.year - 1
+    return date(first, 4, 1), date(first + 1, 3, 31)
+
+
+def period(today: date, start: date | None, end: date | None) -> tuple[date, date]:
+    """A report's first and last days: as given, and what is not given from the reporting year
+    (1 April to 31 March) of the day that is, or of today."""
+    year = reporting_year(start or end or today)
+    return start or year[0], end or year[1]
+
+
 def retention(
     *, session: Session, policy: Policy, today: date, due_only: bool = False
 ) -> list[dict[str, Any]]:

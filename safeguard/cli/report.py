@@ -2,7 +2,7 @@
 
 import csv
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,10 +11,14 @@ import typer
 from rich.table import Column, Table
 
 from models.errors import InputError
+from models.reports import period
 from models.workbook import Sheet, workbook
 from safeguard import wiring
 from safeguard.cli.common import console, parse_day, print_json
 from safeguard.settings import get_settings
+
+FROM_HELP = "First day (default: 1 April of this reporting year)."
+TO_HELP = "Last day (default: the 31 March that year ends on)."
 
 app = typer.Typer(help="Reports across cases.", no_args_is_help=True)
 
@@ -24,8 +28,8 @@ def timeliness(
     process: str = typer.Option(
         ..., "--process", help="The process (its code: 'safeguard policy show' lists them)."
     ),
-    start: str | None = typer.Option(None, "--from", help="First day (default: a year ago)."),
-    end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
+    start: str | None = typer.Option(None, "--from", help=FROM_HELP),
+    end: str | None = typer.Option(None, "--to", help=TO_HELP),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
     xlsx: Path | None = typer.Option(None, "--xlsx", help="Write the report to this .xlsx file."),
@@ -35,8 +39,11 @@ def timeliness(
     settings = get_settings()
     tz = ZoneInfo(settings.timezone)
     with wiring.casework(settings) as cx:
-        last = parse_day(end, tz, "--to") if end else cx.today()
-        first = parse_day(start, tz, "--from") if start else last - timedelta(days=365)
+        first, last = period(
+            cx.today(),
+            parse_day(start, tz, "--from") if start else None,
+            parse_day(end, tz, "--to") if end else None,
+        )
         if first > last:
             raise InputError(f"--from {first} is after --to {last}: give the earlier day first")
         report = cx.timeliness(process, first, last)
@@ -186,8 +193,8 @@ def add_figures(name: str, title: str) -> None:
     """Add `safeguard report NAME`: a process's own figures (its declaration's `figures`)."""
 
     def command(
-        start: str | None = typer.Option(None, "--from", help="First day (default: a year ago)."),
-        end: str | None = typer.Option(None, "--to", help="Last day (default: today)."),
+        start: str | None = typer.Option(None, "--from", help=FROM_HELP),
+        end: str | None = typer.Option(None, "--to", help=TO_HELP),
         as_csv: bool = typer.Option(False, "--csv", help="Print CSV for a spreadsheet."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
         rows: bool = typer.Option(
@@ -200,8 +207,11 @@ def add_figures(name: str, title: str) -> None:
         settings = get_settings()
         tz = ZoneInfo(settings.timezone)
         with wiring.casework(settings) as cx:
-            last = parse_day(end, tz, "--to") if end else cx.today()
-            first = parse_day(start, tz, "--from") if start else last - timedelta(days=365)
+            first, last = period(
+                cx.today(),
+                parse_day(start, tz, "--from") if start else None,
+                parse_day(end, tz, "--to") if end else None,
+            )
             if first > last:
                 raise InputError(f"--from {first} is after --to {last}: give the earlier day first")
             found = cx.figures(name, first, last)
@@ -231,5 +241,7 @@ def add_figures(name: str, title: str) -> None:
                 table.add_row(label, value)
             out.print(table)
 
-    command.__doc__ = f"{title}: the figures over a period (default the last year)."
+    command.__doc__ = (
+        f"{title}: the figures over a period (default this reporting year, 1 April to 31 March)."
+    )
     app.command(name)(command)

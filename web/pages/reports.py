@@ -13,6 +13,7 @@ from models import registry
 from models.calendar import add_months
 from models.casework import Casework
 from models.errors import InputError
+from models.reports import period
 from models.workbook import workbook
 from web import charts
 from web.deps import Me, Site, manager, site
@@ -133,7 +134,7 @@ def figures_page(
     me: Me = Depends(manager),
     here: Site = Depends(site),
 ) -> Response:
-    """A process's own report (e.g. the IRO service's figures) over a period: a year by default."""
+    """A process's own report (e.g. the IRO service's figures) over a period: this reporting year (1 April to 31 March) by default."""
     try:
         with here.casework() as cx:
             first, last = _period(cx.today(), start, end)
@@ -150,10 +151,13 @@ def figures_page(
 
 
 def _period(today: date, start: str | None, end: str | None) -> tuple[date, date]:
-    """The report's first and last days: a year to today unless given (as 2026-04-01)."""
+    """The report's first and last days: as given (as 2026-04-01), else this reporting year's."""
     try:
-        last = date.fromisoformat(end) if end else today
-        first = date.fromisoformat(start) if start else last - timedelta(days=365)
+        first, last = period(
+            today,
+            date.fromisoformat(start) if start else None,
+            date.fromisoformat(end) if end else None,
+        )
     except ValueError:
         raise InputError("Enter the dates as year-month-day, for example 2026-04-01") from None
     if first > last:
