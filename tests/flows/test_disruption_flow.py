@@ -98,8 +98,8 @@ def test_a_planned_ending_done_right(cli, tmp_path: Path, smtp: SmtpServer) -> N
     """A Key Stage 4 child's planned move: approved before it, the school heard; a looked-after
     sibling placed apart with a service manager's approval; everything by its day."""
     started = start(
-        cli, "--type", "long_term", "--ended-by", "carer_notice", "--planned",
-        "--ends", "2026-11-20", "--new-placement", "2026-11-20", "--key-stage-4",
+        cli, "--type", "long_term", "--ended-by", "carer_notice", "--reason-for-change", "CREQO",
+        "--planned", "--ends", "2026-11-20", "--new-placement", "2026-11-20", "--key-stage-4",
         "--looked-after-sibling", "C-32", "--began", "2024-09-02",
     )  # fmt: skip
     ref, run_id = started["reference"], started["flow_run_id"]
@@ -271,8 +271,8 @@ def test_a_second_unplanned_ending_in_12_months_prompts_a_meeting(cli) -> None: 
 
 def test_a_planned_moves_plan_done_late_with_its_reason(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     started = start(
-        cli, "--type", "short_term", "--ended-by", "authority", "--planned",
-        "--ends", "2026-11-27", "--new-placement", "2026-11-30",
+        cli, "--type", "short_term", "--ended-by", "authority", "--reason-for-change", "CARPL",
+        "--planned", "--ends", "2026-11-27", "--new-placement", "2026-11-30",
     )  # fmt: skip
     ref, run_id = started["reference"], started["flow_run_id"]
     assert until(lambda: state_of(run_id).pause_key == "before-ending-1")
@@ -290,8 +290,8 @@ def test_an_emergency_on_no_reg_14_3_ground(cli, tmp_path: Path) -> None:  # typ
     """A carer's notice overnight: recorded as another emergency; the new placement's paperwork in
     5 working days, the Key Stage 4 child's education arranged, the IRO decides on the review."""
     started = start(
-        cli, "--type", "short_term", "--ended-by", "carer_notice", "--emergency",
-        "--ends", "2026-12-03", "--new-placement", "2026-12-03", "--key-stage-4",
+        cli, "--type", "short_term", "--ended-by", "carer_notice", "--reason-for-change", "CREQB",
+        "--emergency", "--ends", "2026-12-03", "--new-placement", "2026-12-03", "--key-stage-4",
     )  # fmt: skip
     ref, run_id = started["reference"], started["flow_run_id"]
     assert until(lambda: state_of(run_id).pause_key == "emergency-ending-1")

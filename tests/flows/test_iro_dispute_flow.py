@@ -203,7 +203,8 @@ def test_a_recommendation_carried_forward_past_its_limit_opens_the_iros_challeng
     _, out, _ = cli(
         "disruption", "start", "--as", "i-sw", "--child", "C-83:i-iro:i-sw", "--carer", "FC-83",
         "--service", "Northshire Fostering", "--ssw", "i-ssw", "--team-manager", "i-tm",
-        "--type", "short_term", "--ended-by", "carer_notice", "--planned", "--ends", "2026-11-20",
+        "--type", "short_term", "--ended-by", "carer_notice", "--reason-for-change", "CREQO",
+        "--planned", "--ends", "2026-11-20",
         "--new-placement", "2026-11-20", "--began", "2024-09-02", "--json",
     )  # fmt: skip
     disruption = json.loads(out)["reference"]
