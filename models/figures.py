@@ -28,7 +28,7 @@ from models.process import (
     StepFacts,
 )
 from models.reports import timeliness
-from models.tables import Case, CaseEvent, Decision, Notice, NoticeDelivery, StaffRole, Step
+from models.tables import Action, Case, CaseEvent, Decision, Notice, NoticeDelivery, StaffRole, Step
 from models.workbook import Sheet
 
 
@@ -150,6 +150,11 @@ class _Record:
             .order_by(col(CaseEvent.at), col(CaseEvent.sequence))
         ).all():
             events[e.case_id][e.name].append(day(e.at))
+        actions: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for a in self.session.exec(
+            select(Action).where(col(Action.case_id).in_(ids)).order_by(col(Action.id))
+        ).all():
+            actions[a.case_id].append((a.title, a.status.value))
         return [
             CaseFacts(
                 case.reference,
@@ -159,6 +164,7 @@ class _Record:
                 steps[case.id or 0],
                 decisions[case.id or 0],
                 dict(events[case.id or 0]),
+                actions[case.id or 0],
             )
             for case in found
         ]

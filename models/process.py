@@ -327,7 +327,7 @@ class StepFacts:
 @dataclass(frozen=True)
 class CaseFacts:
     """One case of the process, as its figures read it: what it keeps, its steps, its decisions
-    (kind, value, day) and its events (name -> days, in order)."""
+    (kind, value, day), its events (name -> days, in order) and its actions (title, status)."""
 
     reference: str
     opened_on: date
@@ -336,6 +336,7 @@ class CaseFacts:
     steps: Sequence[StepFacts]
     decisions: Sequence[tuple[str, str, date]]
     events: Mapping[str, Sequence[date]]
+    actions: Sequence[tuple[str, str]] = ()  # (title, status): what it agreed, and what came of it
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from models import registry
 from models.calendar import add_months
 from models.casework import Casework
 from models.errors import InputError
+from models.figures import Figures
 from models.reports import period
 from models.workbook import workbook
 from web import charts
@@ -92,16 +93,15 @@ def figures_csv(
     here: Site = Depends(site),
 ) -> Response:
     try:
-        with here.casework() as cx:
-            first, last = _period(cx.today(), start, end)
-            found = cx.figures(name, first, last)
+        found = _figures(here, name, start, end)
     except InputError as refused:
         return Response(f"{refused}\n", status_code=404, media_type="text/plain")
+    period = f"{found.start}-to-{found.end}"
     if rows == "yes" and found.listing is not None:  # the rows, as the return names its columns
         listed = [list(r) for r in found.listing.rows]
-        return csv_download(f"{name}-rows-{first}-to-{last}.csv", list(found.listing.columns), listed)  # fmt: skip
+        return csv_download(f"{name}-rows-{period}.csv", list(found.listing.columns), listed)
     figures = [[f.section, f.label, f.value] for f in found.figures]
-    return csv_download(f"{name}-{first}-to-{last}.csv", ["section", "figure", "value"], figures)
+    return csv_download(f"{name}-{period}.csv", ["section", "figure", "value"], figures)
 
 
 @router.get("/reports/{name}.xlsx", dependencies=[Depends(manager)])  # before the page: not a name
@@ -112,17 +112,21 @@ def figures_xlsx(
     here: Site = Depends(site),
 ) -> Response:
     try:
-        with here.casework() as cx:
-            first, last = _period(cx.today(), start, end)
-            found = cx.figures(name, first, last)
+        found = _figures(here, name, start, end)
     except InputError as refused:
         return Response(f"{refused}\n", status_code=404, media_type="text/plain")
     response = Response(workbook(found.sheets()), media_type=XLSX)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{name}-{first}-to-{last}.xlsx"'
-    )
+    filename = f"{name}-{found.start}-to-{found.end}.xlsx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     harden(response)
     return response
+
+
+def _figures(here: Site, name: str, start: str | None, end: str | None) -> Figures:
+    """A process's own report over the period asked (this reporting year by default)."""
+    with here.casework() as cx:
+        first, last = _period(cx.today(), start, end)
+        return cx.figures(name, first, last)
 
 
 @router.get("/reports/{name}")
@@ -134,11 +138,10 @@ def figures_page(
     me: Me = Depends(manager),
     here: Site = Depends(site),
 ) -> Response:
-    """A process's own report (e.g. the IRO service's figures) over a period: this reporting year (1 April to 31 March) by default."""
+    """A process's own report (e.g. the IRO service's figures) over a period: this reporting year
+    (1 April to 31 March) by default."""
     try:
-        with here.casework() as cx:
-            first, last = _period(cx.today(), start, end)
-            found = cx.figures(name, first, last)
+        found = _figures(here, name, start, end)
     except InputError as refused:
         return here.render.refusal(request, me, 404, "Report not found", str(refused))
     sections: dict[str, list[Any]] = {}
@@ -146,7 +149,7 @@ def figures_page(
         sections.setdefault(figure.section, []).append(figure)
     return here.render(
         request, "reports/figures.html", me, title=found.title, heading=found.title, name=name,
-        first=first, last=last, sections=sections, listing=found.listing,
+        first=found.start, last=found.end, sections=sections, listing=found.listing,
     )  # fmt: skip
 
 
