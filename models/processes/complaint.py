@@ -60,6 +60,7 @@ from models.inputs import (
     staff,
 )
 from models.process import ApplyContext, CheckContext, Measure, ProcessDecl, StartPlan, StepDecl
+from models.processes import complaint_report
 
 
 class Standing(StrEnum):
@@ -866,6 +867,10 @@ COMPLAINT: ProcessDecl[NewComplaint] = ProcessDecl(
     headline=headline,
     facts=facts,
     measures=measures,
+    # the complaints annual report (RPR 2006 reg 13(3)): complaint_report.py
+    figures=complaint_report.figures,
+    figures_title="The complaints annual report",
+    figures_name="complaints",
     # Who viewed a case is read by these (as for every case until now; the IRO and complaints
     # services may want their own managers here).
     access_log_readers=frozenset({Role.lado_manager, Role.head_of_service, Role.director}),
