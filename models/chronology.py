@@ -14,11 +14,10 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models import accounts, restriction
 from models.calendar import WorkingCalendar
-from models.cases import get_case
 from models.policy import Policy
 from models.tables import Case
 from models.views import case_view, record_of
@@ -39,7 +38,8 @@ def chronology(
     """Return the carer's chronology as the reader may see it (none: no restricted case)."""
     carer = carer.strip()
     record = record_of(session, carer=carer)
-    found: list[Case] = [get_case(session, c["reference"]) for c in record["cases"]]
+    refs = [c["reference"] for c in record["cases"]]
+    found = list(session.exec(select(Case).where(col(Case.reference).in_(refs))).all())
     open_to = restriction.allowed(session, found)
     shown = [
         c

@@ -119,18 +119,10 @@ def _deliver_one(
         attempts = delivery.attempts
         never = notify_channel.failed_for_good(session, delivery_id)  # Notify: no such address
     urls = [u for u in urls if mask(u) not in never]
-    by_notify = [u for u in urls if notify_channel.is_notify(u)]
-    others = [u for u in urls if not notify_channel.is_notify(u)]
-    result = sender(others, subject, text, html) if others or not by_notify else SendResult()
-    accepted: list[notify_channel.Accepted] = []
-    if by_notify:
-        if notify is None:
-            result.errors += [f"{mask(u)}: GOV.UK Notify is not set up here: set SAFEGUARD_NOTIFY_API_KEY and SAFEGUARD_NOTIFY_TEMPLATES" for u in by_notify]  # fmt: skip
-        else:
-            sent = notify.send(by_notify, kind=kind, subject=subject, text=text, reference=str(reference))  # fmt: skip
-            result.delivered_to += sent.delivered_to
-            result.errors += sent.errors
-            accepted = sent.accepted
+    result, accepted = send_to_addresses(
+        urls, sender=sender, notify=notify, kind=kind, subject=subject, text=text, html=html,
+        reference=reference,
+    )  # fmt: skip
     if never and not urls:
         result.errors.append("GOV.UK Notify could not deliver to any of their addresses: add another address")  # fmt: skip
     now = clock()  # the receipt's time: when it was sent, not when the claim was made
@@ -153,6 +145,33 @@ def _deliver_one(
         delivery.claimed_until = None
         session.add(delivery)
     return "delivered" if result.delivered else "failed"
+
+
+def send_to_addresses(
+    urls: Sequence[str],
+    *,
+    sender: Sender,
+    notify: NotifyChannel | None,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str,
+    reference: str = "",
+) -> tuple[SendResult, list[notify_channel.Accepted]]:
+    """Send one notice to a person's addresses: GOV.UK Notify's through `notify`, every other
+    through `sender` (Apprise); say which took it, why others did not, and what Notify took."""
+    by_notify = [u for u in urls if notify_channel.is_notify(u)]
+    others = [u for u in urls if not notify_channel.is_notify(u)]
+    result = sender(others, subject, text, html) if others or not by_notify else SendResult()
+    if not by_notify:
+        return result, []
+    if notify is None:
+        result.errors += [f"{mask(u)}: GOV.UK Notify is not set up here: set SAFEGUARD_NOTIFY_API_KEY and SAFEGUARD_NOTIFY_TEMPLATES" for u in by_notify]  # fmt: skip
+        return result, []
+    sent = notify.send(by_notify, kind=kind, subject=subject, text=text, reference=reference)
+    result.delivered_to += sent.delivered_to
+    result.errors += sent.errors
+    return result, sent.accepted
 
 
 def backoff(attempts: int) -> timedelta:

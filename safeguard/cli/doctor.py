@@ -13,7 +13,8 @@ from models.errors import InputError
 from models.staff import mask_address
 from models.tables import Staff, StaffAddress
 from notifications.addresses import check_address
-from notifications.channels import SendResult, send_with_apprise
+from notifications.channels import send_with_apprise
+from notifications.delivery import send_to_addresses
 from notifications.notify import NotifyChannel, is_notify
 from safeguard import orchestration, wiring
 from safeguard.cli.common import console, print_json
@@ -129,15 +130,10 @@ def _addresses(engine: Engine, send_to: str | None, notify: NotifyChannel | None
     if send_to:
         urls = by_person.get(send_to, [])
         text = "A test notice from 'safeguard doctor': nothing to do."
-        others = [u for u in urls if not is_notify(u)]
-        by_notify = [u for u in urls if is_notify(u)]
-        sent = SendResult()
-        if others or not by_notify:  # none at all: Apprise says there is no address
-            sent = send_with_apprise(others, "Safeguard: a test notice", text, f"<p>{text}</p>")
-        if by_notify and notify is not None:
-            through = notify.send(by_notify, kind="doctor", subject="Safeguard: a test notice", text=text, reference="")  # fmt: skip
-            sent.delivered_to += through.delivered_to
-            sent.errors += through.errors
+        sent, _ = send_to_addresses(
+            urls, sender=send_with_apprise, notify=notify, kind="doctor",
+            subject="Safeguard: a test notice", text=text, html=f"<p>{text}</p>",
+        )  # fmt: skip
         ok = bool(sent.delivered)
         found.append(Finding(f"test notice to {send_to}", ok, "delivered" if ok else "; ".join(sent.errors) or "not delivered"))  # fmt: skip
     return found
